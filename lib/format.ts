@@ -1,0 +1,90 @@
+/**
+ * Constants of the artifact format. docs/FORMAT.md is the normative description; the
+ * section numbers in comments refer to it.
+ */
+
+export const FORMAT_VERSION = 1;
+
+/** "Absent" in every u32 field that can be absent. */
+export const NONE = 0xffffffff;
+
+export const ELF_HEADER_SIZE = 64;
+export const SECTION_HEADER_SIZE = 64;
+export const INFO_FIXED_SIZE = 64;
+export const MODULE_RECORD_SIZE = 64;
+/** "FUNCKEY\0" */
+export const INFO_MAGIC = new Uint8Array([0x46, 0x55, 0x4e, 0x43, 0x4b, 0x45, 0x59, 0x00]);
+
+/** Byte offsets of the fixed part of `.fk.info` (FORMAT.md section 2). */
+export const INFO = {
+  magic: 0,
+  version: 8,
+  flags: 12,
+  moduleCount: 16,
+  namespaceCount: 20,
+  funcCount: 24,
+  sparseCount: 28,
+  srcLocCount: 32,
+  nameIndexWords: 36,
+  nameBytes: 40,
+  moduleRecordSize: 44,
+  textSize: 48,
+} as const;
+
+/** Byte offsets inside a module record (FORMAT.md section 2). */
+export const MODREC = {
+  nameOffset: 0,
+  nameLength: 4,
+  importedFuncs: 8,
+  definedFuncs: 12,
+  byteOffset: 16,
+  nameEncoding: 20,
+  nameIndexStart: 24,
+  nameCount: 28,
+  sha256: 32,
+} as const;
+
+export const NAME_ENCODING_NONE = 0;
+export const NAME_ENCODING_DENSE = 1;
+export const NAME_ENCODING_SPARSE = 2;
+
+/** The `.fk.*` sections in the order the writer emits them (FORMAT.md 1.3). */
+export const SECTION = {
+  info: '.fk.info',
+  namespaces: '.fk.namespaces',
+  funcLocStarts: '.fk.func_loc_starts',
+  sparseStarts: '.fk.sparse_starts',
+  srcLocStarts: '.fk.src_loc_starts',
+  sparseIndices: '.fk.sparse_indices',
+  funcLocs: '.fk.func_locs',
+  srcLocs: '.fk.src_locs',
+  nameIndex: '.fk.name_index',
+  names: '.fk.names',
+} as const;
+
+export const SECTION_ORDER = [
+  SECTION.info,
+  SECTION.namespaces,
+  SECTION.funcLocStarts,
+  SECTION.sparseStarts,
+  SECTION.srcLocStarts,
+  SECTION.sparseIndices,
+  SECTION.funcLocs,
+  SECTION.srcLocs,
+  SECTION.nameIndex,
+  SECTION.names,
+] as const;
+
+/** Element size in bytes of each table section (0: bytes or structured). */
+export const SECTION_ENTSIZE: Record<string, number> = {
+  [SECTION.info]: 0,
+  [SECTION.namespaces]: 4,
+  [SECTION.funcLocStarts]: 4,
+  [SECTION.sparseStarts]: 4,
+  [SECTION.srcLocStarts]: 4,
+  [SECTION.sparseIndices]: 4,
+  [SECTION.funcLocs]: 8,
+  [SECTION.srcLocs]: 4,
+  [SECTION.nameIndex]: 4,
+  [SECTION.names]: 0,
+};

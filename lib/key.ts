@@ -1,0 +1,228 @@
+import { FunckeyError } from './errors.js';
+
+/**
+ * The ten kinds of compiled function, numbered as in Wasmtime. The kind is the top 4 bits of
+ * a FuncKey's namespace (FORMAT.md section 3).
+ */
+export enum FuncKind {
+  DefinedWasmFunction = 0,
+  ArrayToWasmTrampoline = 1,
+  WasmToArrayTrampoline = 2,
+  WasmToBuiltinTrampoline = 3,
+  PatchableToBuiltinTrampoline = 4,
+  PulleyHostCall = 5,
+  ComponentTrampoline = 6,
+  ResourceDropTrampoline = 7,
+  UnsafeIntrinsic = 8,
+  ModuleStartup = 9,
+}
+
+export const KIND_COUNT = 10;
+
+export enum Abi {
+  Wasm = 0,
+  Array = 1,
+  Patchable = 2,
+}
+
+/** What the low 28 bits of a namespace hold, per kind. */
+type Low = 'module' | 'abi' | 'zero';
+const LOW: readonly Low[] = ['module', 'module', 'zero', 'zero', 'zero', 'zero', 'abi', 'zero', 'abi', 'module'];
+
+/** Kinds whose index space is stored sparsely (sorted indices, binary search). */
+const SPARSE: readonly boolean[] = [false, true, false, true, true, false, false, false, false, true];
+
+export const MAX_MODULE = 0x0fffffff;
+export const MAX_ABI = 2;
+const U32_MAX = 0xffffffff;
+
+export function kindIsSparse(kind: number): boolean {
+  return SPARSE[kind] === true;
+}
+export function kindHasSrcLocs(kind: number): boolean {
+  return kind === FuncKind.DefinedWasmFunction;
+}
+
+function isU32(x: unknown): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= U32_MAX;
+}
+
+function checkU32(what: string, x: unknown): number {
+  if (!isU32(x)) throw new FunckeyError('E_ARG', `${what} must be an integer in [0, 2^32), got ${String(x)}`);
+  return x;
+}
+function checkModule(x: unknown): number {
+  if (!isU32(x) || x > MAX_MODULE)
+    throw new FunckeyError('E_ARG', `module index must be an integer in [0, 2^28), got ${String(x)}`);
+  return x;
+}
+function checkAbi(x: unknown): number {
+  if (!isU32(x) || x > MAX_ABI) throw new FunckeyError('E_ARG', `abi must be 0 (wasm), 1 (array) or 2 (patchable), got ${String(x)}`);
+  return x;
+}
+
+/** Why (namespace, index) is not a valid key, or undefined when it is. */
+export function rawKeyProblem(namespace: number, index: number): string | undefined {
+  if (!isU32(namespace)) return `namespace must be an integer in [0, 2^32), got ${String(namespace)}`;
+  if (!isU32(index)) return `index must be an integer in [0, 2^32), got ${String(index)}`;
+  const kind = namespace >>> 28;
+  if (kind >= KIND_COUNT) return `kind ${kind} (namespace 0x${namespace.toString(16)}) does not exist: kinds are 0 to 9`;
+  const low = namespace & MAX_MODULE;
+  const what = LOW[kind];
+  if (what === 'zero' && low !== 0) return `${FuncKind[kind]} has no module or abi, but namespace has low bits 0x${low.toString(16)}`;
+  if (what === 'abi' && low > MAX_ABI) return `${FuncKind[kind]} abi ${low} does not exist: abis are 0 to 2`;
+  if (kind === FuncKind.ResourceDropTrampoline && index !== 0) return `ResourceDropTrampoline has index 0 only, got ${index}`;
+  if (kind === FuncKind.ModuleStartup && index > MAX_ABI) return `ModuleStartup index is an abi (0 to 2), got ${index}`;
+  return undefined;
+}
+
+/**
+ * A key of the function table: (namespace, index), ordered by namespace then index.
+ * Instances are immutable and always valid.
+ */
+export class FuncKey {
+  readonly namespace: number;
+  readonly index: number;
+
+  /** @internal Use the static constructors or FuncKey.fromRaw. */
+  constructor(namespace: number, index: number, token?: typeof UNCHECKED) {
+    if (token !== UNCHECKED) {
+      const problem = rawKeyProblem(namespace, index);
+      if (problem !== undefined) throw new FunckeyError('E_ARG', `invalid FuncKey: ${problem}`);
+    }
+    this.namespace = namespace;
+    this.index = index;
+  }
+
+  static fromRaw(namespace: number, index: number): FuncKey {
+    return new FuncKey(namespace, index);
+  }
+
+  static definedWasmFunction(module: number, index: number): FuncKey {
+    return new FuncKey(((FuncKind.DefinedWasmFunction << 28) | checkModule(module)) >>> 0, checkU32('index', index), UNCHECKED);
+  }
+  static arrayToWasmTrampoline(module: number, index: number): FuncKey {
+    return new FuncKey(((FuncKind.ArrayToWasmTrampoline << 28) | checkModule(module)) >>> 0, checkU32('index', index), UNCHECKED);
+  }
+  static wasmToArrayTrampoline(typeIndex: number): FuncKey {
+    return new FuncKey((FuncKind.WasmToArrayTrampoline << 28) >>> 0, checkU32('type index', typeIndex), UNCHECKED);
+  }
+  static wasmToBuiltinTrampoline(builtin: number): FuncKey {
+    return new FuncKey((FuncKind.WasmToBuiltinTrampoline << 28) >>> 0, checkU32('builtin', builtin), UNCHECKED);
+  }
+  static patchableToBuiltinTrampoline(builtin: number): FuncKey {
+    return new FuncKey((FuncKind.PatchableToBuiltinTrampoline << 28) >>> 0, checkU32('builtin', builtin), UNCHECKED);
+  }
+  static pulleyHostCall(hostCall: number): FuncKey {
+    return new FuncKey((FuncKind.PulleyHostCall << 28) >>> 0, checkU32('host call', hostCall), UNCHECKED);
+  }
+  static componentTrampoline(abi: number, index: number): FuncKey {
+    return new FuncKey(((FuncKind.ComponentTrampoline << 28) | checkAbi(abi)) >>> 0, checkU32('index', index), UNCHECKED);
+  }
+  static resourceDropTrampoline(): FuncKey {
+    return new FuncKey((FuncKind.ResourceDropTrampoline << 28) >>> 0, 0, UNCHECKED);
+  }
+  static unsafeIntrinsic(abi: number, index: number): FuncKey {
+    return new FuncKey(((FuncKind.UnsafeIntrinsic << 28) | checkAbi(abi)) >>> 0, checkU32('index', index), UNCHECKED);
+  }
+  static moduleStartup(abi: number, module: number): FuncKey {
+    return new FuncKey(((FuncKind.ModuleStartup << 28) | checkModule(module)) >>> 0, checkAbi(abi), UNCHECKED);
+  }
+
+  get kind(): FuncKind {
+    return this.namespace >>> 28;
+  }
+  get kindName(): string {
+    return FuncKind[this.kind]!;
+  }
+  /** The module index, for the kinds that have one (else undefined). */
+  get module(): number | undefined {
+    const k = this.kind;
+    return LOW[k] === 'module' ? this.namespace & MAX_MODULE : undefined;
+  }
+  /** The abi, for the kinds that have one (else undefined). */
+  get abi(): Abi | undefined {
+    const k = this.kind;
+    if (LOW[k] === 'abi') return this.namespace & MAX_MODULE;
+    if (k === FuncKind.ModuleStartup) return this.index;
+    return undefined;
+  }
+  get isSparse(): boolean {
+    return SPARSE[this.kind] === true;
+  }
+
+  /** The constructor's arguments, in order. */
+  args(): number[] {
+    const low = this.namespace & MAX_MODULE;
+    switch (this.kind) {
+      case FuncKind.DefinedWasmFunction:
+      case FuncKind.ArrayToWasmTrampoline:
+      case FuncKind.ComponentTrampoline:
+      case FuncKind.UnsafeIntrinsic:
+        return [low, this.index];
+      case FuncKind.ResourceDropTrampoline:
+        return [];
+      case FuncKind.ModuleStartup:
+        return [this.index, low];
+      default:
+        return [this.index];
+    }
+  }
+
+  /** `DefinedWasmFunction(0, 12)`: the kind and its constructor's arguments. */
+  toString(): string {
+    return `${this.kindName}(${this.args().join(', ')})`;
+  }
+
+  toJSON(): { kind: string; namespace: number; index: number; text: string } {
+    return { kind: this.kindName, namespace: this.namespace, index: this.index, text: this.toString() };
+  }
+
+  equals(other: FuncKey): boolean {
+    return this.namespace === other.namespace && this.index === other.index;
+  }
+
+  /** Negative, zero or positive as a orders before, with or after b. */
+  static compare(a: FuncKey, b: FuncKey): number {
+    return a.namespace !== b.namespace ? a.namespace - b.namespace : a.index - b.index;
+  }
+
+  compareTo(other: FuncKey): number {
+    return FuncKey.compare(this, other);
+  }
+
+  /** The inverse of toString(): `DefinedWasmFunction(0, 12)`, spaces optional. */
+  static parse(text: string): FuncKey {
+    if (typeof text !== 'string') throw new FunckeyError('E_ARG', 'FuncKey.parse takes a string');
+    const m = /^\s*([A-Za-z]+)\s*(?:\(\s*([^)]*?)\s*\))?\s*$/.exec(text);
+    if (!m) throw new FunckeyError('E_ARG', `not a FuncKey: ${JSON.stringify(text)} (expected e.g. DefinedWasmFunction(0, 12))`);
+    const name = m[1]!;
+    const kind = (FuncKind as unknown as Record<string, number>)[name];
+    if (typeof kind !== 'number') throw new FunckeyError('E_ARG', `unknown FuncKey kind ${JSON.stringify(name)}`);
+    const argText = m[2] ?? '';
+    const parts = argText === '' ? [] : argText.split(',').map((s) => s.trim());
+    const args = parts.map((p) => {
+      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(p)) throw new FunckeyError('E_ARG', `not a number in FuncKey ${JSON.stringify(text)}: ${JSON.stringify(p)}`);
+      return Number(p);
+    });
+    const arity = [2, 2, 1, 1, 1, 1, 2, 0, 2, 2][kind]!;
+    if (args.length !== arity)
+      throw new FunckeyError('E_ARG', `${name} takes ${arity} argument${arity === 1 ? '' : 's'}, got ${args.length} in ${JSON.stringify(text)}`);
+    const [a, b] = args as [number, number];
+    switch (kind as FuncKind) {
+      case FuncKind.DefinedWasmFunction: return FuncKey.definedWasmFunction(a, b);
+      case FuncKind.ArrayToWasmTrampoline: return FuncKey.arrayToWasmTrampoline(a, b);
+      case FuncKind.WasmToArrayTrampoline: return FuncKey.wasmToArrayTrampoline(a);
+      case FuncKind.WasmToBuiltinTrampoline: return FuncKey.wasmToBuiltinTrampoline(a);
+      case FuncKind.PatchableToBuiltinTrampoline: return FuncKey.patchableToBuiltinTrampoline(a);
+      case FuncKind.PulleyHostCall: return FuncKey.pulleyHostCall(a);
+      case FuncKind.ComponentTrampoline: return FuncKey.componentTrampoline(a, b);
+      case FuncKind.ResourceDropTrampoline: return FuncKey.resourceDropTrampoline();
+      case FuncKind.UnsafeIntrinsic: return FuncKey.unsafeIntrinsic(a, b);
+      case FuncKind.ModuleStartup: return FuncKey.moduleStartup(a, b);
+    }
+  }
+}
+
+/** @internal Lets readers build keys they have already validated without re-checking. */
+export const UNCHECKED: unique symbol = Symbol('funckey.unchecked');
