@@ -1,0 +1,442 @@
+/**
+ * The TypeScript reader: the reference implementation of docs/FORMAT.md, over a Uint8Array.
+ * Open validates the header, the section table, the namespace table and the module records
+ * (FORMAT.md 3.2); every table is then read in place through typed-array views, and every
+ * lookup follows FORMAT.md section 5 to the letter so that the native reader, which follows
+ * the same text, gives the same answers even on a damaged file.
+ */
+import type { Core, Description } from './core.js';
+import { FunckeyError, type ErrorCode } from './errors.js';
+import {
+  ELF_HEADER_SIZE,
+  FORMAT_VERSION,
+  INFO,
+  INFO_FIXED_SIZE,
+  INFO_MAGIC,
+  MODREC,
+  MODULE_RECORD_SIZE,
+  NONE,
+  SECTION,
+  SECTION_HEADER_SIZE,
+  SECTION_ORDER,
+} from './format.js';
+
+/** Kinds stored sparsely, indexed by kind (FORMAT.md 3). */
+const SPARSE_KIND = new Uint8Array([0, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+/** Below this many namespaces a linear scan beats a binary search. */
+const LINEAR_NS = 8;
+
+const utf8 = new TextDecoder('utf-8');
+const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+
+function fail(code: ErrorCode, message: string): never {
+  throw new FunckeyError(code, message);
+}
+
+interface SectionRef {
+  name: string;
+  offset: number;
+  size: number;
+}
+
+export class JsCore implements Core {
+  private readonly bytes: Uint8Array;
+  /** `.fk.info` as u32 words (module records are read from it in place). */
+  private readonly info: Uint32Array;
+  private readonly ns: Uint32Array;
+  private readonly funcLocStarts: Uint32Array;
+  private readonly sparseStarts: Uint32Array;
+  private readonly srcLocStarts: Uint32Array;
+  private readonly sparse: Uint32Array;
+  /** (start, length) pairs. */
+  private readonly locs: Uint32Array;
+  private readonly src: Uint32Array;
+  private readonly nameIndex: Uint32Array;
+  private readonly names: Uint8Array;
+  private readonly namesBuf: Buffer | undefined;
+  private readonly N: number;
+  private readonly F: number;
+  private readonly B: number;
+  private readonly sections: SectionRef[];
+  private readonly version: number;
+  private readonly textSize: number;
+  /** Namespace index of the last successful `pos` call. */
+  private lastNs = 0;
+
+  constructor(input: Uint8Array) {
+    // Typed-array views need the sections' alignment; sections are 8-aligned in the file,
+    // so the file must be too. A caller's unaligned view is copied once.
+    const bytes = input.byteOffset % 8 === 0 ? input : input.slice();
+    this.bytes = bytes;
+    const len = bytes.length;
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const u16 = (o: number) => dv.getUint16(o, true);
+    const u32 = (o: number) => dv.getUint32(o, true);
+    /** A u64 as a Number: exact below 2^53, and anything larger is far beyond any file. */
+    const u64 = (o: number) => dv.getUint32(o + 4, true) * 4294967296 + dv.getUint32(o, true);
+    const inFile = (offset: number, size: number) => offset <= len && size <= len - offset;
+
+    // 1-3: ELF identification.
+    if (len < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
+      fail('E_FORMAT', 'not a funckey artifact: no ELF magic');
+    if (len < ELF_HEADER_SIZE) fail('E_TRUNCATED', `file of ${len} bytes ends inside the ELF header`);
+    const shentsize = u16(58);
+    const shnum = u16(60);
+    if (bytes[4] !== 2 || bytes[5] !== 1) fail('E_FORMAT', 'not a little-endian ELF64 file');
+    if (shentsize !== SECTION_HEADER_SIZE || shnum < 2) fail('E_FORMAT', 'not a funckey artifact: unexpected ELF section table');
+    // 4: the section header table.
+    const shoff = u64(40);
+    if (!inFile(shoff, SECTION_HEADER_SIZE * shnum)) fail('E_TRUNCATED', 'the section header table lies beyond the end of the file');
+    // 5: the section name table.
+    const shstrndx = u16(62);
+    if (shstrndx >= shnum) fail('E_CORRUPT', `section name table index ${shstrndx} is not below the section count ${shnum}`);
+    const sh = (i: number) => shoff + SECTION_HEADER_SIZE * i;
+    const strOff = u64(sh(shstrndx) + 24);
+    const strSize = u64(sh(shstrndx) + 32);
+    if (!inFile(strOff, strSize)) fail('E_TRUNCATED', 'the section name table lies beyond the end of the file');
+    // 6: section names.
+    const sections: SectionRef[] = [];
+    const byName = new Map<string, SectionRef>();
+    for (let i = 1; i < shnum; i++) {
+      const nameOff = u32(sh(i));
+      if (nameOff >= strSize) fail('E_CORRUPT', `section ${i} has its name outside the section name table`);
+      let end = strOff + nameOff;
+      const limit = strOff + strSize;
+      while (end < limit && bytes[end] !== 0) end++;
+      if (end === limit) fail('E_CORRUPT', `section ${i} has a name with no terminating NUL`);
+      const name = utf8.decode(bytes.subarray(strOff + nameOff, end));
+      const ref = { name, offset: u64(sh(i) + 24), size: u64(sh(i) + 32) };
+      sections.push(ref);
+      if (name.startsWith('.fk.')) {
+        if (byName.has(name)) fail('E_CORRUPT', `section ${name} appears twice`);
+        byName.set(name, ref);
+      }
+    }
+    this.sections = sections;
+    // 7: the info header.
+    const infoSec = byName.get(SECTION.info);
+    if (infoSec === undefined) fail('E_FORMAT', 'not a funckey artifact: an ELF file with no .fk.info section');
+    if (!inFile(infoSec.offset, infoSec.size)) fail('E_TRUNCATED', '.fk.info lies beyond the end of the file');
+    if (infoSec.size < INFO_FIXED_SIZE) fail('E_CORRUPT', `.fk.info has ${infoSec.size} bytes, fewer than ${INFO_FIXED_SIZE}`);
+    for (let k = 0; k < INFO_MAGIC.length; k++)
+      if (bytes[infoSec.offset + INFO.magic + k] !== INFO_MAGIC[k]) fail('E_FORMAT', 'not a funckey artifact: bad magic in .fk.info');
+    const I = (field: number) => u32(infoSec.offset + field);
+    this.version = I(INFO.version);
+    if (this.version !== FORMAT_VERSION)
+      fail('E_VERSION', `artifact format version ${this.version}; this reader reads version ${FORMAT_VERSION}: rebuild the artifact with this version of funckey`);
+    const M = I(INFO.moduleCount);
+    if (I(INFO.moduleRecordSize) !== MODULE_RECORD_SIZE || infoSec.size < INFO_FIXED_SIZE + MODULE_RECORD_SIZE * M)
+      fail('E_CORRUPT', `.fk.info is too small for ${M} module records`);
+    const N = I(INFO.namespaceCount);
+    const F = I(INFO.funcCount);
+    const S = I(INFO.sparseCount);
+    const L = I(INFO.srcLocCount);
+    const W = I(INFO.nameIndexWords);
+    const B = I(INFO.nameBytes);
+    this.textSize = I(INFO.textSize);
+    // 8: every table section: present, in the file, aligned, of the declared size.
+    const expected: Record<string, number | undefined> = {
+      [SECTION.info]: undefined,
+      [SECTION.namespaces]: 4 * N,
+      [SECTION.funcLocStarts]: 4 * (N + 1),
+      [SECTION.sparseStarts]: 4 * (N + 1),
+      [SECTION.srcLocStarts]: 4 * (N + 1),
+      [SECTION.sparseIndices]: 4 * S,
+      [SECTION.funcLocs]: 8 * F,
+      [SECTION.srcLocs]: 4 * L,
+      [SECTION.nameIndex]: 4 * W,
+      [SECTION.names]: B,
+    };
+    const view32 = (name: string): Uint32Array => {
+      const s = byName.get(name)!;
+      return new Uint32Array(bytes.buffer, bytes.byteOffset + s.offset, s.size / 4);
+    };
+    for (const name of SECTION_ORDER) {
+      const s = byName.get(name);
+      if (s === undefined) fail('E_CORRUPT', `section ${name} is missing`);
+      if (!inFile(s.offset, s.size)) fail('E_TRUNCATED', `section ${name} lies beyond the end of the file`);
+      if (s.offset % 8 !== 0) fail('E_CORRUPT', `section ${name} is not aligned to 8 bytes`);
+      const want = expected[name];
+      if (want !== undefined && s.size !== want) fail('E_CORRUPT', `section ${name} has ${s.size} bytes, the header implies ${want}`);
+    }
+    this.info = new Uint32Array(bytes.buffer, bytes.byteOffset + infoSec.offset, (INFO_FIXED_SIZE + MODULE_RECORD_SIZE * M) / 4);
+    this.ns = view32(SECTION.namespaces);
+    this.funcLocStarts = view32(SECTION.funcLocStarts);
+    this.sparseStarts = view32(SECTION.sparseStarts);
+    this.srcLocStarts = view32(SECTION.srcLocStarts);
+    this.sparse = view32(SECTION.sparseIndices);
+    this.locs = view32(SECTION.funcLocs);
+    this.src = view32(SECTION.srcLocs);
+    this.nameIndex = view32(SECTION.nameIndex);
+    const namesSec = byName.get(SECTION.names)!;
+    this.names = bytes.subarray(namesSec.offset, namesSec.offset + namesSec.size);
+    this.namesBuf = NodeBuffer ? NodeBuffer.from(this.names.buffer, this.names.byteOffset, this.names.byteLength) : undefined;
+    this.N = N;
+    this.F = F;
+    this.B = B;
+
+    // 9: the namespace table.
+    const ns = this.ns;
+    const fls = this.funcLocStarts;
+    const ss = this.sparseStarts;
+    const sls = this.srcLocStarts;
+    if (fls[0] !== 0 || ss[0] !== 0 || sls[0] !== 0) fail('E_CORRUPT', 'a namespace start array does not begin with 0');
+    if (fls[N] !== F || ss[N] !== S || sls[N] !== L) fail('E_CORRUPT', 'a namespace start array does not end with its array length');
+    for (let i = 0; i < N; i++) {
+      const n = ns[i]!;
+      if (i > 0 && n <= ns[i - 1]!) fail('E_CORRUPT', 'namespaces are not strictly ascending');
+      const kind = n >>> 28;
+      const low = n & 0x0fffffff;
+      if (kind > 9) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has kind ${kind}`);
+      if ((kind === 2 || kind === 3 || kind === 4 || kind === 5 || kind === 7) && low !== 0)
+        fail('E_CORRUPT', `namespace 0x${n.toString(16)} has low bits its kind does not allow`);
+      if ((kind === 6 || kind === 8) && low > 2) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has abi ${low}`);
+      if (fls[i + 1]! < fls[i]! || ss[i + 1]! < ss[i]! || sls[i + 1]! < sls[i]!) fail('E_CORRUPT', 'a namespace start array decreases');
+      const run = fls[i + 1]! - fls[i]!;
+      if (run < 1) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has an empty run`);
+      if (ss[i + 1]! - ss[i]! !== (SPARSE_KIND[kind] ? run : 0)) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has a sparse run of the wrong length`);
+      if (sls[i + 1]! - sls[i]! !== (kind === 0 ? run : 0)) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has a source-location run of the wrong length`);
+    }
+    // 10: module records.
+    for (let m = 0; m < M; m++) {
+      const r = infoSec.offset + INFO_FIXED_SIZE + MODULE_RECORD_SIZE * m;
+      const enc = u32(r + MODREC.nameEncoding);
+      const start = u32(r + MODREC.nameIndexStart);
+      const count = u32(r + MODREC.nameCount);
+      if (enc > 2) fail('E_CORRUPT', `module ${m} has name encoding ${enc}`);
+      if (enc === 0 && count !== 0) fail('E_CORRUPT', `module ${m} has no name index but a name count of ${count}`);
+      const words = count * (enc === 1 ? 2 : enc === 2 ? 3 : 0);
+      if (start > W || words > W - start) fail('E_CORRUPT', `module ${m} has its name index outside .fk.name_index`);
+      const nOff = u32(r + MODREC.nameOffset);
+      const nLen = u32(r + MODREC.nameLength);
+      if (nOff === NONE ? nLen !== 0 : nOff > B || nLen > B - nOff) fail('E_CORRUPT', `module ${m} has its name outside .fk.names`);
+    }
+  }
+
+  // ---- lookups (FORMAT.md section 5) ----
+
+  private findNs(namespace: number): number {
+    const a = this.ns;
+    const n = this.N;
+    if (n <= LINEAR_NS) {
+      for (let i = 0; i < n; i++) if (a[i] === namespace) return i;
+      return -1;
+    }
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = lo + ((hi - lo) >>> 1);
+      if (a[mid]! < namespace) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < n && a[lo] === namespace ? lo : -1;
+  }
+
+  /** Position of the key in func_locs, or -1 (absent or a hole). Sets lastNs. */
+  private pos(namespace: number, index: number): number {
+    const i = this.findNs(namespace);
+    if (i < 0) return -1;
+    const fs = this.funcLocStarts[i]!;
+    let p: number;
+    if (SPARSE_KIND[namespace >>> 28] === 0) {
+      if (index >= this.funcLocStarts[i + 1]! - fs) return -1;
+      p = fs + index;
+    } else {
+      const s0 = this.sparseStarts[i]!;
+      const s1 = this.sparseStarts[i + 1]!;
+      const a = this.sparse;
+      let lo = s0;
+      let hi = s1;
+      while (lo < hi) {
+        const mid = lo + ((hi - lo) >>> 1);
+        if (a[mid]! < index) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo === s1 || a[lo] !== index) return -1;
+      p = fs + (lo - s0);
+    }
+    if (this.locs[2 * p + 1] === 0) return -1;
+    this.lastNs = i;
+    return p;
+  }
+
+  funcLoc(namespace: number, index: number, out: Uint32Array): boolean {
+    const p = this.pos(namespace, index);
+    if (p < 0) return false;
+    out[0] = this.locs[2 * p]!;
+    out[1] = this.locs[2 * p + 1]!;
+    return true;
+  }
+
+  srcLoc(namespace: number, index: number): number {
+    if (namespace >>> 28 !== 0) return NONE;
+    const p = this.pos(namespace, index);
+    if (p < 0) return NONE;
+    const i = this.lastNs;
+    return this.src[this.srcLocStarts[i]! + (p - this.funcLocStarts[i]!)]!;
+  }
+
+  /** Position in func_locs of the function containing offset, or -1. */
+  private posOfOffset(offset: number): number {
+    const locs = this.locs;
+    let lo = 0;
+    let hi = this.F;
+    while (lo < hi) {
+      const mid = lo + ((hi - lo) >>> 1);
+      if (locs[2 * mid]! <= offset) lo = mid + 1;
+      else hi = mid;
+    }
+    const p = lo - 1;
+    if (p < 0 || offset - locs[2 * p]! >= locs[2 * p + 1]!) return -1;
+    return p;
+  }
+
+  /** Writes the key at position p to out[k], out[k + 1]. */
+  private keyAt(p: number, out: Uint32Array, k: number): void {
+    const fls = this.funcLocStarts;
+    let lo = 0;
+    let hi = this.N;
+    while (lo < hi) {
+      const mid = lo + ((hi - lo) >>> 1);
+      if (fls[mid]! <= p) lo = mid + 1;
+      else hi = mid;
+    }
+    const i = lo - 1;
+    const namespace = this.ns[i]!;
+    const d = p - fls[i]!;
+    out[k] = namespace;
+    out[k + 1] = SPARSE_KIND[namespace >>> 28] === 0 ? d : this.sparse[this.sparseStarts[i]! + d]!;
+  }
+
+  funcByOffset(offset: number, out: Uint32Array): boolean {
+    const p = this.posOfOffset(offset);
+    if (p < 0) return false;
+    this.keyAt(p, out, 0);
+    return true;
+  }
+
+  funcName(funcIndex: number, module: number): string | undefined {
+    const r = (INFO_FIXED_SIZE + MODULE_RECORD_SIZE * module) / 4;
+    const info = this.info;
+    const enc = info[r + MODREC.nameEncoding / 4]!;
+    const start = info[r + MODREC.nameIndexStart / 4]!;
+    const count = info[r + MODREC.nameCount / 4]!;
+    const w = this.nameIndex;
+    let slot: number;
+    if (enc === 1) {
+      if (funcIndex >= count) return undefined;
+      slot = start + 2 * funcIndex;
+    } else if (enc === 2) {
+      let lo = 0;
+      let hi = count;
+      while (lo < hi) {
+        const mid = lo + ((hi - lo) >>> 1);
+        if (w[start + 3 * mid]! < funcIndex) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo === count || w[start + 3 * lo] !== funcIndex) return undefined;
+      slot = start + 3 * lo + 1;
+    } else {
+      return undefined;
+    }
+    const off = w[slot]!;
+    if (off === NONE) return undefined;
+    const len = w[slot + 1]!;
+    if (off > this.B || len > this.B - off) fail('E_CORRUPT', `the name of function ${funcIndex} lies outside .fk.names`);
+    return this.decode(off, len);
+  }
+
+  private decode(off: number, len: number): string {
+    if (this.namesBuf !== undefined) return this.namesBuf.utf8Slice(off, off + len);
+    return utf8.decode(this.names.subarray(off, off + len));
+  }
+
+  funcLocs(namespaces: Uint32Array, indices: Uint32Array, starts: Uint32Array, lengths: Uint32Array): void {
+    const locs = this.locs;
+    for (let k = 0; k < namespaces.length; k++) {
+      const p = this.pos(namespaces[k]!, indices[k]!);
+      if (p < 0) {
+        starts[k] = NONE;
+        lengths[k] = 0;
+      } else {
+        starts[k] = locs[2 * p]!;
+        lengths[k] = locs[2 * p + 1]!;
+      }
+    }
+  }
+
+  funcsByOffset(offsets: Uint32Array, namespaces: Uint32Array, indices: Uint32Array): void {
+    const pair = new Uint32Array(2);
+    for (let k = 0; k < offsets.length; k++) {
+      const p = this.posOfOffset(offsets[k]!);
+      if (p < 0) {
+        namespaces[k] = NONE;
+        indices[k] = NONE;
+      } else {
+        this.keyAt(p, pair, 0);
+        namespaces[k] = pair[0]!;
+        indices[k] = pair[1]!;
+      }
+    }
+  }
+
+  funcNames(funcIndices: Uint32Array, module: number): (string | undefined)[] {
+    const out = new Array<string | undefined>(funcIndices.length);
+    for (let k = 0; k < funcIndices.length; k++) out[k] = this.funcName(funcIndices[k]!, module);
+    return out;
+  }
+
+  describe(): Description {
+    const info = this.info;
+    const M = info[INFO.moduleCount / 4]!;
+    const modules: Description['modules'] = [];
+    for (let m = 0; m < M; m++) {
+      const r = (INFO_FIXED_SIZE + MODULE_RECORD_SIZE * m) / 4;
+      const nOff = info[r + MODREC.nameOffset / 4]!;
+      const nLen = info[r + MODREC.nameLength / 4]!;
+      const hashBytes = new Uint8Array(info.buffer, info.byteOffset + 4 * r + MODREC.sha256, 32);
+      const hex = Array.from(hashBytes, (b) => b.toString(16).padStart(2, '0')).join('');
+      modules.push({
+        name: nOff === NONE ? undefined : this.decode(nOff, nLen),
+        importedFuncs: info[r + MODREC.importedFuncs / 4]!,
+        definedFuncs: info[r + MODREC.definedFuncs / 4]!,
+        byteOffset: info[r + MODREC.byteOffset / 4]!,
+        nameEncoding: info[r + MODREC.nameEncoding / 4]! as 0 | 1 | 2,
+        nameCount: info[r + MODREC.nameCount / 4]!,
+        sha256: /^0+$/.test(hex) ? undefined : hex,
+      });
+    }
+    const namespaces: Description['namespaces'] = [];
+    for (let i = 0; i < this.N; i++)
+      namespaces.push({
+        namespace: this.ns[i]!,
+        funcStart: this.funcLocStarts[i]!,
+        funcCount: this.funcLocStarts[i + 1]! - this.funcLocStarts[i]!,
+        sparseStart: this.sparseStarts[i]!,
+        srcStart: this.srcLocStarts[i]!,
+      });
+    return {
+      formatVersion: this.version,
+      fileSize: this.bytes.length,
+      textSize: this.textSize,
+      funcCount: this.F,
+      sparseCount: this.sparse.length,
+      srcLocCount: this.src.length,
+      nameIndexWords: this.nameIndex.length,
+      nameBytes: this.B,
+      sections: this.sections.map((s) => ({ ...s })),
+      namespaces,
+      modules,
+    };
+  }
+
+  close(): void {
+    // Nothing to release: the bytes belong to the garbage collector.
+  }
+}
+
+declare global {
+  interface Buffer {
+    utf8Slice(start: number, end: number): string;
+  }
+}

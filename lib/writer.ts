@@ -1,0 +1,402 @@
+import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { FunckeyError } from './errors.js';
+import {
+  ELF_HEADER_SIZE,
+  FORMAT_VERSION,
+  INFO,
+  INFO_FIXED_SIZE,
+  INFO_MAGIC,
+  MODREC,
+  MODULE_RECORD_SIZE,
+  NAME_ENCODING_DENSE,
+  NAME_ENCODING_NONE,
+  NAME_ENCODING_SPARSE,
+  NONE,
+  SECTION_ENTSIZE,
+  SECTION_HEADER_SIZE,
+  SECTION_ORDER,
+} from './format.js';
+import { FuncKey, FuncKind, kindHasSrcLocs, kindIsSparse } from './key.js';
+import { U32Vec } from './u32vec.js';
+
+export type NameEncodingChoice = 'auto' | 'dense' | 'sparse';
+
+export interface BuilderOptions {
+  /** How each module's name index is encoded; 'auto' (default) picks by density. */
+  nameEncoding?: NameEncodingChoice;
+  /** Size in bytes of the text the locations refer to (recorded in the info header). */
+  textSize?: number;
+}
+
+export interface ModuleSpec {
+  name?: string;
+  importedFuncs: number;
+  definedFuncs: number;
+  /** Where the module starts in the text (0 for a core module). */
+  byteOffset?: number;
+  /** SHA-256 of the module's source bytes (32 bytes, or 64 hex digits). */
+  sha256?: Uint8Array | string;
+}
+
+export interface FuncLoc {
+  start: number;
+  length: number;
+}
+
+/** Largest number of holes one pushFunc may add to a dense namespace. */
+export const MAX_DENSE_GAP = 1 << 24;
+
+interface ModuleState {
+  name: string | undefined;
+  importedFuncs: number;
+  definedFuncs: number;
+  byteOffset: number;
+  sha256: Uint8Array | undefined;
+  names: Map<number, string>;
+}
+
+const U32_MAX = 0xffffffff;
+function u32(what: string, x: unknown): number {
+  if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > U32_MAX)
+    throw new FunckeyError('E_ARG', `${what} must be an integer in [0, 2^32), got ${String(x)}`);
+  return x;
+}
+
+function parseSha256(x: Uint8Array | string | undefined): Uint8Array | undefined {
+  if (x === undefined) return undefined;
+  if (typeof x === 'string') {
+    if (!/^[0-9a-fA-F]{64}$/.test(x)) throw new FunckeyError('E_ARG', 'sha256 must be 64 hex digits');
+    const out = new Uint8Array(32);
+    for (let i = 0; i < 32; i++) out[i] = parseInt(x.slice(2 * i, 2 * i + 2), 16);
+    return out;
+  }
+  if (x instanceof Uint8Array && x.length === 32) return x.slice();
+  throw new FunckeyError('E_ARG', 'sha256 must be a Uint8Array of 32 bytes or 64 hex digits');
+}
+
+/**
+ * Builds an artifact from a compiler's entries: modules, then functions in ascending key
+ * order (which must also be ascending text order), then names. `finish()` serialises the
+ * table as docs/FORMAT.md describes.
+ */
+export class ArtifactBuilder {
+  private readonly nameEncoding: NameEncodingChoice;
+  private readonly textSize: number;
+  private readonly modules: ModuleState[] = [];
+
+  // The table, as the arrays of FORMAT.md 1.3 (start arrays without their final entry).
+  private readonly namespaces = new U32Vec();
+  private readonly funcLocStarts = new U32Vec();
+  private readonly sparseStarts = new U32Vec();
+  private readonly srcLocStarts = new U32Vec();
+  private readonly sparseIndices = new U32Vec();
+  private readonly funcLocs = new U32Vec(1024);
+  private readonly srcLocs = new U32Vec(512);
+
+  private lastKey: FuncKey | undefined;
+  /** End of the last entry of func_locs (where a hole would start). */
+  private lastEnd = 0;
+  /** Entries in the current namespace's run. */
+  private runLength = 0;
+
+  constructor(options: BuilderOptions = {}) {
+    if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'options must be an object');
+    const enc = options.nameEncoding ?? 'auto';
+    if (enc !== 'auto' && enc !== 'dense' && enc !== 'sparse')
+      throw new FunckeyError('E_ARG', `nameEncoding must be 'auto', 'dense' or 'sparse', got ${String(enc)}`);
+    this.nameEncoding = enc;
+    this.textSize = options.textSize === undefined ? 0 : u32('textSize', options.textSize);
+  }
+
+  /** Adds a module and returns its index. */
+  addModule(spec: ModuleSpec): number {
+    if (spec === null || typeof spec !== 'object') throw new FunckeyError('E_ARG', 'addModule takes an object');
+    if (spec.name !== undefined && typeof spec.name !== 'string') throw new FunckeyError('E_ARG', 'module name must be a string');
+    const importedFuncs = u32('importedFuncs', spec.importedFuncs);
+    const definedFuncs = u32('definedFuncs', spec.definedFuncs);
+    if (importedFuncs + definedFuncs > U32_MAX)
+      throw new FunckeyError('E_RANGE', 'importedFuncs + definedFuncs must be below 2^32');
+    if (this.modules.length > 0x0fffffff) throw new FunckeyError('E_RANGE', 'too many modules (at most 2^28)');
+    this.modules.push({
+      name: spec.name,
+      importedFuncs,
+      definedFuncs,
+      byteOffset: spec.byteOffset === undefined ? 0 : u32('byteOffset', spec.byteOffset),
+      sha256: parseSha256(spec.sha256),
+      names: new Map(),
+    });
+    return this.modules.length - 1;
+  }
+
+  /**
+   * Appends a function. Keys must be strictly ascending and locations ascending and
+   * non-overlapping (E_ORDER otherwise); a length is at least 1. `srcLoc` (the function's
+   * position in the original file) applies to DefinedWasmFunction keys only.
+   */
+  pushFunc(key: FuncKey, loc: FuncLoc, srcLoc?: number): void {
+    if (!(key instanceof FuncKey)) throw new FunckeyError('E_ARG', 'pushFunc: key must be a FuncKey');
+    if (loc === null || typeof loc !== 'object') throw new FunckeyError('E_ARG', 'pushFunc: loc must be { start, length }');
+    const start = u32('loc.start', loc.start);
+    const length = u32('loc.length', loc.length);
+    if (length === 0) throw new FunckeyError('E_ARG', 'pushFunc: a function length is at least 1');
+    if (start + length > 0x100000000) throw new FunckeyError('E_ARG', 'pushFunc: loc ends beyond 2^32');
+    const kind = key.kind;
+    let src = NONE;
+    if (srcLoc !== undefined) {
+      if (!kindHasSrcLocs(kind)) throw new FunckeyError('E_ARG', `pushFunc: ${key.kindName} keys have no source location`);
+      src = u32('srcLoc', srcLoc);
+    }
+    if (kind === FuncKind.DefinedWasmFunction || kind === FuncKind.ArrayToWasmTrampoline) {
+      const m = this.modules[key.module!];
+      if (m === undefined) throw new FunckeyError('E_RANGE', `pushFunc: ${key} names module ${key.module}, but only ${this.modules.length} were added`);
+      if (key.index >= m.definedFuncs)
+        throw new FunckeyError('E_RANGE', `pushFunc: ${key} is beyond the module's ${m.definedFuncs} defined functions`);
+    } else if (kind === FuncKind.ModuleStartup && this.modules[key.module!] === undefined) {
+      throw new FunckeyError('E_RANGE', `pushFunc: ${key} names module ${key.module}, but only ${this.modules.length} were added`);
+    }
+    const last = this.lastKey;
+    if (last !== undefined && FuncKey.compare(key, last) <= 0)
+      throw new FunckeyError('E_ORDER', `pushFunc: ${key} does not come after ${last}: keys must be strictly ascending`);
+    if (start < this.lastEnd)
+      throw new FunckeyError('E_ORDER', `pushFunc: ${key} starts at ${start}, before the end (${this.lastEnd}) of the previous function`);
+
+    const sparse = kindIsSparse(kind);
+    if (last === undefined || last.namespace !== key.namespace) {
+      this.namespaces.push(key.namespace);
+      this.funcLocStarts.push(this.funcLocs.length >>> 1);
+      this.sparseStarts.push(this.sparseIndices.length);
+      this.srcLocStarts.push(this.srcLocs.length);
+      this.runLength = 0;
+    }
+    if (sparse) {
+      this.sparseIndices.push(key.index);
+    } else if (key.index > this.runLength) {
+      const gap = key.index - this.runLength;
+      if (gap > MAX_DENSE_GAP)
+        throw new FunckeyError('E_RANGE', `pushFunc: ${key} would leave ${gap} holes in a dense namespace (at most ${MAX_DENSE_GAP})`);
+      this.funcLocs.fill2(this.lastEnd, 0, gap);
+      if (kindHasSrcLocs(kind)) this.srcLocs.fill(NONE, gap);
+      this.runLength += gap;
+    }
+    this.funcLocs.push2(start, length);
+    if (kindHasSrcLocs(kind)) this.srcLocs.push(src);
+    this.runLength++;
+    this.lastKey = key;
+    this.lastEnd = start + length;
+  }
+
+  /** Names function `funcIndex` (counting imports) of `module`. A later call replaces it. */
+  setFuncName(module: number, funcIndex: number, name: string): void {
+    u32('module', module);
+    u32('funcIndex', funcIndex);
+    if (typeof name !== 'string') throw new FunckeyError('E_ARG', 'setFuncName: name must be a string');
+    const m = this.modules[module];
+    if (m === undefined) throw new FunckeyError('E_RANGE', `setFuncName: no module ${module} (${this.modules.length} added)`);
+    if (funcIndex >= m.importedFuncs + m.definedFuncs)
+      throw new FunckeyError('E_RANGE', `setFuncName: function index ${funcIndex} is outside module ${module}'s ${m.importedFuncs + m.definedFuncs} functions`);
+    m.names.set(funcIndex, name);
+  }
+
+  /** Serialises the artifact. The builder stays usable. */
+  finish(): Uint8Array {
+    const enc = new TextEncoder();
+    const M = this.modules.length;
+
+    // Names: module names and function names into one blob, then each module's index.
+    const blobParts: Uint8Array[] = [];
+    let blobSize = 0;
+    const addName = (s: string): [number, number] => {
+      const b = enc.encode(s);
+      const off = blobSize;
+      blobParts.push(b);
+      blobSize += b.length;
+      if (blobSize > U32_MAX) throw new FunckeyError('E_RANGE', 'names exceed 4 GiB');
+      return [off, b.length];
+    };
+    const nameIndex = new U32Vec();
+    const modInfo: { nameOff: number; nameLen: number; encoding: number; indexStart: number; count: number }[] = [];
+    for (const m of this.modules) {
+      const [nameOff, nameLen] = m.name === undefined ? [NONE, 0] : addName(m.name);
+      const space = m.importedFuncs + m.definedFuncs;
+      const named = m.names.size;
+      let encoding = NAME_ENCODING_NONE;
+      if (named > 0) {
+        if (this.nameEncoding === 'dense') encoding = NAME_ENCODING_DENSE;
+        else if (this.nameEncoding === 'sparse') encoding = NAME_ENCODING_SPARSE;
+        else encoding = named * 2 >= space ? NAME_ENCODING_DENSE : NAME_ENCODING_SPARSE;
+      }
+      const indexStart = nameIndex.length;
+      let count = 0;
+      if (encoding === NAME_ENCODING_DENSE) {
+        count = space;
+        const base = nameIndex.length;
+        nameIndex.fill2(NONE, 0, space);
+        for (const fi of [...m.names.keys()].sort((a, b) => a - b)) {
+          const [off, len] = addName(m.names.get(fi)!);
+          nameIndex.data[base + 2 * fi] = off;
+          nameIndex.data[base + 2 * fi + 1] = len;
+        }
+      } else if (encoding === NAME_ENCODING_SPARSE) {
+        count = named;
+        for (const fi of [...m.names.keys()].sort((a, b) => a - b)) {
+          const [off, len] = addName(m.names.get(fi)!);
+          nameIndex.push(fi);
+          nameIndex.push2(off, len);
+        }
+      }
+      modInfo.push({ nameOff, nameLen, encoding, indexStart, count });
+    }
+
+    const N = this.namespaces.length;
+    const F = this.funcLocs.length >>> 1;
+    const S = this.sparseIndices.length;
+    const L = this.srcLocs.length;
+    const withEnd = (v: U32Vec, end: number): Uint32Array => {
+      const a = new Uint32Array(N + 1);
+      a.set(v.view());
+      a[N] = end;
+      return a;
+    };
+
+    // Section contents, in SECTION_ORDER.
+    const info = new Uint8Array(INFO_FIXED_SIZE + MODULE_RECORD_SIZE * M);
+    const iv = new DataView(info.buffer);
+    info.set(INFO_MAGIC, INFO.magic);
+    iv.setUint32(INFO.version, FORMAT_VERSION, true);
+    iv.setUint32(INFO.flags, 0, true);
+    iv.setUint32(INFO.moduleCount, M, true);
+    iv.setUint32(INFO.namespaceCount, N, true);
+    iv.setUint32(INFO.funcCount, F, true);
+    iv.setUint32(INFO.sparseCount, S, true);
+    iv.setUint32(INFO.srcLocCount, L, true);
+    iv.setUint32(INFO.nameIndexWords, nameIndex.length, true);
+    iv.setUint32(INFO.nameBytes, blobSize, true);
+    iv.setUint32(INFO.moduleRecordSize, MODULE_RECORD_SIZE, true);
+    iv.setUint32(INFO.textSize, this.textSize, true);
+    this.modules.forEach((m, i) => {
+      const r = INFO_FIXED_SIZE + MODULE_RECORD_SIZE * i;
+      const mi = modInfo[i]!;
+      iv.setUint32(r + MODREC.nameOffset, mi.nameOff, true);
+      iv.setUint32(r + MODREC.nameLength, mi.nameLen, true);
+      iv.setUint32(r + MODREC.importedFuncs, m.importedFuncs, true);
+      iv.setUint32(r + MODREC.definedFuncs, m.definedFuncs, true);
+      iv.setUint32(r + MODREC.byteOffset, m.byteOffset, true);
+      iv.setUint32(r + MODREC.nameEncoding, mi.encoding, true);
+      iv.setUint32(r + MODREC.nameIndexStart, mi.indexStart, true);
+      iv.setUint32(r + MODREC.nameCount, mi.count, true);
+      if (m.sha256) info.set(m.sha256, r + MODREC.sha256);
+    });
+    const names = new Uint8Array(blobSize);
+    let at = 0;
+    for (const p of blobParts) {
+      names.set(p, at);
+      at += p.length;
+    }
+    const bytesOf = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    const contents: Uint8Array[] = [
+      info,
+      bytesOf(this.namespaces.view()),
+      bytesOf(withEnd(this.funcLocStarts, F)),
+      bytesOf(withEnd(this.sparseStarts, S)),
+      bytesOf(withEnd(this.srcLocStarts, L)),
+      bytesOf(this.sparseIndices.view()),
+      bytesOf(this.funcLocs.view()),
+      bytesOf(this.srcLocs.view()),
+      bytesOf(nameIndex.view()),
+      names,
+    ];
+    return serializeElf(contents);
+  }
+
+  /**
+   * Writes the artifact to `path` atomically: into a temporary file in the same directory,
+   * flushed, then renamed over `path`. A crash leaves either the old file or the new one.
+   */
+  writeFile(path: string): void {
+    if (typeof path !== 'string' || path === '') throw new FunckeyError('E_ARG', 'writeFile: path must be a non-empty string');
+    writeFileAtomic(path, this.finish());
+  }
+}
+
+/** Writes bytes to path through a temporary file and a rename. */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+  let fd: number | undefined;
+  try {
+    fd = openSync(tmp, 'wx', 0o644);
+    let off = 0;
+    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = undefined;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== undefined) closeSync(fd);
+    try {
+      unlinkSync(tmp);
+    } catch {
+      /* not created, or already renamed */
+    }
+    const err = e as NodeJS.ErrnoException;
+    throw new FunckeyError('E_IO', `cannot write ${path}: ${err.code ?? ''} ${err.message}`.trim(), { cause: e });
+  }
+}
+
+const align8 = (n: number) => (n + 7) & ~7;
+
+/** Lays out the ELF file of FORMAT.md section 1 around the section contents. */
+function serializeElf(contents: Uint8Array[]): Uint8Array {
+  const names = ['', '.shstrtab', ...SECTION_ORDER];
+  const shnum = names.length;
+  // .shstrtab: a NUL, then every name NUL-terminated.
+  const enc = new TextEncoder();
+  const nameOffsets: number[] = [0];
+  const strParts: number[] = [0];
+  for (let i = 1; i < names.length; i++) {
+    nameOffsets.push(strParts.length);
+    for (const b of enc.encode(names[i]!)) strParts.push(b);
+    strParts.push(0);
+  }
+  const shstrtab = Uint8Array.from(strParts);
+  const all = [shstrtab, ...contents];
+
+  let offset = ELF_HEADER_SIZE + SECTION_HEADER_SIZE * shnum;
+  const offsets: number[] = [];
+  for (const c of all) {
+    offset = align8(offset);
+    offsets.push(offset);
+    offset += c.length;
+  }
+  const total = offset;
+  if (total > U32_MAX) throw new FunckeyError('E_RANGE', 'the artifact would exceed 4 GiB');
+  const out = new Uint8Array(total);
+  const v = new DataView(out.buffer);
+
+  // ELF header (FORMAT.md 1.1).
+  out.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0], 0);
+  v.setUint16(16, 1, true); // e_type ET_REL
+  v.setUint16(18, 0, true); // e_machine EM_NONE
+  v.setUint32(20, 1, true); // e_version
+  v.setBigUint64(40, BigInt(ELF_HEADER_SIZE), true); // e_shoff
+  v.setUint16(52, ELF_HEADER_SIZE, true); // e_ehsize
+  v.setUint16(58, SECTION_HEADER_SIZE, true); // e_shentsize
+  v.setUint16(60, shnum, true); // e_shnum
+  v.setUint16(62, 1, true); // e_shstrndx
+
+  // Section headers (FORMAT.md 1.2); section 0 stays zero.
+  for (let i = 1; i < shnum; i++) {
+    const h = ELF_HEADER_SIZE + SECTION_HEADER_SIZE * i;
+    const c = all[i - 1]!;
+    const name = names[i]!;
+    v.setUint32(h + 0, nameOffsets[i]!, true);
+    v.setUint32(h + 4, i === 1 ? 3 : 1, true);
+    v.setBigUint64(h + 24, BigInt(offsets[i - 1]!), true);
+    v.setBigUint64(h + 32, BigInt(c.length), true);
+    v.setBigUint64(h + 48, BigInt(i === 1 ? 1 : 8), true);
+    v.setBigUint64(h + 56, BigInt(SECTION_ENTSIZE[name] ?? 0), true);
+    out.set(c, offsets[i - 1]!);
+  }
+  return out;
+}
+
