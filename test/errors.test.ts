@@ -1,0 +1,271 @@
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ArtifactBuilder, FuncKey, FunckeyError, open, type ErrorCode } from '../lib/index.js';
+import { BACKENDS } from './backends.js';
+import { buildModel, randomModel } from './gen.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'funckey-errors-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function codeOf(f: () => unknown): ErrorCode | 'none' {
+  try {
+    f();
+    return 'none';
+  } catch (e) {
+    if (!(e instanceof FunckeyError)) throw e;
+    return e.code;
+  }
+}
+
+function sample(): Uint8Array {
+  const b = new ArtifactBuilder();
+  b.addModule({ name: 'm', importedFuncs: 1, definedFuncs: 3 });
+  b.addModule({ importedFuncs: 0, definedFuncs: 2 });
+  b.pushFunc(FuncKey.definedWasmFunction(0, 0), { start: 10, length: 5 }, 8);
+  b.pushFunc(FuncKey.definedWasmFunction(0, 2), { start: 20, length: 5 }, 18);
+  b.pushFunc(FuncKey.definedWasmFunction(1, 1), { start: 30, length: 5 });
+  b.pushFunc(FuncKey.arrayToWasmTrampoline(0, 2), { start: 40, length: 5 });
+  b.pushFunc(FuncKey.wasmToBuiltinTrampoline(3), { start: 50, length: 5 });
+  b.setFuncName(0, 1, 'one');
+  b.setFuncName(0, 3, 'three');
+  return b.finish();
+}
+
+// Where things are in sample(), read with an independent little ELF parser.
+function sections(bytes: Uint8Array): Map<string, { hdr: number; offset: number; size: number }> {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shoff = Number(v.getBigUint64(40, true));
+  const shnum = v.getUint16(60, true);
+  const strOff = Number(v.getBigUint64(shoff + 64 * v.getUint16(62, true) + 24, true));
+  const out = new Map();
+  for (let i = 1; i < shnum; i++) {
+    const h = shoff + 64 * i;
+    let n = strOff + v.getUint32(h, true);
+    let name = '';
+    while (bytes[n] !== 0) name += String.fromCharCode(bytes[n++]!);
+    out.set(name, { hdr: h, offset: Number(v.getBigUint64(h + 24, true)), size: Number(v.getBigUint64(h + 32, true)) });
+  }
+  return out;
+}
+
+function patch(f: (bytes: Uint8Array, v: DataView, s: ReturnType<typeof sections>) => void): Uint8Array {
+  const bytes = sample().slice();
+  f(bytes, new DataView(bytes.buffer), sections(bytes));
+  return bytes;
+}
+
+const info = (s: ReturnType<typeof sections>) => s.get('.fk.info')!.offset;
+
+describe.each(BACKENDS)('error codes, backend %s', (backend) => {
+  const openCode = (bytes: Uint8Array | string) => codeOf(() => open(bytes, { backend }));
+
+  it('opens the untouched sample', () => {
+    expect(openCode(sample())).toBe('none');
+  });
+
+  it('E_FORMAT: not an ELF file, a 32-bit or big-endian ELF, an ELF with no .fk.info, a bad info magic', () => {
+    expect(openCode(new Uint8Array(0))).toBe('E_FORMAT');
+    expect(openCode(new TextEncoder().encode('\0asm\x01\0\0\0 this is wasm'))).toBe('E_FORMAT');
+    expect(openCode(patch((b) => (b[4] = 1)))).toBe('E_FORMAT');
+    expect(openCode(patch((b) => (b[5] = 2)))).toBe('E_FORMAT');
+    expect(openCode(patch((b, v, s) => (b[s.get('.shstrtab')!.offset + v.getUint32(s.get('.fk.info')!.hdr, true) + 4] = 0x78)))).toBe('E_FORMAT');
+    expect(openCode(patch((b, v, s) => (b[info(s)] = 0x78)))).toBe('E_FORMAT');
+    // A real ELF executable of this machine is not an artifact.
+    if (existsSync('/bin/true')) expect(openCode('/bin/true')).toBe('E_FORMAT');
+  });
+
+  it('E_VERSION: a format version this reader does not know', () => {
+    const bytes = patch((b, v, s) => v.setUint32(info(s) + 8, 2, true));
+    expect(openCode(bytes)).toBe('E_VERSION');
+    try {
+      open(bytes, { backend });
+    } catch (e) {
+      expect((e as Error).message).toMatch(/rebuild/);
+    }
+  });
+
+  it('E_TRUNCATED: cut anywhere inside the header, the section table or a section', () => {
+    const full = sample();
+    const s = sections(full);
+    expect(openCode(full.slice(0, 40))).toBe('E_TRUNCATED');
+    expect(openCode(full.slice(0, 64 + 64 * 3))).toBe('E_TRUNCATED');
+    const names = s.get('.fk.names')!;
+    expect(openCode(full.slice(0, names.offset + names.size - 1))).toBe('E_TRUNCATED');
+    for (let cut = 4; cut < full.length; cut += 7) expect(['E_TRUNCATED', 'E_FORMAT', 'E_CORRUPT']).toContain(openCode(full.slice(0, cut)));
+  });
+
+  it('E_CORRUPT: broken invariants', () => {
+    // Namespaces out of order.
+    expect(openCode(patch((b, v, s) => v.setUint32(s.get('.fk.namespaces')!.offset, 0x7fffffff & 0x0fffffff, true)))).toBe('E_CORRUPT');
+    // A count that does not match its section's size.
+    expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 24, 99, true)))).toBe('E_CORRUPT');
+    // A section moved off its 8-byte alignment.
+    expect(openCode(patch((b, v, s) => v.setBigUint64(s.get('.fk.func_locs')!.hdr + 24, BigInt(s.get('.fk.func_locs')!.offset + 4), true)))).toBe('E_CORRUPT');
+    // A section missing (renamed).
+    expect(openCode(patch((b, v, s) => (b[s.get('.shstrtab')!.offset + v.getUint32(s.get('.fk.src_locs')!.hdr, true) + 4] = 0x5a)))).toBe('E_CORRUPT');
+    // A start array that decreases / does not end with its count.
+    expect(openCode(patch((b, v, s) => v.setUint32(s.get('.fk.func_loc_starts')!.offset + 4, 0, true)))).toBe('E_CORRUPT');
+    // A name index outside .fk.name_index.
+    expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 64 + 24, 1000, true)))).toBe('E_CORRUPT');
+    // A name encoding that does not exist.
+    expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 64 + 20, 7, true)))).toBe('E_CORRUPT');
+    // A section name index beyond the section count.
+    expect(openCode(patch((b, v) => v.setUint16(62, 200, true)))).toBe('E_CORRUPT');
+    // A name offset outside .fk.names: open succeeds (not checked at open), the lookup refuses.
+    const bad = patch((b, v, s) => v.setUint32(s.get('.fk.name_index')!.offset + 8, 0xfffffff0, true));
+    const a = open(bad, { backend });
+    expect(codeOf(() => a.funcName(1))).toBe('E_CORRUPT');
+    expect(a.funcName(3)).toBe('three');
+    a.close();
+  });
+
+  it('E_ARG: arguments of the wrong type or out of domain', () => {
+    const a = open(sample(), { backend });
+    expect(codeOf(() => a.funcLoc({ namespace: 0, index: 0 } as unknown as FuncKey))).toBe('E_ARG');
+    expect(codeOf(() => a.funcByOffset(-1))).toBe('E_ARG');
+    expect(codeOf(() => a.funcByOffset(2 ** 32))).toBe('E_ARG');
+    expect(codeOf(() => a.funcByOffset(1.5))).toBe('E_ARG');
+    expect(codeOf(() => a.funcByOffset('12' as unknown as number))).toBe('E_ARG');
+    expect(codeOf(() => a.funcName(NaN))).toBe('E_ARG');
+    expect(codeOf(() => a.funcLocs(new Uint32Array(2), new Uint32Array(3)))).toBe('E_ARG');
+    expect(codeOf(() => a.funcLocs(new Int32Array(2) as unknown as Uint32Array, new Uint32Array(2)))).toBe('E_ARG');
+    expect(codeOf(() => a.funcsByOffset([1, -2] as unknown as Uint32Array))).toBe('E_ARG');
+    expect(codeOf(() => a.funcNames(null as unknown as Uint32Array))).toBe('E_ARG');
+    a.close();
+    expect(codeOf(() => open(42 as unknown as string, { backend }))).toBe('E_ARG');
+    expect(codeOf(() => open(sample(), { backend: 'fast' as 'js' }))).toBe('E_ARG');
+    expect(codeOf(() => FuncKey.fromRaw(0xa0000000, 0))).toBe('E_ARG');
+    expect(codeOf(() => FuncKey.fromRaw(0x20000001, 0))).toBe('E_ARG');
+    expect(codeOf(() => FuncKey.componentTrampoline(3, 0))).toBe('E_ARG');
+    expect(codeOf(() => FuncKey.parse('Nope(1)'))).toBe('E_ARG');
+    expect(codeOf(() => new ArtifactBuilder({ nameEncoding: 'huge' as 'dense' }))).toBe('E_ARG');
+  });
+
+  it('E_RANGE: a module the artifact does not have', () => {
+    const a = open(sample(), { backend });
+    expect(codeOf(() => a.funcName(0, 2))).toBe('E_RANGE');
+    expect(codeOf(() => a.funcNames(new Uint32Array([0]), 5))).toBe('E_RANGE');
+    expect(a.funcName(0, 1)).toBe(undefined);
+    a.close();
+    const b = new ArtifactBuilder();
+    b.addModule({ importedFuncs: 1, definedFuncs: 1 });
+    expect(codeOf(() => b.setFuncName(0, 2, 'x'))).toBe('E_RANGE');
+    expect(codeOf(() => b.setFuncName(1, 0, 'x'))).toBe('E_RANGE');
+    expect(codeOf(() => b.pushFunc(FuncKey.definedWasmFunction(0, 1), { start: 0, length: 1 }))).toBe('E_RANGE');
+  });
+
+  it('E_CLOSED: every call after close, and close twice is harmless', () => {
+    const a = open(sample(), { backend });
+    const name = a.funcName(1);
+    a.close();
+    a.close();
+    expect(a.closed).toBe(true);
+    expect(name).toBe('one');
+    for (const f of [
+      () => a.funcLoc(FuncKey.definedWasmFunction(0, 0)),
+      () => a.srcLoc(FuncKey.definedWasmFunction(0, 0)),
+      () => a.funcByOffset(12),
+      () => a.funcName(1),
+      () => a.funcLocs(new Uint32Array(1), new Uint32Array(1)),
+      () => a.funcsByOffset(new Uint32Array(1)),
+      () => a.funcNames(new Uint32Array(1)),
+      () => a.modules,
+      () => a.describe(),
+    ])
+      expect(codeOf(f)).toBe('E_CLOSED');
+  });
+
+  it('E_IO: a missing file, a directory', () => {
+    expect(openCode(join(dir, 'missing.fkx'))).toBe('E_IO');
+    expect(openCode(dir)).toBe('E_IO');
+  });
+});
+
+describe('builder errors', () => {
+  it('E_ORDER: keys not ascending, overlapping or backwards locations', () => {
+    const b = new ArtifactBuilder();
+    b.addModule({ importedFuncs: 0, definedFuncs: 10 });
+    b.pushFunc(FuncKey.definedWasmFunction(0, 3), { start: 100, length: 10 });
+    expect(codeOf(() => b.pushFunc(FuncKey.definedWasmFunction(0, 3), { start: 200, length: 1 }))).toBe('E_ORDER');
+    expect(codeOf(() => b.pushFunc(FuncKey.definedWasmFunction(0, 2), { start: 200, length: 1 }))).toBe('E_ORDER');
+    expect(codeOf(() => b.pushFunc(FuncKey.definedWasmFunction(0, 4), { start: 109, length: 1 }))).toBe('E_ORDER');
+    expect(codeOf(() => b.pushFunc(FuncKey.definedWasmFunction(0, 4), { start: 110, length: 1 }))).toBe('none');
+    expect(codeOf(() => b.pushFunc(FuncKey.wasmToArrayTrampoline(0), { start: 50, length: 1 }))).toBe('E_ORDER');
+  });
+
+  it('E_ARG: zero-length functions and source locations on kinds without them', () => {
+    const b = new ArtifactBuilder();
+    b.addModule({ importedFuncs: 0, definedFuncs: 10 });
+    expect(codeOf(() => b.pushFunc(FuncKey.definedWasmFunction(0, 0), { start: 1, length: 0 }))).toBe('E_ARG');
+    expect(codeOf(() => b.pushFunc(FuncKey.wasmToArrayTrampoline(0), { start: 1, length: 2 }, 5))).toBe('E_ARG');
+    expect(codeOf(() => b.pushFunc(FuncKey.definedWasmFunction(0, 0), { start: 0xffffffff, length: 2 }))).toBe('E_ARG');
+  });
+
+  it('writeFile is atomic: no temporary file is left, a failed write leaves the old file', () => {
+    const path = join(dir, 'atomic.fkx');
+    const b = buildModel(randomModel(3));
+    b.writeFile(path);
+    const before = readFileSync(path);
+    expect(Buffer.from(b.finish()).equals(before)).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.includes('atomic'))).toEqual(['atomic.fkx']);
+    // Renaming over a non-empty directory fails: E_IO, and nothing is left behind.
+    const blocked = join(dir, 'blocked.fkx');
+    mkdirSync(blocked);
+    writeFileSync(join(blocked, 'x'), 'x');
+    expect(codeOf(() => b.writeFile(blocked))).toBe('E_IO');
+    expect(readdirSync(dir).filter((f) => f.startsWith('.'))).toEqual([]);
+    expect(codeOf(() => b.writeFile(join(dir, 'no', 'such', 'dir.fkx')))).toBe('E_IO');
+  });
+
+  it('writeFile never exposes a partial file: a writer killed mid-write leaves the old contents', async () => {
+    const path = join(dir, 'killed.fkx');
+    buildModel(randomModel(11)).writeFile(path);
+    const old = readFileSync(path);
+    // A child builds a large artifact and is killed just after it starts writing it.
+    const lib = new URL('../dist/index.js', import.meta.url).pathname;
+    const script = `
+      const { ArtifactBuilder, FuncKey } = await import(${JSON.stringify(lib)});
+      const b = new ArtifactBuilder(); b.addModule({ importedFuncs: 0, definedFuncs: 1_000_000 });
+      for (let i = 0; i < 1_000_000; i++) b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: 4 * i, length: 3 });
+      for (let i = 0; i < 1_000_000; i++) b.setFuncName(0, i, 'function_name_' + i);
+      process.send('go'); b.writeFile(${JSON.stringify(path)}); process.send('done');`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const outcome = await new Promise<string>((resolve) => {
+      let last = 'none';
+      child.on('message', (m) => {
+        last = String(m);
+        if (m === 'go') setTimeout(() => child.kill('SIGKILL'), 2);
+      });
+      child.on('exit', () => resolve(last));
+    });
+    expect(['go', 'done']).toContain(outcome);
+    const now = readFileSync(path);
+    if (outcome === 'go' && !now.equals(old)) {
+      // Killed after the rename: the new file must then be complete.
+      const a = open(now, { backend: 'js' });
+      expect(a.modules[0]!.definedFuncs).toBe(1_000_000);
+      expect(a.funcName(999_999)).toBe('function_name_999999');
+      a.close();
+    } else if (outcome === 'go') {
+      expect(now.equals(old)).toBe(true);
+    }
+  });
+});
+
+describe('readelf', () => {
+  const readelf = spawnSync('readelf', ['--version']).status === 0;
+  it.skipIf(!readelf && !process.env.CI)('readelf -S accepts an artifact and lists its sections', () => {
+    const path = join(dir, 'elf.fkx');
+    buildModel(randomModel(8)).writeFile(path);
+    const out = execFileSync('readelf', ['-W', '-S', path], { encoding: 'utf8' });
+    for (const name of ['.shstrtab', '.fk.info', '.fk.namespaces', '.fk.func_loc_starts', '.fk.sparse_starts', '.fk.src_loc_starts', '.fk.sparse_indices', '.fk.func_locs', '.fk.src_locs', '.fk.name_index', '.fk.names'])
+      expect(out).toContain(name);
+    expect(out).toMatch(/There are 12 section headers/);
+    const hdr = execFileSync('readelf', ['-h', path], { encoding: 'utf8' });
+    expect(hdr).toMatch(/ELF64/);
+    expect(hdr).toMatch(/little endian/);
+  });
+});
