@@ -1,0 +1,218 @@
+// Shared helpers of the benchmarks: seeded random numbers, measurement through mitata,
+// result records, tables, and discovery of the optional parts (native backend, wasm reader,
+// real module) so that a missing part shows as "n/a" instead of failing.
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { measure, do_not_optimize } from 'mitata';
+
+export { do_not_optimize };
+
+export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
+export const ROOT = dirname(BENCH_DIR);
+/** Scratch files (artifacts, synthetic modules); git ignores /tmp/ at the repository root. */
+export const WORK_DIR = join(ROOT, 'tmp', 'bench');
+
+export function workDir() {
+  mkdirSync(WORK_DIR, { recursive: true });
+  return WORK_DIR;
+}
+
+/** A small seeded generator (32-bit state), uniform in [0, 1). */
+export function rng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Fisher-Yates shuffle in place, seeded. */
+export function shuffle(arr, r) {
+  for (let i = arr.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    const t = arr[i];
+    arr[i] = arr[j];
+    arr[j] = t;
+  }
+  return arr;
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (n === 0) return NaN;
+  return n % 2 ? s[(n - 1) >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+
+// ---- options ----
+
+export function parseArgs(argv) {
+  const opts = { quick: false, json: undefined, groups: [1, 2, 3, 4] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') opts.quick = true;
+    else if (a === '--full') opts.quick = false;
+    else if (a === '--json') opts.json = argv[++i];
+    else if (a.startsWith('--json=')) opts.json = a.slice(7);
+    else if (a === '--group') opts.groups = String(argv[++i]).split(',').map(Number);
+    else if (a.startsWith('--group=')) opts.groups = a.slice(8).split(',').map(Number);
+    else if (a === '--help' || a === '-h') opts.help = true;
+    else throw new Error(`unknown option ${a}`);
+  }
+  if (opts.json === '') throw new Error('--json needs a file name');
+  for (const g of opts.groups) if (![1, 2, 3, 4].includes(g)) throw new Error(`--group takes 1 to 4, got ${g}`);
+  return opts;
+}
+
+// ---- measurement ----
+
+/**
+ * Median time of one call of `fn` in ns, by mitata's measure() (warm-up, batching of fast
+ * calls, at least `minSamples` samples and `minCpuMs` of samples). `perCall` divides the
+ * result, for functions that do that many lookups per call.
+ */
+export async function timeIt(fn, { quick, perCall = 1, minCpuMs } = {}) {
+  const stats = await measure(fn, {
+    min_cpu_time: (minCpuMs ?? (quick ? 60 : 640)) * 1e6,
+    min_samples: quick ? 6 : 12,
+  });
+  return { median: stats.p50 / perCall, p25: stats.p25 / perCall, p75: stats.p75 / perCall, samples: stats.samples.length };
+}
+
+// ---- records and tables ----
+
+export class Recorder {
+  constructor() {
+    this.records = [];
+  }
+  /** One measurement: {group, case, backend, n, median_ns, ratio, baseline, ...extra}. */
+  add(rec) {
+    this.records.push({ unit: 'ns', ...rec });
+  }
+}
+
+export function fmtNs(ns) {
+  if (ns === undefined || ns === null || !Number.isFinite(ns)) return 'n/a';
+  if (ns < 10) return `${ns.toFixed(2)} ns`;
+  if (ns < 1e3) return `${ns.toFixed(1)} ns`;
+  if (ns < 1e6) return `${(ns / 1e3).toFixed(ns < 1e4 ? 2 : 1)} us`;
+  if (ns < 1e9) return `${(ns / 1e6).toFixed(ns < 1e7 ? 2 : 1)} ms`;
+  return `${(ns / 1e9).toFixed(2)} s`;
+}
+
+export function fmtRatio(r) {
+  if (r === undefined || r === null || !Number.isFinite(r)) return 'n/a';
+  return `${r < 10 ? r.toFixed(2) : r.toFixed(1)}x`;
+}
+
+export function fmtBytes(b) {
+  if (b === undefined || b === null || !Number.isFinite(b)) return 'n/a';
+  const sign = b < 0 ? '-' : '';
+  const a = Math.abs(b);
+  if (a < 1024) return `${sign}${a.toFixed(0)} B`;
+  if (a < 1024 * 1024) return `${sign}${(a / 1024).toFixed(1)} KiB`;
+  return `${sign}${(a / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+export function fmtCount(n) {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / 1024 / 1024}Mi`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024}Ki`;
+  return String(n);
+}
+
+/** Prints a title, the method line and an aligned table (first column left, others right). */
+export function printTable(title, method, header, rows, notes = []) {
+  const all = [header, ...rows].map((r) => r.map((c) => String(c)));
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const out = [];
+  out.push('', `## ${title}`, `method: ${method}`, '');
+  out.push(line(all[0]));
+  out.push(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of all.slice(1)) out.push(line(r));
+  for (const n of notes) out.push(n);
+  console.log(out.join('\n'));
+}
+
+// ---- optional parts ----
+
+let funckeyPromise;
+/** The package as built by tsc (dist/), plus the internal js core for table-only timings. */
+export function loadFunckey() {
+  funckeyPromise ??= (async () => {
+    const index = await import('../../dist/index.js');
+    let JsCore;
+    try {
+      ({ JsCore } = await import('../../dist/reader.js'));
+    } catch {
+      JsCore = undefined;
+    }
+    return { ...index, JsCore };
+  })();
+  return funckeyPromise;
+}
+
+/** { available, reason } of the native backend in this process. */
+export async function nativeInfo() {
+  const fk = await loadFunckey();
+  try {
+    const s = fk.nativeStatus();
+    return { available: !!s.available, reason: s.reason };
+  } catch (e) {
+    return { available: false, reason: String(e?.message ?? e) };
+  }
+}
+
+/**
+ * The wasm reader's builder, when it has landed: a function (bytes, options) that returns
+ * the artifact's bytes, whatever shape the module exports (bytes, or a builder to finish).
+ */
+export async function loadBuildFromWasm() {
+  const fk = await loadFunckey();
+  let f = fk.buildFromWasm;
+  if (typeof f !== 'function') {
+    for (const p of ['../../dist/build.js', '../../dist/wasm.js']) {
+      if (!existsSync(fileURLToPath(new URL(p, import.meta.url)))) continue;
+      try {
+        const m = await import(p);
+        if (typeof m.buildFromWasm === 'function') {
+          f = m.buildFromWasm;
+          break;
+        }
+      } catch {
+        // not built yet or broken: treated as absent
+      }
+    }
+  }
+  if (typeof f !== 'function') return undefined;
+  return (bytes, options) => {
+    const r = options === undefined ? f(bytes) : f(bytes, options);
+    if (r instanceof Uint8Array) return r;
+    if (r && typeof r.finish === 'function') return r.finish();
+    if (r && r.bytes instanceof Uint8Array) return r.bytes;
+    throw new Error('buildFromWasm returned neither bytes nor a builder');
+  };
+}
+
+/**
+ * The real module with a large name section: $FUNCKEY_BENCH_WASM, else esbuild-wasm's
+ * esbuild.wasm when that dev dependency is installed. { path, label } or undefined.
+ */
+export function realModule() {
+  const env = process.env.FUNCKEY_BENCH_WASM;
+  if (env) return existsSync(env) ? { path: env, label: basename(env) } : undefined;
+  const pkgDir = join(ROOT, 'node_modules', 'esbuild-wasm');
+  const p = join(pkgDir, 'esbuild.wasm');
+  if (!existsSync(p)) return undefined;
+  let version = '';
+  try {
+    version = JSON.parse(readFileSync(join(pkgDir, 'package.json'), 'utf8')).version;
+  } catch {
+    // no version known
+  }
+  return { path: p, label: `esbuild.wasm (esbuild-wasm${version ? ' ' + version : ''})` };
+}
