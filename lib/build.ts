@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { FunckeyError } from './errors.js';
+import { FuncKey } from './key.js';
+import { parseWasm, type ParsedWasm } from './wasm.js';
+import { ArtifactBuilder, type NameEncodingChoice } from './writer.js';
+
+export interface BuildFromWasmOptions {
+  /** How each module's name index is encoded; 'auto' (default) picks by density. */
+  nameEncoding?: NameEncodingChoice;
+  /** Read the `name` section (default true). With false the artifact has no function names. */
+  names?: boolean;
+}
+
+export interface WasmBuild {
+  /** The builder, filled with every module, function and name; call finish() or writeFile(). */
+  builder: ArtifactBuilder;
+  /** What the reader found: the kind of binary and its core modules. */
+  parsed: ParsedWasm;
+}
+
+function checkOptions(options: unknown): BuildFromWasmOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'options must be an object');
+  const o = options as BuildFromWasmOptions;
+  if (o.names !== undefined && typeof o.names !== 'boolean') throw new FunckeyError('E_ARG', 'options.names must be a boolean');
+  return o;
+}
+
+/**
+ * Reads a WebAssembly module or component and fills an ArtifactBuilder with it:
+ *
+ * - one module record per core module, in binary order (its imported and defined function
+ *   counts, where it starts in the binary, the SHA-256 of its bytes, its `name` section
+ *   module name);
+ * - one DefinedWasmFunction(module, i) per defined function, located at its body (the bytes
+ *   after the body-size LEB128, as offsets in the outer binary, so that an engine's
+ *   `0x...` stack-trace offset falls inside it), with the source location the offset of
+ *   the body-size LEB128;
+ * - every function name of the `name` section, keyed by function index counting imports.
+ *
+ * The text of the artifact is the binary itself: textSize is its length.
+ */
+export function builderFromWasm(bytes: Uint8Array, options?: BuildFromWasmOptions): WasmBuild {
+  if (!(bytes instanceof Uint8Array)) throw new FunckeyError('E_ARG', 'buildFromWasm: bytes must be a Uint8Array');
+  const opts = checkOptions(options);
+  const parsed = parseWasm(bytes, { names: opts.names !== false });
+  const builder = new ArtifactBuilder({ nameEncoding: opts.nameEncoding, textSize: bytes.length });
+  for (const m of parsed.modules) {
+    const sha256 = createHash('sha256')
+      .update(bytes.subarray(m.byteOffset, m.byteOffset + m.byteLength))
+      .digest();
+    const index = builder.addModule({
+      name: m.name,
+      importedFuncs: m.importedFuncs,
+      definedFuncs: m.definedFuncs,
+      byteOffset: m.byteOffset,
+      sha256: new Uint8Array(sha256.buffer, sha256.byteOffset, sha256.length),
+    });
+    const { funcStarts, bodyStarts, bodyEnds } = m;
+    for (let i = 0; i < m.definedFuncs; i++) {
+      const start = bodyStarts[i]!;
+      builder.pushFunc(FuncKey.definedWasmFunction(index, i), { start, length: bodyEnds[i]! - start }, funcStarts[i]!);
+    }
+    const { nameIndices, names } = m;
+    for (let k = 0; k < nameIndices.length; k++) builder.setFuncName(index, nameIndices[k]!, names[k]!);
+  }
+  return { builder, parsed };
+}
+
+/** Builds the artifact of a WebAssembly module or component (see builderFromWasm). */
+export function buildFromWasm(bytes: Uint8Array, options?: BuildFromWasmOptions): Uint8Array {
+  return builderFromWasm(bytes, options).builder.finish();
+}
+
+/** Reads a `.wasm` file and builds its artifact. A file that cannot be read is E_IO. */
+export function buildFromWasmFile(path: string, options?: BuildFromWasmOptions): Uint8Array {
+  if (typeof path !== 'string' || path === '') throw new FunckeyError('E_ARG', 'buildFromWasmFile: path must be a non-empty string');
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new FunckeyError('E_IO', `cannot read ${path}: ${err.code ?? err.message}`, { cause: e });
+  }
+  return buildFromWasm(bytes, options);
+}
