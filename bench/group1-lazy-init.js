@@ -165,5 +165,6 @@ export async function group1({ quick, rec }) {
       'The seed measured +46% for the same change in a compiled runtime (2.6 ms -> 3.8 ms per 64Ki lazy initialisations, i.e. +18 ns per',
       'init) over the whole call path; here only the two lookups are timed, so compare "added per init" with +18 ns, not the percentages.',
     ].filter(Boolean),
+    2,
   );
 }

@@ -124,11 +124,11 @@ export function fmtCount(n) {
   return String(n);
 }
 
-/** Prints a title, the method line and an aligned table (first column left, others right). */
-export function printTable(title, method, header, rows, notes = []) {
+/** Prints a title, the method line and an aligned table (the first `left` columns left-aligned, the others right). */
+export function printTable(title, method, header, rows, notes = [], left = 1) {
   const all = [header, ...rows].map((r) => r.map((c) => String(c)));
   const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const line = (r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const line = (r) => r.map((c, i) => (i < left ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const out = [];
   out.push('', `## ${title}`, `method: ${method}`, '');
   out.push(line(all[0]));
@@ -167,28 +167,33 @@ export async function nativeInfo() {
   }
 }
 
+async function findExport(name) {
+  const fk = await loadFunckey();
+  if (typeof fk[name] === 'function') return fk[name];
+  for (const p of ['../../dist/build.js', '../../dist/wasm.js']) {
+    if (!existsSync(fileURLToPath(new URL(p, import.meta.url)))) continue;
+    try {
+      const m = await import(p);
+      if (typeof m[name] === 'function') return m[name];
+    } catch {
+      // not built yet or broken: treated as absent
+    }
+  }
+  return undefined;
+}
+
+/** builderFromWasm(bytes) (read the module, fill a builder, no finish), when it exists. */
+export async function loadBuilderFromWasm() {
+  return findExport('builderFromWasm');
+}
+
 /**
  * The wasm reader's builder, when it has landed: a function (bytes, options) that returns
  * the artifact's bytes, whatever shape the module exports (bytes, or a builder to finish).
  */
 export async function loadBuildFromWasm() {
-  const fk = await loadFunckey();
-  let f = fk.buildFromWasm;
-  if (typeof f !== 'function') {
-    for (const p of ['../../dist/build.js', '../../dist/wasm.js']) {
-      if (!existsSync(fileURLToPath(new URL(p, import.meta.url)))) continue;
-      try {
-        const m = await import(p);
-        if (typeof m.buildFromWasm === 'function') {
-          f = m.buildFromWasm;
-          break;
-        }
-      } catch {
-        // not built yet or broken: treated as absent
-      }
-    }
-  }
-  if (typeof f !== 'function') return undefined;
+  const f = await findExport('buildFromWasm');
+  if (f === undefined) return undefined;
   return (bytes, options) => {
     const r = options === undefined ? f(bytes) : f(bytes, options);
     if (r instanceof Uint8Array) return r;
