@@ -11,7 +11,7 @@ import { FunckeyError } from './errors.js';
  * a u32 LEB128 size and the contents; a custom section (id 0) starts with its name
  * (LEB128 length + UTF-8 bytes). Malformed input: E_WASM with the offset of the problem.
  */
-export function stripCustomSections(bytes: Uint8Array, shouldDrop: (name: string) => boolean = (n) => n === 'name'): Uint8Array {
+export function stripCustomSections(bytes: Uint8Array, shouldDrop: (name: string) => boolean = (n) => n === 'name'): Uint8Array<ArrayBuffer> {
   if (!(bytes instanceof Uint8Array)) throw new FunckeyError('E_ARG', 'bytes must be a Uint8Array');
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d)
     throw new FunckeyError('E_WASM', 'not a WebAssembly binary (bad magic)', { offset: 0 });
@@ -64,6 +64,6 @@ export function stripCustomSections(bytes: Uint8Array, shouldDrop: (name: string
 }
 
 /** A copy of a WebAssembly binary without its `name` custom section(s). */
-export function stripNameSection(bytes: Uint8Array): Uint8Array {
+export function stripNameSection(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return stripCustomSections(bytes, (n) => n === 'name');
 }

@@ -1,0 +1,506 @@
+#!/usr/bin/env node
+/**
+ * The `funckey` command: build an artifact from a .wasm file, inspect it, look things up in
+ * it, symbolicate stack traces with it, and a demo of the whole path on a sample module.
+ *
+ * Exit status: 0 on success; 1 on a usage or input error, with one line on stderr,
+ * `funckey: E_CODE: message`; 2 on an unexpected internal error.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { extname } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { open, type Artifact, type BackendChoice } from './artifact.js';
+import { builderFromWasm } from './build.js';
+import { FunckeyError } from './errors.js';
+import { FuncKey, FuncKind } from './key.js';
+import { symbolicate, symbolicateFrames, type SymbolicateOptions } from './symbolicate.js';
+import { stripNameSection } from './wasm-strip.js';
+import { writeFileAtomic } from './writer.js';
+
+type Values = Record<string, string | boolean | undefined>;
+
+interface Command {
+  usage: string;
+  summary: string;
+  details: string;
+  options: ParseArgsConfig['options'];
+  run(positionals: string[], values: Values): string;
+}
+
+const COMMON_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  json: { type: 'boolean' },
+  backend: { type: 'string' },
+} as const;
+
+const COMMON_HELP = `Options of every command:
+  --json                  machine-readable output (one JSON document on stdout)
+  --backend auto|native|js
+                          which reader answers (default auto: FUNCKEY_BACKEND, else native
+                          when the addon loads, else js)
+  -h, --help              this help`;
+
+function usageError(message: string): FunckeyError {
+  return new FunckeyError('E_ARG', message);
+}
+
+function backendOf(values: Values): BackendChoice {
+  const b = values.backend ?? 'auto';
+  if (b !== 'auto' && b !== 'native' && b !== 'js') throw usageError(`--backend must be auto, native or js, got ${JSON.stringify(b)}`);
+  return b;
+}
+
+function openArtifact(path: string | undefined, values: Values): Artifact {
+  if (path === undefined) throw usageError('missing <artifact> argument');
+  return open(path, { backend: backendOf(values) });
+}
+
+/** A u32 written in decimal or 0x hex. */
+function parseU32(what: string, text: string): number {
+  const t = text.trim();
+  if (!/^(0[xX][0-9a-fA-F]+|\d+)$/.test(t)) throw usageError(`${what} must be a decimal or 0x hex number, got ${JSON.stringify(text)}`);
+  const n = Number(t);
+  if (!Number.isSafeInteger(n) || n > 0xffffffff) throw new FunckeyError('E_RANGE', `${what} ${text} does not fit in 32 bits`);
+  return n;
+}
+
+function moduleOption(values: Values): number | undefined {
+  return values.module === undefined ? undefined : parseU32('--module', values.module as string);
+}
+
+const hex = (n: number) => '0x' + n.toString(16);
+const json = (x: unknown) => JSON.stringify(x, null, 2) + '\n';
+
+function readInput(path: string | undefined): string {
+  const file = path === undefined || path === '-' ? 0 : path;
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new FunckeyError('E_IO', `cannot read ${file === 0 ? 'standard input' : path}: ${err.code ?? err.message}`, { cause: e });
+  }
+}
+
+function readBinary(path: string): Uint8Array {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new FunckeyError('E_IO', `cannot read ${path}: ${err.code ?? err.message}`, { cause: e });
+  }
+}
+
+/** The name of a key's function, for the kinds that are functions of a module. */
+function nameOfKey(a: Artifact, key: FuncKey): { funcIndex: number; name: string | undefined } | undefined {
+  if (key.kind !== FuncKind.DefinedWasmFunction) return undefined;
+  const m = key.module!;
+  const mods = a.modules;
+  if (m >= mods.length) return undefined;
+  const funcIndex = mods[m]!.importedFuncs + key.index;
+  if (funcIndex > 0xffffffff) return undefined;
+  return { funcIndex, name: a.funcName(funcIndex, m) };
+}
+
+function namespaceText(ns: number): string {
+  const kind = ns >>> 28;
+  const low = ns & 0x0fffffff;
+  const name = FuncKind[kind] ?? `kind${kind}`;
+  switch (kind) {
+    case FuncKind.DefinedWasmFunction:
+    case FuncKind.ArrayToWasmTrampoline:
+    case FuncKind.ModuleStartup:
+      return `${name} module ${low}`;
+    case FuncKind.ComponentTrampoline:
+    case FuncKind.UnsafeIntrinsic:
+      return `${name} abi ${low}`;
+    default:
+      return name;
+  }
+}
+
+function pad(s: string, n: number): string {
+  return s.length >= n ? s + ' ' : s + ' '.repeat(n - s.length);
+}
+
+const ENCODINGS = ['none', 'dense', 'sparse'] as const;
+
+// --- Commands ------------------------------------------------------------------------------
+
+const build: Command = {
+  usage: 'funckey build <module.wasm> [-o out.fkx]',
+  summary: 'build the artifact of a WebAssembly module or component',
+  details: `Reads the module (or component), records every defined function's body range, the
+names of its name section and a SHA-256 of each core module, and writes the artifact
+atomically (a temporary file, then a rename). The default output is the input path with
+its extension replaced by .fkx.
+
+Options:
+  -o, --output <path>     where to write the artifact`,
+  options: { output: { type: 'string', short: 'o' } },
+  run(pos, values) {
+    if (pos.length !== 1) throw usageError(pos.length === 0 ? 'missing <module.wasm> argument' : 'build takes one <module.wasm>');
+    const input = pos[0]!;
+    const output = (values.output as string | undefined) ?? (extname(input) === '' ? input : input.slice(0, -extname(input).length)) + '.fkx';
+    if (output === '') throw usageError('--output must not be empty');
+    const bytes = readBinary(input);
+    const t0 = performance.now();
+    const { builder, parsed } = builderFromWasm(bytes);
+    const artifact = builder.finish();
+    writeFileAtomic(output, artifact);
+    const ms = performance.now() - t0;
+    const functions = parsed.modules.reduce((s, m) => s + m.definedFuncs, 0);
+    const names = parsed.modules.reduce((s, m) => s + m.names.length, 0);
+    if (values.json)
+      return json({ input, output, kind: parsed.kind, modules: parsed.modules.length, functions, names, bytes: artifact.length, ms: Number(ms.toFixed(3)) });
+    const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
+    return `wrote ${output}: ${plural(parsed.modules.length, 'module')}, ${plural(functions, 'function')}, ${plural(names, 'name')}, ${artifact.length} bytes in ${ms.toFixed(1)} ms\n`;
+  },
+};
+
+const info: Command = {
+  usage: 'funckey info <artifact>',
+  summary: 'format version, backend, modules, counts, namespaces and sections',
+  details: 'Decodes the header of the artifact only (what open() reads).',
+  options: {},
+  run(pos, values) {
+    if (pos.length > 1) throw usageError('info takes one <artifact>');
+    const a = openArtifact(pos[0], values);
+    try {
+      const d = a.describe();
+      if (values.json) return json({ path: pos[0], backend: a.backend, ...d });
+      const out: string[] = [];
+      out.push(`artifact        ${pos[0]}`);
+      out.push(`format version  ${d.formatVersion}`);
+      out.push(`backend         ${a.backend}`);
+      out.push(`file size       ${d.fileSize} bytes`);
+      out.push(`text size       ${d.textSize} bytes`);
+      out.push(`functions       ${d.funcCount} locations, ${d.sparseCount} sparse indices, ${d.srcLocCount} source locations`);
+      out.push(`names           ${d.nameBytes} bytes, index of ${d.nameIndexWords} words`);
+      out.push(`modules         ${d.modules.length}`);
+      d.modules.forEach((m, i) => {
+        out.push(
+          `  ${i}: name ${m.name === undefined ? '-' : JSON.stringify(m.name)}, ${m.importedFuncs} imported + ${m.definedFuncs} defined functions, ` +
+            `byte offset ${m.byteOffset}, names ${ENCODINGS[m.nameEncoding]} (${m.nameCount}), sha256 ${m.sha256 ?? '-'}`,
+        );
+      });
+      out.push(`namespaces      ${d.namespaces.length}`);
+      for (const n of d.namespaces) out.push(`  0x${n.namespace.toString(16).padStart(8, '0')}  ${pad(namespaceText(n.namespace), 34)}${n.funcCount} functions from ${n.funcStart}`);
+      out.push(`sections        ${d.sections.length}`);
+      for (const s of d.sections) out.push(`  ${pad(s.name, 20)}offset ${String(s.offset).padStart(8)}  size ${String(s.size).padStart(8)}`);
+      return out.join('\n') + '\n';
+    } finally {
+      a.close();
+    }
+  },
+};
+
+const lookup: Command = {
+  usage: 'funckey lookup <artifact> <KEY>...',
+  summary: 'location, FilePos and name of keys such as DefinedWasmFunction(0, 12)',
+  details: `Each KEY is written as its kind and arguments, e.g. 'DefinedWasmFunction(0, 12)' or
+'ArrayToWasmTrampoline(0,3)' (quote it for the shell). A key the artifact does not hold
+is reported as not found; that is not an error.`,
+  options: {},
+  run(pos, values) {
+    if (pos.length < 2) throw usageError(pos.length === 0 ? 'missing <artifact> argument' : 'missing <KEY> argument');
+    const keys = pos.slice(1).map((t) => FuncKey.parse(t));
+    const a = openArtifact(pos[0], values);
+    try {
+      const rows = keys.map((key) => {
+        const loc = a.funcLoc(key);
+        const src = loc === undefined ? undefined : a.srcLoc(key);
+        const nm = loc === undefined ? undefined : nameOfKey(a, key);
+        return { key: key.toString(), found: loc !== undefined, start: loc?.start, length: loc?.length, filePos: src, funcIndex: nm?.funcIndex, name: nm?.name };
+      });
+      if (values.json) return json(rows);
+      return rows
+        .map((r) => {
+          if (!r.found) return `${r.key}  not found`;
+          let s = `${r.key}  start ${hex(r.start!)} length ${r.length} filepos ${r.filePos === undefined ? '-' : hex(r.filePos)}`;
+          if (r.funcIndex !== undefined) s += `  func ${r.funcIndex} name ${r.name === undefined ? '-' : r.name}`;
+          return s + '\n';
+        })
+        .map((s) => (s.endsWith('\n') ? s : s + '\n'))
+        .join('');
+    } finally {
+      a.close();
+    }
+  },
+};
+
+const addr: Command = {
+  usage: 'funckey addr <artifact> <OFFSET>...',
+  summary: 'byte offsets (decimal or 0x hex) -> key, function index, name',
+  details: `Each OFFSET is a byte offset in the artifact's text: for an artifact built from a
+.wasm file, an offset in that file, as V8 prints it after wasm-function[N]:. An offset
+in no function is reported as such; that is not an error.`,
+  options: {},
+  run(pos, values) {
+    if (pos.length < 2) throw usageError(pos.length === 0 ? 'missing <artifact> argument' : 'missing <OFFSET> argument');
+    const offsets = pos.slice(1).map((t) => parseU32('OFFSET', t));
+    const a = openArtifact(pos[0], values);
+    try {
+      const rows = offsets.map((offset) => {
+        const key = a.funcByOffset(offset);
+        const nm = key === undefined ? undefined : nameOfKey(a, key);
+        return { offset, key: key?.toString(), module: key?.module, funcIndex: nm?.funcIndex, name: nm?.name };
+      });
+      if (values.json) return json(rows);
+      return rows
+        .map((r) => {
+          if (r.key === undefined) return `${hex(r.offset)}  not in a function\n`;
+          let s = `${hex(r.offset)}  ${r.key}`;
+          if (r.funcIndex !== undefined) s += `  func ${r.funcIndex} name ${r.name === undefined ? '-' : r.name}`;
+          return s + '\n';
+        })
+        .join('');
+    } finally {
+      a.close();
+    }
+  },
+};
+
+const name: Command = {
+  usage: 'funckey name <artifact> <FUNC_INDEX>... [--module N]',
+  summary: 'function names by function index (counting imports)',
+  details: `Options:
+  --module <N>            the module of the artifact (default 0)`,
+  options: { module: { type: 'string' } },
+  run(pos, values) {
+    if (pos.length < 2) throw usageError(pos.length === 0 ? 'missing <artifact> argument' : 'missing <FUNC_INDEX> argument');
+    const indices = pos.slice(1).map((t) => parseU32('FUNC_INDEX', t));
+    const module = moduleOption(values) ?? 0;
+    const a = openArtifact(pos[0], values);
+    try {
+      const names = a.funcNames(new Uint32Array(indices), module);
+      const rows = indices.map((funcIndex, i) => ({ module, funcIndex, name: names[i] }));
+      if (values.json) return json(rows);
+      return rows.map((r) => `${r.funcIndex}  ${r.name === undefined ? '(no name)' : r.name}\n`).join('');
+    } finally {
+      a.close();
+    }
+  },
+};
+
+const symbolicateCmd: Command = {
+  usage: 'funckey symbolicate <artifact> [file|-] [--module N]',
+  summary: 'put function names into the wasm frames of a stack trace',
+  details: `Reads the trace from the file, or from standard input when it is '-' or absent, and
+writes it back with every WebAssembly frame the artifact knows given its function name
+(V8, SpiderMonkey and JavaScriptCore frame forms); every other line stays as it was.
+With --json, prints the frames found instead: line, engine, url, function index, offset,
+key, name and status.
+
+Options:
+  --module <N>            attribute every frame to module N of the artifact (default: 0
+                          for an artifact of one module; else the module whose function at
+                          the offset has the printed index)`,
+  options: { module: { type: 'string' } },
+  run(pos, values) {
+    if (pos.length < 1) throw usageError('missing <artifact> argument');
+    if (pos.length > 2) throw usageError('symbolicate takes <artifact> and at most one input file');
+    const module = moduleOption(values);
+    const a = openArtifact(pos[0], values);
+    try {
+      const text = readInput(pos[1]);
+      const options: SymbolicateOptions = module === undefined ? {} : { module };
+      if (values.json) {
+        return json(
+          symbolicateFrames(text, a, options).map((f) => ({
+            line: f.line,
+            engine: f.engine,
+            form: f.form,
+            url: f.url,
+            funcIndex: f.funcIndex,
+            offset: f.offset,
+            printedName: f.printedName,
+            status: f.status,
+            module: f.module,
+            key: f.key?.toString(),
+            name: f.name,
+            text: f.text,
+            rewritten: f.rewritten,
+          })),
+        );
+      }
+      return symbolicate(text, a, options);
+    } finally {
+      a.close();
+    }
+  },
+};
+
+/** Where the package's sample module is: samples/ next to dist/ (or lib/). */
+function samplePath(file: string): string {
+  return fileURLToPath(new URL(`../samples/${file}`, import.meta.url));
+}
+
+const demo: Command = {
+  usage: 'funckey demo',
+  summary: 'the whole path on the sample module: build, strip, trap, symbolicate',
+  details: `Uses samples/demo.wasm, which ships with the package (its WAT source is samples/demo.wat):
+builds its artifact in memory, strips the name section from a copy of the module, runs the
+stripped copy in this process until it traps (a division by zero seven calls deep), and
+prints the trap's stack trace before and after symbolication.`,
+  options: {},
+  run(pos, values) {
+    if (pos.length > 0) throw usageError('demo takes no arguments');
+    const wasmPath = samplePath('demo.wasm');
+    const bytes = readBinary(wasmPath);
+    const t0 = performance.now();
+    const artifactBytes = builderFromWasm(bytes).builder.finish();
+    const buildMs = performance.now() - t0;
+    const a = open(artifactBytes, { backend: backendOf(values) });
+    try {
+      const stripped = stripNameSection(bytes);
+      const reports: string[] = [];
+      const instance = new WebAssembly.Instance(new WebAssembly.Module(stripped), {
+        host: {
+          log: () => {},
+          now: () => 0,
+          report: (order: number, price: number) => void reports.push(`order ${order}: ${price}`),
+        },
+      });
+      const limit = Error.stackTraceLimit;
+      Error.stackTraceLimit = 50;
+      let before: string | undefined;
+      try {
+        (instance.exports.main as () => number)();
+      } catch (e) {
+        before = (e as Error).stack ?? String(e);
+      } finally {
+        Error.stackTraceLimit = limit;
+      }
+      if (before === undefined) throw new FunckeyError('E_WASM', 'the sample module did not trap');
+      const after = symbolicate(before, a);
+      const frames = symbolicateFrames(before, a);
+      if (values.json) {
+        return json({
+          module: wasmPath,
+          moduleBytes: bytes.length,
+          strippedBytes: stripped.length,
+          artifactBytes: artifactBytes.length,
+          backend: a.backend,
+          before,
+          after,
+          frames: frames.map((f) => ({ line: f.line, funcIndex: f.funcIndex, offset: f.offset, key: f.key?.toString(), name: f.name, status: f.status })),
+        });
+      }
+      return [
+        `Sample module:  ${wasmPath} (${bytes.length} bytes with its name section)`,
+        `Artifact:       ${artifactBytes.length} bytes, built in memory in ${buildMs.toFixed(1)} ms, read by the ${a.backend} backend`,
+        `Stripped copy:  ${stripped.length} bytes, no name section; run in Node until it traps`,
+        '',
+        'Stack trace of the stripped module, as V8 prints it:',
+        '',
+        indent(before),
+        '',
+        'The same trace after `funckey symbolicate`:',
+        '',
+        indent(after),
+        '',
+        `${frames.filter((f) => f.status === 'resolved' && f.name !== undefined).length} of ${frames.length} wasm frames named.`,
+        '',
+      ].join('\n');
+    } finally {
+      a.close();
+    }
+  },
+};
+
+function indent(text: string): string {
+  return text
+    .split('\n')
+    .map((l) => '  ' + l)
+    .join('\n');
+}
+
+const COMMANDS: Record<string, Command> = { build, info, lookup, addr, name, symbolicate: symbolicateCmd, demo };
+
+function mainHelp(): string {
+  const lines = [
+    'funckey: WebAssembly function tables and names from a memory-mapped artifact',
+    '',
+    'Usage: funckey <command> [arguments] [options]',
+    '',
+    'Commands:',
+    ...Object.values(COMMANDS).map((c) => `  ${c.usage}\n      ${c.summary}`),
+    '',
+    COMMON_HELP,
+    '  --version               the version of funckey',
+    '',
+    "Run 'funckey <command> --help' for a command's details.",
+    '',
+  ];
+  return lines.join('\n');
+}
+
+function commandHelp(c: Command): string {
+  return `Usage: ${c.usage}\n\n${c.summary[0]!.toUpperCase()}${c.summary.slice(1)}.\n\n${c.details}\n\n${COMMON_HELP}\n`;
+}
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+/** Runs the command line `argv` (without node and the script); returns the exit status. */
+export function main(argv: string[], out: (s: string) => void, err: (s: string) => void): number {
+  try {
+    const [cmdName, ...rest] = argv;
+    if (cmdName === undefined) throw usageError("missing command (try 'funckey --help')");
+    if (cmdName === '--help' || cmdName === '-h' || cmdName === 'help') {
+      out(mainHelp());
+      return 0;
+    }
+    if (cmdName === '--version') {
+      out(version() + '\n');
+      return 0;
+    }
+    const cmd = COMMANDS[cmdName];
+    if (cmd === undefined) throw usageError(`unknown command ${JSON.stringify(cmdName)} (commands: ${Object.keys(COMMANDS).join(', ')}; try --help)`);
+    let parsed: { values: Values; positionals: string[] };
+    try {
+      parsed = parseArgs({ args: rest, options: { ...COMMON_OPTIONS, ...cmd.options }, allowPositionals: true, strict: true }) as typeof parsed;
+    } catch (e) {
+      throw usageError(`${cmdName}: ${(e as Error).message.split('\n')[0]!.split('. ')[0]}`);
+    }
+    if (parsed.values.help) {
+      out(commandHelp(cmd));
+      return 0;
+    }
+    out(cmd.run(parsed.positionals, parsed.values));
+    return 0;
+  } catch (e) {
+    if (e instanceof FunckeyError) {
+      err(`funckey: ${e.code}: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
+      return 1;
+    }
+    const msg = e instanceof Error ? e.message : String(e);
+    err(`funckey: E_INTERNAL: ${msg.replace(/\s*\n\s*/g, ' ')}\n`);
+    return 2;
+  }
+}
+
+/** True when this file is the program node runs (directly or through the npm bin link). */
+const isEntry = (() => {
+  try {
+    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+})();
+
+if (isEntry) {
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+  process.exitCode = main(
+    process.argv.slice(2),
+    (s) => void process.stdout.write(s),
+    (s) => void process.stderr.write(s),
+  );
+}
