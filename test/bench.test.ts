@@ -1,0 +1,99 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import wasmparser from 'wasmparser';
+// @ts-expect-error plain JavaScript without declarations
+import { decodeNameMap, encodeSyntheticModule, nameSectionBytes, scanModule } from '../bench/lib/wasm.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const tmp = mkdtempSync(join(tmpdir(), 'funckey-bench-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** Names of the `name` section as wasmparser reads them: an independent decoder. */
+function namesByWasmparser(bytes: Uint8Array): Map<number, string> {
+  const r = new wasmparser.BinaryReader();
+  r.setData(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Map<number, string>();
+  while (r.read()) {
+    if (r.state === wasmparser.BinaryReaderState.ERROR) throw r.error;
+    if (r.state === wasmparser.BinaryReaderState.BEGIN_SECTION) {
+      if (r.result.id !== 0 || wasmparser.bytesToString(r.result.name) !== 'name') r.skipSection();
+    } else if (r.state === wasmparser.BinaryReaderState.NAME_SECTION_ENTRY && r.result.type === 1) {
+      for (const n of r.result.names) out.set(n.index, wasmparser.bytesToString(n.name));
+    }
+  }
+  return out;
+}
+
+describe('bench helpers', () => {
+  const bytes: Uint8Array = encodeSyntheticModule({ imports: 3, defined: 500, seed: 5 });
+
+  it('the synthetic module is valid WebAssembly', () => {
+    expect(WebAssembly.validate(bytes)).toBe(true);
+    const mod = new WebAssembly.Module(bytes);
+    expect(WebAssembly.Module.imports(mod).filter((i) => i.kind === 'function')).toHaveLength(3);
+  });
+
+  it('the hand-written name decoder agrees with wasmparser', () => {
+    const mine: Map<number, string> = decodeNameMap(bytes);
+    const theirs = namesByWasmparser(bytes);
+    expect(mine.size).toBe(503);
+    expect([...mine]).toEqual([...theirs]);
+  });
+
+  it('the module scan finds the imports and every body', () => {
+    const m = scanModule(bytes);
+    expect(m.importedFuncs).toBe(3);
+    expect(m.definedFuncs).toBe(500);
+    // Bodies tile the code section: each starts after its size LEB, right after the previous one.
+    for (let i = 1; i < 500; i++) expect(m.filePos[i]).toBe(m.starts[i - 1] + m.lengths[i - 1]);
+    // Every body ends with `end` (0x0b).
+    for (let i = 0; i < 500; i++) expect(bytes[m.starts[i] + m.lengths[i] - 1]).toBe(0x0b);
+    expect(nameSectionBytes(bytes)).toBeGreaterThan(500 * 20);
+  });
+});
+
+describe('npm run bench -- --quick', () => {
+  it('runs every group and writes well-formed records', () => {
+    const out = join(tmp, 'bench.json');
+    const res = spawnSync(process.execPath, ['bench/run.js', '--quick', '--json', out], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 170_000,
+    });
+    expect(res.status, res.stderr).toBe(0);
+    for (const g of [1, 2, 3, 4]) expect(res.stdout).toContain(`## Group ${g}:`);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    const records: Record<string, unknown>[] = json.records;
+    for (const g of [1, 2, 3, 4]) expect(records.filter((r) => r.group === g).length).toBeGreaterThan(0);
+    for (const r of records) {
+      for (const f of ['group', 'case', 'backend', 'n', 'median_ns', 'ratio', 'baseline']) expect(r).toHaveProperty(f);
+      expect(typeof r.case).toBe('string');
+      expect(typeof r.baseline).toBe('string');
+      expect(Number.isInteger(r.n) && (r.n as number) > 0).toBe(true);
+      expect(Number.isFinite(r.ratio) && (r.ratio as number) > 0).toBe(true);
+      if (r.unit === 'bytes') {
+        expect(r.median_ns).toBeNull();
+        expect(Number.isFinite(r.bytes) && (r.bytes as number) > 0).toBe(true);
+      } else {
+        expect(r.unit).toBe('ns');
+        expect(Number.isFinite(r.median_ns) && (r.median_ns as number) > 0).toBe(true);
+      }
+    }
+    // Timing records exist in every group (group 4 times its builds).
+    for (const g of [1, 2, 3, 4]) expect(records.some((r) => r.group === g && r.unit === 'ns')).toBe(true);
+    // Fresh-process records carry wall time and memory.
+    for (const r of records.filter((x) => x.group === 2)) {
+      expect(Number.isFinite(r.wall_median_ns) && (r.wall_median_ns as number) > 0).toBe(true);
+      expect(Number.isFinite(r.rss_grown_bytes)).toBe(true);
+    }
+    // Each group's baseline is itself a record of that group.
+    for (const g of [1, 3]) {
+      const recs = records.filter((r) => r.group === g);
+      for (const r of recs) expect(recs.some((b) => b.case === r.baseline)).toBe(true);
+    }
+  }, 180_000);
+});
