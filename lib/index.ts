@@ -5,3 +5,17 @@ export { ArtifactBuilder, type BuilderOptions, type ModuleSpec, type FuncLoc, ty
 export { open, Artifact, type OpenOptions, type ModuleInfo, type BackendName, type BackendChoice } from './artifact.js';
 export type { Description } from './core.js';
 export { nativeStatus, type NativeStatus } from './native.js';
+export { buildFromWasm, buildFromWasmFile, builderFromWasm, type BuildFromWasmOptions, type WasmBuild } from './build.js';
+export { parseWasm, type ParsedWasm, type CoreModule, type ParseOptions } from './wasm.js';
+export { stripNameSection, stripCustomSections } from './wasm-strip.js';
+export {
+  symbolicate,
+  symbolicateFrames,
+  parseStack,
+  type Engine,
+  type ParsedFrame,
+  type SymbolicatedFrame,
+  type SymbolicateOptions,
+  type FrameStatus,
+  type UrlMatcher,
+} from './symbolicate.js';
