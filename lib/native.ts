@@ -1,7 +1,19 @@
-import type { Core } from './core.js';
-import { FunckeyError } from './errors.js';
-
-// Placeholder until the native backend lands: reports the addon as unavailable.
+/**
+ * The native backend: the C++ reader of native/ (loaded with node-gyp-build from the package
+ * root) behind the `Core` interface. A path is memory-mapped; bytes handed in are copied once
+ * into memory the addon owns (so the caller may reuse or detach its buffer). The addon
+ * validates exactly as lib/reader.ts does and answers with the same loops (FORMAT.md 3.2, 5).
+ *
+ * Calls are shaped for speed: an artifact is a small integer handle; single lookups return
+ * a boolean and leave their results in `scratch`, a Uint32Array shared with the addon, so no
+ * JS object is made per call; batch lookups fill the caller's arrays in one call.
+ */
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Core, Description } from './core.js';
+import { FunckeyError, isErrorCode } from './errors.js';
+import { NONE } from './format.js';
 
 export interface NativeStatus {
   available: boolean;
@@ -9,10 +21,123 @@ export interface NativeStatus {
   reason?: string;
 }
 
-export function nativeStatus(): NativeStatus {
-  return { available: false, reason: 'the native backend is not built in this version' };
+/** The addon's exports (native/binding.cc). `id` names an open artifact. */
+interface Addon {
+  openPath(path: string): [number, object];
+  openBytes(bytes: Uint8Array): [number, object];
+  close(id: number): void;
+  funcLoc(id: number, namespace: number, index: number): boolean;
+  srcLoc(id: number, namespace: number, index: number): boolean;
+  funcByOffset(id: number, offset: number): boolean;
+  funcName(id: number, funcIndex: number, module: number): string | undefined;
+  funcLocs(id: number, namespaces: Uint32Array, indices: Uint32Array, starts: Uint32Array, lengths: Uint32Array): void;
+  funcsByOffset(id: number, offsets: Uint32Array, namespaces: Uint32Array, indices: Uint32Array): void;
+  funcNames(id: number, funcIndices: Uint32Array, module: number): (string | undefined)[];
+  describe(id: number): Description;
+  setErrorFactory(f: (code: string, message: string) => Error): void;
+  stats(): { live: number; open: number };
+  scratch: Uint32Array;
 }
 
-export function openNativeCore(_source: string | Uint8Array): Core {
-  throw new FunckeyError('E_BACKEND', `native backend unavailable: ${nativeStatus().reason}`);
+let addon: Addon | undefined;
+let status: NativeStatus | undefined;
+
+/** The package root: this file is lib/native.ts (tests) or dist/native.js (the package). */
+function packageRoot(): string {
+  return join(dirname(fileURLToPath(import.meta.url)), '..');
+}
+
+function load(): NativeStatus {
+  if (status !== undefined) return status;
+  try {
+    const require = createRequire(import.meta.url);
+    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
+    const a = nodeGypBuild(packageRoot()) as Addon;
+    if (typeof a?.openPath !== 'function' || !(a.scratch instanceof Uint32Array)) throw new Error('the addon does not export the expected functions');
+    a.setErrorFactory((code, message) => new FunckeyError(isErrorCode(code) ? code : 'E_CORRUPT', message));
+    addon = a;
+    status = { available: true };
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    status = { available: false, reason: msg.split('\n')[0] };
+  }
+  return status;
+}
+
+/** Whether the addon loaded, and why not when it did not. Loads it on first call. */
+export function nativeStatus(): NativeStatus {
+  const s = load();
+  return s.available ? { available: true } : { available: false, reason: s.reason };
+}
+
+/** Counters of the addon, for tests: artifacts not yet finalized (`live`) and not yet closed (`open`). */
+export function nativeStats(): { live: number; open: number } | undefined {
+  load();
+  return addon?.stats();
+}
+
+class NativeCore implements Core {
+  readonly #a: Addon;
+  readonly #id: number;
+  readonly #s: Uint32Array;
+  /** Keeps the addon's handle alive: when this core is collected, the addon unmaps. */
+  readonly #token: object;
+
+  constructor(a: Addon, id: number, token: object) {
+    this.#a = a;
+    this.#id = id;
+    this.#s = a.scratch;
+    this.#token = token;
+  }
+
+  funcLoc(namespace: number, index: number, out: Uint32Array): boolean {
+    if (!this.#a.funcLoc(this.#id, namespace, index)) return false;
+    out[0] = this.#s[0]!;
+    out[1] = this.#s[1]!;
+    return true;
+  }
+
+  srcLoc(namespace: number, index: number): number {
+    return this.#a.srcLoc(this.#id, namespace, index) ? this.#s[0]! : NONE;
+  }
+
+  funcByOffset(offset: number, out: Uint32Array): boolean {
+    if (!this.#a.funcByOffset(this.#id, offset)) return false;
+    out[0] = this.#s[0]!;
+    out[1] = this.#s[1]!;
+    return true;
+  }
+
+  funcName(funcIndex: number, module: number): string | undefined {
+    return this.#a.funcName(this.#id, funcIndex, module);
+  }
+
+  funcLocs(namespaces: Uint32Array, indices: Uint32Array, starts: Uint32Array, lengths: Uint32Array): void {
+    this.#a.funcLocs(this.#id, namespaces, indices, starts, lengths);
+  }
+
+  funcsByOffset(offsets: Uint32Array, namespaces: Uint32Array, indices: Uint32Array): void {
+    this.#a.funcsByOffset(this.#id, offsets, namespaces, indices);
+  }
+
+  funcNames(funcIndices: Uint32Array, module: number): (string | undefined)[] {
+    return this.#a.funcNames(this.#id, funcIndices, module);
+  }
+
+  describe(): Description {
+    return this.#a.describe(this.#id);
+  }
+
+  close(): void {
+    this.#a.close(this.#id);
+    void this.#token;
+  }
+}
+
+/** Opens an artifact with the addon: a path is mapped, bytes are copied. */
+export function openNativeCore(source: string | Uint8Array): Core {
+  const s = load();
+  if (addon === undefined) throw new FunckeyError('E_BACKEND', `the native backend is not available: ${s.reason ?? 'unknown reason'}`);
+  const [id, token] = typeof source === 'string' ? addon.openPath(source) : addon.openBytes(source);
+  return new NativeCore(addon, id, token);
 }

@@ -1,0 +1,42 @@
+// A read-only, private memory mapping of a whole file (RAII). No N-API here.
+//
+// The descriptor is closed as soon as the mapping exists, so any number of files can stay
+// mapped without holding descriptors. An empty file is not mapped (mmap refuses length 0):
+// data() is null and size() is 0, which the reader rejects like any too-short input.
+#ifndef FUNCKEY_MAPPED_FILE_H_
+#define FUNCKEY_MAPPED_FILE_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace funckey {
+
+class MappedFile {
+ public:
+  MappedFile() = default;
+  ~MappedFile() { Unmap(); }
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  // Maps `path` (UTF-8). On failure returns false and sets *error to a short reason that
+  // starts with the errno name where there is one (e.g. "ENOENT: no such file or directory").
+  bool Open(const std::string& path, std::string* error);
+  // Releases the mapping now; harmless when there is none. Safe to call twice.
+  void Unmap();
+
+  const uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+  bool mapped() const { return data_ != nullptr; }
+
+ private:
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+#ifdef _WIN32
+  void* view_ = nullptr;
+#endif
+};
+
+}  // namespace funckey
+
+#endif  // FUNCKEY_MAPPED_FILE_H_

@@ -1,0 +1,433 @@
+// See reader.h. The numbered steps of Open() are those of FORMAT.md section 3.2; the
+// messages are those of lib/reader.ts, so that both readers report a damaged file alike.
+#include "reader.h"
+
+#include <cstdio>
+#include <cstring>
+#include <unordered_set>
+
+namespace funckey {
+
+namespace {
+
+constexpr uint64_t kElfHeaderSize = 64;
+constexpr uint64_t kSectionHeaderSize = 64;
+constexpr uint64_t kInfoFixedSize = 64;
+constexpr uint64_t kModuleRecordSize = 64;
+constexpr uint32_t kFormatVersion = 1;
+// Below this many namespaces a linear scan replaces the binary search (as in lib/reader.ts).
+constexpr uint32_t kLinearNs = 8;
+
+// Kinds stored sparsely, indexed by kind (FORMAT.md 3).
+constexpr bool kSparseKind[16] = {false, true, false, true, true, false, false, false,
+                                  false, true, false, false, false, false, false, false};
+
+// Byte offsets in .fk.info (FORMAT.md 2).
+enum InfoField : uint32_t {
+  kInfoVersion = 8,
+  kInfoModuleCount = 16,
+  kInfoNamespaceCount = 20,
+  kInfoFuncCount = 24,
+  kInfoSparseCount = 28,
+  kInfoSrcLocCount = 32,
+  kInfoNameIndexWords = 36,
+  kInfoNameBytes = 40,
+  kInfoModuleRecordSize = 44,
+  kInfoTextSize = 48,
+};
+
+// The table sections in the order of FORMAT.md 1.3 (the order step 8 checks them in).
+enum SectionId { kInfo, kNamespaces, kFuncLocStarts, kSparseStarts, kSrcLocStarts, kSparseIndices, kFuncLocs, kSrcLocs, kNameIndex, kNames, kSectionCount };
+const char* const kSectionNames[kSectionCount] = {
+    ".fk.info",        ".fk.namespaces", ".fk.func_loc_starts", ".fk.sparse_starts", ".fk.src_loc_starts",
+    ".fk.sparse_indices", ".fk.func_locs", ".fk.src_locs",       ".fk.name_index",    ".fk.names",
+};
+
+inline uint16_t Ld16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
+inline uint32_t Ld32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
+         static_cast<uint32_t>(p[3]) << 24;
+}
+inline uint64_t Ld64(const uint8_t* p) { return static_cast<uint64_t>(Ld32(p)) | static_cast<uint64_t>(Ld32(p + 4)) << 32; }
+
+std::string Hex(uint32_t v) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%x", v);
+  return buf;
+}
+
+std::string Num(uint64_t v) { return std::to_string(v); }
+
+void AppendCodePoint(uint32_t cp, std::string* out) {
+  if (cp < 0x80) {
+    out->push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out->push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out->push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out->push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out->push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
+
+}  // namespace
+
+const char* CodeName(Code code) {
+  switch (code) {
+    case Code::kOk: return "OK";
+    case Code::kFormat: return "E_FORMAT";
+    case Code::kVersion: return "E_VERSION";
+    case Code::kTruncated: return "E_TRUNCATED";
+    case Code::kCorrupt: return "E_CORRUPT";
+    case Code::kArg: return "E_ARG";
+    case Code::kRange: return "E_RANGE";
+    case Code::kClosed: return "E_CLOSED";
+    case Code::kIo: return "E_IO";
+  }
+  return "E_CORRUPT";
+}
+
+void DecodeUtf8(const uint8_t* p, size_t n, bool strip_bom, std::string* out) {
+  const size_t begin = out->size();
+  uint32_t cp = 0, needed = 0, seen = 0, lower = 0x80, upper = 0xBF;
+  for (size_t i = 0; i < n; i++) {
+    const uint32_t b = p[i];
+    if (needed == 0) {
+      if (b <= 0x7F) {
+        out->push_back(static_cast<char>(b));
+      } else if (b >= 0xC2 && b <= 0xDF) {
+        needed = 1;
+        cp = b & 0x1F;
+      } else if (b >= 0xE0 && b <= 0xEF) {
+        if (b == 0xE0) lower = 0xA0;
+        if (b == 0xED) upper = 0x9F;
+        needed = 2;
+        cp = b & 0x0F;
+      } else if (b >= 0xF0 && b <= 0xF4) {
+        if (b == 0xF0) lower = 0x90;
+        if (b == 0xF4) upper = 0x8F;
+        needed = 3;
+        cp = b & 0x07;
+      } else {
+        AppendCodePoint(0xFFFD, out);
+      }
+      continue;
+    }
+    if (b < lower || b > upper) {
+      // The sequence so far is one maximal invalid subpart; this byte starts afresh.
+      cp = needed = seen = 0;
+      lower = 0x80;
+      upper = 0xBF;
+      AppendCodePoint(0xFFFD, out);
+      i--;
+      continue;
+    }
+    lower = 0x80;
+    upper = 0xBF;
+    cp = (cp << 6) | (b & 0x3F);
+    if (++seen == needed) {
+      AppendCodePoint(cp, out);
+      cp = needed = seen = 0;
+    }
+  }
+  if (needed != 0) AppendCodePoint(0xFFFD, out);
+  if (strip_bom && out->size() - begin >= 3 && static_cast<uint8_t>((*out)[begin]) == 0xEF &&
+      static_cast<uint8_t>((*out)[begin + 1]) == 0xBB && static_cast<uint8_t>((*out)[begin + 2]) == 0xBF)
+    out->erase(begin, 3);
+}
+
+Status Reader::Open(const uint8_t* bytes, size_t len) {
+  data_ = bytes;
+  size_ = len;
+  const uint64_t flen = len;
+  auto in_file = [flen](uint64_t offset, uint64_t size) { return offset <= flen && size <= flen - offset; };
+  auto fail = [](Code c, std::string m) { return Status::Error(c, std::move(m)); };
+
+  // 1-3: ELF identification.
+  if (len < 4 || bytes[0] != 0x7F || bytes[1] != 0x45 || bytes[2] != 0x4C || bytes[3] != 0x46)
+    return fail(Code::kFormat, "not a funckey artifact: no ELF magic");
+  if (len < kElfHeaderSize) return fail(Code::kTruncated, "file of " + Num(len) + " bytes ends inside the ELF header");
+  const uint32_t shentsize = Ld16(bytes + 58);
+  const uint32_t shnum = Ld16(bytes + 60);
+  if (bytes[4] != 2 || bytes[5] != 1) return fail(Code::kFormat, "not a little-endian ELF64 file");
+  if (shentsize != kSectionHeaderSize || shnum < 2)
+    return fail(Code::kFormat, "not a funckey artifact: unexpected ELF section table");
+  // 4: the section header table. shnum < 2^16, so the product cannot overflow.
+  const uint64_t shoff = Ld64(bytes + 40);
+  if (!in_file(shoff, kSectionHeaderSize * shnum))
+    return fail(Code::kTruncated, "the section header table lies beyond the end of the file");
+  // From here on, every section header lies within the file.
+  auto sh = [bytes, shoff](uint32_t i) { return bytes + shoff + kSectionHeaderSize * i; };
+  // 5: the section name table.
+  const uint32_t shstrndx = Ld16(bytes + 62);
+  if (shstrndx >= shnum)
+    return fail(Code::kCorrupt, "section name table index " + Num(shstrndx) + " is not below the section count " + Num(shnum));
+  const uint64_t str_off = Ld64(sh(shstrndx) + 24);
+  const uint64_t str_size = Ld64(sh(shstrndx) + 32);
+  if (!in_file(str_off, str_size)) return fail(Code::kTruncated, "the section name table lies beyond the end of the file");
+  // 6: section names, decoded as TextDecoder would so that names compare as in lib/reader.ts.
+  sections_.clear();
+  sections_.reserve(shnum - 1);
+  std::unordered_set<std::string> fk_names;
+  int64_t found[kSectionCount];
+  for (auto& f : found) f = -1;
+  for (uint32_t i = 1; i < shnum; i++) {
+    const uint64_t name_off = Ld32(sh(i));
+    if (name_off >= str_size) return fail(Code::kCorrupt, "section " + Num(i) + " has its name outside the section name table");
+    const uint8_t* start = bytes + str_off + name_off;
+    const uint8_t* limit = bytes + str_off + str_size;
+    const uint8_t* end = static_cast<const uint8_t*>(std::memchr(start, 0, static_cast<size_t>(limit - start)));
+    if (end == nullptr) return fail(Code::kCorrupt, "section " + Num(i) + " has a name with no terminating NUL");
+    Section s;
+    DecodeUtf8(start, static_cast<size_t>(end - start), true, &s.name);
+    s.offset = Ld64(sh(i) + 24);
+    s.size = Ld64(sh(i) + 32);
+    if (s.name.compare(0, 4, ".fk.") == 0) {
+      if (!fk_names.insert(s.name).second) return fail(Code::kCorrupt, "section " + s.name + " appears twice");
+      for (int k = 0; k < kSectionCount; k++)
+        if (s.name == kSectionNames[k]) found[k] = static_cast<int64_t>(sections_.size());
+    }
+    sections_.push_back(std::move(s));
+  }
+  // 7: the info header.
+  if (found[kInfo] < 0) return fail(Code::kFormat, "not a funckey artifact: an ELF file with no .fk.info section");
+  const Section& info = sections_[static_cast<size_t>(found[kInfo])];
+  if (!in_file(info.offset, info.size)) return fail(Code::kTruncated, ".fk.info lies beyond the end of the file");
+  if (info.size < kInfoFixedSize)
+    return fail(Code::kCorrupt, ".fk.info has " + Num(info.size) + " bytes, fewer than " + Num(kInfoFixedSize));
+  info_ = bytes + info.offset;
+  static const uint8_t kMagic[8] = {0x46, 0x55, 0x4E, 0x43, 0x4B, 0x45, 0x59, 0x00};
+  if (std::memcmp(info_, kMagic, 8) != 0) return fail(Code::kFormat, "not a funckey artifact: bad magic in .fk.info");
+  version_ = Ld32(info_ + kInfoVersion);
+  if (version_ != kFormatVersion)
+    return fail(Code::kVersion, "artifact format version " + Num(version_) + "; this reader reads version " + Num(kFormatVersion) +
+                                    ": rebuild the artifact with this version of funckey");
+  m_ = Ld32(info_ + kInfoModuleCount);
+  if (Ld32(info_ + kInfoModuleRecordSize) != kModuleRecordSize || info.size < kInfoFixedSize + kModuleRecordSize * m_)
+    return fail(Code::kCorrupt, ".fk.info is too small for " + Num(m_) + " module records");
+  n_ = Ld32(info_ + kInfoNamespaceCount);
+  f_ = Ld32(info_ + kInfoFuncCount);
+  s_ = Ld32(info_ + kInfoSparseCount);
+  l_ = Ld32(info_ + kInfoSrcLocCount);
+  w_ = Ld32(info_ + kInfoNameIndexWords);
+  b_ = Ld32(info_ + kInfoNameBytes);
+  text_size_ = Ld32(info_ + kInfoTextSize);
+  // 8: every table section: present, in the file, aligned, of the declared size.
+  const uint64_t n1 = static_cast<uint64_t>(n_) + 1;
+  const uint64_t expected[kSectionCount] = {
+      0, 4ull * n_, 4 * n1, 4 * n1, 4 * n1, 4ull * s_, 8ull * f_, 4ull * l_, 4ull * w_, b_,
+  };
+  const uint8_t* at[kSectionCount];
+  for (int k = 0; k < kSectionCount; k++) {
+    const std::string name = kSectionNames[k];
+    if (found[k] < 0) return fail(Code::kCorrupt, "section " + name + " is missing");
+    const Section& s = sections_[static_cast<size_t>(found[k])];
+    if (!in_file(s.offset, s.size)) return fail(Code::kTruncated, "section " + name + " lies beyond the end of the file");
+    if (s.offset % 8 != 0) return fail(Code::kCorrupt, "section " + name + " is not aligned to 8 bytes");
+    if (k != kInfo && s.size != expected[k])
+      return fail(Code::kCorrupt, "section " + name + " has " + Num(s.size) + " bytes, the header implies " + Num(expected[k]));
+    at[k] = bytes + s.offset;
+  }
+  ns_ = at[kNamespaces];
+  fls_ = at[kFuncLocStarts];
+  ss_ = at[kSparseStarts];
+  sls_ = at[kSrcLocStarts];
+  sparse_ = at[kSparseIndices];
+  locs_ = at[kFuncLocs];
+  src_ = at[kSrcLocs];
+  name_index_ = at[kNameIndex];
+  names_ = at[kNames];
+
+  // 9: the namespace table.
+  if (Ld(fls_, 0) != 0 || Ld(ss_, 0) != 0 || Ld(sls_, 0) != 0)
+    return fail(Code::kCorrupt, "a namespace start array does not begin with 0");
+  if (Ld(fls_, n_) != f_ || Ld(ss_, n_) != s_ || Ld(sls_, n_) != l_)
+    return fail(Code::kCorrupt, "a namespace start array does not end with its array length");
+  for (uint32_t i = 0; i < n_; i++) {
+    const uint32_t n = Ld(ns_, i);
+    if (i > 0 && n <= Ld(ns_, i - 1)) return fail(Code::kCorrupt, "namespaces are not strictly ascending");
+    const uint32_t kind = n >> 28;
+    const uint32_t low = n & 0x0FFFFFFFu;
+    if (kind > 9) return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has kind " + Num(kind));
+    if ((kind == 2 || kind == 3 || kind == 4 || kind == 5 || kind == 7) && low != 0)
+      return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has low bits its kind does not allow");
+    if ((kind == 6 || kind == 8) && low > 2) return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has abi " + Num(low));
+    if (Ld(fls_, i + 1) < Ld(fls_, i) || Ld(ss_, i + 1) < Ld(ss_, i) || Ld(sls_, i + 1) < Ld(sls_, i))
+      return fail(Code::kCorrupt, "a namespace start array decreases");
+    const uint32_t run = Ld(fls_, i + 1) - Ld(fls_, i);
+    if (run < 1) return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has an empty run");
+    if (Ld(ss_, i + 1) - Ld(ss_, i) != (kSparseKind[kind] ? run : 0))
+      return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has a sparse run of the wrong length");
+    if (Ld(sls_, i + 1) - Ld(sls_, i) != (kind == 0 ? run : 0))
+      return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has a source-location run of the wrong length");
+  }
+  // 10: module records.
+  for (uint32_t m = 0; m < m_; m++) {
+    const Module r = ModuleAt(m);
+    if (r.name_encoding > 2) return fail(Code::kCorrupt, "module " + Num(m) + " has name encoding " + Num(r.name_encoding));
+    if (r.name_encoding == 0 && r.name_count != 0)
+      return fail(Code::kCorrupt, "module " + Num(m) + " has no name index but a name count of " + Num(r.name_count));
+    const uint64_t words = static_cast<uint64_t>(r.name_count) * (r.name_encoding == 1 ? 2 : r.name_encoding == 2 ? 3 : 0);
+    if (r.name_index_start > w_ || words > w_ - r.name_index_start)
+      return fail(Code::kCorrupt, "module " + Num(m) + " has its name index outside .fk.name_index");
+    if (r.name_offset == kNone ? r.name_length != 0 : r.name_offset > b_ || r.name_length > b_ - r.name_offset)
+      return fail(Code::kCorrupt, "module " + Num(m) + " has its name outside .fk.names");
+  }
+  return Status::Ok();
+}
+
+Reader::Module Reader::ModuleAt(uint32_t m) const {
+  const uint8_t* r = info_ + kInfoFixedSize + kModuleRecordSize * m;
+  Module out;
+  out.name_offset = Ld32(r + 0);
+  out.name_length = Ld32(r + 4);
+  out.imported_funcs = Ld32(r + 8);
+  out.defined_funcs = Ld32(r + 12);
+  out.byte_offset = Ld32(r + 16);
+  out.name_encoding = Ld32(r + 20);
+  out.name_index_start = Ld32(r + 24);
+  out.name_count = Ld32(r + 28);
+  out.sha256 = r + 32;
+  return out;
+}
+
+// ---- lookups (FORMAT.md section 5) ----
+// Open established: N + 1 entries in each start array, starting at 0, never decreasing,
+// ending at F, S and L; a sparse run as long as its func run for sparse kinds, a src run as
+// long as its func run for kind 0. Every index below is within its array by those facts.
+
+int64_t Reader::FindNs(uint32_t ns) const {
+  const uint32_t n = n_;
+  if (n <= kLinearNs) {
+    for (uint32_t i = 0; i < n; i++)
+      if (Ld(ns_, i) == ns) return i;
+    return -1;
+  }
+  uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    const uint32_t mid = lo + ((hi - lo) >> 1);
+    if (Ld(ns_, mid) < ns) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < n && Ld(ns_, lo) == ns ? static_cast<int64_t>(lo) : -1;
+}
+
+int64_t Reader::Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const {
+  const int64_t found = FindNs(ns);
+  if (found < 0) return -1;
+  const uint32_t i = static_cast<uint32_t>(found);
+  const uint32_t fs = Ld(fls_, i);
+  uint32_t p;
+  if (!kSparseKind[ns >> 28]) {
+    if (index >= Ld(fls_, i + 1) - fs) return -1;
+    p = fs + index;
+  } else {
+    const uint32_t s0 = Ld(ss_, i);
+    const uint32_t s1 = Ld(ss_, i + 1);
+    uint32_t lo = s0, hi = s1;
+    while (lo < hi) {
+      const uint32_t mid = lo + ((hi - lo) >> 1);
+      if (Ld(sparse_, mid) < index) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo == s1 || Ld(sparse_, lo) != index) return -1;
+    p = fs + (lo - s0);
+  }
+  if (Ld(locs_, 2 * static_cast<size_t>(p) + 1) == 0) return -1;
+  *ns_pos = i;
+  return p;
+}
+
+bool Reader::FuncLoc(uint32_t ns, uint32_t index, uint32_t* start, uint32_t* length) const {
+  uint32_t i;
+  const int64_t p = Pos(ns, index, &i);
+  if (p < 0) return false;
+  *start = Ld(locs_, 2 * static_cast<size_t>(p));
+  *length = Ld(locs_, 2 * static_cast<size_t>(p) + 1);
+  return true;
+}
+
+uint32_t Reader::SrcLoc(uint32_t ns, uint32_t index) const {
+  if ((ns >> 28) != 0) return kNone;
+  uint32_t i;
+  const int64_t p = Pos(ns, index, &i);
+  if (p < 0) return kNone;
+  return Ld(src_, Ld(sls_, i) + (static_cast<uint32_t>(p) - Ld(fls_, i)));
+}
+
+int64_t Reader::PosOfOffset(uint32_t offset) const {
+  uint32_t lo = 0, hi = f_;
+  while (lo < hi) {
+    const uint32_t mid = lo + ((hi - lo) >> 1);
+    if (Ld(locs_, 2 * static_cast<size_t>(mid)) <= offset) lo = mid + 1;
+    else hi = mid;
+  }
+  // lo > 0 only if lo was set to mid + 1 by an entry <= offset, so offset - start >= 0.
+  if (lo == 0) return -1;
+  const size_t p = lo - 1;
+  if (offset - Ld(locs_, 2 * p) >= Ld(locs_, 2 * p + 1)) return -1;
+  return static_cast<int64_t>(p);
+}
+
+void Reader::KeyAt(uint32_t p, uint32_t* ns, uint32_t* index) const {
+  uint32_t lo = 0, hi = n_;
+  while (lo < hi) {
+    const uint32_t mid = lo + ((hi - lo) >> 1);
+    if (Ld(fls_, mid) <= p) lo = mid + 1;
+    else hi = mid;
+  }
+  // func_loc_starts[0] is 0 <= p and p < F = func_loc_starts[N], so 1 <= lo <= N.
+  const uint32_t i = lo - 1;
+  const uint32_t namespace_ = Ld(ns_, i);
+  const uint32_t d = p - Ld(fls_, i);
+  *ns = namespace_;
+  *index = !kSparseKind[namespace_ >> 28] ? d : Ld(sparse_, Ld(ss_, i) + d);
+}
+
+bool Reader::FuncByOffset(uint32_t offset, uint32_t* ns, uint32_t* index) const {
+  const int64_t p = PosOfOffset(offset);
+  if (p < 0) return false;
+  KeyAt(static_cast<uint32_t>(p), ns, index);
+  return true;
+}
+
+Reader::NameResult Reader::FuncName(uint32_t func_index, uint32_t module, const uint8_t** bytes,
+                                    uint32_t* length) const {
+  if (module >= m_) return NameResult::kAbsent;
+  const uint8_t* r = info_ + kInfoFixedSize + kModuleRecordSize * module;
+  const uint32_t enc = Ld32(r + 20);
+  const size_t start = Ld32(r + 24);
+  const uint32_t count = Ld32(r + 28);
+  // Open established start + count * (2 or 3) <= W.
+  size_t slot;
+  if (enc == 1) {
+    if (func_index >= count) return NameResult::kAbsent;
+    slot = start + 2 * static_cast<size_t>(func_index);
+  } else if (enc == 2) {
+    uint32_t lo = 0, hi = count;
+    while (lo < hi) {
+      const uint32_t mid = lo + ((hi - lo) >> 1);
+      if (Ld(name_index_, start + 3 * static_cast<size_t>(mid)) < func_index) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo == count || Ld(name_index_, start + 3 * static_cast<size_t>(lo)) != func_index) return NameResult::kAbsent;
+    slot = start + 3 * static_cast<size_t>(lo) + 1;
+  } else {
+    return NameResult::kAbsent;
+  }
+  const uint32_t off = Ld(name_index_, slot);
+  if (off == kNone) return NameResult::kAbsent;
+  const uint32_t len = Ld(name_index_, slot + 1);
+  if (off > b_ || len > b_ - off) return NameResult::kCorrupt;
+  *bytes = names_ + off;
+  *length = len;
+  return NameResult::kFound;
+}
+
+}  // namespace funckey

@@ -1,0 +1,139 @@
+// The C++ reader of a funckey artifact (docs/FORMAT.md). It validates an artifact at open
+// exactly as FORMAT.md section 3.2 says (same order, same error codes as lib/reader.ts) and
+// answers the lookups of section 5 with the same loops, so that both readers agree even on
+// a damaged file. Every read is bounds-checked against the bytes it was opened on, with
+// 64-bit arithmetic where a sum of u32 values could overflow.
+//
+// No N-API here and no exceptions: failures are a returned Status (a code and a message).
+#ifndef FUNCKEY_READER_H_
+#define FUNCKEY_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace funckey {
+
+constexpr uint32_t kNone = 0xFFFFFFFFu;
+
+enum class Code : int {
+  kOk = 0,
+  kFormat,
+  kVersion,
+  kTruncated,
+  kCorrupt,
+  kArg,
+  kRange,
+  kClosed,
+  kIo,
+};
+
+// "E_FORMAT" and so on: the codes of lib/errors.ts.
+const char* CodeName(Code code);
+
+struct Status {
+  Code code = Code::kOk;
+  std::string message;
+  bool ok() const { return code == Code::kOk; }
+  static Status Ok() { return Status(); }
+  static Status Error(Code c, std::string m) {
+    Status s;
+    s.code = c;
+    s.message = std::move(m);
+    return s;
+  }
+};
+
+// Decodes bytes as the WHATWG UTF-8 decoder does (each maximal invalid subpart becomes
+// U+FFFD) and appends the result, which is valid UTF-8, to `out`. With `strip_bom`, a
+// leading U+FEFF is dropped, as TextDecoder does by default.
+void DecodeUtf8(const uint8_t* p, size_t n, bool strip_bom, std::string* out);
+
+struct Section {
+  std::string name;  // decoded as TextDecoder would (valid UTF-8)
+  uint64_t offset;
+  uint64_t size;
+};
+
+class Reader {
+ public:
+  // Validates `size` bytes at `data` (FORMAT.md 3.2). The bytes must outlive the reader;
+  // they need no particular alignment. `data` may be null when `size` is 0.
+  Status Open(const uint8_t* data, size_t size);
+
+  // FORMAT.md section 5. The caller guarantees module < ModuleCount() for FuncName.
+  bool FuncLoc(uint32_t ns, uint32_t index, uint32_t* start, uint32_t* length) const;
+  // The FilePos, or kNone.
+  uint32_t SrcLoc(uint32_t ns, uint32_t index) const;
+  bool FuncByOffset(uint32_t offset, uint32_t* ns, uint32_t* index) const;
+
+  enum class NameResult { kAbsent, kFound, kCorrupt };
+  // kFound: *bytes, *length are the undecoded name inside .fk.names.
+  NameResult FuncName(uint32_t func_index, uint32_t module, const uint8_t** bytes, uint32_t* length) const;
+
+  // What describe() reports.
+  size_t FileSize() const { return size_; }
+  uint32_t FormatVersion() const { return version_; }
+  uint32_t TextSize() const { return text_size_; }
+  uint32_t ModuleCount() const { return m_; }
+  uint32_t NamespaceCount() const { return n_; }
+  uint32_t FuncCount() const { return f_; }
+  uint32_t SparseCount() const { return s_; }
+  uint32_t SrcLocCount() const { return l_; }
+  uint32_t NameIndexWords() const { return w_; }
+  uint32_t NameBytes() const { return b_; }
+  const std::vector<Section>& Sections() const { return sections_; }
+  uint32_t Namespace(uint32_t i) const { return Ld(ns_, i); }
+  uint32_t FuncLocStart(uint32_t i) const { return Ld(fls_, i); }
+  uint32_t SparseStart(uint32_t i) const { return Ld(ss_, i); }
+  uint32_t SrcLocStart(uint32_t i) const { return Ld(sls_, i); }
+
+  struct Module {
+    uint32_t name_offset;
+    uint32_t name_length;
+    uint32_t imported_funcs;
+    uint32_t defined_funcs;
+    uint32_t byte_offset;
+    uint32_t name_encoding;
+    uint32_t name_index_start;
+    uint32_t name_count;
+    const uint8_t* sha256;  // 32 bytes
+  };
+  Module ModuleAt(uint32_t m) const;
+  // The bytes of a range of .fk.names already checked to lie within it.
+  const uint8_t* NameBytesAt(uint32_t offset) const { return names_ + offset; }
+
+ private:
+  // u32 number i of the little-endian array at p (p + 4 * i is within the data).
+  static uint32_t Ld(const uint8_t* p, size_t i) {
+    const uint8_t* q = p + 4 * i;
+    return static_cast<uint32_t>(q[0]) | static_cast<uint32_t>(q[1]) << 8 | static_cast<uint32_t>(q[2]) << 16 |
+           static_cast<uint32_t>(q[3]) << 24;
+  }
+  int64_t FindNs(uint32_t ns) const;
+  // Position of the key in .fk.func_locs, or -1 (absent or a hole); *ns_pos is its namespace.
+  int64_t Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const;
+  int64_t PosOfOffset(uint32_t offset) const;
+  void KeyAt(uint32_t p, uint32_t* ns, uint32_t* index) const;
+
+  const uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+  uint32_t version_ = 0, text_size_ = 0;
+  uint32_t m_ = 0, n_ = 0, f_ = 0, s_ = 0, l_ = 0, w_ = 0, b_ = 0;
+  const uint8_t* info_ = nullptr;
+  const uint8_t* ns_ = nullptr;
+  const uint8_t* fls_ = nullptr;
+  const uint8_t* ss_ = nullptr;
+  const uint8_t* sls_ = nullptr;
+  const uint8_t* sparse_ = nullptr;
+  const uint8_t* locs_ = nullptr;
+  const uint8_t* src_ = nullptr;
+  const uint8_t* name_index_ = nullptr;
+  const uint8_t* names_ = nullptr;
+  std::vector<Section> sections_;
+};
+
+}  // namespace funckey
+
+#endif  // FUNCKEY_READER_H_
