@@ -2,7 +2,8 @@
 // script to the first function name, then 1,000 seeded random lookups, then the resident
 // memory. Everything it uses is imported after the clock starts.
 //   node bench/first-name-child.js METHOD FILE FIRST_INDEX INDEX_COUNT SEED
-// METHOD: handwritten | wasmparser | funckey-js | funckey-native. Prints one JSON line.
+// METHOD: handwritten | wasmparser | funckey-js | funckey-native, or the floors import-only
+// (import the package, nothing else) and empty. Prints one JSON line.
 const t0 = performance.now();
 const rss0 = process.memoryUsage.rss();
 const [method, file, firstArg, countArg, seedArg] = process.argv.slice(2);
@@ -39,6 +40,13 @@ if (method === 'handwritten') {
   const { open } = await import('../dist/index.js');
   const art = open(file, { backend: method === 'funckey-js' ? 'js' : 'native' });
   lookup = (i) => art.funcName(i);
+} else if (method === 'import-only') {
+  // floor: the package's import, no artifact opened
+  await import('../dist/index.js');
+  lookup = () => undefined;
+} else if (method === 'empty') {
+  // floor: nothing at all
+  lookup = () => undefined;
 } else {
   throw new Error(`unknown method ${method}`);
 }

@@ -84,7 +84,7 @@ export async function group4({ quick, rec }) {
   const mods = [];
   const real = realModule();
   if (real) mods.push({ label: real.label, bytes: readFileSync(real.path) });
-  else notes.push('real module: n/a (install the esbuild-wasm dev dependency, or set FUNCKEY_BENCH_WASM=path.wasm)');
+  else notes.push('real module: n/a (install the @biomejs/wasm-nodejs dev dependency, or set FUNCKEY_BENCH_WASM=path.wasm)');
   mods.push({ label: 'synthetic module, 100,000 functions', bytes: syntheticModulePath().bytes });
   const builds = [];
   for (const m of mods) {
