@@ -93,6 +93,22 @@ describe('parseWasm: core modules', () => {
     expect(m.bodyEnds[0]! - m.bodyStarts[0]!).toBe(2);
   });
 
+  it('reads LEB128s padded to 5 bytes, as linkers write them for relocation', () => {
+    const pad5 = (n: number) => [0x80 | (n & 0x7f), 0x80 | ((n >>> 7) & 0x7f), 0x80 | ((n >>> 14) & 0x7f), 0x80 | ((n >>> 21) & 0x7f), (n >>> 28) & 0x0f];
+    const code = [...pad5(2), ...pad5(3), 0x00, 0x01, 0x0b, ...pad5(4), 0x00, 0x01, 0x01, 0x0b];
+    const bytes = [
+      ...E.MAGIC, ...E.MODULE_VERSION,
+      1, ...pad5(4), 1, 0x60, 0, 0,
+      3, ...pad5(3), 2, 0, 0,
+      10, ...pad5(code.length), ...code,
+    ];
+    const codeContent = bytes.length - code.length;
+    const m = parseWasm(E.u8(bytes)).modules[0]!;
+    expect([...m.funcStarts]).toEqual([codeContent + 5, codeContent + 5 + 5 + 3]);
+    expect([...m.bodyStarts]).toEqual([codeContent + 10, codeContent + 5 + 5 + 3 + 5]);
+    expect([...m.bodyEnds]).toEqual([codeContent + 13, bytes.length]);
+  });
+
   it('reads the module name and function names, including imports, non-ASCII and long ones', () => {
     const long = 'x'.repeat(10000) + 'y';
     const enc = E.encodeModule({
