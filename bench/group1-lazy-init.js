@@ -78,22 +78,31 @@ export async function group1({ quick, rec }) {
       return sum;
     },
   });
-  if (fk.JsCore) {
-    const core = new fk.JsCore(bytes);
+  // The backends' cores, without the public API's argument checks and result objects.
+  const coreCase = (core, backend) => {
     const out = new Uint32Array(2);
-    cases.push({
-      name: 'FuncKey table, js core (no API layer)',
-      backend: 'js',
-      fn: () => {
-        let sum = 0;
-        for (let k = 0; k < n; k++) {
-          const i = order[k];
-          if (core.funcLoc(NS_DEF, i, out)) sum = (sum + out[0] + out[1]) | 0;
-          if (core.funcLoc(NS_A2W, i, out)) sum = (sum + out[0] + out[1]) | 0;
-        }
-        return sum;
-      },
-    });
+    return {
+      name: 'FuncKey table, core (no API layer)',
+      backend,
+      fn:
+        core &&
+        (() => {
+          let sum = 0;
+          for (let k = 0; k < n; k++) {
+            const i = order[k];
+            if (core.funcLoc(NS_DEF, i, out)) sum = (sum + out[0] + out[1]) | 0;
+            if (core.funcLoc(NS_A2W, i, out)) sum = (sum + out[0] + out[1]) | 0;
+          }
+          return sum;
+        }),
+    };
+  };
+  const cores = [];
+  if (fk.JsCore) cases.push(coreCase(new fk.JsCore(bytes), 'js'));
+  if (fk.openNativeCore) {
+    const core = native.available ? fk.openNativeCore(path) : undefined;
+    if (core) cores.push(core);
+    cases.push(coreCase(core, 'native'));
   }
   const perCall = (art) => () => {
     let sum = 0;
@@ -136,6 +145,7 @@ export async function group1({ quick, rec }) {
     results.push({ ...c, t });
   }
   for (const a of artifacts) a.close();
+  for (const c of cores) c.close();
 
   const base = results.find((r) => r.baseline).t.median;
   const rows = [];

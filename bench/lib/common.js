@@ -141,17 +141,23 @@ export function printTable(title, method, header, rows, notes = [], left = 1) {
 // ---- optional parts ----
 
 let funckeyPromise;
-/** The package as built by tsc (dist/), plus the internal js core for table-only timings. */
+/** The package as built by tsc (dist/), plus the internal cores (JsCore, openNativeCore) for table-only timings. */
 export function loadFunckey() {
   funckeyPromise ??= (async () => {
     const index = await import('../../dist/index.js');
     let JsCore;
+    let openNativeCore;
     try {
       ({ JsCore } = await import('../../dist/reader.js'));
     } catch {
       JsCore = undefined;
     }
-    return { ...index, JsCore };
+    try {
+      ({ openNativeCore } = await import('../../dist/native.js'));
+    } catch {
+      openNativeCore = undefined;
+    }
+    return { ...index, JsCore, openNativeCore };
   })();
   return funckeyPromise;
 }
