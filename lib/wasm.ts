@@ -145,6 +145,8 @@ function skipLimits(b: Uint8Array, pos: number, end: number, what: string): void
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
+/** Whether the input being parsed lives in a SharedArrayBuffer. */
+let sharedInput = false;
 
 /**
  * Decodes `len` bytes at `pos` as UTF-8; invalid UTF-8 is E_WASM at `errAt`. One decoder call
@@ -152,7 +154,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 function decodeName(b: Uint8Array, pos: number, len: number, errAt: number, what: string): string {
   try {
-    return utf8.decode(b.subarray(pos, pos + len));
+    // Some runtimes' decoders refuse views of shared memory: those get a copy.
+    return utf8.decode(sharedInput ? b.slice(pos, pos + len) : b.subarray(pos, pos + len));
   } catch {
     fail(`${what} is not valid UTF-8`, errAt);
   }
@@ -447,6 +450,7 @@ export function parseWasm(bytes: Uint8Array, options: ParseOptions = {}): Parsed
   if (!(bytes instanceof Uint8Array)) throw new FunckeyError('E_ARG', 'parseWasm: bytes must be a Uint8Array');
   if (bytes.length > 0xffffffff) fail('the binary is larger than 4 GiB', 0);
   const wantNames = options.names !== false;
+  sharedInput = typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer;
   if (bytes.length < 8) fail(`the binary has ${bytes.length} bytes, fewer than its 8-byte header`, 0);
   if (bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d)
     fail('not a WebAssembly binary: no \\0asm magic', 0);

@@ -358,6 +358,13 @@ describe('buildFromWasm', () => {
     expect(() => buildFromWasmFile('')).toThrow(expect.objectContaining({ code: 'E_ARG' }));
   });
 
+  it('reads a binary held in a SharedArrayBuffer', () => {
+    const shared = new Uint8Array(new SharedArrayBuffer(bytes.length));
+    shared.set(bytes);
+    expect(buildFromWasm(shared)).toEqual(buildFromWasm(bytes));
+    expect(parseWasm(shared).modules[0]!.names).toEqual(['host_log', 'main', 'helper', 'überlast']);
+  });
+
   it('reads a Buffer and a Uint8Array view at a non-zero offset', () => {
     const padded = new Uint8Array(bytes.length + 13);
     padded.set(bytes, 13);
