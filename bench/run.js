@@ -2,7 +2,7 @@
 // Four groups, each printing one table measured in this run; see bench/README.md.
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { Recorder, nativeInfo, parseArgs } from './lib/common.js';
+import { Recorder, nativeInfo, parseArgs, removeWorkDir } from './lib/common.js';
 
 const HELP = `usage: node bench/run.js [--quick] [--group N[,M...]] [--json FILE]
   --quick     small sizes and few iterations (every group, well under two minutes)
@@ -32,9 +32,13 @@ const groups = {
   3: async () => (await import('./group3-throughput.js')).group3,
   4: async () => (await import('./group4-size.js')).group4,
 };
-for (const g of opts.groups) {
-  const run = await groups[g]();
-  await run({ quick: opts.quick, rec });
+try {
+  for (const g of opts.groups) {
+    const run = await groups[g]();
+    await run({ quick: opts.quick, rec });
+  }
+} finally {
+  removeWorkDir();
 }
 console.log(`\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 if (opts.json) {

@@ -1,7 +1,8 @@
 // Shared helpers of the benchmarks: seeded random numbers, measurement through mitata,
 // result records, tables, and discovery of the optional parts (native backend, wasm reader,
 // real module) so that a missing part shows as "n/a" instead of failing.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { measure, do_not_optimize } from 'mitata';
@@ -10,12 +11,16 @@ export { do_not_optimize };
 
 export const BENCH_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 export const ROOT = dirname(BENCH_DIR);
-/** Scratch files (artifacts, synthetic modules); git ignores /tmp/ at the repository root. */
-export const WORK_DIR = join(ROOT, 'tmp', 'bench');
-
+let scratch;
+/** A directory of this run for scratch files (artifacts, synthetic modules), removed by removeWorkDir(). */
 export function workDir() {
-  mkdirSync(WORK_DIR, { recursive: true });
-  return WORK_DIR;
+  scratch ??= mkdtempSync(join(tmpdir(), 'funckey-bench-run-'));
+  return scratch;
+}
+
+export function removeWorkDir() {
+  if (scratch !== undefined) rmSync(scratch, { recursive: true, force: true });
+  scratch = undefined;
 }
 
 /** A small seeded generator (32-bit state), uniform in [0, 1). */
