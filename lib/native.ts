@@ -4,9 +4,10 @@
  * into memory the addon owns (so the caller may reuse or detach its buffer). The addon
  * validates exactly as lib/reader.ts does and answers with the same loops (FORMAT.md 3.2, 5).
  *
- * Calls are shaped for speed: an artifact is a small integer handle; single lookups return
- * a boolean and leave their results in `scratch`, a Uint32Array shared with the addon, so no
- * JS object is made per call; batch lookups fill the caller's arrays in one call.
+ * Calls are shaped for speed: an artifact is a small integer handle; a single lookup writes
+ * the handle and its arguments into `scratch`, a Uint32Array shared with the addon, calls
+ * with no arguments, and reads the answer from `scratch`, so no JS value is converted or
+ * made per call; batch lookups fill the caller's arrays in one call.
  */
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -26,10 +27,11 @@ interface Addon {
   openPath(path: string): [number, object];
   openBytes(bytes: Uint8Array): [number, object];
   close(id: number): void;
-  funcLoc(id: number, namespace: number, index: number): boolean;
-  srcLoc(id: number, namespace: number, index: number): boolean;
-  funcByOffset(id: number, offset: number): boolean;
-  funcName(id: number, funcIndex: number, module: number): string | undefined;
+  /** The single lookups read [id, a, b] from scratch and leave their answer there. */
+  funcLoc(): boolean;
+  srcLoc(): boolean;
+  funcByOffset(): boolean;
+  funcName(): string | undefined;
   funcLocs(id: number, namespaces: Uint32Array, indices: Uint32Array, starts: Uint32Array, lengths: Uint32Array): void;
   funcsByOffset(id: number, offsets: Uint32Array, namespaces: Uint32Array, indices: Uint32Array): void;
   funcNames(id: number, funcIndices: Uint32Array, module: number): (string | undefined)[];
@@ -91,25 +93,40 @@ class NativeCore implements Core {
   }
 
   funcLoc(namespace: number, index: number, out: Uint32Array): boolean {
-    if (!this.#a.funcLoc(this.#id, namespace, index)) return false;
-    out[0] = this.#s[0]!;
-    out[1] = this.#s[1]!;
+    const s = this.#s;
+    s[0] = this.#id;
+    s[1] = namespace;
+    s[2] = index;
+    if (!this.#a.funcLoc()) return false;
+    out[0] = s[0]!;
+    out[1] = s[1]!;
     return true;
   }
 
   srcLoc(namespace: number, index: number): number {
-    return this.#a.srcLoc(this.#id, namespace, index) ? this.#s[0]! : NONE;
+    const s = this.#s;
+    s[0] = this.#id;
+    s[1] = namespace;
+    s[2] = index;
+    return this.#a.srcLoc() ? s[0]! : NONE;
   }
 
   funcByOffset(offset: number, out: Uint32Array): boolean {
-    if (!this.#a.funcByOffset(this.#id, offset)) return false;
-    out[0] = this.#s[0]!;
-    out[1] = this.#s[1]!;
+    const s = this.#s;
+    s[0] = this.#id;
+    s[1] = offset;
+    if (!this.#a.funcByOffset()) return false;
+    out[0] = s[0]!;
+    out[1] = s[1]!;
     return true;
   }
 
   funcName(funcIndex: number, module: number): string | undefined {
-    return this.#a.funcName(this.#id, funcIndex, module);
+    const s = this.#s;
+    s[0] = this.#id;
+    s[1] = funcIndex;
+    s[2] = module;
+    return this.#a.funcName();
   }
 
   funcLocs(namespaces: Uint32Array, indices: Uint32Array, starts: Uint32Array, lengths: Uint32Array): void {

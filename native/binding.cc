@@ -7,9 +7,10 @@
 // and a token (an External whose finalizer releases the slot and the mapping once the
 // artifact is unreachable, if close() did not already).
 //
-// Speed: single lookups allocate nothing in JS. They return a boolean and write their
-// results into `scratch`, a Uint32Array created here at load and shared with JS, whose
-// memory this addon owns. Batch lookups fill the caller's preallocated Uint32Arrays.
+// Speed: single lookups allocate nothing in JS and convert no JS values: they read their
+// arguments from `scratch`, a Uint32Array created here at load and shared with JS (memory
+// this addon owns), return a boolean and write their results back into it. Batch lookups
+// fill the caller's preallocated Uint32Arrays.
 //
 // Errors: a thrown value with a `code` ("E_CLOSED", ...) and a message. When JS has
 // registered an error factory (setErrorFactory), the thrown value is what it returns (a
@@ -60,6 +61,7 @@ struct Registry : std::enable_shared_from_this<Registry> {
   uint32_t mapped = 0;  // artifacts open (not closed)
   uint32_t scratch[4] = {0, 0, 0, 0};
   napi_ref error_factory = nullptr;
+  napi_ref array_push = nullptr;  // Array.prototype.push as it was when the addon loaded
 
   uint32_t Add(OpenArtifact* a) {
     uint32_t slot;
@@ -269,43 +271,46 @@ napi_value Close(napi_env env, napi_callback_info info) {
   return Undefined(env);
 }
 
-// funcLoc(id, namespace, index) -> boolean; scratch[0], scratch[1] = start, length.
+// The single lookups take no arguments: JS writes the artifact id and the query into
+// scratch[0..2] and calls; the answer comes back in scratch. Converting no JS values saves
+// about a third of the cost of a call (measured: 53 ns with three arguments, 39 ns without).
+OpenArtifact* LiveFromScratch(napi_env env, napi_callback_info info, Registry** reg_out) {
+  size_t argc = 0;
+  Registry* reg = GetRegistry(env, info, &argc, nullptr);
+  *reg_out = reg;
+  OpenArtifact* a = reg->Find(reg->scratch[0]);
+  if (a == nullptr || !a->open) {
+    Throw(env, reg, Code::kClosed, "the artifact is closed");
+    return nullptr;
+  }
+  return a;
+}
+
+// funcLoc(): scratch [id, namespace, index] -> boolean; scratch[0], scratch[1] = start, length.
 napi_value FuncLoc(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  Registry* reg = GetRegistry(env, info, &argc, argv);
-  OpenArtifact* a = Live(env, reg, argv[0]);
+  Registry* reg;
+  OpenArtifact* a = LiveFromScratch(env, info, &reg);
   if (a == nullptr) return nullptr;
-  uint32_t ns, index;
-  if (argc < 3 || !GetU32(env, argv[1], &ns) || !GetU32(env, argv[2], &index))
-    return Throw(env, reg, Code::kArg, "namespace and index must be numbers");
+  const uint32_t ns = reg->scratch[1], index = reg->scratch[2];
   return Bool(env, a->reader.FuncLoc(ns, index, &reg->scratch[0], &reg->scratch[1]));
 }
 
-// srcLoc(id, namespace, index) -> boolean; scratch[0] = FilePos.
+// srcLoc(): scratch [id, namespace, index] -> boolean; scratch[0] = FilePos.
 napi_value SrcLoc(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  Registry* reg = GetRegistry(env, info, &argc, argv);
-  OpenArtifact* a = Live(env, reg, argv[0]);
+  Registry* reg;
+  OpenArtifact* a = LiveFromScratch(env, info, &reg);
   if (a == nullptr) return nullptr;
-  uint32_t ns, index;
-  if (argc < 3 || !GetU32(env, argv[1], &ns) || !GetU32(env, argv[2], &index))
-    return Throw(env, reg, Code::kArg, "namespace and index must be numbers");
-  const uint32_t s = a->reader.SrcLoc(ns, index);
+  const uint32_t s = a->reader.SrcLoc(reg->scratch[1], reg->scratch[2]);
   reg->scratch[0] = s;
   return Bool(env, s != kNone);
 }
 
-// funcByOffset(id, offset) -> boolean; scratch[0], scratch[1] = namespace, index.
+// funcByOffset(): scratch [id, offset] -> boolean; scratch[0], scratch[1] = namespace, index.
 napi_value FuncByOffset(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  Registry* reg = GetRegistry(env, info, &argc, argv);
-  OpenArtifact* a = Live(env, reg, argv[0]);
+  Registry* reg;
+  OpenArtifact* a = LiveFromScratch(env, info, &reg);
   if (a == nullptr) return nullptr;
-  uint32_t offset;
-  if (argc < 2 || !GetU32(env, argv[1], &offset)) return Throw(env, reg, Code::kArg, "offset must be a number");
+  const uint32_t offset = reg->scratch[1];
   return Bool(env, a->reader.FuncByOffset(offset, &reg->scratch[0], &reg->scratch[1]));
 }
 
@@ -334,16 +339,15 @@ napi_value NameValue(napi_env env, Registry* reg, OpenArtifact* a, uint32_t func
   return Throw(env, reg, Code::kCorrupt, "the name of function " + std::to_string(func_index) + " lies outside .fk.names");
 }
 
-// funcName(id, funcIndex, module) -> string | undefined
+// funcName(): scratch [id, funcIndex, module] -> string | undefined
 napi_value FuncName(napi_env env, napi_callback_info info) {
-  size_t argc = 3;
-  napi_value argv[3];
-  Registry* reg = GetRegistry(env, info, &argc, argv);
-  OpenArtifact* a = Live(env, reg, argv[0]);
+  Registry* reg;
+  OpenArtifact* a = LiveFromScratch(env, info, &reg);
   if (a == nullptr) return nullptr;
-  uint32_t func_index, module;
-  if (argc < 3 || !GetU32(env, argv[1], &func_index)) return Throw(env, reg, Code::kArg, "funcIndex must be a number");
-  if (!GetModule(env, reg, a, argv[2], &module)) return nullptr;
+  const uint32_t func_index = reg->scratch[1], module = reg->scratch[2];
+  if (module >= a->reader.ModuleCount())
+    return Throw(env, reg, Code::kRange,
+                 "module " + std::to_string(module) + " does not exist: the artifact has " + std::to_string(a->reader.ModuleCount()));
   return NameValue(env, reg, a, func_index, module);
 }
 
@@ -416,20 +420,29 @@ napi_value FuncNames(napi_env env, napi_callback_info info) {
   if (!GetU32Array(env, reg, argv[1], "funcIndices", &fis, &n)) return nullptr;
   uint32_t module;
   if (!GetModule(env, reg, a, argv[2], &module)) return nullptr;
-  napi_value out;
-  if (napi_create_array_with_length(env, n, &out) != napi_ok) return Throw(env, reg, Code::kIo, "cannot allocate the result");
-  for (size_t k = 0; k < n; k++) {
-    // Read each index just before use, as the js reader does; a string's creation may run
-    // the GC but never moves a typed array's backing store.
+  // The names are appended in chunks with Array.prototype.push (one call per chunk), which
+  // costs far less than setting elements one by one through N-API.
+  napi_value out, push;
+  if (napi_create_array(env, &out) != napi_ok || napi_get_reference_value(env, reg->array_push, &push) != napi_ok ||
+      push == nullptr)
+    return Throw(env, reg, Code::kIo, "cannot allocate the result");
+  constexpr size_t kChunk = 256;
+  napi_value chunk[kChunk];
+  for (size_t k = 0; k < n;) {
     napi_handle_scope scope;
     napi_open_handle_scope(env, &scope);
-    napi_value v = NameValue(env, reg, a, fis[k], module);
-    if (v == nullptr) {
-      napi_close_handle_scope(env, scope);
-      return nullptr;
+    size_t m = 0;
+    for (; m < kChunk && k < n; m++, k++) {
+      chunk[m] = NameValue(env, reg, a, fis[k], module);
+      if (chunk[m] == nullptr) {
+        napi_close_handle_scope(env, scope);
+        return nullptr;
+      }
     }
-    napi_set_element(env, out, static_cast<uint32_t>(k), v);
+    napi_value ignored;
+    const napi_status st = napi_call_function(env, out, push, m, chunk, &ignored);
     napi_close_handle_scope(env, scope);
+    if (st != napi_ok) return nullptr;
   }
   return out;
 }
@@ -541,7 +554,9 @@ struct Holder {
 void FinalizeHolder(napi_env env, void* data, void* /*hint*/) {
   Holder* h = static_cast<Holder*>(data);
   if (h->registry->error_factory != nullptr) napi_delete_reference(env, h->registry->error_factory);
+  if (h->registry->array_push != nullptr) napi_delete_reference(env, h->registry->array_push);
   h->registry->error_factory = nullptr;
+  h->registry->array_push = nullptr;
   delete h;
 }
 
@@ -573,6 +588,10 @@ napi_value Init(napi_env env, napi_value exports) {
       {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_enumerable, reg},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
+  napi_value array, push;
+  if (napi_create_array(env, &array) != napi_ok || napi_get_named_property(env, array, "push", &push) != napi_ok ||
+      napi_create_reference(env, push, 1, &reg->array_push) != napi_ok)
+    return nullptr;
   // The scratch: memory owned by the registry, viewed from JS as a Uint32Array(4). The
   // ArrayBuffer keeps the registry alive, so the memory outlives every view of it even if
   // the buffer is detached.

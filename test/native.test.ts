@@ -237,6 +237,27 @@ describe.skipIf(!NATIVE.available)('native backend against the js reader', () =>
     }
   });
 
+  it('a damaged name in the middle of a long batch throws E_CORRUPT in both, and the names before it agree', () => {
+    const b = new ArtifactBuilder({ nameEncoding: 'dense' });
+    b.addModule({ name: 'm', importedFuncs: 0, definedFuncs: 1000 });
+    for (let i = 0; i < 1000; i++) b.setFuncName(0, i, i % 7 ? `f${i}` : `\u00e9t\u00e9${i}`);
+    const bytes = b.finish();
+    const [idxOff] = sectionOf(bytes, '.fk.name_index');
+    new DataView(bytes.buffer).setUint32(idxOff + 8 * 700 + 4, 0xfffffff0, true); // the length of name 700
+    const all = Uint32Array.from({ length: 1000 }, (_, i) => i);
+    for (const backend of ['js', 'native'] as const) {
+      const a = open(bytes, { backend });
+      expect(codeOf(() => a.funcNames(all))).toBe('E_CORRUPT');
+      expect(codeOf(() => a.funcName(700))).toBe('E_CORRUPT');
+      const first = a.funcNames(all.subarray(0, 700));
+      expect(first).toHaveLength(700);
+      expect(first[699]).toBe('f699');
+      expect(first[693]).toBe('\u00e9t\u00e9693');
+      expect(a.funcName(701)).toBe('f701');
+      a.close();
+    }
+  });
+
   it('reads section names as TextDecoder does: invalid UTF-8, a BOM, and names that decode alike', () => {
     const base = buildModel(randomModel(77)).finish();
     const enc = new TextEncoder();
