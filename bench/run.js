@@ -1,7 +1,13 @@
 // npm run bench [-- --quick] [--group N[,M]] [--json out.json]
 // Four groups, each printing one table measured in this run; see bench/README.md.
-import { writeFileSync } from 'node:fs';
+// Each group runs in its own `node` process (this script with --child), so that one group's
+// JIT state (e.g. call sites made polymorphic by the other backend) and heap do not leak
+// into the next; the parent collects the records.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Recorder, nativeInfo, parseArgs, removeWorkDir } from './lib/common.js';
 
 const HELP = `usage: node bench/run.js [--quick] [--group N[,M...]] [--json FILE]
@@ -9,13 +15,36 @@ const HELP = `usage: node bench/run.js [--quick] [--group N[,M...]] [--json FILE
   --group N   run only group N (1 lazy init, 2 time to first name, 3 throughput, 4 size)
   --json F    write one record per measurement to F`;
 
-const opts = parseArgs(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const childAt = argv.indexOf('--child');
+if (childAt >= 0) {
+  // One group in this process: --child GROUP RECORDS_FILE [--quick]
+  const group = Number(argv[childAt + 1]);
+  const out = argv[childAt + 2];
+  const quick = argv.includes('--quick');
+  const rec = new Recorder();
+  const groups = {
+    1: async () => (await import('./group1-lazy-init.js')).group1,
+    2: async () => (await import('./group2-first-name.js')).group2,
+    3: async () => (await import('./group3-throughput.js')).group3,
+    4: async () => (await import('./group4-size.js')).group4,
+  };
+  try {
+    const run = await groups[group]();
+    await run({ quick, rec });
+  } finally {
+    removeWorkDir();
+  }
+  writeFileSync(out, JSON.stringify(rec.records));
+  process.exit(0);
+}
+
+const opts = parseArgs(argv);
 if (opts.help) {
   console.log(HELP);
   process.exit(0);
 }
 
-const rec = new Recorder();
 const native = await nativeInfo();
 const t0 = performance.now();
 console.log(`# funckey benchmarks (${opts.quick ? 'quick' : 'full'} mode)`);
@@ -26,22 +55,28 @@ console.log(
     .join(' ')}, native backend: ${native.available ? 'available' : `n/a (${native.reason ?? 'not available'})`}, ${new Date().toISOString()}`,
 );
 
-const groups = {
-  1: async () => (await import('./group1-lazy-init.js')).group1,
-  2: async () => (await import('./group2-first-name.js')).group2,
-  3: async () => (await import('./group3-throughput.js')).group3,
-  4: async () => (await import('./group4-size.js')).group4,
-};
+const records = [];
+const tmp = mkdtempSync(join(os.tmpdir(), 'funckey-bench-records-'));
+let failed = false;
 try {
   for (const g of opts.groups) {
-    const run = await groups[g]();
-    await run({ quick: opts.quick, rec });
+    const file = join(tmp, `group${g}.json`);
+    const args = [fileURLToPath(import.meta.url), '--child', String(g), file];
+    if (opts.quick) args.push('--quick');
+    const res = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    if (res.status !== 0) {
+      console.error(`group ${g} failed (exit ${res.status ?? res.signal})`);
+      failed = true;
+      continue;
+    }
+    records.push(...JSON.parse(readFileSync(file, 'utf8')));
   }
 } finally {
-  removeWorkDir();
+  rmSync(tmp, { recursive: true, force: true });
 }
 console.log(`\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
 if (opts.json) {
-  writeFileSync(opts.json, JSON.stringify({ quick: opts.quick, node: process.version, date: new Date().toISOString(), native: native.available, records: rec.records }, null, 1) + '\n');
-  console.log(`wrote ${rec.records.length} records to ${opts.json}`);
+  writeFileSync(opts.json, JSON.stringify({ quick: opts.quick, node: process.version, date: new Date().toISOString(), native: native.available, records }, null, 1) + '\n');
+  console.log(`wrote ${records.length} records to ${opts.json}`);
 }
+process.exit(failed ? 1 : 0);
