@@ -108,30 +108,42 @@ export interface SymbolicateOptions {
 
 // --- Parsing -------------------------------------------------------------------------------
 
-const HEX = '0x(?<OFF>[0-9a-fA-F]+)';
+// Every repetition is bounded, so that a hostile line costs time linear in its length
+// (times these bounds), never quadratic: names up to MAX_NAME, URLs up to MAX_URL characters.
+const MAX_NAME = 512;
+const MAX_URL = 2048;
+const HEX = '0x(?<OFF>[0-9a-fA-F]{1,16})';
+const IDX = '(?<IDX>\\d{1,10})';
 function g(pattern: string, suffix: string): string {
   return pattern.replace(/\?<([A-Z]+)>/g, (_, n: string) => `?<${n}${suffix}>`);
 }
 // V8: the name is everything between `at ` and the last ` (` before a URL without spaces.
-const V8_NAMED = g(`at (?<ASYNC>async )?(?<NAME>.+?) \\((?<URL>[^\\s]+?):wasm-function\\[(?<IDX>\\d+)\\]:${HEX}\\)`, 'vn');
-const V8_ANON = g(`at (?<ASYNC>async )?(?<URL>[^\\s()]+?):wasm-function\\[(?<IDX>\\d+)\\]:${HEX}`, 'va');
+const V8_NAMED = g(`at (?<ASYNC>async )?(?<NAME>.{1,${MAX_NAME}}?) \\((?<URL>[^\\s]{1,${MAX_URL}}?):wasm-function\\[${IDX}\\]:${HEX}\\)`, 'vn');
+const V8_ANON = g(`at (?<ASYNC>async )?(?<URL>[^\\s()]{1,${MAX_URL}}?):wasm-function\\[${IDX}\\]:${HEX}`, 'va');
 const V8_LINE = new RegExp(`(?<=^|\\s)(?:${V8_NAMED}|${V8_ANON})`, 'g');
 // SpiderMonkey (and JavaScriptCore's `name@MOD:wasm-function[N]`): at the start of a line
-// the name is everything before the `@`; inside a line it has no spaces.
-const SM = g(`(?<NAME>(?<=^\\s*)[^@]*?|[^\\s@]*)@(?<URL>[^@]*?):wasm-function\\[(?<IDX>\\d+)\\](?::${HEX})?`, 'sm');
+// the name is everything before the `@`; inside a line it has no spaces and starts after a
+// space or a comma. The JavaScriptCore forms start there too (Safari joins frames with commas).
+const SM = g(`(?<NAME>(?<=^\\s*)[^@]{0,${MAX_NAME}}?|(?<![^\\s,])[^\\s@,]{0,${MAX_NAME}})@(?<URL>[^@]{0,${MAX_URL}}?):wasm-function\\[${IDX}\\](?::${HEX})?`, 'sm');
 // JavaScriptCore, older: `<?>.wasm-function[12]@[wasm code]`, or a name in the brackets.
-const JSC_LEGACY = g(`(?<PRE>(?:<\\?>|[^\\s@,]*?)\\.)?wasm-function\\[(?<SLOT>[^\\]\\s]*)\\]@\\[wasm code\\]`, 'jl');
-const JSC_NAMED = g(`(?<NAME>[^\\s@,]+)@\\[wasm code\\]`, 'jn');
+const JSC_LEGACY = g(`(?<![^\\s@,])(?<PRE>(?:<\\?>|[^\\s@,]{0,${MAX_NAME}}?)\\.)?wasm-function\\[(?<SLOT>[^\\]\\s]{0,${MAX_NAME}})\\]@\\[wasm code\\]`, 'jl');
+const JSC_NAMED = g(`(?<![^\\s,])(?<NAME>[^\\s@,]{1,${MAX_NAME}})@\\[wasm code\\]`, 'jn');
 // JavaScriptCore, newer, without a name: the whole line is `[MOD:]wasm-function[N][:0xOFF]`.
-const JSC_BARE = g(`^(?<LEAD>\\s*)(?:(?<MOD>[^\\s@:]*):)?wasm-function\\[(?<IDX>\\d+)\\](?::${HEX})?(?=\\s*$)`, 'jb');
+const JSC_BARE = g(`^(?<LEAD>\\s*)(?:(?<MOD>[^\\s@:]{0,${MAX_NAME}}):)?wasm-function\\[${IDX}\\](?::${HEX})?(?=\\s*$)`, 'jb');
 const OTHER_LINE = new RegExp(`(?<=^|\\s)(?:${V8_NAMED}|${V8_ANON})|${JSC_LEGACY}|${JSC_NAMED}|${SM}|${JSC_BARE}`, 'g');
 const STARTS_WITH_AT = /^\s*at\s/;
 
-/** Where a frame's name goes when it is rewritten: [start, end) within the frame's text. */
+/**
+ * A frame and where its name goes: the rewritten frame is
+ * `text[0, cut) + name + insert + text[resume, end) + tail`. (Plain data rather than a
+ * closure, and frames built with one literal shape: this runs once per frame.)
+ */
 interface Slot {
   frame: ParsedFrame;
-  /** Text before and after the replaceable name, within the frame. */
-  build: (name: string) => string;
+  cut: number;
+  resume: number;
+  insert: string;
+  tail: string;
 }
 
 function num(s: string | undefined): number | undefined {
@@ -145,86 +157,67 @@ function hex(s: string | undefined): number | undefined {
   return Number.isSafeInteger(n) ? n : undefined;
 }
 
+function frame(
+  line: number,
+  start: number,
+  text: string,
+  engine: Engine,
+  form: FrameForm,
+  url: string,
+  funcIndex: string | undefined,
+  offset: string | undefined,
+  printedName: string | undefined,
+): ParsedFrame {
+  return { line, start, end: start + text.length, engine, form, text, url, funcIndex: num(funcIndex), offset: hex(offset), printedName };
+}
+
+function slot(f: ParsedFrame, cut: number, resume: number, insert: string, tail: string): Slot {
+  return { frame: f, cut, resume, insert, tail };
+}
+
+function rewrite(s: Slot, name: string): string {
+  const t = s.frame.text;
+  return t.slice(0, s.cut) + name + s.insert + t.slice(s.resume) + s.tail;
+}
+
 function matchToSlot(m: RegExpExecArray, lineNo: number): Slot | undefined {
   const gr = m.groups!;
-  const start = m.index;
+  const at = m.index;
   const text = m[0];
-  const base = { line: lineNo, start, end: start + text.length, text };
   if (gr.IDXvn !== undefined) {
-    const prefix = `at ${gr.ASYNCvn ?? ''}`;
-    const rest = text.slice(prefix.length + gr.NAMEvn!.length);
-    return {
-      frame: { ...base, engine: 'v8', form: 'v8-named', url: gr.URLvn!, funcIndex: num(gr.IDXvn), offset: hex(gr.OFFvn), printedName: gr.NAMEvn },
-      build: (name) => prefix + name + rest,
-    };
+    // `at [async ]OLD (LOC)`: OLD is replaced.
+    const cut = 3 + (gr.ASYNCvn?.length ?? 0);
+    const f = frame(lineNo, at, text, 'v8', 'v8-named', gr.URLvn!, gr.IDXvn, gr.OFFvn, gr.NAMEvn);
+    return slot(f, cut, cut + gr.NAMEvn!.length, '', '');
   }
   if (gr.IDXva !== undefined) {
-    const prefix = `at ${gr.ASYNCva ?? ''}`;
-    const loc = text.slice(prefix.length);
-    return {
-      frame: { ...base, engine: 'v8', form: 'v8', url: gr.URLva!, funcIndex: num(gr.IDXva), offset: hex(gr.OFFva), printedName: undefined },
-      build: (name) => `${prefix}${name} (${loc})`,
-    };
+    // `at [async ]LOC` becomes `at [async ]NAME (LOC)`.
+    const cut = 3 + (gr.ASYNCva?.length ?? 0);
+    return slot(frame(lineNo, at, text, 'v8', 'v8', gr.URLva!, gr.IDXva, gr.OFFva, undefined), cut, cut, ' (', ')');
   }
   if (gr.SLOTjl !== undefined) {
-    const pre = gr.PREjl ?? '';
-    const slot = gr.SLOTjl;
-    const isIndex = /^\d+$/.test(slot);
-    return {
-      frame: {
-        ...base,
-        engine: 'jsc',
-        form: 'jsc-legacy',
-        url: '[wasm code]',
-        funcIndex: isIndex ? num(slot) : undefined,
-        offset: undefined,
-        printedName: isIndex ? undefined : slot,
-      },
-      build: (name) => `${pre}wasm-function[${name}]@[wasm code]`,
-    };
+    // `[MOD.]wasm-function[N]@[wasm code]`: N is replaced.
+    const isIndex = /^\d+$/.test(gr.SLOTjl);
+    const cut = (gr.PREjl?.length ?? 0) + 'wasm-function['.length;
+    const f = frame(lineNo, at, text, 'jsc', 'jsc-legacy', '[wasm code]', isIndex ? gr.SLOTjl : undefined, undefined, isIndex ? undefined : gr.SLOTjl);
+    return slot(f, cut, cut + gr.SLOTjl.length, '', '');
   }
   if (gr.NAMEjn !== undefined) {
-    return {
-      frame: { ...base, engine: 'jsc', form: 'jsc-named', url: '[wasm code]', funcIndex: undefined, offset: undefined, printedName: gr.NAMEjn },
-      build: () => text,
-    };
+    return slot(frame(lineNo, at, text, 'jsc', 'jsc-named', '[wasm code]', undefined, undefined, gr.NAMEjn), 0, 0, '', '');
   }
   if (gr.IDXsm !== undefined) {
+    // `OLD@URL:...`: OLD (perhaps empty) is replaced. A URL with neither a scheme nor a path
+    // is JavaScriptCore's module prefix (`<?>`, a name or a hash).
     const url = gr.URLsm!;
-    const rest = text.slice(gr.NAMEsm!.length);
-    // A URL with neither a scheme nor a path is JavaScriptCore's module prefix (`<?>`, a name or a hash).
     const jsc = !/[:/]/.test(url);
     const printed = gr.NAMEsm!;
-    return {
-      frame: {
-        ...base,
-        engine: jsc ? 'jsc' : 'spidermonkey',
-        form: jsc ? 'jsc' : 'spidermonkey',
-        url,
-        funcIndex: num(gr.IDXsm),
-        offset: hex(gr.OFFsm),
-        printedName: printed === '' ? undefined : printed,
-      },
-      build: (name) => name + rest,
-    };
+    const f = frame(lineNo, at, text, jsc ? 'jsc' : 'spidermonkey', jsc ? 'jsc' : 'spidermonkey', url, gr.IDXsm, gr.OFFsm, printed === '' ? undefined : printed);
+    return slot(f, 0, printed.length, '', '');
   }
   if (gr.IDXjb !== undefined) {
-    const lead = gr.LEADjb!;
-    const loc = text.slice(lead.length);
-    return {
-      frame: {
-        ...base,
-        start: start + lead.length,
-        text: loc,
-        engine: 'jsc',
-        form: 'jsc',
-        url: gr.MODjb ?? '',
-        funcIndex: num(gr.IDXjb),
-        offset: hex(gr.OFFjb),
-        printedName: undefined,
-      },
-      build: (name) => `${name}@${loc}`,
-    };
+    // `[MOD:]wasm-function[N][:0xOFF]` alone on its line becomes `NAME@[MOD:]wasm-function...`.
+    const lead = gr.LEADjb!.length;
+    return slot(frame(lineNo, at + lead, text.slice(lead), 'jsc', 'jsc', gr.MODjb ?? '', gr.IDXjb, gr.OFFjb, undefined), 0, 0, '@', '');
   }
   return undefined;
 }
@@ -370,12 +363,12 @@ function makeResolver(artifact: Artifact, options: SymbolicateOptions): Resolver
   };
 }
 
-function symbolicateLines(text: string, artifact: Artifact, options: unknown): { text: string; frames: SymbolicatedFrame[] } {
+function symbolicateLines(text: string, artifact: Artifact, options: unknown, wantFrames: boolean): { text: string; frames: SymbolicatedFrame[] } {
   if (typeof text !== 'string') throw new FunckeyError('E_ARG', 'text must be a string');
   const opts = checkOptions(options);
   const resolver = makeResolver(artifact, opts);
   const moduleNames = opts.moduleNames !== false;
-  const frames: SymbolicatedFrame[] = [];
+  const frames: SymbolicatedFrame[] | undefined = wantFrames ? [] : undefined;
   const pieces: string[] = [];
   splitLines(text).forEach(({ body, eol }, i) => {
     const slots = slotsOfLine(body, i + 1);
@@ -392,14 +385,31 @@ function symbolicateLines(text: string, artifact: Artifact, options: unknown): {
         else if (name !== undefined) display = modName !== undefined ? `${modName}.${name}` : name;
         else display = modName;
       }
-      const rewritten = display !== undefined && f.form !== 'jsc-named' ? slot.build(display) : f.text;
+      const rewritten = display !== undefined && f.form !== 'jsc-named' ? rewrite(slot, display) : f.text;
       pieces.push(body.slice(last, f.start), rewritten);
       last = f.end;
-      frames.push({ ...f, status: r.status, module: r.module, key: r.key, name, rewritten });
+      if (frames !== undefined)
+        frames.push({
+          line: f.line,
+          start: f.start,
+          end: f.end,
+          engine: f.engine,
+          form: f.form,
+          text: f.text,
+          url: f.url,
+          funcIndex: f.funcIndex,
+          offset: f.offset,
+          printedName: f.printedName,
+          status: r.status,
+          module: r.module,
+          key: r.key,
+          name,
+          rewritten,
+        });
     }
     pieces.push(body.slice(last), eol);
   });
-  return { text: pieces.join(''), frames };
+  return { text: pieces.join(''), frames: frames ?? [] };
 }
 
 /**
@@ -407,10 +417,10 @@ function symbolicateLines(text: string, artifact: Artifact, options: unknown): {
  * name, and leaves everything else as it is. See the top of this file for the forms.
  */
 export function symbolicate(text: string, artifact: Artifact, options?: SymbolicateOptions): string {
-  return symbolicateLines(text, artifact, options).text;
+  return symbolicateLines(text, artifact, options, false).text;
 }
 
 /** The structured form: every wasm frame of `text` with what the artifact says about it. */
 export function symbolicateFrames(text: string, artifact: Artifact, options?: SymbolicateOptions): SymbolicatedFrame[] {
-  return symbolicateLines(text, artifact, options).frames;
+  return symbolicateLines(text, artifact, options, true).frames;
 }
