@@ -43,6 +43,9 @@
  *   frame belongs to the one module where the offset falls in a defined function whose index
  *   is the printed one. None: `no-function`; several: `ambiguous`. A frame with no offset
  *   cannot be placed this way and is `ambiguous`. Pass `urls` or `module` to decide.
+ *
+ * Limits: a name longer than 512 characters or a URL longer than 2048 is not recognised (the
+ * frame stays as it was), which keeps the cost of any line linear in its length.
  */
 import type { Artifact, ModuleInfo } from './artifact.js';
 import { FunckeyError } from './errors.js';

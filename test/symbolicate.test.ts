@@ -352,6 +352,23 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
   });
 });
 
+describe('hostile input', () => {
+  it('long lines built to make patterns backtrack come back unchanged', () => {
+    const b = new ArtifactBuilder();
+    b.addModule({ importedFuncs: 0, definedFuncs: 0 });
+    const a = open(b.finish(), { backend: 'js' });
+    const lines = [
+      '    at ' + ' (a'.repeat(20000) + ' wasm-function[',
+      '.'.repeat(20000) + 'wasm-function[1]@[wasm cod',
+      'at '.repeat(20000) + 'wasm-function[',
+      'x at a ('.repeat(5000) + ':wasm-function[1]:0x',
+      'a@b '.repeat(20000) + ':wasm-function[1',
+      '    at ' + 'n'.repeat(600) + ' (wasm://wasm/ab:wasm-function[1]:0x10)', // a name longer than recognised
+    ];
+    for (const line of lines) expect(symbolicate(line, a)).toBe(line);
+  });
+});
+
 describe('parseStack', () => {
   it('finds the frames of every form with their columns', () => {
     const text = [
