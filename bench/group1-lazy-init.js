@@ -162,7 +162,7 @@ export async function group1({ quick, rec }) {
       ratio === undefined || r.baseline ? '' : `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(0)}%`,
     ]);
     if (med !== undefined)
-      rec.add({ group: 1, case: r.name, backend: r.backend, n, median_ns: med, ratio, baseline: 'dense arrays (Uint32Array per kind)' });
+      rec.add({ group: 1, case: r.name, backend: r.backend, n, median_ns: med, ratio, baseline: 'dense arrays (Uint32Array per kind)', p25_ns: r.t.p25, p75_ns: r.t.p75, samples: r.t.samples });
   }
   const escaping = shape.escaping.length;
   printTable(

@@ -88,7 +88,7 @@ export async function group3({ quick, rec }) {
     ];
     userMap.clear();
     for (let i = 0; i < 2; i++)
-      rec.add({ group: 3, case: floors[i].lookup.replace(/ \(.*\)$/, ''), backend: 'js', n, median_ns: floorT[i].median, ratio: floorT[i].median / floor, baseline: floors[0].lookup });
+      rec.add({ group: 3, case: floors[i].lookup.replace(/ \(.*\)$/, ''), backend: 'js', n, median_ns: floorT[i].median, ratio: floorT[i].median / floor, baseline: floors[0].lookup, p25_ns: floorT[i].p25, p75_ns: floorT[i].p75, samples: floorT[i].samples });
 
     // The lookups, per backend.
     const lookups = (art, artSparse) => [
@@ -192,7 +192,7 @@ export async function group3({ quick, rec }) {
           if (!ok) continue;
           const t = await timeIt(() => do_not_optimize(l[form]()), { quick, perCall: Q });
           ctx.results.get(key)[backend] = t.median;
-          rec.add({ group: 3, case: `${l.lookup}, ${form}`, backend, n: ctx.n, median_ns: t.median, ratio: t.median / ctx.floor, baseline: ctx.floorName });
+          rec.add({ group: 3, case: `${l.lookup}, ${form}`, backend, n: ctx.n, median_ns: t.median, ratio: t.median / ctx.floor, baseline: ctx.floorName, p25_ns: t.p25, p75_ns: t.p75, samples: t.samples });
         }
       }
       art?.close();
