@@ -204,15 +204,23 @@ export class ArtifactBuilder {
     const M = this.modules.length;
 
     // Names: module names and function names into one blob, then each module's index.
-    const blobParts: Uint8Array[] = [];
+    // One growing buffer; strings are encoded straight into it (no per-name allocation).
+    let blob = new Uint8Array(1 << 16);
     let blobSize = 0;
     const addName = (s: string): [number, number] => {
-      const b = enc.encode(s);
+      // UTF-8 needs at most 3 bytes per UTF-16 code unit.
+      if (blobSize + 3 * s.length > blob.length) {
+        let cap = blob.length * 2;
+        while (cap < blobSize + 3 * s.length) cap *= 2;
+        const next = new Uint8Array(cap);
+        next.set(blob.subarray(0, blobSize));
+        blob = next;
+      }
       const off = blobSize;
-      blobParts.push(b);
-      blobSize += b.length;
+      const written = enc.encodeInto(s, blob.subarray(blobSize)).written;
+      blobSize += written;
       if (blobSize > U32_MAX) throw new FunckeyError('E_RANGE', 'names exceed 4 GiB');
-      return [off, b.length];
+      return [off, written];
     };
     const nameIndex = new U32Vec();
     const modInfo: { nameOff: number; nameLen: number; encoding: number; indexStart: number; count: number }[] = [];
@@ -287,12 +295,7 @@ export class ArtifactBuilder {
       iv.setUint32(r + MODREC.nameCount, mi.count, true);
       if (m.sha256) info.set(m.sha256, r + MODREC.sha256);
     });
-    const names = new Uint8Array(blobSize);
-    let at = 0;
-    for (const p of blobParts) {
-      names.set(p, at);
-      at += p.length;
-    }
+    const names = blob.subarray(0, blobSize);
     const bytesOf = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
     const contents: Uint8Array[] = [
       info,
