@@ -23,6 +23,7 @@
 
 #include <cstring>
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -249,7 +250,8 @@ napi_value OpenBytes(napi_env env, napi_callback_info info) {
     return Throw(env, reg, Code::kArg, "bytes must be a Uint8Array");
   auto a = std::make_unique<OpenArtifact>();
   if (length > 0) {
-    a->copy.reset(new uint64_t[(length + 7) / 8]);
+    a->copy.reset(new (std::nothrow) uint64_t[(length + 7) / 8]);
+    if (!a->copy) return Throw(env, reg, Code::kIo, "cannot allocate " + std::to_string(length) + " bytes for the artifact");
     std::memcpy(a->copy.get(), p, length);
   }
   const uint8_t* data = reinterpret_cast<const uint8_t*>(a->copy.get());
