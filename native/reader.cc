@@ -330,12 +330,7 @@ int64_t Reader::Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const {
   } else {
     const uint32_t s0 = Ld(ss_, i);
     const uint32_t s1 = Ld(ss_, i + 1);
-    uint32_t lo = s0, hi = s1;
-    while (lo < hi) {
-      const uint32_t mid = lo + ((hi - lo) >> 1);
-      if (Ld(sparse_, mid) < index) lo = mid + 1;
-      else hi = mid;
-    }
+    const uint32_t lo = Search<false>(sparse_, 1, s0, s1, index);
     if (lo == s1 || Ld(sparse_, lo) != index) return -1;
     p = fs + (lo - s0);
   }
@@ -362,12 +357,7 @@ uint32_t Reader::SrcLoc(uint32_t ns, uint32_t index) const {
 }
 
 int64_t Reader::PosOfOffset(uint32_t offset) const {
-  uint32_t lo = 0, hi = f_;
-  while (lo < hi) {
-    const uint32_t mid = lo + ((hi - lo) >> 1);
-    if (Ld(locs_, 2 * static_cast<size_t>(mid)) <= offset) lo = mid + 1;
-    else hi = mid;
-  }
+  const uint32_t lo = Search<true>(locs_, 2, 0, f_, offset);
   // lo > 0 only if lo was set to mid + 1 by an entry <= offset, so offset - start >= 0.
   if (lo == 0) return -1;
   const size_t p = lo - 1;
@@ -376,12 +366,7 @@ int64_t Reader::PosOfOffset(uint32_t offset) const {
 }
 
 void Reader::KeyAt(uint32_t p, uint32_t* ns, uint32_t* index) const {
-  uint32_t lo = 0, hi = n_;
-  while (lo < hi) {
-    const uint32_t mid = lo + ((hi - lo) >> 1);
-    if (Ld(fls_, mid) <= p) lo = mid + 1;
-    else hi = mid;
-  }
+  const uint32_t lo = Search<true>(fls_, 1, 0, n_, p);
   // func_loc_starts[0] is 0 <= p and p < F = func_loc_starts[N], so 1 <= lo <= N.
   const uint32_t i = lo - 1;
   const uint32_t namespace_ = Ld(ns_, i);
@@ -410,12 +395,7 @@ Reader::NameResult Reader::FuncName(uint32_t func_index, uint32_t module, const 
     if (func_index >= count) return NameResult::kAbsent;
     slot = start + 2 * static_cast<size_t>(func_index);
   } else if (enc == 2) {
-    uint32_t lo = 0, hi = count;
-    while (lo < hi) {
-      const uint32_t mid = lo + ((hi - lo) >> 1);
-      if (Ld(name_index_, start + 3 * static_cast<size_t>(mid)) < func_index) lo = mid + 1;
-      else hi = mid;
-    }
+    const uint32_t lo = Search<false>(name_index_ + 4 * start, 3, 0, count, func_index);
     if (lo == count || Ld(name_index_, start + 3 * static_cast<size_t>(lo)) != func_index) return NameResult::kAbsent;
     slot = start + 3 * static_cast<size_t>(lo) + 1;
   } else {

@@ -111,6 +111,31 @@ class Reader {
     return static_cast<uint32_t>(q[0]) | static_cast<uint32_t>(q[1]) << 8 | static_cast<uint32_t>(q[2]) << 16 |
            static_cast<uint32_t>(q[3]) << 24;
   }
+  // The normative search loop of FORMAT.md section 5 over the u32 at word `stride * i` of
+  // `base`, for i in [lo, hi): upper_bound (count of entries <= x) when kUpper, else
+  // lower_bound (entries < x). Written without branches and with both possible next probes
+  // prefetched; it probes the same entries in the same order as the plain loop, so it gives
+  // the same answer on any array, sorted or not.
+  template <bool kUpper>
+  static uint32_t Search(const uint8_t* base, size_t stride, uint32_t lo, uint32_t hi, uint32_t x) {
+    while (lo < hi) {
+      const uint32_t mid = lo + ((hi - lo) >> 1);
+      Prefetch(base + 4 * stride * (lo + ((mid - lo) >> 1)));
+      Prefetch(base + 4 * stride * (mid + 1 + ((hi - mid - 1) >> 1)));  // at most one past the end
+      const uint32_t v = Ld(base, stride * mid);
+      const bool right = kUpper ? v <= x : v < x;
+      lo = right ? mid + 1 : lo;
+      hi = right ? hi : mid;
+    }
+    return lo;
+  }
+  static void Prefetch(const uint8_t* p) {
+#if defined(__GNUC__) || defined(__clang__)
+    __builtin_prefetch(p);
+#else
+    (void)p;
+#endif
+  }
   int64_t FindNs(uint32_t ns) const;
   // Position of the key in .fk.func_locs, or -1 (absent or a hole); *ns_pos is its namespace.
   int64_t Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const;
