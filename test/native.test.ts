@@ -5,6 +5,7 @@
  * that are not valid UTF-8. Where a test can say what the answer must be without asking
  * either reader (TextDecoder for names, the format's codes for a wrong version), it does.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -427,6 +428,12 @@ describe.skipIf(!NATIVE.available)('native backend against the js reader', () =>
       expect(codeOf(() => openNativeCore(p)), p).toBe('E_IO');
       expect(codeOf(() => open(p, { backend: 'native' })), p).toBe('E_IO');
       expect(codeOf(() => open(p, { backend: 'js' })), p).toBe('E_IO');
+    }
+    // A FIFO is refused at once rather than waited on (js would block reading it; not asked).
+    if (process.platform !== 'win32') {
+      const fifo = join(dir, 'fifo');
+      execFileSync('mkfifo', [fifo]);
+      expect(codeOf(() => openNativeCore(fifo))).toBe('E_IO');
     }
     if (process.getuid?.() !== 0) {
       const p = join(dir, 'unreadable.fkx');
