@@ -479,7 +479,8 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       return 1;
     }
     const msg = e instanceof Error ? e.message : String(e);
-    err(`funckey: E_INTERNAL: ${msg.replace(/\s*\n\s*/g, ' ')}\n`);
+    // Not a FunckeyError: a bug in funckey, not in the input. Say so rather than invent a code.
+    err(`funckey: internal error (a bug; please report it): ${msg.replace(/\s*\n\s*/g, ' ')}\n`);
     return 2;
   }
 }

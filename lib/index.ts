@@ -13,6 +13,7 @@ export {
   symbolicateFrames,
   parseStack,
   type Engine,
+  type FrameForm,
   type ParsedFrame,
   type SymbolicatedFrame,
   type SymbolicateOptions,
