@@ -150,4 +150,31 @@ describe.skipIf(!nativeStatus().available || !onLinux)('native resources', () =>
     expect(r.open).toBe(0);
     expect(Math.abs(r.maps1! - r.maps0!)).toBeLessThanOrEqual(SLACK);
   });
+
+  it('worker threads load the addon, each with its own handles, and terminate with artifacts still open', () => {
+    const r = child(`${prelude}
+      const { Worker } = await import('node:worker_threads');
+      const code = \`
+        const { open } = await import(\${JSON.stringify(${JSON.stringify(dist)})});
+        const { parentPort, workerData } = await import('node:worker_threads');
+        const keep = [];
+        for (let i = 0; i < 200; i++) { const a = open(workerData, { backend: 'native' }); keep.push(a); if (i % 2) a.close(); }
+        parentPort.postMessage(keep[0].funcName(7) + ':' + keep[0].backend);
+        setInterval(() => {}, 1000);
+      \`;
+      const answers = [];
+      for (let i = 0; i < 4; i++) {
+        const w = new Worker(code, { eval: true, type: 'module', workerData: path });
+        answers.push(await new Promise((res, rej) => { w.once('message', res); w.once('error', rej); }));
+        await w.terminate();
+      }
+      const a = open(path, { backend: 'native' });
+      const main = a.funcName(7);
+      a.close();
+      console.log(JSON.stringify({ answers: answers.join(','), main, open: nativeStats().open }));
+    `) as unknown as { answers: string; main: string; open: number };
+    expect(r.answers).toBe('f7:native,f7:native,f7:native,f7:native');
+    expect(r.main).toBe('f7');
+    expect(r.open).toBe(0);
+  });
 });
