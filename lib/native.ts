@@ -41,6 +41,11 @@ interface Addon {
   scratch: Uint32Array;
 }
 
+const EXPORTS = [
+  'openPath', 'openBytes', 'close', 'funcLoc', 'srcLoc', 'funcByOffset', 'funcName',
+  'funcLocs', 'funcsByOffset', 'funcNames', 'describe', 'setErrorFactory', 'stats',
+] as const;
+
 let addon: Addon | undefined;
 let status: NativeStatus | undefined;
 
@@ -55,7 +60,9 @@ function load(): NativeStatus {
     const require = createRequire(import.meta.url);
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
     const a = nodeGypBuild(packageRoot()) as Addon;
-    if (typeof a?.openPath !== 'function' || !(a.scratch instanceof Uint32Array)) throw new Error('the addon does not export the expected functions');
+    const missing = EXPORTS.filter((f) => typeof (a as unknown as Record<string, unknown>)?.[f] !== 'function');
+    if (missing.length > 0 || !(a.scratch instanceof Uint32Array) || a.scratch.length < 4)
+      throw new Error(`the addon found is of another version: it lacks ${missing.join(', ') || 'scratch'}`);
     a.setErrorFactory((code, message) => new FunckeyError(isErrorCode(code) ? code : 'E_CORRUPT', message));
     addon = a;
     status = { available: true };
