@@ -39,7 +39,11 @@ interface Addon {
   setErrorFactory(f: (code: string, message: string) => Error): void;
   stats(): { live: number; open: number };
   scratch: Uint32Array;
+  bindingAbi: number;
 }
+
+/** The calling convention lib/native.ts expects of the addon (native/binding.cc kBindingAbi). */
+const BINDING_ABI = 1;
 
 const EXPORTS = [
   'openPath', 'openBytes', 'close', 'funcLoc', 'srcLoc', 'funcByOffset', 'funcName',
@@ -61,8 +65,8 @@ function load(): NativeStatus {
     const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
     const a = nodeGypBuild(packageRoot()) as Addon;
     const missing = EXPORTS.filter((f) => typeof (a as unknown as Record<string, unknown>)?.[f] !== 'function');
-    if (missing.length > 0 || !(a.scratch instanceof Uint32Array) || a.scratch.length < 4)
-      throw new Error(`the addon found is of another version: it lacks ${missing.join(', ') || 'scratch'}`);
+    if (a?.bindingAbi !== BINDING_ABI || missing.length > 0 || !(a.scratch instanceof Uint32Array) || a.scratch.length < 4)
+      throw new Error(`the addon found is of another version (binding ABI ${String(a?.bindingAbi)}, this package needs ${BINDING_ABI})`);
     a.setErrorFactory((code, message) => new FunckeyError(isErrorCode(code) ? code : 'E_CORRUPT', message));
     addon = a;
     status = { available: true };

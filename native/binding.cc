@@ -33,6 +33,7 @@
 namespace funckey {
 namespace {
 
+constexpr uint32_t kBindingAbi = 1;
 constexpr uint32_t kSlotBits = 22;
 constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
 constexpr uint32_t kGenMask = 0x1FF;  // id = gen << 22 | slot stays below 2^31
@@ -605,6 +606,10 @@ napi_value Init(napi_env env, napi_value exports) {
   }
   if (napi_create_typedarray(env, napi_uint32_array, 4, ab, 0, &scratch) != napi_ok) return nullptr;
   napi_set_named_property(env, exports, "scratch", scratch);
+  // The calling convention of these exports; lib/native.ts refuses an addon with another.
+  napi_value abi;
+  napi_create_uint32(env, kBindingAbi, &abi);
+  napi_set_named_property(env, exports, "bindingAbi", abi);
   return exports;
 }
 
