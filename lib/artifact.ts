@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Core, Description } from './core.js';
 import { FunckeyError } from './errors.js';
 import { NONE } from './format.js';
@@ -69,12 +69,18 @@ function resolveBackend(choice: unknown): BackendName {
   return c;
 }
 
+/** The whole file, as the native backend would map it: a regular file, else E_IO. */
 function readAll(path: string): Uint8Array {
+  let fd: number | undefined;
   try {
-    return readFileSync(path);
+    fd = openSync(path, 'r');
+    if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+    return readFileSync(fd);
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     throw new FunckeyError('E_IO', `cannot read ${path}: ${err.code ?? err.message}`, { cause: e });
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -181,6 +181,8 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
   it('E_IO: a missing file, a directory', () => {
     expect(openCode(join(dir, 'missing.fkx'))).toBe('E_IO');
     expect(openCode(dir)).toBe('E_IO');
+    // Not a regular file: refused before reading, in every backend alike.
+    if (existsSync('/dev/null')) expect(openCode('/dev/null')).toBe('E_IO');
   });
 });
 
