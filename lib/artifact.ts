@@ -1,5 +1,6 @@
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Core, Description } from './core.js';
+import { argU32, describeValue } from './args.js';
 import { FunckeyError } from './errors.js';
 import { NONE } from './format.js';
 import { FuncKey, UNCHECKED } from './key.js';
@@ -23,23 +24,6 @@ export interface ModuleInfo {
   byteOffset: number;
   /** Hex SHA-256 of the module's source, when the artifact records one. */
   sha256: string | undefined;
-}
-
-const U32_MAX = 0xffffffff;
-
-function isU32(x: unknown): x is number {
-  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= U32_MAX;
-}
-
-function argU32(what: string, x: unknown): number {
-  if (!isU32(x)) throw new FunckeyError('E_ARG', `${what} must be an integer in [0, 2^32), got ${describeValue(x)}`);
-  return x;
-}
-
-function describeValue(x: unknown): string {
-  if (typeof x === 'string') return JSON.stringify(x.length > 40 ? x.slice(0, 40) + '...' : x);
-  if (x === null || typeof x !== 'object') return String(x);
-  return Object.prototype.toString.call(x);
 }
 
 /** A Uint32Array as it is, or an array of u32 numbers copied into one; anything else is E_ARG. */

@@ -1,3 +1,4 @@
+import { argU32, isU32 } from './args.js';
 import { FunckeyError } from './errors.js';
 
 /**
@@ -34,7 +35,6 @@ const SPARSE: readonly boolean[] = [false, true, false, true, true, false, false
 
 export const MAX_MODULE = 0x0fffffff;
 export const MAX_ABI = 2;
-const U32_MAX = 0xffffffff;
 
 export function kindIsSparse(kind: number): boolean {
   return SPARSE[kind] === true;
@@ -43,14 +43,7 @@ export function kindHasSrcLocs(kind: number): boolean {
   return kind === FuncKind.DefinedWasmFunction;
 }
 
-function isU32(x: unknown): x is number {
-  return typeof x === 'number' && Number.isInteger(x) && x >= 0 && x <= U32_MAX;
-}
-
-function checkU32(what: string, x: unknown): number {
-  if (!isU32(x)) throw new FunckeyError('E_ARG', `${what} must be an integer in [0, 2^32), got ${String(x)}`);
-  return x;
-}
+const checkU32 = argU32;
 function checkModule(x: unknown): number {
   if (!isU32(x) || x > MAX_MODULE)
     throw new FunckeyError('E_ARG', `module index must be an integer in [0, 2^28), got ${String(x)}`);

@@ -1,5 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { argU32, U32_MAX } from './args.js';
 import { FunckeyError } from './errors.js';
 import {
   ELF_HEADER_SIZE,
@@ -56,12 +57,7 @@ interface ModuleState {
   names: Map<number, string>;
 }
 
-const U32_MAX = 0xffffffff;
-function u32(what: string, x: unknown): number {
-  if (typeof x !== 'number' || !Number.isInteger(x) || x < 0 || x > U32_MAX)
-    throw new FunckeyError('E_ARG', `${what} must be an integer in [0, 2^32), got ${String(x)}`);
-  return x;
-}
+const u32 = argU32;
 
 function parseSha256(x: Uint8Array | string | undefined): Uint8Array | undefined {
   if (x === undefined) return undefined;

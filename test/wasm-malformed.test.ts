@@ -4,6 +4,7 @@ import { buildFromWasm } from '../lib/build.js';
 import { FunckeyError } from '../lib/errors.js';
 import { parseWasm } from '../lib/wasm.js';
 import * as E from './wasm-encoder.js';
+import { rng } from './gen.js';
 
 const HEADER = [...E.MAGIC, ...E.MODULE_VERSION];
 const TYPE = E.section(1, [1, 0x60, 0, 0]);
@@ -206,18 +207,6 @@ describe('E_WASM for every kind of damage, with the offset where it was found', 
     expectWasmError(broken, at + 4, /expected version 1/);
   });
 });
-
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('damaged binaries: an artifact or E_WASM, nothing else', () => {
   const module = E.encodeModule({
