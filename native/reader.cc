@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <unordered_set>
 
 namespace funckey {
@@ -234,10 +235,25 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
       return fail(Code::kCorrupt, "section " + name + " has " + Num(s.size) + " bytes, the header implies " + Num(expected[k]));
     at[k] = bytes + s.offset;
   }
-  ns_ = at[kNamespaces];
-  fls_ = at[kFuncLocStarts];
-  ss_ = at[kSparseStarts];
-  sls_ = at[kSrcLocStarts];
+  // The namespace table and the module records are what lookups index with: copy them
+  // before they are validated, and validate the copy. A mapped file can change after open
+  // (rewritten in place by another process); the indices open validated must not, or a
+  // lookup could leave the mapping. N + 1 and M entries: the copy is as cheap as the checks.
+  const size_t info_bytes = static_cast<size_t>(kInfoFixedSize + kModuleRecordSize * m_);  // <= info.size
+  const size_t table_bytes = static_cast<size_t>(4 * static_cast<uint64_t>(n_) + 3 * 4 * n1);
+  meta_.reset(new (std::nothrow) uint8_t[info_bytes + table_bytes]);
+  if (!meta_) return fail(Code::kIo, "cannot allocate " + Num(info_bytes + table_bytes) + " bytes for the artifact's header");
+  uint8_t* q = meta_.get();
+  auto keep = [&q](const uint8_t* from, size_t n) {
+    std::memcpy(q, from, n);
+    q += n;
+    return q - n;
+  };
+  info_ = keep(info_, info_bytes);
+  ns_ = keep(at[kNamespaces], 4 * static_cast<size_t>(n_));
+  fls_ = keep(at[kFuncLocStarts], 4 * static_cast<size_t>(n1));
+  ss_ = keep(at[kSparseStarts], 4 * static_cast<size_t>(n1));
+  sls_ = keep(at[kSrcLocStarts], 4 * static_cast<size_t>(n1));
   sparse_ = at[kSparseIndices];
   locs_ = at[kFuncLocs];
   src_ = at[kSrcLocs];

@@ -2,7 +2,10 @@
 // exactly as FORMAT.md section 3.2 says (same order, same error codes as lib/reader.ts) and
 // answers the lookups of section 5 with the same loops, so that both readers agree even on
 // a damaged file. Every read is bounds-checked against the bytes it was opened on, with
-// 64-bit arithmetic where a sum of u32 values could overflow.
+// 64-bit arithmetic where a sum of u32 values could overflow. What lookups index with (the
+// namespace table and the module records) is copied at open and validated as copied, so
+// bytes that change after open (a mapped file rewritten in place) can make answers wrong
+// but cannot send a read outside them.
 //
 // No N-API here and no exceptions: failures are a returned Status (a code and a message).
 #ifndef FUNCKEY_READER_H_
@@ -10,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -146,6 +150,9 @@ class Reader {
   size_t size_ = 0;
   uint32_t version_ = 0, text_size_ = 0;
   uint32_t m_ = 0, n_ = 0, f_ = 0, s_ = 0, l_ = 0, w_ = 0, b_ = 0;
+  // info_ (fixed part and module records), ns_, fls_, ss_ and sls_ point into meta_, a copy
+  // made at open (see Open); the other section pointers point into the caller's bytes.
+  std::unique_ptr<uint8_t[]> meta_;
   const uint8_t* info_ = nullptr;
   const uint8_t* ns_ = nullptr;
   const uint8_t* fls_ = nullptr;
