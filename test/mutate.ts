@@ -146,3 +146,196 @@ export function fingerprint(bytes: Uint8Array, backend: BackendName, q: Queries)
   a.close();
   return out.join('\n');
 }
+
+/** The sections of an artifact as its section table says, unchecked: [name, offset, size]. */
+export function artifactSections(bytes: Uint8Array): { name: string; header: number; offset: number; size: number }[] {
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const shoff = Number(v.getBigUint64(40, true));
+  const shnum = v.getUint16(60, true);
+  const str = Number(v.getBigUint64(shoff + 64 * v.getUint16(62, true) + 24, true));
+  const out = [];
+  for (let i = 1; i < shnum; i++) {
+    const h = shoff + 64 * i;
+    let e = str + v.getUint32(h, true);
+    let name = '';
+    while (bytes[e] !== 0) name += String.fromCharCode(bytes[e++]!);
+    out.push({ name, header: h, offset: Number(v.getBigUint64(h + 24, true)), size: Number(v.getBigUint64(h + 32, true)) });
+  }
+  return out;
+}
+
+export type TableMutationKind = 'table-word' | 'table-edge' | 'info-field' | 'module-record' | 'section-bounds' | 'name-index';
+export const TABLE_MUTATIONS: TableMutationKind[] = ['table-word', 'table-edge', 'info-field', 'module-record', 'section-bounds', 'name-index'];
+
+/**
+ * Mutations aimed at what open validates and lookups index with, for artifacts too large for
+ * random positions to hit them: a word of a table section (anywhere, or at either end of it),
+ * a field of the info header or of a module record, a section's offset or size moved by a
+ * little, a word of the name index. `src` must be a well-formed artifact.
+ */
+export function mutateTables(src: Uint8Array, r: Rand, kind: TableMutationKind = pick(r, TABLE_MUTATIONS)): Uint8Array {
+  const b = src.slice();
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const secs = artifactSections(src).filter((s) => s.name.startsWith('.fk.'));
+  const sec = (name: string) => secs.find((s) => s.name === name)!;
+  const value = (old: number) =>
+    pick(r, [...SPECIAL, old + 1, old - 1, old * 2, old >>> 1, int(r, 0, 0xffffffff), old ^ (1 << int(r, 0, 31))]) >>> 0;
+  const setWord = (at: number) => {
+    if (at >= 0 && at + 4 <= b.length) v.setUint32(at, value(v.getUint32(at, true)), true);
+  };
+  switch (kind) {
+    case 'table-word': {
+      const s = pick(r, secs.filter((x) => x.size >= 4 && x.name !== '.fk.names'));
+      if (s) setWord(s.offset + 4 * int(r, 0, s.size / 4 - 1));
+      break;
+    }
+    case 'table-edge': {
+      const s = pick(r, secs.filter((x) => x.size >= 4 && x.name !== '.fk.names'));
+      if (s) setWord(r() < 0.5 ? s.offset + 4 * int(r, 0, Math.min(3, s.size / 4 - 1)) : s.offset + s.size - 4 * int(r, 1, Math.min(4, s.size / 4)));
+      break;
+    }
+    case 'info-field':
+      setWord(sec('.fk.info').offset + 4 * int(r, 2, 12));
+      break;
+    case 'module-record': {
+      const info = sec('.fk.info');
+      const m = v.getUint32(info.offset + 16, true);
+      if (m > 0) setWord(info.offset + 64 + 64 * int(r, 0, Math.min(m, 4) - 1) + 4 * int(r, 0, 7));
+      break;
+    }
+    case 'section-bounds': {
+      const s = pick(r, secs);
+      const field = s.header + (r() < 0.5 ? 24 : 32);
+      const old = v.getBigUint64(field, true);
+      const delta = BigInt(pick(r, [1, 4, 8, 64, 4096]));
+      const nv = pick(r, [old + delta, old > delta ? old - delta : 0n, 0n, BigInt(src.length), 0xffffffffffffffffn, old << 1n]);
+      v.setBigUint64(field, nv & 0xffffffffffffffffn, true);
+      break;
+    }
+    case 'name-index': {
+      const s = sec('.fk.name_index');
+      if (s.size >= 4) setWord(s.offset + 4 * int(r, 0, s.size / 4 - 1));
+      break;
+    }
+  }
+  return b;
+}
+
+/** Unsigned LEB128 of a u32. */
+function uleb(n: number): number[] {
+  const out: number[] = [];
+  let x = n >>> 0;
+  do {
+    let byte = x & 0x7f;
+    x >>>= 7;
+    if (x !== 0) byte |= 0x80;
+    out.push(byte);
+  } while (x !== 0);
+  return out;
+}
+
+/** Reads an unsigned LEB128 at `pos` (at most 5 bytes, unchecked): [value, length]. */
+function readUleb(b: Uint8Array, pos: number): [number, number] {
+  let v = 0;
+  for (let i = 0; i < 5 && pos + i < b.length; i++) {
+    v += (b[pos + i]! & 0x7f) * 2 ** (7 * i);
+    if (b[pos + i]! < 0x80) return [v, i + 1];
+  }
+  return [v, 5];
+}
+
+/** Where a core module's LEB128s that frame things are: each section's size and first count, and code body sizes. */
+export function wasmLebs(b: Uint8Array, maxBodies = 200): { sectionStarts: number[]; lebs: number[] } {
+  const sectionStarts: number[] = [];
+  const lebs: number[] = [];
+  let pos = 8;
+  while (pos < b.length) {
+    sectionStarts.push(pos);
+    const id = b[pos]!;
+    const [size, n] = readUleb(b, pos + 1);
+    lebs.push(pos + 1);
+    const content = pos + 1 + n;
+    if (content < b.length) lebs.push(content);
+    if (id === 10) {
+      const [count, cn] = readUleb(b, content);
+      let p = content + cn;
+      for (let i = 0; i < Math.min(count, maxBodies) && p < content + size; i++) {
+        lebs.push(p);
+        const [bs, bn] = readUleb(b, p);
+        p += bn + bs;
+      }
+    }
+    if (id === 0) {
+      // A custom section's name length, and for `name`, its first subsection's size.
+      const [nl, nn] = readUleb(b, content);
+      const sub = content + nn + nl;
+      if (sub + 1 < content + size) lebs.push(sub + 1);
+    }
+    pos = content + size;
+  }
+  return { sectionStarts, lebs };
+}
+
+export type WasmMutationKind = 'truncate' | 'truncate-at-section' | 'flip' | 'flip-header' | 'section-id' | 'leb-unterminated' | 'leb-huge' | 'leb-overlong' | 'leb-off-by-one' | 'leb-padded' | 'leb-zero';
+export const WASM_MUTATIONS: WasmMutationKind[] = ['truncate', 'truncate-at-section', 'flip', 'flip-header', 'section-id', 'leb-unterminated', 'leb-huge', 'leb-overlong', 'leb-off-by-one', 'leb-padded', 'leb-zero'];
+
+/**
+ * Damage to a core module: truncations (anywhere, or near a section boundary), bit flips
+ * (anywhere, or in a section header), a section id changed, and LEB128 damage at the LEBs
+ * that frame sections, counts and code bodies: unterminated, 2^32 - 1, more than 32 bits,
+ * one more or one less, padded to 5 bytes (still valid), zero.
+ */
+export function mutateWasm(src: Uint8Array, layout: ReturnType<typeof wasmLebs>, r: Rand, kind: WasmMutationKind = pick(r, WASM_MUTATIONS)): Uint8Array {
+  const len = src.length;
+  const splice = (at: number, remove: number, insert: number[]) => {
+    const out = new Uint8Array(len - remove + insert.length);
+    out.set(src.subarray(0, at));
+    out.set(insert, at);
+    out.set(src.subarray(at + remove), at + insert.length);
+    return out;
+  };
+  const leb = pick(r, layout.lebs);
+  const [old, n] = readUleb(src, leb);
+  switch (kind) {
+    case 'truncate':
+      return src.slice(0, int(r, 0, len - 1));
+    case 'truncate-at-section': {
+      const s = pick(r, layout.sectionStarts);
+      return src.slice(0, Math.max(0, Math.min(len - 1, s + int(r, -2, 6))));
+    }
+    case 'flip': {
+      const b = src.slice();
+      for (let i = int(r, 1, 4); i > 0; i--) b[int(r, 0, len - 1)]! ^= 1 << int(r, 0, 7);
+      return b;
+    }
+    case 'flip-header': {
+      const b = src.slice();
+      const at = pick(r, layout.sectionStarts) + int(r, 0, 5);
+      if (at < len) b[at]! ^= 1 << int(r, 0, 7);
+      return b;
+    }
+    case 'section-id': {
+      const b = src.slice();
+      b[pick(r, layout.sectionStarts)] = pick(r, [0, 1, 2, 3, 10, 11, 12, 13, 14, 0x7f, 0x80, 0xff]);
+      return b;
+    }
+    case 'leb-unterminated':
+      return splice(leb, n, new Array<number>(int(r, 5, 8)).fill(0x80 | int(r, 0, 0x7f)));
+    case 'leb-huge':
+      return splice(leb, n, [0xff, 0xff, 0xff, 0xff, 0x0f]);
+    case 'leb-overlong':
+      return splice(leb, n, pick(r, [[0xff, 0xff, 0xff, 0xff, 0x7f], [0x80, 0x80, 0x80, 0x80, 0x10], [0xff, 0xff, 0xff, 0xff, 0xff, 0x01]]));
+    case 'leb-off-by-one':
+      return splice(leb, n, uleb(r() < 0.5 ? old + 1 : Math.max(0, old - 1)));
+    case 'leb-padded': {
+      const bytes = uleb(old);
+      while (bytes.length < 5) {
+        bytes[bytes.length - 1]! |= 0x80;
+        bytes.push(0);
+      }
+      return splice(leb, n, bytes);
+    }
+    case 'leb-zero':
+      return splice(leb, n, [0]);
+  }
+}
