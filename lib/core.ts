@@ -16,13 +16,27 @@ export interface Description {
   textSize: number;
   funcCount: number;
   sparseCount: number;
+  /** Blocks (of 32 indices) of the sparse namespaces stored as rank bitmaps. */
+  bitmapBlocks: number;
+  /** The offset index: bucket size 2^offsetShift bytes, offsetCount entries. */
+  offsetShift: number;
+  offsetCount: number;
   srcLocCount: number;
   nameIndexWords: number;
   nameBytes: number;
   /** Every section of the file, in section-table order, section 0 excluded. */
   sections: { name: string; offset: number; size: number }[];
   /** One entry per namespace present, ascending. */
-  namespaces: { namespace: number; funcStart: number; funcCount: number; sparseStart: number; srcStart: number }[];
+  namespaces: {
+    namespace: number;
+    funcStart: number;
+    funcCount: number;
+    sparseStart: number;
+    srcStart: number;
+    /** A sparse namespace stored as a rank bitmap: its first block and its block count (else 0). */
+    bitmapStart: number;
+    bitmapBlocks: number;
+  }[];
   modules: {
     name: string | undefined;
     importedFuncs: number;

@@ -3,7 +3,7 @@
  * section numbers in comments refer to it.
  */
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
 
 /** "Absent" in every u32 field that can be absent. */
 export const NONE = 0xffffffff;
@@ -29,6 +29,9 @@ export const INFO = {
   nameBytes: 40,
   moduleRecordSize: 44,
   textSize: 48,
+  bitmapBlocks: 52,
+  offsetShift: 56,
+  offsetCount: 60,
 } as const;
 
 /** Byte offsets inside a module record (FORMAT.md section 2). */
@@ -60,6 +63,9 @@ export const SECTION = {
   srcLocs: '.fk.src_locs',
   nameIndex: '.fk.name_index',
   names: '.fk.names',
+  bitmapStarts: '.fk.bitmap_starts',
+  sparseBitmaps: '.fk.sparse_bitmaps',
+  offsetIndex: '.fk.offset_index',
 } as const;
 
 export const SECTION_ORDER = [
@@ -73,6 +79,9 @@ export const SECTION_ORDER = [
   SECTION.srcLocs,
   SECTION.nameIndex,
   SECTION.names,
+  SECTION.bitmapStarts,
+  SECTION.sparseBitmaps,
+  SECTION.offsetIndex,
 ] as const;
 
 /** Element size in bytes of each table section (0: bytes or structured). */
@@ -87,4 +96,12 @@ export const SECTION_ENTSIZE: Record<string, number> = {
   [SECTION.srcLocs]: 4,
   [SECTION.nameIndex]: 4,
   [SECTION.names]: 0,
+  [SECTION.bitmapStarts]: 4,
+  [SECTION.sparseBitmaps]: 8,
+  [SECTION.offsetIndex]: 4,
 };
+
+/** Indices per block of a sparse bitmap (FORMAT.md 3.3). */
+export const BITMAP_BLOCK = 32;
+/** The offset index aims at this many functions per bucket (FORMAT.md 3.4). */
+export const OFFSET_BUCKET_TARGET = 16;

@@ -27,6 +27,12 @@ const SPARSE_KIND = new Uint8Array([0, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0,
 const LINEAR_NS = 8;
 
 const utf8 = new TextDecoder('utf-8');
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+}
 const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer;
 
 function fail(code: ErrorCode, message: string): never {
@@ -48,6 +54,13 @@ export class JsCore implements Core {
   private readonly sparseStarts: Uint32Array;
   private readonly srcLocStarts: Uint32Array;
   private readonly sparse: Uint32Array;
+  private readonly bitmapStarts: Uint32Array;
+  /** (rank, bits) pairs of the sparse namespaces stored as bitmaps. */
+  private readonly bitmaps: Uint32Array;
+  /** Entry b: the last function starting at or before b << offsetShift. */
+  private readonly offsetIndex: Uint32Array;
+  private readonly offsetShift: number;
+  private readonly offsetCount: number;
   /** (start, length) pairs. */
   private readonly locs: Uint32Array;
   private readonly src: Uint32Array;
@@ -134,6 +147,9 @@ export class JsCore implements Core {
     const W = I(INFO.nameIndexWords);
     const B = I(INFO.nameBytes);
     this.textSize = I(INFO.textSize);
+    const Bm = I(INFO.bitmapBlocks);
+    const shift = I(INFO.offsetShift);
+    const C = I(INFO.offsetCount);
     // 8: every table section: present, in the file, aligned, of the declared size.
     const expected: Record<string, number | undefined> = {
       [SECTION.info]: undefined,
@@ -146,6 +162,9 @@ export class JsCore implements Core {
       [SECTION.srcLocs]: 4 * L,
       [SECTION.nameIndex]: 4 * W,
       [SECTION.names]: B,
+      [SECTION.bitmapStarts]: 4 * (N + 1),
+      [SECTION.sparseBitmaps]: 8 * Bm,
+      [SECTION.offsetIndex]: 4 * C,
     };
     const view32 = (name: string): Uint32Array => {
       const s = byName.get(name)!;
@@ -165,6 +184,11 @@ export class JsCore implements Core {
     this.sparseStarts = view32(SECTION.sparseStarts);
     this.srcLocStarts = view32(SECTION.srcLocStarts);
     this.sparse = view32(SECTION.sparseIndices);
+    this.bitmapStarts = view32(SECTION.bitmapStarts);
+    this.bitmaps = view32(SECTION.sparseBitmaps);
+    this.offsetIndex = view32(SECTION.offsetIndex);
+    this.offsetShift = shift;
+    this.offsetCount = C;
     this.locs = view32(SECTION.funcLocs);
     this.src = view32(SECTION.srcLocs);
     this.nameIndex = view32(SECTION.nameIndex);
@@ -180,8 +204,9 @@ export class JsCore implements Core {
     const fls = this.funcLocStarts;
     const ss = this.sparseStarts;
     const sls = this.srcLocStarts;
-    if (fls[0] !== 0 || ss[0] !== 0 || sls[0] !== 0) fail('E_CORRUPT', 'a namespace start array does not begin with 0');
-    if (fls[N] !== F || ss[N] !== S || sls[N] !== L) fail('E_CORRUPT', 'a namespace start array does not end with its array length');
+    const bms = this.bitmapStarts;
+    if (fls[0] !== 0 || ss[0] !== 0 || sls[0] !== 0 || bms[0] !== 0) fail('E_CORRUPT', 'a namespace start array does not begin with 0');
+    if (fls[N] !== F || ss[N] !== S || sls[N] !== L || bms[N] !== Bm) fail('E_CORRUPT', 'a namespace start array does not end with its array length');
     for (let i = 0; i < N; i++) {
       const n = ns[i]!;
       if (i > 0 && n <= ns[i - 1]!) fail('E_CORRUPT', 'namespaces are not strictly ascending');
@@ -191,13 +216,21 @@ export class JsCore implements Core {
       if ((kind === 2 || kind === 3 || kind === 4 || kind === 5 || kind === 7) && low !== 0)
         fail('E_CORRUPT', `namespace 0x${n.toString(16)} has low bits its kind does not allow`);
       if ((kind === 6 || kind === 8) && low > 2) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has abi ${low}`);
-      if (fls[i + 1]! < fls[i]! || ss[i + 1]! < ss[i]! || sls[i + 1]! < sls[i]!) fail('E_CORRUPT', 'a namespace start array decreases');
+      if (fls[i + 1]! < fls[i]! || ss[i + 1]! < ss[i]! || sls[i + 1]! < sls[i]! || bms[i + 1]! < bms[i]!)
+        fail('E_CORRUPT', 'a namespace start array decreases');
       const run = fls[i + 1]! - fls[i]!;
       if (run < 1) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has an empty run`);
-      if (ss[i + 1]! - ss[i]! !== (SPARSE_KIND[kind] ? run : 0)) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has a sparse run of the wrong length`);
+      const sortedRun = ss[i + 1]! - ss[i]!;
+      const bitmapRun = bms[i + 1]! - bms[i]!;
+      const sparseOk = SPARSE_KIND[kind]
+        ? (sortedRun === run && bitmapRun === 0) || (sortedRun === 0 && bitmapRun > 0)
+        : sortedRun === 0 && bitmapRun === 0;
+      if (!sparseOk) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has sparse runs of the wrong length`);
       if (sls[i + 1]! - sls[i]! !== (kind === 0 ? run : 0)) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has a source-location run of the wrong length`);
     }
-    // 10: module records.
+    // 10: the offset index.
+    if (shift > 31 || (F === 0) !== (C === 0)) fail('E_CORRUPT', `the offset index (shift ${shift}, ${C} entries) does not fit ${F} functions`);
+    // 11: module records.
     for (let m = 0; m < M; m++) {
       const r = infoSec.offset + INFO_FIXED_SIZE + MODULE_RECORD_SIZE * m;
       const enc = u32(r + MODREC.nameEncoding);
@@ -241,6 +274,18 @@ export class JsCore implements Core {
     if (SPARSE_KIND[namespace >>> 28] === 0) {
       if (index >= this.funcLocStarts[i + 1]! - fs) return -1;
       p = fs + index;
+    } else if (this.bitmapStarts[i + 1]! !== this.bitmapStarts[i]!) {
+      // Rank bitmap (FORMAT.md 3.3): one pair read, one popcount.
+      const b0 = this.bitmapStarts[i]!;
+      const blk = index >>> 5;
+      if (blk >= this.bitmapStarts[i + 1]! - b0) return -1;
+      const w = 2 * (b0 + blk);
+      const bits = this.bitmaps[w + 1]!;
+      const bit = index & 31;
+      if (((bits >>> bit) & 1) === 0) return -1;
+      const d = this.bitmaps[w]! + popcount32(bits & ~(-1 << bit));
+      if (d >= this.funcLocStarts[i + 1]! - fs) fail('E_CORRUPT', `the bitmap of namespace 0x${namespace.toString(16)} counts past its run`);
+      p = fs + d;
     } else {
       const s0 = this.sparseStarts[i]!;
       const s1 = this.sparseStarts[i + 1]!;
@@ -279,8 +324,22 @@ export class JsCore implements Core {
   /** Position in func_locs of the function containing offset, or -1. */
   private posOfOffset(offset: number): number {
     const locs = this.locs;
-    let lo = 0;
-    let hi = this.F;
+    const F = this.F;
+    if (F === 0) return -1;
+    // The offset index narrows the search to the functions of one bucket (FORMAT.md 3.4).
+    const idx = this.offsetIndex;
+    const b = offset >>> this.offsetShift;
+    let lo: number;
+    let hi: number;
+    if (b + 1 < this.offsetCount) {
+      lo = idx[b]!;
+      hi = idx[b + 1]! + 1;
+    } else {
+      lo = idx[this.offsetCount - 1]!;
+      hi = F;
+    }
+    if (hi > F) hi = F;
+    if (lo > hi) lo = hi;
     while (lo < hi) {
       const mid = lo + ((hi - lo) >>> 1);
       if (locs[2 * mid]! <= offset) lo = mid + 1;
@@ -305,7 +364,31 @@ export class JsCore implements Core {
     const namespace = this.ns[i]!;
     const d = p - fls[i]!;
     out[k] = namespace;
-    out[k + 1] = SPARSE_KIND[namespace >>> 28] === 0 ? d : this.sparse[this.sparseStarts[i]! + d]!;
+    if (SPARSE_KIND[namespace >>> 28] === 0) out[k + 1] = d;
+    else if (this.bitmapStarts[i + 1]! === this.bitmapStarts[i]!) out[k + 1] = this.sparse[this.sparseStarts[i]! + d]!;
+    else out[k + 1] = this.bitmapSelect(i, d);
+  }
+
+  /** The index of entry d of bitmap namespace i: the block by its rank, then the bit. */
+  private bitmapSelect(i: number, d: number): number {
+    const bm = this.bitmaps;
+    const b0 = this.bitmapStarts[i]!;
+    let lo = 0;
+    let hi = this.bitmapStarts[i + 1]! - b0;
+    while (lo < hi) {
+      const mid = lo + ((hi - lo) >>> 1);
+      if (bm[2 * (b0 + mid)]! <= d) lo = mid + 1;
+      else hi = mid;
+    }
+    const j = lo - 1;
+    if (j < 0) fail('E_CORRUPT', 'a sparse bitmap has no block for an entry of its run');
+    let bits = bm[2 * (b0 + j) + 1]!;
+    const r = d - bm[2 * (b0 + j)]!;
+    if (r >= popcount32(bits)) fail('E_CORRUPT', 'a sparse bitmap block holds fewer entries than its ranks say');
+    for (let k = 0; k < r; k++) bits &= bits - 1;
+    const index = j * 32 + (31 - Math.clz32(bits & -bits));
+    if (index > 0xffffffff) fail('E_CORRUPT', 'a sparse bitmap reaches past index 2^32');
+    return index;
   }
 
   funcByOffset(offset: number, out: Uint32Array): boolean {
@@ -414,6 +497,8 @@ export class JsCore implements Core {
         funcCount: this.funcLocStarts[i + 1]! - this.funcLocStarts[i]!,
         sparseStart: this.sparseStarts[i]!,
         srcStart: this.srcLocStarts[i]!,
+        bitmapStart: this.bitmapStarts[i]!,
+        bitmapBlocks: this.bitmapStarts[i + 1]! - this.bitmapStarts[i]!,
       });
     return {
       formatVersion: this.version,
@@ -421,6 +506,9 @@ export class JsCore implements Core {
       textSize: this.textSize,
       funcCount: this.F,
       sparseCount: this.sparse.length,
+      bitmapBlocks: this.bitmaps.length >>> 1,
+      offsetShift: this.offsetShift,
+      offsetCount: this.offsetCount,
       srcLocCount: this.src.length,
       nameIndexWords: this.nameIndex.length,
       nameBytes: this.B,

@@ -14,6 +14,7 @@ import {
   NAME_ENCODING_NONE,
   NAME_ENCODING_SPARSE,
   NONE,
+  OFFSET_BUCKET_TARGET,
   SECTION_ENTSIZE,
   SECTION_HEADER_SIZE,
   SECTION_ORDER,
@@ -22,12 +23,19 @@ import { FuncKey, FuncKind, kindHasSrcLocs, kindIsSparse } from './key.js';
 import { U32Vec } from './u32vec.js';
 
 export type NameEncodingChoice = 'auto' | 'dense' | 'sparse';
+export type SparseEncodingChoice = 'auto' | 'sorted' | 'bitmap';
 
 export interface BuilderOptions {
   /** How each module's name index is encoded; 'auto' (default) picks by density. */
   nameEncoding?: NameEncodingChoice;
   /** Size in bytes of the text the locations refer to (recorded in the info header). */
   textSize?: number;
+  /**
+   * How each sparse namespace's indices are stored: 'auto' (default) picks the smaller of a
+   * sorted array and a rank bitmap; 'sorted' and 'bitmap' force one (a bitmap only while it
+   * stays below MAX_BITMAP_BLOCKS blocks).
+   */
+  sparseEncoding?: SparseEncodingChoice;
 }
 
 export interface ModuleSpec {
@@ -47,6 +55,14 @@ export interface FuncLoc {
 
 /** Largest number of holes one pushFunc may add to a dense namespace. */
 export const MAX_DENSE_GAP = 1 << 24;
+/** A forced bitmap larger than this many blocks (of 32 indices) is stored sorted instead. */
+export const MAX_BITMAP_BLOCKS = 1 << 22;
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
 
 interface ModuleState {
   name: string | undefined;
@@ -78,6 +94,7 @@ function parseSha256(x: Uint8Array | string | undefined): Uint8Array | undefined
  */
 export class ArtifactBuilder {
   private readonly nameEncoding: NameEncodingChoice;
+  private readonly sparseEncoding: SparseEncodingChoice;
   private readonly textSize: number;
   private readonly modules: ModuleState[] = [];
 
@@ -102,6 +119,10 @@ export class ArtifactBuilder {
     if (enc !== 'auto' && enc !== 'dense' && enc !== 'sparse')
       throw new FunckeyError('E_ARG', `nameEncoding must be 'auto', 'dense' or 'sparse', got ${String(enc)}`);
     this.nameEncoding = enc;
+    const senc = options.sparseEncoding ?? 'auto';
+    if (senc !== 'auto' && senc !== 'sorted' && senc !== 'bitmap')
+      throw new FunckeyError('E_ARG', `sparseEncoding must be 'auto', 'sorted' or 'bitmap', got ${String(senc)}`);
+    this.sparseEncoding = senc;
     this.textSize = options.textSize === undefined ? 0 : u32('textSize', options.textSize);
   }
 
@@ -254,7 +275,6 @@ export class ArtifactBuilder {
 
     const N = this.namespaces.length;
     const F = this.funcLocs.length >>> 1;
-    const S = this.sparseIndices.length;
     const L = this.srcLocs.length;
     const withEnd = (v: U32Vec, end: number): Uint32Array => {
       const a = new Uint32Array(N + 1);
@@ -262,6 +282,9 @@ export class ArtifactBuilder {
       a[N] = end;
       return a;
     };
+    const sparse = this.encodeSparse();
+    const S = sparse.sorted.length;
+    const offsetIndex = this.offsetIndex();
 
     // Section contents, in SECTION_ORDER.
     const info = new Uint8Array(INFO_FIXED_SIZE + MODULE_RECORD_SIZE * M);
@@ -278,6 +301,9 @@ export class ArtifactBuilder {
     iv.setUint32(INFO.nameBytes, blobSize, true);
     iv.setUint32(INFO.moduleRecordSize, MODULE_RECORD_SIZE, true);
     iv.setUint32(INFO.textSize, this.textSize, true);
+    iv.setUint32(INFO.bitmapBlocks, sparse.bitmaps.length >>> 1, true);
+    iv.setUint32(INFO.offsetShift, offsetIndex.shift, true);
+    iv.setUint32(INFO.offsetCount, offsetIndex.entries.length, true);
     this.modules.forEach((m, i) => {
       const r = INFO_FIXED_SIZE + MODULE_RECORD_SIZE * i;
       const mi = modInfo[i]!;
@@ -297,15 +323,88 @@ export class ArtifactBuilder {
       info,
       bytesOf(this.namespaces.view()),
       bytesOf(withEnd(this.funcLocStarts, F)),
-      bytesOf(withEnd(this.sparseStarts, S)),
+      bytesOf(sparse.sortedStarts),
       bytesOf(withEnd(this.srcLocStarts, L)),
-      bytesOf(this.sparseIndices.view()),
+      bytesOf(sparse.sorted.view()),
       bytesOf(this.funcLocs.view()),
       bytesOf(this.srcLocs.view()),
       bytesOf(nameIndex.view()),
       names,
+      bytesOf(sparse.bitmapStarts),
+      bytesOf(sparse.bitmaps.view()),
+      bytesOf(offsetIndex.entries),
     ];
     return serializeElf(contents);
+  }
+
+  /**
+   * Each sparse namespace as a sorted run of indices or as a rank bitmap (FORMAT.md 3.3):
+   * blocks of 32 indices, each a pair (rank: entries in earlier blocks, bits). The bitmap
+   * costs 8 bytes per 32 indices of the namespace's range, the sorted run 4 bytes per key;
+   * 'auto' takes the bitmap when it is strictly smaller.
+   */
+  private encodeSparse(): { sorted: U32Vec; sortedStarts: Uint32Array; bitmaps: U32Vec; bitmapStarts: Uint32Array } {
+    const N = this.namespaces.length;
+    const sorted = new U32Vec();
+    const bitmaps = new U32Vec();
+    const sortedStarts = new Uint32Array(N + 1);
+    const bitmapStarts = new Uint32Array(N + 1);
+    const all = this.sparseIndices.data;
+    const starts = this.sparseStarts.data;
+    for (let i = 0; i < N; i++) {
+      sortedStarts[i] = sorted.length;
+      bitmapStarts[i] = bitmaps.length >>> 1;
+      if (!kindIsSparse(this.namespaces.data[i]! >>> 28)) continue;
+      const s0 = starts[i]!;
+      const s1 = i + 1 < N ? starts[i + 1]! : this.sparseIndices.length;
+      const keys = s1 - s0;
+      const blocks = Math.floor(all[s1 - 1]! / 32) + 1;
+      const bitmap =
+        this.sparseEncoding === 'bitmap' ? blocks <= MAX_BITMAP_BLOCKS : this.sparseEncoding === 'auto' && 8 * blocks < 4 * keys;
+      if (!bitmap) {
+        for (let k = s0; k < s1; k++) sorted.push(all[k]!);
+        continue;
+      }
+      const base = bitmaps.length;
+      bitmaps.fill2(0, 0, blocks);
+      const w = bitmaps.data;
+      for (let k = s0; k < s1; k++) {
+        const idx = all[k]!;
+        w[base + 2 * (idx >>> 5) + 1] = (w[base + 2 * (idx >>> 5) + 1]! | (1 << (idx & 31))) >>> 0;
+      }
+      let rank = 0;
+      for (let b = 0; b < blocks; b++) {
+        w[base + 2 * b] = rank;
+        rank += popcount32(w[base + 2 * b + 1]!);
+      }
+    }
+    sortedStarts[N] = sorted.length;
+    bitmapStarts[N] = bitmaps.length >>> 1;
+    return { sorted, sortedStarts, bitmaps, bitmapStarts };
+  }
+
+  /**
+   * The offset index (FORMAT.md 3.4): the text cut into buckets of 2^shift bytes, about one
+   * per OFFSET_BUCKET_TARGET functions; entry b is the last function starting at or before
+   * b << shift (0 when none does).
+   */
+  private offsetIndex(): { shift: number; entries: Uint32Array } {
+    const F = this.funcLocs.length >>> 1;
+    if (F === 0) return { shift: 0, entries: new Uint32Array(0) };
+    const locs = this.funcLocs.data;
+    const lastStart = locs[2 * (F - 1)]!;
+    const target = Math.max(1, Math.ceil(F / OFFSET_BUCKET_TARGET));
+    let shift = 0;
+    while (shift < 31 && Math.floor(lastStart / 2 ** shift) + 1 > target) shift++;
+    const count = Math.floor(lastStart / 2 ** shift) + 2;
+    const entries = new Uint32Array(count);
+    let p = 0;
+    for (let b = 0; b < count; b++) {
+      const o = b * 2 ** shift;
+      while (p + 1 < F && locs[2 * (p + 1)]! <= o) p++;
+      entries[b] = p;
+    }
+    return { shift, entries };
   }
 
   /**

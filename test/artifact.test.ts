@@ -109,6 +109,42 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
     }
   });
 
+  it('gives the same answers with sparse namespaces stored sorted and as rank bitmaps', () => {
+    let bitmapNamespaces = 0;
+    for (let seed = 7001; seed < 7201; seed++) {
+      const model = randomModel(seed);
+      for (const enc of ['sorted', 'bitmap'] as const) {
+        const a = open(buildModel(model, 'auto', enc).finish(), { backend });
+        for (const n of a.describe().namespaces) {
+          const sparse = [1, 3, 4, 9].includes(n.namespace >>> 28);
+          expect(n.bitmapBlocks > 0).toBe(sparse && enc === 'bitmap');
+          if (n.bitmapBlocks > 0) bitmapNamespaces++;
+        }
+        checkAgainstModel(model, a, seed);
+        a.close();
+      }
+    }
+    expect(bitmapNamespaces).toBeGreaterThan(100);
+  });
+
+  it('stores a sparse namespace as a bitmap exactly when that is smaller', () => {
+    // 64 indices spread over [0, 2048): sorted 256 bytes, bitmap 64 blocks = 512 bytes.
+    // 64 indices in [0, 256): sorted 256 bytes, bitmap 8 blocks = 64 bytes.
+    for (const [spread, bitmap] of [[32, false], [4, true]] as const) {
+      const b = new ArtifactBuilder();
+      b.addModule({ importedFuncs: 0, definedFuncs: 4096 });
+      for (let i = 0; i < 64; i++) b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i * spread), { start: 10 * i, length: 5 });
+      const a = open(b.finish(), { backend });
+      const d = a.describe();
+      expect(d.namespaces[0]!.bitmapBlocks).toBe(bitmap ? 8 : 0);
+      expect(d.sparseCount).toBe(bitmap ? 0 : 64);
+      for (let i = 0; i < 64 * spread; i++)
+        expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, i))?.start).toBe(i % spread === 0 ? 10 * (i / spread) : undefined);
+      for (let i = 0; i < 64; i++) expect(a.funcByOffset(10 * i + 2)?.toString()).toBe(`ArrayToWasmTrampoline(0, ${i * spread})`);
+      a.close();
+    }
+  });
+
   it('picks dense names at half the index space or more, sparse below', () => {
     const make = (named: number) => {
       const b = new ArtifactBuilder();

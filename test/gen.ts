@@ -3,7 +3,7 @@
  * differential tests. The model knows nothing of the file format: it is a list of functions
  * and a map of names, answered by linear scans and Map lookups.
  */
-import { ArtifactBuilder, type NameEncodingChoice } from '../lib/writer.js';
+import { ArtifactBuilder, type NameEncodingChoice, type SparseEncodingChoice } from '../lib/writer.js';
 import { FuncKey, FuncKind, kindIsSparse } from '../lib/key.js';
 
 export function rng(seed: number): () => number {
@@ -118,8 +118,12 @@ export function randomModel(seed: number, opts: GenOptions = {}): Model {
   return { modules, funcs, byKey, nameEncoding: pick(r, ['auto', 'auto', 'dense', 'sparse'] as const) };
 }
 
-export function buildModel(model: Model, nameEncoding: NameEncodingChoice = model.nameEncoding): ArtifactBuilder {
-  const b = new ArtifactBuilder({ nameEncoding });
+export function buildModel(
+  model: Model,
+  nameEncoding: NameEncodingChoice = model.nameEncoding,
+  sparseEncoding: SparseEncodingChoice = 'auto',
+): ArtifactBuilder {
+  const b = new ArtifactBuilder({ nameEncoding, sparseEncoding });
   for (const m of model.modules)
     b.addModule({ name: m.name, importedFuncs: m.importedFuncs, definedFuncs: m.definedFuncs, byteOffset: m.byteOffset });
   for (const f of model.funcs) b.pushFunc(f.key, { start: f.start, length: f.length }, f.src);
