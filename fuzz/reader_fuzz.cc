@@ -168,29 +168,30 @@ void Lookups(const Reader& r, const uint8_t* data, size_t size) {
   std::vector<uint32_t> starts(keys.size()), lengths(keys.size());
   for (size_t k = 0; k < keys.size(); k++) {
     uint32_t s = 0, l = 0;
-    const bool found = r.FuncLoc(keys[k].first, keys[k].second, &s, &l);
+    const bool found = r.FuncLoc(keys[k].first, keys[k].second, &s, &l) == Reader::Found::kYes;
     if (found) FK_CHECK(l != 0);
     starts[k] = found ? s : kNone;
     lengths[k] = found ? l : 0;
-    (void)r.SrcLoc(keys[k].first, keys[k].second);
+    uint32_t pos = 0;
+    (void)r.SrcLoc(keys[k].first, keys[k].second, &pos);
   }
   for (size_t k = 0; k < keys.size(); k++) {
     uint32_t s = 0, l = 0;
-    const bool found = r.FuncLoc(keys[k].first, keys[k].second, &s, &l);
+    const bool found = r.FuncLoc(keys[k].first, keys[k].second, &s, &l) == Reader::Found::kYes;
     FK_CHECK(found ? (starts[k] == s && lengths[k] == l) : (starts[k] == kNone && lengths[k] == 0));
   }
   // funcByOffset, single and batch.
   std::vector<uint32_t> ns_out(offsets.size()), idx_out(offsets.size());
   for (size_t k = 0; k < offsets.size(); k++) {
     uint32_t n = 0, i = 0;
-    const bool found = r.FuncByOffset(offsets[k], &n, &i);
+    const bool found = r.FuncByOffset(offsets[k], &n, &i) == Reader::Found::kYes;
     if (found) FK_CHECK(std::find(present.begin(), present.end(), n) != present.end() || r.NamespaceCount() > kMaxPerList);
     ns_out[k] = found ? n : kNone;
     idx_out[k] = found ? i : kNone;
   }
   for (size_t k = 0; k < offsets.size(); k++) {
     uint32_t n = 0, i = 0;
-    const bool found = r.FuncByOffset(offsets[k], &n, &i);
+    const bool found = r.FuncByOffset(offsets[k], &n, &i) == Reader::Found::kYes;
     FK_CHECK(found ? (ns_out[k] == n && idx_out[k] == i) : (ns_out[k] == kNone && idx_out[k] == kNone));
   }
   // funcName over every module (sampled), single and batch, with the indices the name index holds.

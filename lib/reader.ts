@@ -28,6 +28,8 @@ const LINEAR_NS = 8;
 
 const utf8 = new TextDecoder('utf-8');
 
+const bitmapDamaged = (namespace: number) => `the sparse bitmap of namespace 0x${namespace.toString(16)} is damaged`;
+
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -284,7 +286,7 @@ export class JsCore implements Core {
       const bit = index & 31;
       if (((bits >>> bit) & 1) === 0) return -1;
       const d = this.bitmaps[w]! + popcount32(bits & ~(-1 << bit));
-      if (d >= this.funcLocStarts[i + 1]! - fs) fail('E_CORRUPT', `the bitmap of namespace 0x${namespace.toString(16)} counts past its run`);
+      if (d >= this.funcLocStarts[i + 1]! - fs) fail('E_CORRUPT', bitmapDamaged(namespace));
       p = fs + d;
     } else {
       const s0 = this.sparseStarts[i]!;
@@ -346,7 +348,9 @@ export class JsCore implements Core {
       else hi = mid;
     }
     const p = lo - 1;
-    if (p < 0 || offset - locs[2 * p]! >= locs[2 * p + 1]!) return -1;
+    if (p < 0) return -1;
+    const start = locs[2 * p]!;
+    if (start > offset || offset - start >= locs[2 * p + 1]!) return -1;
     return p;
   }
 
@@ -366,11 +370,11 @@ export class JsCore implements Core {
     out[k] = namespace;
     if (SPARSE_KIND[namespace >>> 28] === 0) out[k + 1] = d;
     else if (this.bitmapStarts[i + 1]! === this.bitmapStarts[i]!) out[k + 1] = this.sparse[this.sparseStarts[i]! + d]!;
-    else out[k + 1] = this.bitmapSelect(i, d);
+    else out[k + 1] = this.bitmapSelect(i, d, namespace);
   }
 
   /** The index of entry d of bitmap namespace i: the block by its rank, then the bit. */
-  private bitmapSelect(i: number, d: number): number {
+  private bitmapSelect(i: number, d: number, namespace: number): number {
     const bm = this.bitmaps;
     const b0 = this.bitmapStarts[i]!;
     let lo = 0;
@@ -381,13 +385,13 @@ export class JsCore implements Core {
       else hi = mid;
     }
     const j = lo - 1;
-    if (j < 0) fail('E_CORRUPT', 'a sparse bitmap has no block for an entry of its run');
+    if (j < 0) fail('E_CORRUPT', bitmapDamaged(namespace));
     let bits = bm[2 * (b0 + j) + 1]!;
     const r = d - bm[2 * (b0 + j)]!;
-    if (r >= popcount32(bits)) fail('E_CORRUPT', 'a sparse bitmap block holds fewer entries than its ranks say');
+    if (r >= popcount32(bits)) fail('E_CORRUPT', bitmapDamaged(namespace));
     for (let k = 0; k < r; k++) bits &= bits - 1;
     const index = j * 32 + (31 - Math.clz32(bits & -bits));
-    if (index > 0xffffffff) fail('E_CORRUPT', 'a sparse bitmap reaches past index 2^32');
+    if (index > 0xffffffff) fail('E_CORRUPT', bitmapDamaged(namespace));
     return index;
   }
 

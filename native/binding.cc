@@ -21,6 +21,7 @@
 // mapping-like lifetime (freed by close()) needs memory of our own.
 #include <napi.h>
 
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -289,13 +290,22 @@ OpenArtifact* LiveFromScratch(napi_env env, napi_callback_info info, Registry** 
   return a;
 }
 
+// E_CORRUPT for a damaged sparse bitmap, worded as lib/reader.ts words it.
+napi_value ThrowBitmap(napi_env env, Registry* reg, OpenArtifact* a) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%x", a->reader.CorruptNamespace());
+  return Throw(env, reg, Code::kCorrupt, std::string("the sparse bitmap of namespace 0x") + buf + " is damaged");
+}
+
 // funcLoc(): scratch [id, namespace, index] -> boolean; scratch[0], scratch[1] = start, length.
 napi_value FuncLoc(napi_env env, napi_callback_info info) {
   Registry* reg;
   OpenArtifact* a = LiveFromScratch(env, info, &reg);
   if (a == nullptr) return nullptr;
   const uint32_t ns = reg->scratch[1], index = reg->scratch[2];
-  return Bool(env, a->reader.FuncLoc(ns, index, &reg->scratch[0], &reg->scratch[1]));
+  const Reader::Found f = a->reader.FuncLoc(ns, index, &reg->scratch[0], &reg->scratch[1]);
+  if (f == Reader::Found::kCorrupt) return ThrowBitmap(env, reg, a);
+  return Bool(env, f == Reader::Found::kYes);
 }
 
 // srcLoc(): scratch [id, namespace, index] -> boolean; scratch[0] = FilePos.
@@ -303,9 +313,11 @@ napi_value SrcLoc(napi_env env, napi_callback_info info) {
   Registry* reg;
   OpenArtifact* a = LiveFromScratch(env, info, &reg);
   if (a == nullptr) return nullptr;
-  const uint32_t s = a->reader.SrcLoc(reg->scratch[1], reg->scratch[2]);
+  uint32_t s = kNone;
+  const Reader::Found f = a->reader.SrcLoc(reg->scratch[1], reg->scratch[2], &s);
+  if (f == Reader::Found::kCorrupt) return ThrowBitmap(env, reg, a);
   reg->scratch[0] = s;
-  return Bool(env, s != kNone);
+  return Bool(env, f == Reader::Found::kYes && s != kNone);
 }
 
 // funcByOffset(): scratch [id, offset] -> boolean; scratch[0], scratch[1] = namespace, index.
@@ -314,7 +326,9 @@ napi_value FuncByOffset(napi_env env, napi_callback_info info) {
   OpenArtifact* a = LiveFromScratch(env, info, &reg);
   if (a == nullptr) return nullptr;
   const uint32_t offset = reg->scratch[1];
-  return Bool(env, a->reader.FuncByOffset(offset, &reg->scratch[0], &reg->scratch[1]));
+  const Reader::Found f = a->reader.FuncByOffset(offset, &reg->scratch[0], &reg->scratch[1]);
+  if (f == Reader::Found::kCorrupt) return ThrowBitmap(env, reg, a);
+  return Bool(env, f == Reader::Found::kYes);
 }
 
 bool GetModule(napi_env env, Registry* reg, OpenArtifact* a, napi_value v, uint32_t* module) {
@@ -371,7 +385,9 @@ napi_value FuncLocs(napi_env env, napi_callback_info info) {
   const Reader& r = a->reader;
   for (size_t k = 0; k < n0; k++) {
     uint32_t s, l;
-    if (r.FuncLoc(ns[k], idx[k], &s, &l)) {
+    const Reader::Found f = r.FuncLoc(ns[k], idx[k], &s, &l);
+    if (f == Reader::Found::kCorrupt) return ThrowBitmap(env, reg, a);
+    if (f == Reader::Found::kYes) {
       starts[k] = s;
       lengths[k] = l;
     } else {
@@ -399,7 +415,9 @@ napi_value FuncsByOffset(napi_env env, napi_callback_info info) {
   const Reader& r = a->reader;
   for (size_t k = 0; k < n0; k++) {
     uint32_t n, i;
-    if (r.FuncByOffset(offs[k], &n, &i)) {
+    const Reader::Found f = r.FuncByOffset(offs[k], &n, &i);
+    if (f == Reader::Found::kCorrupt) return ThrowBitmap(env, reg, a);
+    if (f == Reader::Found::kYes) {
       ns[k] = n;
       idx[k] = i;
     } else {
@@ -470,6 +488,9 @@ napi_value Describe(napi_env env, napi_callback_info info) {
   d.Set("textSize", Napi::Number::New(e, r.TextSize()));
   d.Set("funcCount", Napi::Number::New(e, r.FuncCount()));
   d.Set("sparseCount", Napi::Number::New(e, r.SparseCount()));
+  d.Set("bitmapBlocks", Napi::Number::New(e, r.BitmapBlocks()));
+  d.Set("offsetShift", Napi::Number::New(e, r.OffsetShift()));
+  d.Set("offsetCount", Napi::Number::New(e, r.OffsetCount()));
   d.Set("srcLocCount", Napi::Number::New(e, r.SrcLocCount()));
   d.Set("nameIndexWords", Napi::Number::New(e, r.NameIndexWords()));
   d.Set("nameBytes", Napi::Number::New(e, r.NameBytes()));
@@ -491,6 +512,8 @@ napi_value Describe(napi_env env, napi_callback_info info) {
     n.Set("funcCount", Napi::Number::New(e, r.FuncLocStart(i + 1) - r.FuncLocStart(i)));
     n.Set("sparseStart", Napi::Number::New(e, r.SparseStart(i)));
     n.Set("srcStart", Napi::Number::New(e, r.SrcLocStart(i)));
+    n.Set("bitmapStart", Napi::Number::New(e, r.BitmapStart(i)));
+    n.Set("bitmapBlocks", Napi::Number::New(e, r.BitmapStart(i + 1) - r.BitmapStart(i)));
     namespaces.Set(i, n);
   }
   d.Set("namespaces", namespaces);

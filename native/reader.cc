@@ -15,7 +15,7 @@ constexpr uint64_t kElfHeaderSize = 64;
 constexpr uint64_t kSectionHeaderSize = 64;
 constexpr uint64_t kInfoFixedSize = 64;
 constexpr uint64_t kModuleRecordSize = 64;
-constexpr uint32_t kFormatVersion = 1;
+constexpr uint32_t kFormatVersion = 2;
 // Below this many namespaces a linear scan replaces the binary search (as in lib/reader.ts).
 constexpr uint32_t kLinearNs = 8;
 
@@ -35,14 +35,23 @@ enum InfoField : uint32_t {
   kInfoNameBytes = 40,
   kInfoModuleRecordSize = 44,
   kInfoTextSize = 48,
+  kInfoBitmapBlocks = 52,
+  kInfoOffsetShift = 56,
+  kInfoOffsetCount = 60,
 };
 
 // The table sections in the order of FORMAT.md 1.3 (the order step 8 checks them in).
-enum SectionId { kInfo, kNamespaces, kFuncLocStarts, kSparseStarts, kSrcLocStarts, kSparseIndices, kFuncLocs, kSrcLocs, kNameIndex, kNames, kSectionCount };
-const char* const kSectionNames[kSectionCount] = {
-    ".fk.info",        ".fk.namespaces", ".fk.func_loc_starts", ".fk.sparse_starts", ".fk.src_loc_starts",
-    ".fk.sparse_indices", ".fk.func_locs", ".fk.src_locs",       ".fk.name_index",    ".fk.names",
+enum SectionId {
+  kInfo, kNamespaces, kFuncLocStarts, kSparseStarts, kSrcLocStarts, kSparseIndices, kFuncLocs, kSrcLocs, kNameIndex, kNames,
+  kBitmapStarts, kSparseBitmaps, kOffsetIndex, kSectionCount
 };
+const char* const kSectionNames[kSectionCount] = {
+    ".fk.info",           ".fk.namespaces", ".fk.func_loc_starts", ".fk.sparse_starts", ".fk.src_loc_starts",
+    ".fk.sparse_indices", ".fk.func_locs",  ".fk.src_locs",        ".fk.name_index",    ".fk.names",
+    ".fk.bitmap_starts",  ".fk.sparse_bitmaps", ".fk.offset_index",
+};
+
+inline uint32_t Popcount(uint32_t x) { return static_cast<uint32_t>(__builtin_popcount(x)); }
 
 inline uint16_t Ld16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
 inline uint32_t Ld32(const uint8_t* p) {
@@ -219,10 +228,13 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
   w_ = Ld32(info_ + kInfoNameIndexWords);
   b_ = Ld32(info_ + kInfoNameBytes);
   text_size_ = Ld32(info_ + kInfoTextSize);
+  bm_ = Ld32(info_ + kInfoBitmapBlocks);
+  shift_ = Ld32(info_ + kInfoOffsetShift);
+  c_ = Ld32(info_ + kInfoOffsetCount);
   // 8: every table section: present, in the file, aligned, of the declared size.
   const uint64_t n1 = static_cast<uint64_t>(n_) + 1;
   const uint64_t expected[kSectionCount] = {
-      0, 4ull * n_, 4 * n1, 4 * n1, 4 * n1, 4ull * s_, 8ull * f_, 4ull * l_, 4ull * w_, b_,
+      0, 4ull * n_, 4 * n1, 4 * n1, 4 * n1, 4ull * s_, 8ull * f_, 4ull * l_, 4ull * w_, b_, 4 * n1, 8ull * bm_, 4ull * c_,
   };
   const uint8_t* at[kSectionCount];
   for (int k = 0; k < kSectionCount; k++) {
@@ -240,7 +252,7 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
   // (rewritten in place by another process); the indices open validated must not, or a
   // lookup could leave the mapping. N + 1 and M entries: the copy is as cheap as the checks.
   const size_t info_bytes = static_cast<size_t>(kInfoFixedSize + kModuleRecordSize * m_);  // <= info.size
-  const size_t table_bytes = static_cast<size_t>(4 * static_cast<uint64_t>(n_) + 3 * 4 * n1);
+  const size_t table_bytes = static_cast<size_t>(4 * static_cast<uint64_t>(n_) + 4 * 4 * n1);
   meta_.reset(new (std::nothrow) uint8_t[info_bytes + table_bytes]);
   if (!meta_) return fail(Code::kIo, "cannot allocate " + Num(info_bytes + table_bytes) + " bytes for the artifact's header");
   uint8_t* q = meta_.get();
@@ -254,6 +266,9 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
   fls_ = keep(at[kFuncLocStarts], 4 * static_cast<size_t>(n1));
   ss_ = keep(at[kSparseStarts], 4 * static_cast<size_t>(n1));
   sls_ = keep(at[kSrcLocStarts], 4 * static_cast<size_t>(n1));
+  bms_ = keep(at[kBitmapStarts], 4 * static_cast<size_t>(n1));
+  bitmaps_ = at[kSparseBitmaps];
+  offset_index_ = at[kOffsetIndex];
   sparse_ = at[kSparseIndices];
   locs_ = at[kFuncLocs];
   src_ = at[kSrcLocs];
@@ -261,9 +276,9 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
   names_ = at[kNames];
 
   // 9: the namespace table.
-  if (Ld(fls_, 0) != 0 || Ld(ss_, 0) != 0 || Ld(sls_, 0) != 0)
+  if (Ld(fls_, 0) != 0 || Ld(ss_, 0) != 0 || Ld(sls_, 0) != 0 || Ld(bms_, 0) != 0)
     return fail(Code::kCorrupt, "a namespace start array does not begin with 0");
-  if (Ld(fls_, n_) != f_ || Ld(ss_, n_) != s_ || Ld(sls_, n_) != l_)
+  if (Ld(fls_, n_) != f_ || Ld(ss_, n_) != s_ || Ld(sls_, n_) != l_ || Ld(bms_, n_) != bm_)
     return fail(Code::kCorrupt, "a namespace start array does not end with its array length");
   for (uint32_t i = 0; i < n_; i++) {
     const uint32_t n = Ld(ns_, i);
@@ -274,16 +289,23 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
     if ((kind == 2 || kind == 3 || kind == 4 || kind == 5 || kind == 7) && low != 0)
       return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has low bits its kind does not allow");
     if ((kind == 6 || kind == 8) && low > 2) return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has abi " + Num(low));
-    if (Ld(fls_, i + 1) < Ld(fls_, i) || Ld(ss_, i + 1) < Ld(ss_, i) || Ld(sls_, i + 1) < Ld(sls_, i))
+    if (Ld(fls_, i + 1) < Ld(fls_, i) || Ld(ss_, i + 1) < Ld(ss_, i) || Ld(sls_, i + 1) < Ld(sls_, i) ||
+        Ld(bms_, i + 1) < Ld(bms_, i))
       return fail(Code::kCorrupt, "a namespace start array decreases");
     const uint32_t run = Ld(fls_, i + 1) - Ld(fls_, i);
     if (run < 1) return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has an empty run");
-    if (Ld(ss_, i + 1) - Ld(ss_, i) != (kSparseKind[kind] ? run : 0))
-      return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has a sparse run of the wrong length");
+    const uint32_t sorted_run = Ld(ss_, i + 1) - Ld(ss_, i);
+    const uint32_t bitmap_run = Ld(bms_, i + 1) - Ld(bms_, i);
+    const bool sparse_ok = kSparseKind[kind] ? (sorted_run == run && bitmap_run == 0) || (sorted_run == 0 && bitmap_run > 0)
+                                             : sorted_run == 0 && bitmap_run == 0;
+    if (!sparse_ok) return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has sparse runs of the wrong length");
     if (Ld(sls_, i + 1) - Ld(sls_, i) != (kind == 0 ? run : 0))
       return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has a source-location run of the wrong length");
   }
-  // 10: module records.
+  // 10: the offset index.
+  if (shift_ > 31 || (f_ == 0) != (c_ == 0))
+    return fail(Code::kCorrupt, "the offset index (shift " + Num(shift_) + ", " + Num(c_) + " entries) does not fit " + Num(f_) + " functions");
+  // 11: module records.
   for (uint32_t m = 0; m < m_; m++) {
     const Module r = ModuleAt(m);
     if (r.name_encoding > 2) return fail(Code::kCorrupt, "module " + Num(m) + " has name encoding " + Num(r.name_encoding));
@@ -343,6 +365,21 @@ int64_t Reader::Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const {
   if (!kSparseKind[ns >> 28]) {
     if (index >= Ld(fls_, i + 1) - fs) return -1;
     p = fs + index;
+  } else if (Ld(bms_, i + 1) != Ld(bms_, i)) {
+    // Rank bitmap (FORMAT.md 3.3): one pair read, one popcount.
+    const uint32_t b0 = Ld(bms_, i);
+    const uint32_t blk = index >> 5;
+    if (blk >= Ld(bms_, i + 1) - b0) return -1;
+    const size_t w = 2 * (static_cast<size_t>(b0) + blk);
+    const uint32_t bits = Ld(bitmaps_, w + 1);
+    const uint32_t bit = index & 31;
+    if (((bits >> bit) & 1) == 0) return -1;
+    const uint64_t d = static_cast<uint64_t>(Ld(bitmaps_, w)) + Popcount(bits & ((1u << bit) - 1));
+    if (d >= Ld(fls_, i + 1) - fs) {
+      corrupt_ns_ = ns;
+      return -2;
+    }
+    p = fs + static_cast<uint32_t>(d);
   } else {
     const uint32_t s0 = Ld(ss_, i);
     const uint32_t s1 = Ld(ss_, i + 1);
@@ -355,47 +392,89 @@ int64_t Reader::Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const {
   return p;
 }
 
-bool Reader::FuncLoc(uint32_t ns, uint32_t index, uint32_t* start, uint32_t* length) const {
+Reader::Found Reader::FuncLoc(uint32_t ns, uint32_t index, uint32_t* start, uint32_t* length) const {
   uint32_t i;
   const int64_t p = Pos(ns, index, &i);
-  if (p < 0) return false;
+  if (p == -2) return Found::kCorrupt;
+  if (p < 0) return Found::kNo;
   *start = Ld(locs_, 2 * static_cast<size_t>(p));
   *length = Ld(locs_, 2 * static_cast<size_t>(p) + 1);
-  return true;
+  return Found::kYes;
 }
 
-uint32_t Reader::SrcLoc(uint32_t ns, uint32_t index) const {
-  if ((ns >> 28) != 0) return kNone;
+Reader::Found Reader::SrcLoc(uint32_t ns, uint32_t index, uint32_t* pos) const {
+  if ((ns >> 28) != 0) return Found::kNo;
   uint32_t i;
   const int64_t p = Pos(ns, index, &i);
-  if (p < 0) return kNone;
-  return Ld(src_, Ld(sls_, i) + (static_cast<uint32_t>(p) - Ld(fls_, i)));
+  if (p == -2) return Found::kCorrupt;
+  if (p < 0) return Found::kNo;
+  *pos = Ld(src_, Ld(sls_, i) + (static_cast<uint32_t>(p) - Ld(fls_, i)));
+  return Found::kYes;
 }
 
 int64_t Reader::PosOfOffset(uint32_t offset) const {
-  const uint32_t lo = Search<true>(locs_, 2, 0, f_, offset);
-  // lo > 0 only if lo was set to mid + 1 by an entry <= offset, so offset - start >= 0.
-  if (lo == 0) return -1;
-  const size_t p = lo - 1;
-  if (offset - Ld(locs_, 2 * p) >= Ld(locs_, 2 * p + 1)) return -1;
+  if (f_ == 0) return -1;
+  // The offset index narrows the search to one bucket's functions (FORMAT.md 3.4). Open
+  // established C >= 1 here; entries are not trusted: the range is clamped into [0, F].
+  const uint32_t b = offset >> shift_;
+  uint64_t lo, hi;
+  if (static_cast<uint64_t>(b) + 1 < c_) {
+    lo = Ld(offset_index_, b);
+    hi = static_cast<uint64_t>(Ld(offset_index_, static_cast<size_t>(b) + 1)) + 1;
+  } else {
+    lo = Ld(offset_index_, c_ - 1);
+    hi = f_;
+  }
+  if (hi > f_) hi = f_;
+  if (lo > hi) lo = hi;
+  const uint32_t j = Search<true>(locs_, 2, static_cast<uint32_t>(lo), static_cast<uint32_t>(hi), offset);
+  if (j == 0) return -1;
+  const size_t p = j - 1;
+  // The entry at p starts at or before offset when the loop moved past it; when j == lo (a
+  // damaged index) it may not, hence the first test.
+  const uint32_t start = Ld(locs_, 2 * p);
+  if (start > offset || offset - start >= Ld(locs_, 2 * p + 1)) return -1;
   return static_cast<int64_t>(p);
 }
 
-void Reader::KeyAt(uint32_t p, uint32_t* ns, uint32_t* index) const {
+bool Reader::KeyAt(uint32_t p, uint32_t* ns, uint32_t* index) const {
   const uint32_t lo = Search<true>(fls_, 1, 0, n_, p);
   // func_loc_starts[0] is 0 <= p and p < F = func_loc_starts[N], so 1 <= lo <= N.
   const uint32_t i = lo - 1;
   const uint32_t namespace_ = Ld(ns_, i);
   const uint32_t d = p - Ld(fls_, i);
   *ns = namespace_;
-  *index = !kSparseKind[namespace_ >> 28] ? d : Ld(sparse_, Ld(ss_, i) + d);
+  if (!kSparseKind[namespace_ >> 28]) {
+    *index = d;
+    return true;
+  }
+  const uint32_t b0 = Ld(bms_, i);
+  const uint32_t blocks = Ld(bms_, i + 1) - b0;
+  if (blocks == 0) {
+    *index = Ld(sparse_, Ld(ss_, i) + d);
+    return true;
+  }
+  // Bitmap: the block by its rank, then the bit (FORMAT.md section 5).
+  const uint32_t t = Search<true>(bitmaps_ + 8 * static_cast<size_t>(b0), 2, 0, blocks, d);
+  if (t == 0) return false;
+  const size_t w = 2 * (static_cast<size_t>(b0) + t - 1);
+  uint32_t bits = Ld(bitmaps_, w + 1);
+  const uint32_t r = d - Ld(bitmaps_, w);  // rank <= d: the loop moved past block t - 1
+  if (r >= Popcount(bits)) return false;
+  for (uint32_t k = 0; k < r; k++) bits &= bits - 1;
+  const uint64_t idx = 32 * static_cast<uint64_t>(t - 1) + static_cast<uint32_t>(__builtin_ctz(bits));
+  if (idx > 0xFFFFFFFFull) return false;
+  *index = static_cast<uint32_t>(idx);
+  return true;
 }
 
-bool Reader::FuncByOffset(uint32_t offset, uint32_t* ns, uint32_t* index) const {
+Reader::Found Reader::FuncByOffset(uint32_t offset, uint32_t* ns, uint32_t* index) const {
   const int64_t p = PosOfOffset(offset);
-  if (p < 0) return false;
-  KeyAt(static_cast<uint32_t>(p), ns, index);
-  return true;
+  if (p < 0) return Found::kNo;
+  uint32_t n;
+  if (!KeyAt(static_cast<uint32_t>(p), &n, index)) return Corrupt(n);
+  *ns = n;
+  return Found::kYes;
 }
 
 Reader::NameResult Reader::FuncName(uint32_t func_index, uint32_t module, const uint8_t** bytes,

@@ -66,11 +66,14 @@ class Reader {
   // they need no particular alignment. `data` may be null when `size` is 0.
   Status Open(const uint8_t* data, size_t size);
 
-  // FORMAT.md section 5. The caller guarantees module < ModuleCount() for FuncName.
-  bool FuncLoc(uint32_t ns, uint32_t index, uint32_t* start, uint32_t* length) const;
-  // The FilePos, or kNone.
-  uint32_t SrcLoc(uint32_t ns, uint32_t index) const;
-  bool FuncByOffset(uint32_t offset, uint32_t* ns, uint32_t* index) const;
+  // FORMAT.md section 5. kCorrupt: a damaged sparse bitmap was met (E_CORRUPT); the
+  // namespace it belongs to is then CorruptNamespace().
+  enum class Found { kNo, kYes, kCorrupt };
+  Found FuncLoc(uint32_t ns, uint32_t index, uint32_t* start, uint32_t* length) const;
+  // kYes with the FilePos (kNone when the table has none) when the key is present.
+  Found SrcLoc(uint32_t ns, uint32_t index, uint32_t* pos) const;
+  Found FuncByOffset(uint32_t offset, uint32_t* ns, uint32_t* index) const;
+  uint32_t CorruptNamespace() const { return corrupt_ns_; }
 
   enum class NameResult { kAbsent, kFound, kCorrupt };
   // kFound: *bytes, *length are the undecoded name inside .fk.names.
@@ -84,6 +87,9 @@ class Reader {
   uint32_t NamespaceCount() const { return n_; }
   uint32_t FuncCount() const { return f_; }
   uint32_t SparseCount() const { return s_; }
+  uint32_t BitmapBlocks() const { return bm_; }
+  uint32_t OffsetShift() const { return shift_; }
+  uint32_t OffsetCount() const { return c_; }
   uint32_t SrcLocCount() const { return l_; }
   uint32_t NameIndexWords() const { return w_; }
   uint32_t NameBytes() const { return b_; }
@@ -92,6 +98,7 @@ class Reader {
   uint32_t FuncLocStart(uint32_t i) const { return Ld(fls_, i); }
   uint32_t SparseStart(uint32_t i) const { return Ld(ss_, i); }
   uint32_t SrcLocStart(uint32_t i) const { return Ld(sls_, i); }
+  uint32_t BitmapStart(uint32_t i) const { return Ld(bms_, i); }
 
   struct Module {
     uint32_t name_offset;
@@ -141,16 +148,23 @@ class Reader {
 #endif
   }
   int64_t FindNs(uint32_t ns) const;
-  // Position of the key in .fk.func_locs, or -1 (absent or a hole); *ns_pos is its namespace.
+  // Position of the key in .fk.func_locs, -1 (absent or a hole) or -2 (a damaged bitmap);
+  // *ns_pos is its namespace.
   int64_t Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const;
   int64_t PosOfOffset(uint32_t offset) const;
-  void KeyAt(uint32_t p, uint32_t* ns, uint32_t* index) const;
+  // False when a damaged bitmap was met.
+  bool KeyAt(uint32_t p, uint32_t* ns, uint32_t* index) const;
+  Found Corrupt(uint32_t ns) const {
+    corrupt_ns_ = ns;
+    return Found::kCorrupt;
+  }
 
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
   uint32_t version_ = 0, text_size_ = 0;
-  uint32_t m_ = 0, n_ = 0, f_ = 0, s_ = 0, l_ = 0, w_ = 0, b_ = 0;
-  // info_ (fixed part and module records), ns_, fls_, ss_ and sls_ point into meta_, a copy
+  uint32_t m_ = 0, n_ = 0, f_ = 0, s_ = 0, l_ = 0, w_ = 0, b_ = 0, bm_ = 0, shift_ = 0, c_ = 0;
+  mutable uint32_t corrupt_ns_ = 0;
+  // info_ (fixed part and module records), ns_, fls_, ss_, sls_ and bms_ point into meta_, a copy
   // made at open (see Open); the other section pointers point into the caller's bytes.
   std::unique_ptr<uint8_t[]> meta_;
   const uint8_t* info_ = nullptr;
@@ -158,6 +172,9 @@ class Reader {
   const uint8_t* fls_ = nullptr;
   const uint8_t* ss_ = nullptr;
   const uint8_t* sls_ = nullptr;
+  const uint8_t* bms_ = nullptr;
+  const uint8_t* bitmaps_ = nullptr;
+  const uint8_t* offset_index_ = nullptr;
   const uint8_t* sparse_ = nullptr;
   const uint8_t* locs_ = nullptr;
   const uint8_t* src_ = nullptr;

@@ -124,6 +124,34 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
     a.close();
   });
 
+  it('E_CORRUPT: a damaged sparse bitmap, met by a lookup', () => {
+    const make = () => {
+      const b = new ArtifactBuilder({ sparseEncoding: 'bitmap' });
+      b.addModule({ importedFuncs: 0, definedFuncs: 64 });
+      for (let i = 0; i < 64; i += 2) b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: 10 * i, length: 5 });
+      return b.finish();
+    };
+    const damage = (f: (v: DataView, at: number) => void) => {
+      const bytes = make().slice();
+      const s = sections(bytes);
+      f(new DataView(bytes.buffer), s.get('.fk.sparse_bitmaps')!.offset);
+      return open(bytes, { backend });
+    };
+    const key = FuncKey.arrayToWasmTrampoline(0, 40);
+    // The rank of block 1 counts past the run: funcLoc of a present index in it is refused.
+    let a = damage((v, at) => v.setUint32(at + 8, 1000, true));
+    expect(codeOf(() => a.funcLoc(key))).toBe('E_CORRUPT');
+    expect(codeOf(() => a.funcLocs(new Uint32Array([key.namespace]), new Uint32Array([40])))).toBe('E_CORRUPT');
+    expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, 2))).toEqual({ start: 20, length: 5 });
+    a.close();
+    // Block 0 lost its bits: the reverse lookup of its entries cannot find them.
+    a = damage((v, at) => v.setUint32(at + 4, 0, true));
+    expect(codeOf(() => a.funcByOffset(22))).toBe('E_CORRUPT');
+    expect(codeOf(() => a.funcsByOffset(new Uint32Array([22])))).toBe('E_CORRUPT');
+    expect(a.funcByOffset(402)?.toString()).toBe('ArrayToWasmTrampoline(0, 40)');
+    a.close();
+  });
+
   it('E_ARG: arguments of the wrong type or out of domain', () => {
     const a = open(sample(), { backend });
     expect(codeOf(() => a.funcLoc({ namespace: 0, index: 0 } as unknown as FuncKey))).toBe('E_ARG');
