@@ -45,14 +45,16 @@ if (opts.help) {
   process.exit(0);
 }
 
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 const native = await nativeInfo();
 const t0 = performance.now();
 console.log(`# funckey benchmarks (${opts.quick ? 'quick' : 'full'} mode)`);
 console.log(
-  `node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os
-    .loadavg()
-    .map((x) => x.toFixed(2))
-    .join(' ')}, native backend: ${native.available ? 'available' : `n/a (${native.reason ?? 'not available'})`}, ${new Date().toISOString()}`,
+  `node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, load average ${loadavg()}, native backend: ${native.available ? 'available' : `n/a (${native.reason ?? 'not available'})`}, ${new Date().toISOString()}`,
 );
 
 const records = [];
@@ -60,6 +62,7 @@ const tmp = mkdtempSync(join(os.tmpdir(), 'funckey-bench-records-'));
 let failed = false;
 try {
   for (const g of opts.groups) {
+    console.log(`\n(load average before group ${g}: ${loadavg()})`);
     const file = join(tmp, `group${g}.json`);
     const args = [fileURLToPath(import.meta.url), '--child', String(g), file];
     if (opts.quick) args.push('--quick');
@@ -74,7 +77,7 @@ try {
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }
-console.log(`\n(${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+console.log(`\n(${((performance.now() - t0) / 1000).toFixed(1)} s; load average at the end: ${loadavg()})`);
 if (opts.json) {
   writeFileSync(opts.json, JSON.stringify({ quick: opts.quick, node: process.version, date: new Date().toISOString(), native: native.available, records }, null, 1) + '\n');
   console.log(`wrote ${records.length} records to ${opts.json}`);

@@ -143,10 +143,14 @@ describe.skipIf(!onLinux)('resources', () => {
         expect(r.hits).toBe(5 * (1000 + CYCLES + 1000));
         expect(Math.abs(r.fd1! - r.fd0!)).toBeLessThanOrEqual(2);
         expect(Math.abs(r.maps1! - r.maps0!)).toBeLessThanOrEqual(SLACK);
-        // The control is meaningful: a held artifact costs at least a page.
-        expect(r.perLeak).toBeGreaterThanOrEqual(4096);
-        // A leak of one artifact every tenth cycle would exceed this.
-        expect(r.rss1! - r.rss0!).toBeLessThan((CYCLES / 10) * r.perLeak!);
+        // Under AddressSanitizer (npm run test:asan) freed memory is quarantined, not reused:
+        // resident memory says nothing there, and descriptors and mappings still do.
+        if (!process.env.FUNCKEY_ASAN) {
+          // The control is meaningful: a held artifact costs at least a page.
+          expect(r.perLeak).toBeGreaterThanOrEqual(4096);
+          // A leak of one artifact every tenth cycle would exceed this.
+          expect(r.rss1! - r.rss0!).toBeLessThan((CYCLES / 10) * r.perLeak!);
+        }
         if (process.env.FUNCKEY_VERBOSE) console.log(backend, source, r);
       });
     }
