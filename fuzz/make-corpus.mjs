@@ -57,7 +57,11 @@ for (const f of readdirSync(samples).filter((n) => n.endsWith('.wasm')).sort()) 
 const NAMES = ['main', 'f', '', 'caf\u00e9', '\u65e5\u672c', '\u{1F600}', 'std::vec::Vec<u8>::push', 'x'.repeat(20)];
 function synthetic(seed) {
   const r = rng(seed);
-  const b = new ArtifactBuilder({ nameEncoding: pick(r, ['auto', 'dense', 'sparse']), textSize: int(r, 0, 1 << 16) });
+  const b = new ArtifactBuilder({
+    nameEncoding: pick(r, ['auto', 'dense', 'sparse']),
+    sparseEncoding: pick(r, ['auto', 'sorted', 'bitmap']),
+    textSize: int(r, 0, 1 << 16),
+  });
   const M = int(r, 1, 3);
   const mods = [];
   for (let m = 0; m < M; m++) {

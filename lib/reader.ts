@@ -180,13 +180,16 @@ export class JsCore implements Core {
       const want = expected[name];
       if (want !== undefined && s.size !== want) fail('E_CORRUPT', `section ${name} has ${s.size} bytes, the header implies ${want}`);
     }
-    this.info = new Uint32Array(bytes.buffer, bytes.byteOffset + infoSec.offset, (INFO_FIXED_SIZE + MODULE_RECORD_SIZE * M) / 4);
-    this.ns = view32(SECTION.namespaces);
-    this.funcLocStarts = view32(SECTION.funcLocStarts);
-    this.sparseStarts = view32(SECTION.sparseStarts);
-    this.srcLocStarts = view32(SECTION.srcLocStarts);
+    // The header, the namespace table and the module records are what lookups index with:
+    // they are copied (O(N + M)) and the copies validated, so that bytes changed after open
+    // can give wrong answers but never send a lookup outside its arrays.
+    this.info = new Uint32Array(bytes.buffer, bytes.byteOffset + infoSec.offset, (INFO_FIXED_SIZE + MODULE_RECORD_SIZE * M) / 4).slice();
+    this.ns = view32(SECTION.namespaces).slice();
+    this.funcLocStarts = view32(SECTION.funcLocStarts).slice();
+    this.sparseStarts = view32(SECTION.sparseStarts).slice();
+    this.srcLocStarts = view32(SECTION.srcLocStarts).slice();
     this.sparse = view32(SECTION.sparseIndices);
-    this.bitmapStarts = view32(SECTION.bitmapStarts);
+    this.bitmapStarts = view32(SECTION.bitmapStarts).slice();
     this.bitmaps = view32(SECTION.sparseBitmaps);
     this.offsetIndex = view32(SECTION.offsetIndex);
     this.offsetShift = shift;
@@ -233,17 +236,18 @@ export class JsCore implements Core {
     // 10: the offset index.
     if (shift > 31 || (F === 0) !== (C === 0)) fail('E_CORRUPT', `the offset index (shift ${shift}, ${C} entries) does not fit ${F} functions`);
     // 11: module records.
+    const rec = this.info;
     for (let m = 0; m < M; m++) {
-      const r = infoSec.offset + INFO_FIXED_SIZE + MODULE_RECORD_SIZE * m;
-      const enc = u32(r + MODREC.nameEncoding);
-      const start = u32(r + MODREC.nameIndexStart);
-      const count = u32(r + MODREC.nameCount);
+      const r = (INFO_FIXED_SIZE + MODULE_RECORD_SIZE * m) / 4;
+      const enc = rec[r + MODREC.nameEncoding / 4]!;
+      const start = rec[r + MODREC.nameIndexStart / 4]!;
+      const count = rec[r + MODREC.nameCount / 4]!;
       if (enc > 2) fail('E_CORRUPT', `module ${m} has name encoding ${enc}`);
       if (enc === 0 && count !== 0) fail('E_CORRUPT', `module ${m} has no name index but a name count of ${count}`);
       const words = count * (enc === 1 ? 2 : enc === 2 ? 3 : 0);
       if (start > W || words > W - start) fail('E_CORRUPT', `module ${m} has its name index outside .fk.name_index`);
-      const nOff = u32(r + MODREC.nameOffset);
-      const nLen = u32(r + MODREC.nameLength);
+      const nOff = rec[r + MODREC.nameOffset / 4]!;
+      const nLen = rec[r + MODREC.nameLength / 4]!;
       if (nOff === NONE ? nLen !== 0 : nOff > B || nLen > B - nOff) fail('E_CORRUPT', `module ${m} has its name outside .fk.names`);
     }
   }

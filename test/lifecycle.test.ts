@@ -304,3 +304,40 @@ describe('a file changed in place while open', () => {
     expect(out).toEqual({ ok: true, freshModules: 0, freshKey: null });
   });
 });
+
+describe('bytes changed after open(bytes)', () => {
+  it('js reads them in place: changed bytes give answers or a FunckeyError, never another error', () => {
+    const b = new ArtifactBuilder();
+    b.addModule({ name: 'm', importedFuncs: 3, definedFuncs: 200 });
+    for (let i = 0; i < 200; i++) b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: 10 * i, length: 8 });
+    for (let i = 0; i < 200; i += 2) b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: 5000 + 10 * i, length: 8 });
+    for (let i = 0; i < 203; i += 3) b.setFuncName(0, i, `n${i}`);
+    const base = b.finish();
+    let seed = 12345;
+    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const outcomes = { answered: 0, refused: 0 };
+    for (let t = 0; t < 3000; t++) {
+      const bytes = base.slice();
+      const a = open(bytes, { backend: 'js' });
+      for (let k = 0; k < 8; k++) bytes[Math.floor(rnd() * bytes.length)] = Math.floor(rnd() * 256);
+      try {
+        a.describe();
+        for (let i = 0; i < 210; i += 7) {
+          a.funcName(i);
+          a.funcLoc(FuncKey.arrayToWasmTrampoline(0, i));
+          a.srcLoc(FuncKey.definedWasmFunction(0, i));
+          a.funcByOffset(i * 37);
+        }
+        a.funcNames(new Uint32Array([0, 3, 6, 500]));
+        a.funcsByOffset(new Uint32Array([0, 5005, 9999]));
+        outcomes.answered++;
+      } catch (e) {
+        if (!(e instanceof FunckeyError)) throw e;
+        outcomes.refused++;
+      }
+      a.close();
+    }
+    expect(outcomes.answered + outcomes.refused).toBe(3000);
+    expect(outcomes.answered).toBeGreaterThan(0);
+  });
+});
