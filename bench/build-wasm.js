@@ -2,7 +2,7 @@
 // Times buildFromWasm on the real modules of the dev dependencies (or the files given): the
 // median of RUNS runs (default 7) after one warm-up, with its parts (parseWasm alone, the
 // SHA-256 of the input, parse with names skipped), in ms and MB/s of input.
-// Run `npm run build` first: it imports dist/.
+// Run `npm run compile` first: it imports dist/.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

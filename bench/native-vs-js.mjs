@@ -2,7 +2,7 @@
 // Per-call and batch cost of the native backend against the js one on an artifact of 64Ki
 // defined functions (dense), 64Ki array-to-wasm trampolines (sparse) and 64Ki ASCII names,
 // through the public Artifact API and through the backends' Core directly. Needs dist/
-// (npm run build) and the addon (npm install or node-gyp rebuild).
+// (npm run compile) and the addon (npm install or node-gyp rebuild).
 //
 // Each figure is the best of several timed rounds of the same random queries, in ns per
 // lookup. Batch figures are per element of one call over all the queries.

@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--group N[,M]] [--json out.json]
-// Four groups, each printing one table measured in this run; see bench/README.md.
+// Five groups, each printing its tables measured in this run; see bench/README.md.
 // Each group runs in its own `node` process (this script with --child), so that one group's
 // JIT state (e.g. call sites made polymorphic by the other backend) and heap do not leak
 // into the next; the parent collects the records.
@@ -12,7 +12,8 @@ import { Recorder, nativeInfo, parseArgs, removeWorkDir } from './lib/common.js'
 
 const HELP = `usage: node bench/run.js [--quick] [--group N[,M...]] [--json FILE]
   --quick     small sizes and few iterations (every group, well under two minutes)
-  --group N   run only group N (1 lazy init, 2 time to first name, 3 throughput, 4 size)
+  --group N   run only group N (1 lazy init, 2 time to first name, 3 throughput, 4 size,
+              5 sparse namespaces and offsets across shapes)
   --json F    write one record per measurement to F`;
 
 const argv = process.argv.slice(2);
@@ -28,6 +29,7 @@ if (childAt >= 0) {
     2: async () => (await import('./group2-first-name.js')).group2,
     3: async () => (await import('./group3-throughput.js')).group3,
     4: async () => (await import('./group4-size.js')).group4,
+    5: async () => (await import('./group5-shapes.js')).group5,
   };
   try {
     const run = await groups[group]();

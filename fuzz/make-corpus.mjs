@@ -4,7 +4,7 @@
 // holes, sparse namespaces, several modules, module names and dense and sparse name indices.
 // A few copies carry trailing bytes, which the fuzz target reads as lookup arguments.
 //
-// Usage: node fuzz/make-corpus.mjs [outDir]   (default .fuzz/corpus; needs dist/, `npm run build`)
+// Usage: node fuzz/make-corpus.mjs [outDir]   (default .fuzz/corpus; needs dist/, `npm run compile`)
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';

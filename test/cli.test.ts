@@ -18,7 +18,7 @@ const dir = mkdtempSync(join(tmpdir(), 'funckey-cli-'));
 const ARTIFACT = join(dir, 'demo.fkx');
 
 beforeAll(() => {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build (npm test does it first)`);
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run compile (npm test does it first)`);
   const r = run(['build', DEMO_WASM, '-o', ARTIFACT]);
   expect(r.status, r.stderr).toBe(0);
 });

@@ -4,7 +4,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { measure, do_not_optimize } from 'mitata';
 
 export { do_not_optimize };
@@ -56,7 +56,7 @@ export function median(xs) {
 // ---- options ----
 
 export function parseArgs(argv) {
-  const opts = { quick: false, json: undefined, groups: [1, 2, 3, 4] };
+  const opts = { quick: false, json: undefined, groups: [1, 2, 3, 4, 5] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
@@ -69,7 +69,7 @@ export function parseArgs(argv) {
     else throw new Error(`unknown option ${a}`);
   }
   if (opts.json === '') throw new Error('--json needs a file name');
-  for (const g of opts.groups) if (![1, 2, 3, 4].includes(g)) throw new Error(`--group takes 1 to 4, got ${g}`);
+  for (const g of opts.groups) if (![1, 2, 3, 4, 5].includes(g)) throw new Error(`--group takes 1 to 5, got ${g}`);
   return opts;
 }
 
@@ -146,19 +146,25 @@ export function printTable(title, method, header, rows, notes = [], left = 1) {
 // ---- optional parts ----
 
 let funckeyPromise;
-/** The package as built by tsc (dist/), plus the internal cores (JsCore, openNativeCore) for table-only timings. */
+/**
+ * The package as built by tsc (dist/), plus the internal cores (JsCore, openNativeCore) for
+ * table-only timings. FUNCKEY_BENCH_ROOT=<package dir> loads another checkout's build instead
+ * (bench/compare-formats.js measures two checkouts with the same benchmark code).
+ */
 export function loadFunckey() {
   funckeyPromise ??= (async () => {
-    const index = await import('../../dist/index.js');
+    const root = process.env.FUNCKEY_BENCH_ROOT;
+    const dist = root ? pathToFileURL(join(root, 'dist') + '/').href : new URL('../../dist/', import.meta.url).href;
+    const index = await import(dist + 'index.js');
     let JsCore;
     let openNativeCore;
     try {
-      ({ JsCore } = await import('../../dist/reader.js'));
+      ({ JsCore } = await import(dist + 'reader.js'));
     } catch {
       JsCore = undefined;
     }
     try {
-      ({ openNativeCore } = await import('../../dist/native.js'));
+      ({ openNativeCore } = await import(dist + 'native.js'));
     } catch {
       openNativeCore = undefined;
     }
