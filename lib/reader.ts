@@ -280,36 +280,47 @@ export class JsCore implements Core {
     if (SPARSE_KIND[namespace >>> 28] === 0) {
       if (index >= this.funcLocStarts[i + 1]! - fs) return -1;
       p = fs + index;
-    } else if (this.bitmapStarts[i + 1]! !== this.bitmapStarts[i]!) {
-      // Rank bitmap (FORMAT.md 3.3): one pair read, one popcount.
-      const b0 = this.bitmapStarts[i]!;
-      const blk = index >>> 5;
-      if (blk >= this.bitmapStarts[i + 1]! - b0) return -1;
-      const w = 2 * (b0 + blk);
-      const bits = this.bitmaps[w + 1]!;
-      const bit = index & 31;
-      if (((bits >>> bit) & 1) === 0) return -1;
-      const d = this.bitmaps[w]! + popcount32(bits & ~(-1 << bit));
-      if (d >= this.funcLocStarts[i + 1]! - fs) fail('E_CORRUPT', bitmapDamaged(namespace));
-      p = fs + d;
     } else {
-      const s0 = this.sparseStarts[i]!;
-      const s1 = this.sparseStarts[i + 1]!;
-      const a = this.sparse;
-      let lo = s0;
-      let hi = s1;
-      while (lo < hi) {
-        const mid = lo + ((hi - lo) >>> 1);
-        if (a[mid]! < index) lo = mid + 1;
-        else hi = mid;
-      }
-      if (lo === s1 || a[lo] !== index) return -1;
-      p = fs + (lo - s0);
+      // Kept out of line so that the dense path stays small enough to inline.
+      const d = this.sparsePos(i, namespace, index);
+      if (d < 0) return -1;
+      p = fs + d;
     }
     if (this.locs[2 * p + 1] === 0) return -1;
     this.lastNs = i;
     return p;
   }
+
+  /** The position of index in sparse namespace i's run (-1: absent). */
+  private sparsePos(i: number, namespace: number, index: number): number {
+    const b0 = this.bitmapStarts[i]!;
+    const b1 = this.bitmapStarts[i + 1]!;
+    if (b1 !== b0) {
+      // Rank bitmap (FORMAT.md 3.3): one pair read, one popcount.
+      const blk = index >>> 5;
+      if (blk >= b1 - b0) return -1;
+      const w = 2 * (b0 + blk);
+      const bits = this.bitmaps[w + 1]!;
+      const bit = index & 31;
+      if (((bits >>> bit) & 1) === 0) return -1;
+      const d = this.bitmaps[w]! + popcount32(bits & ~(-1 << bit));
+      if (d >= this.funcLocStarts[i + 1]! - this.funcLocStarts[i]!) fail('E_CORRUPT', bitmapDamaged(namespace));
+      return d;
+    }
+    const s0 = this.sparseStarts[i]!;
+    const s1 = this.sparseStarts[i + 1]!;
+    const a = this.sparse;
+    let lo = s0;
+    let hi = s1;
+    while (lo < hi) {
+      const mid = lo + ((hi - lo) >>> 1);
+      if (a[mid]! < index) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === s1 || a[lo] !== index) return -1;
+    return lo - s0;
+  }
+
 
   funcLoc(namespace: number, index: number, out: Uint32Array): boolean {
     const p = this.pos(namespace, index);
