@@ -53,6 +53,20 @@ export function median(xs) {
   return n % 2 ? s[(n - 1) >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
+/** Every section of the FuncKey table (format 2 adds the last three; a reader of format 1 lacks them). */
+export const TABLE_SECTIONS = [
+  '.fk.namespaces',
+  '.fk.func_loc_starts',
+  '.fk.sparse_starts',
+  '.fk.src_loc_starts',
+  '.fk.sparse_indices',
+  '.fk.func_locs',
+  '.fk.src_locs',
+  '.fk.bitmap_starts',
+  '.fk.sparse_bitmaps',
+  '.fk.offset_index',
+];
+
 // ---- options ----
 
 export function parseArgs(argv) {
