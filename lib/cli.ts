@@ -14,7 +14,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { open, type Artifact, type BackendChoice } from './artifact.js';
 import { builderFromWasm } from './build.js';
 import { FunckeyError } from './errors.js';
-import { FuncKey, FuncKind } from './key.js';
+import { FuncKey, FuncKind, kindIsSparse } from './key.js';
 import { symbolicate, symbolicateFrames, type SymbolicateOptions } from './symbolicate.js';
 import { stripNameSection } from './wasm-strip.js';
 import { writeFileAtomic } from './writer.js';
@@ -186,7 +186,11 @@ const info: Command = {
         );
       });
       out.push(`namespaces      ${d.namespaces.length}`);
-      for (const n of d.namespaces) out.push(`  0x${n.namespace.toString(16).padStart(8, '0')}  ${pad(namespaceText(n.namespace), 34)}${n.funcCount} functions from ${n.funcStart}`);
+      for (const n of d.namespaces) {
+        const sparse = kindIsSparse(n.namespace >>> 28) ? (n.bitmapBlocks > 0 ? `, sparse: rank bitmap of ${n.bitmapBlocks} blocks` : ', sparse: sorted indices') : '';
+        out.push(`  0x${n.namespace.toString(16).padStart(8, '0')}  ${pad(namespaceText(n.namespace), 34)}${n.funcCount} functions from ${n.funcStart}${sparse}`);
+      }
+      out.push(`offset index    ${d.offsetCount} entries, buckets of ${2 ** d.offsetShift} bytes`);
       out.push(`sections        ${d.sections.length}`);
       for (const s of d.sections) out.push(`  ${pad(s.name, 20)}offset ${String(s.offset).padStart(8)}  size ${String(s.size).padStart(8)}`);
       return out.join('\n') + '\n';
