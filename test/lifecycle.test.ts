@@ -16,6 +16,7 @@ import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArtifactBuilder, FunckeyError, FuncKey, open, type Artifact } from '../lib/index.js';
 import { BACKENDS, NATIVE } from './backends.js';
+import { codeOf } from './codes.js';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist', 'index.js');
@@ -35,16 +36,6 @@ function artifact(tag: string, n = 200, base = 1000): Uint8Array {
   return b.finish();
 }
 const nameOf = (tag: string, i: number) => (i % 2 ? `${tag}_${i}_\u00e9\u65e5` : `${tag}_${i}`);
-
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof FunckeyError) return e.code;
-    throw e;
-  }
-}
 
 /** Every call of the API, each with valid arguments, and some with invalid ones. */
 function everyCall(a: Artifact): [string, () => unknown][] {

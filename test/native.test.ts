@@ -17,6 +17,7 @@ import { nativeStatus, openNativeCore } from '../lib/native.js';
 import { JsCore } from '../lib/reader.js';
 import { buildModel, int, pick, queryKeys, queryOffsets, randomModel, rng, type Model, type Rand } from './gen.js';
 import { fingerprint, type Queries } from './mutate.js';
+import { codeOf } from './codes.js';
 
 const NATIVE = nativeStatus();
 const dir = mkdtempSync(join(tmpdir(), 'funckey-native-'));
@@ -29,15 +30,6 @@ it('the addon loads (required in CI)', () => {
 
 const SEEDS = Number(process.env.FUNCKEY_NATIVE_CASES ?? 400);
 
-function codeOf(f: () => unknown): string {
-  try {
-    f();
-    return 'ok';
-  } catch (e) {
-    if (e instanceof FunckeyError) return e.code;
-    throw e;
-  }
-}
 
 /** Section `name`'s [offset, size] in an artifact, read from its section table (ELF64, FORMAT.md 1). */
 function sectionOf(bytes: Uint8Array, name: string): [number, number] {
