@@ -34,7 +34,9 @@
 namespace funckey {
 namespace {
 
-constexpr uint32_t kBindingAbi = 1;
+// 2: describe() reports the bitmap blocks and the offset index (format 2); lookups that meet a
+// damaged sparse bitmap throw E_CORRUPT, batch forms included.
+constexpr uint32_t kBindingAbi = 2;
 constexpr uint32_t kSlotBits = 22;
 constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
 constexpr uint32_t kGenMask = 0x1FF;  // id = gen << 22 | slot stays below 2^31
