@@ -55,24 +55,27 @@ export async function group5({ quick, rec }) {
     return (await timeIt(() => do_not_optimize(art.funcLocs(nsArr, order)), { quick })).median / n;
   };
 
-  for (const d of densities) {
-    const { bytes, trampolines, textEnd } = shapeArtifact(fk, n, d, 0xd5 + Math.round(d * 1000));
-    const path = join(workDir(), `shape-${d}.fkx`);
+  /** The artifact written to path, and the js core (and the native one when it loads) over it. */
+  const openCores = (bytes, path) => {
     writeFileSync(path, bytes);
-    const offs = new Uint32Array(n);
-    const r = rng(5);
-    for (let k = 0; k < n; k++) offs[k] = Math.floor(r() * textEnd);
     const js = new fk.JsCore(bytes);
     const desc = js.describe();
     const tableBytes = desc.sections.filter((s) => TABLE.has(s.name)).reduce((a, s) => a + s.size, 0);
+    const cases = [['js', js]];
+    const nat = nativeOk ? fk.openNativeCore(path) : undefined;
+    if (nat) cases.push(['native', nat]);
+    return { cases, desc, tableBytes, nat };
+  };
+
+  for (const d of densities) {
+    const { bytes, trampolines, textEnd } = shapeArtifact(fk, n, d, 0xd5 + Math.round(d * 1000));
+    const path = join(workDir(), `shape-${d}.fkx`);
+    const offs = new Uint32Array(n);
+    const r = rng(5);
+    for (let k = 0; k < n; k++) offs[k] = Math.floor(r() * textEnd);
+    const { cases, desc, tableBytes, nat } = openCores(bytes, path);
     const sparseBytes = desc.sections.filter((s) => SPARSE_SECTIONS.has(s.name)).reduce((a, s) => a + s.size, 0);
     const encoding = desc.namespaces.some((x) => x.bitmapBlocks > 0) ? 'bitmap' : 'sorted';
-    const cases = [['js', js]];
-    let nat;
-    if (nativeOk) {
-      nat = fk.openNativeCore(path);
-      cases.push(['native', nat]);
-    }
     for (const [backend, core] of cases) {
       const dense = await measureCore(core, NS_DEF, order);
       const sparse = await measureCore(core, NS_A2W, order);
@@ -120,19 +123,10 @@ export async function group5({ quick, rec }) {
     }
     const bytes = b.finish();
     const path = join(workDir(), `offsets-${F}.fkx`);
-    writeFileSync(path, bytes);
     const offs = new Uint32Array(1 << 16);
     for (let k = 0; k < offs.length; k++) offs[k] = Math.floor(r() * at);
-    const js = new fk.JsCore(bytes);
-    const desc = js.describe();
-    const tableBytes = desc.sections.filter((s) => TABLE.has(s.name)).reduce((a, s) => a + s.size, 0);
+    const { cases, desc, tableBytes, nat } = openCores(bytes, path);
     const indexBytes = desc.sections.find((s) => s.name === '.fk.offset_index')?.size ?? 0;
-    const cases = [['js', js]];
-    let nat;
-    if (nativeOk) {
-      nat = fk.openNativeCore(path);
-      cases.push(['native', nat]);
-    }
     for (const [backend, core] of cases) {
       const t = await measureOffsets(core, offs);
       orows.push([String(F), backend, fmtNs(t), (tableBytes / F).toFixed(2), `${((100 * indexBytes) / tableBytes).toFixed(1)}%`]);
