@@ -2,7 +2,7 @@
 // per-kind dense arrays and against the module's own `name` section; and the build time of
 // an artifact from a module.
 import { readFileSync } from 'node:fs';
-import { fmtBytes, fmtNs, fmtRatio, loadBuildFromWasm, loadBuilderFromWasm, loadFunckey, printTable, realModule, timeIt, TABLE_SECTIONS } from './lib/common.js';
+import { fmtBytes, fmtNs, fmtRatio, loadBuildFromWasm, loadBuilderFromWasm, loadFunckey, printTable, realModule, tableBytes, timeIt } from './lib/common.js';
 import { buildShapeArtifact, denseLayoutBytes, makeShape, shapeName } from './lib/shapes.js';
 import { artifactFromWasm, syntheticModulePath } from './group2-first-name.js';
 import { decodeNameMap, nameSectionBytes, scanModule } from './lib/wasm.js';
@@ -34,7 +34,7 @@ function sectionSizes(fk, bytes) {
   art.close();
   const size = (name) => d.sections.find((s) => s.name === name)?.size ?? 0;
   return {
-    table: TABLE_SECTIONS.reduce((a, s) => a + size(s), 0),
+    table: tableBytes(d),
     nameIndex: size('.fk.name_index'),
     names: size('.fk.names'),
     file: bytes.length,
@@ -120,7 +120,7 @@ export async function group4({ quick, rec }) {
   }
   printTable(
     'Group 4: size, bytes per defined function',
-    'sizes of the sections of artifacts built here; table = the .fk table sections (namespaces, start arrays, sparse indices and bitmaps, locations, source locations, offset index); dense arrays = (start, length) per index of every kind present (NONE for absent ArrayToWasm) plus a FilePos per defined function; name section = the custom section `name` of the module (synthetic shapes: a name section holding the same names); name idx = .fk.name_index, names blob = .fk.names',
+    'sizes of the sections of artifacts built here; table = every .fk section but .fk.info, .fk.name_index and .fk.names (format 2: namespaces, start arrays, sparse indices and bitmaps, locations, source locations, offset index); dense arrays = (start, length) per index of every kind present (NONE for absent ArrayToWasm) plus a FilePos per defined function; name section = the custom section `name` of the module (synthetic shapes: a name section holding the same names); name idx = .fk.name_index, names blob = .fk.names',
     ['shape', 'functions', 'table', 'dense arrays', 'table/dense', 'name idx dense', 'name idx sparse', 'names blob', 'name section', '(dense idx+blob)/section', '(sparse idx+blob)/section', 'artifact file'],
     rows,
     [...buildLines, ...notes],

@@ -6,10 +6,7 @@
 // bench/compare-formats.js runs it (with groups 1 and 3) for two checkouts side by side.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TABLE_SECTIONS, do_not_optimize, fmtNs, fmtRatio, loadFunckey, printTable, rng, shuffle, timeIt, workDir } from './lib/common.js';
-
-const TABLE = new Set(TABLE_SECTIONS);
-const SPARSE_SECTIONS = new Set(['.fk.sparse_indices', '.fk.sparse_bitmaps', '.fk.bitmap_starts', '.fk.sparse_starts']);
+import { do_not_optimize, fmtNs, fmtRatio, loadFunckey, printTable, rng, shuffle, sparseIndexBytes, tableBytes, timeIt, workDir } from './lib/common.js';
 
 /** A module of n defined functions, with ArrayToWasm trampolines for a seeded fraction of them. */
 function shapeArtifact(fk, n, density, seed) {
@@ -60,11 +57,10 @@ export async function group5({ quick, rec }) {
     writeFileSync(path, bytes);
     const js = new fk.JsCore(bytes);
     const desc = js.describe();
-    const tableBytes = desc.sections.filter((s) => TABLE.has(s.name)).reduce((a, s) => a + s.size, 0);
     const cases = [['js', js]];
     const nat = nativeOk ? fk.openNativeCore(path) : undefined;
     if (nat) cases.push(['native', nat]);
-    return { cases, desc, tableBytes, nat };
+    return { cases, desc, tableBytes: tableBytes(desc), nat };
   };
 
   for (const d of densities) {
@@ -74,7 +70,7 @@ export async function group5({ quick, rec }) {
     const r = rng(5);
     for (let k = 0; k < n; k++) offs[k] = Math.floor(r() * textEnd);
     const { cases, desc, tableBytes, nat } = openCores(bytes, path);
-    const sparseBytes = desc.sections.filter((s) => SPARSE_SECTIONS.has(s.name)).reduce((a, s) => a + s.size, 0);
+    const sparseBytes = sparseIndexBytes(desc);
     const encoding = desc.namespaces.some((x) => x.bitmapBlocks > 0) ? 'bitmap' : 'sorted';
     for (const [backend, core] of cases) {
       const dense = await measureCore(core, NS_DEF, order);

@@ -53,19 +53,35 @@ export function median(xs) {
   return n % 2 ? s[(n - 1) >> 1] : (s[n / 2 - 1] + s[n / 2]) / 2;
 }
 
-/** Every section of the FuncKey table (format 2 adds the last three; a reader of format 1 lacks them). */
-export const TABLE_SECTIONS = [
-  '.fk.namespaces',
-  '.fk.func_loc_starts',
-  '.fk.sparse_starts',
-  '.fk.src_loc_starts',
-  '.fk.sparse_indices',
-  '.fk.func_locs',
-  '.fk.src_locs',
-  '.fk.bitmap_starts',
-  '.fk.sparse_bitmaps',
-  '.fk.offset_index',
-];
+/**
+ * Whether a section belongs to the FuncKey table: every `.fk.*` section but the info header
+ * and the names (`.fk.name_index`, `.fk.names`). A rule rather than a list, so that the
+ * tables of every format version count in full (format 2 added `.fk.bitmap_starts`,
+ * `.fk.sparse_bitmaps` and `.fk.offset_index` to the seven of format 1).
+ */
+export function isTableSection(name) {
+  return name.startsWith('.fk.') && name !== '.fk.info' && name !== '.fk.name_index' && name !== '.fk.names';
+}
+
+/** Bytes of the FuncKey table of an artifact, from its description (`describe().sections`). */
+export function tableBytes(desc) {
+  return desc.sections.filter((s) => isTableSection(s.name)).reduce((a, s) => a + s.size, 0);
+}
+
+/**
+ * The table sections that are neither the namespace directory, the locations nor the offset
+ * index: the sparse namespaces' indices, whatever their encoding (format 2: sorted runs and
+ * rank bitmaps with their starts), again by rule so that a later format's sections count.
+ */
+const NOT_SPARSE_INDEX = new Set(['.fk.namespaces', '.fk.func_loc_starts', '.fk.src_loc_starts', '.fk.func_locs', '.fk.src_locs', '.fk.offset_index']);
+export function isSparseIndexSection(name) {
+  return isTableSection(name) && !NOT_SPARSE_INDEX.has(name);
+}
+
+/** Bytes of the sparse namespaces' indices of an artifact, from its description. */
+export function sparseIndexBytes(desc) {
+  return desc.sections.filter((s) => isSparseIndexSection(s.name)).reduce((a, s) => a + s.size, 0);
+}
 
 // ---- options ----
 
