@@ -1,11 +1,14 @@
 // Group 1: lazy funcref initialisation. Every lazy initialisation of a table slot looks up
-// the function's location and its ArrayToWasm trampoline's location. We time doing that for
+// the function's location and its ArrayToWasm trampoline's location. 1a times doing that for
 // all functions of a 64Ki-function module in a shuffled order, with the per-kind dense arrays
 // (the layout a FuncKey table replaces) and with the FuncKey table, per call and in batch.
+// 1b (group1b-sparse-dense.js) times the two lookups apart, sparse against dense, on shapes
+// whose trampolines cover 1% to 90% of the functions, with the table's size.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { do_not_optimize, fmtNs, fmtRatio, loadFunckey, nativeInfo, printTable, rng, shuffle, timeIt, workDir } from './lib/common.js';
 import { NONE, buildShapeArtifact, makeShape } from './lib/shapes.js';
+import { group1b } from './group1b-sparse-dense.js';
 
 export async function group1({ quick, rec }) {
   const fk = await loadFunckey();
@@ -166,7 +169,7 @@ export async function group1({ quick, rec }) {
   }
   const escaping = shape.escaping.length;
   printTable(
-    'Group 1: lazy funcref initialisation, 65,536 functions',
+    'Group 1a: lazy funcref initialisation, 65,536 functions',
     `mitata median of one pass resolving, for each of 65,536 defined functions in a seeded shuffled order, its location and its ArrayToWasm trampoline's location (${escaping} escaping functions = ${((100 * escaping) / n).toFixed(0)}%, 200 WasmToArray trampolines in the table); same checksum in every case`,
     ['case', 'backend', 'per 64Ki inits', 'per init', 'added per init', 'vs dense', 'slowdown'],
     rows.map((r) => r.map((c) => (c === undefined ? 'n/a' : c))),
@@ -177,4 +180,6 @@ export async function group1({ quick, rec }) {
     ].filter(Boolean),
     2,
   );
+
+  await group1b({ quick, rec, fk, native });
 }

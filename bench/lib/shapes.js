@@ -68,3 +68,42 @@ export function buildShapeArtifact(fk, shape, { names = 'none' } = {}) {
 export function denseLayoutBytes(shape) {
   return 8 * shape.n /* defined */ + 4 * shape.n /* FilePos */ + 8 * shape.n /* ArrayToWasm, NONE for missing */ + 8 * shape.types;
 }
+
+/**
+ * A module of n defined functions (function i at 16 * i, 12 bytes) with ArrayToWasm
+ * trampolines (8 bytes apart after the functions, 6 bytes) for a seeded fraction `density`
+ * of them: the shapes of groups 1b and 5a. `options` go to the ArtifactBuilder (e.g.
+ * `{ sparseEncoding: 'sorted' }`). Returns the artifact's bytes, the trampolines' count and
+ * defined indices (ascending) and the end of the text.
+ */
+export function densityShapeArtifact(fk, n, density, seed, options = undefined) {
+  const r = rng(seed);
+  const b = options === undefined ? new fk.ArtifactBuilder() : new fk.ArtifactBuilder(options);
+  b.addModule({ importedFuncs: 0, definedFuncs: n });
+  for (let i = 0; i < n; i++) b.pushFunc(fk.FuncKey.definedWasmFunction(0, i), { start: 16 * i, length: 12 }, 16 * i);
+  const escaping = [];
+  for (let i = 0; i < n; i++) {
+    if (r() >= density) continue;
+    b.pushFunc(fk.FuncKey.arrayToWasmTrampoline(0, i), { start: 16 * n + 8 * escaping.length, length: 6 });
+    escaping.push(i);
+  }
+  const trampolines = escaping.length;
+  return { bytes: b.finish(), trampolines, escaping: Uint32Array.from(escaping), textEnd: 16 * n + 8 * trampolines };
+}
+
+/** The seed of the group 1b / 5a shape of a density (the same shapes in both groups and across builds). */
+export const densitySeed = (density) => 0xd5 + Math.round(density * 1000);
+
+/**
+ * How namespace `ns` is stored, from a description: its `encoding` when the format gives it
+ * (format 3: 'dense', 'sorted', 'bitmap', 'buckets' or 'direct'), else derived (format 2: a
+ * sparse namespace with rank-bitmap blocks is 'bitmap', otherwise 'sorted'; format 1 has
+ * sorted runs only). `sparse` says whether the namespace is of a sparse kind.
+ */
+export function namespaceEncoding(desc, ns, sparse) {
+  const e = desc.namespaces?.find((x) => x.namespace === ns);
+  if (e === undefined) return 'absent';
+  if (typeof e.encoding === 'string') return e.encoding;
+  if (!sparse) return 'dense';
+  return e.bitmapBlocks > 0 ? 'bitmap' : 'sorted';
+}
