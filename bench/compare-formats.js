@@ -3,7 +3,10 @@
 // Runs the same benchmark groups (this checkout's bench code) against two builds of funckey,
 // e.g. a checkout of the previous format version (--before) and this one (--after, default
 // this checkout), one group at a time and alternating, and prints one table per group: the
-// median of every measurement before and after, and their ratio. Each DIR must be a package
+// median of every measurement before and after, and their ratio (and the sizes of the size
+// records, group 1b's table bytes). The default groups are 1 (1a: a lazy initialisation's
+// lookups; 1b: sparse against dense lookups across densities), 3 (throughput) and 5
+// (funcByOffset), the ones a change of the table's format moves. Each DIR must be a package
 // checkout with dist/ built (npm install, or npx tsc) and, for native rows, its addon built.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,6 +67,18 @@ try {
       rows.push([a.case, a.backend, String(a.n), fmtNs(b.median_ns), fmtNs(a.median_ns), fmtRatio(a.median_ns / b.median_ns)]);
       all.push({ group: g, case: a.case, backend: a.backend, n: a.n, before_ns: b.median_ns, after_ns: a.median_ns, ratio: a.median_ns / b.median_ns });
     }
+    // Size records (group 1b's table bytes): bytes per function before and after.
+    const sizeKey = (r) => `${r.case}\u0000${r.backend}\u0000${r.n}`;
+    const sizesBefore = new Map(before.filter((r) => r.unit === 'bytes' && Number.isFinite(r.bytes)).map((r) => [sizeKey(r), r]));
+    const sizeRows = [];
+    for (const a of after) {
+      if (a.unit !== 'bytes' || !Number.isFinite(a.bytes)) continue;
+      const b = sizesBefore.get(sizeKey(a));
+      if (!b) continue;
+      const enc = (r) => (r.encoding ? ` (${r.encoding})` : '');
+      sizeRows.push([a.case, String(a.n), `${(b.bytes / b.n).toFixed(2)}${enc(b)}`, `${(a.bytes / a.n).toFixed(2)}${enc(a)}`, fmtRatio(a.bytes / b.bytes)]);
+      all.push({ group: g, case: a.case, backend: a.backend, n: a.n, unit: 'bytes', before_bytes: b.bytes, after_bytes: a.bytes, ratio: a.bytes / b.bytes });
+    }
     printTable(
       `Group ${g}: before and after`,
       `the medians of group ${g} (see bench/README.md) measured against each build in turn, in this run; after/before below 1 is faster`,
@@ -72,6 +87,15 @@ try {
       [],
       2,
     );
+    if (sizeRows.length > 0)
+      printTable(
+        `Group ${g}: sizes before and after`,
+        'bytes per function of the size records of this group (with the sparse encoding), from each build; after/before below 1 is smaller',
+        ['case', 'n', 'before B/func', 'after B/func', 'after/before'],
+        sizeRows,
+        [],
+        1,
+      );
   }
 } finally {
   rmSync(tmp, { recursive: true, force: true });
