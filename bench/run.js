@@ -12,8 +12,9 @@ import { Recorder, nativeInfo, parseArgs, removeWorkDir } from './lib/common.js'
 
 const HELP = `usage: node bench/run.js [--quick] [--group N[,M...]] [--json FILE]
   --quick     small sizes and few iterations (every group, well under two minutes)
-  --group N   run only group N (1 lazy init, 2 time to first name, 3 throughput, 4 size,
-              5 sparse namespaces and offsets across shapes)
+  --group N   run only group N (1 lazy init: 1a the lookups of a lazy initialisation,
+              1b sparse against dense lookups and table size across densities; 2 time to
+              first name; 3 throughput; 4 size; 5 funcByOffset across shapes and sizes)
   --json F    write one record per measurement to F`;
 
 const argv = process.argv.slice(2);

@@ -65,7 +65,7 @@ describe('npm run bench -- --quick', () => {
       timeout: 170_000,
     });
     expect(res.status, res.stderr).toBe(0);
-    for (const g of [1, 2, 3, 4, 5]) expect(res.stdout).toContain(`## Group ${g}:`);
+    for (const title of ['1a', '1b', '2', '3', '4', '5a', '5b']) expect(res.stdout).toContain(`## Group ${title}:`);
     const json = JSON.parse(readFileSync(out, 'utf8'));
     const records: Record<string, unknown>[] = json.records;
     for (const g of [1, 2, 3, 4, 5]) expect(records.filter((r) => r.group === g).length).toBeGreaterThan(0);
@@ -94,6 +94,26 @@ describe('npm run bench -- --quick', () => {
     for (const g of [1, 3, 5]) {
       const recs = records.filter((r) => r.group === g);
       for (const r of recs) expect(recs.some((b) => b.case === r.baseline)).toBe(true);
+    }
+    // compare-formats.js matches records across builds by (case, backend, n): no two alike.
+    const keys = records.map((r) => `${r.group}\u0000${r.case}\u0000${r.backend}\u0000${r.n}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    // Group 1b: per density, a dense and a sparse record for each path that ran, the sparse one
+    // against the dense one of the same path and backend; and the table against sorted runs.
+    const g1b = records.filter((r) => r.group === 1 && typeof r.density === 'number');
+    const densities = [...new Set(g1b.map((r) => r.density as number))].sort((a, b) => a - b);
+    expect(densities).toEqual([0.01, 0.3, 0.9]);
+    for (const d of densities) {
+      const timed = g1b.filter((r) => r.density === d && r.unit === 'ns');
+      for (const path of ['core', 'per call', 'batch']) expect(timed.some((r) => r.path === path && r.backend === 'js')).toBe(true);
+      for (const r of timed.filter((x) => x.namespace === 'sparse')) {
+        const base = timed.find((b) => b.case === r.baseline && b.backend === r.backend);
+        expect(base?.namespace).toBe('dense');
+        expect(r.ratio).toBeCloseTo((r.median_ns as number) / (base!.median_ns as number), 9);
+      }
+      expect(typeof timed[0]!.encoding).toBe('string');
+      const sizes = g1b.filter((r) => r.density === d && r.unit === 'bytes').map((r) => r.case);
+      expect(sizes.sort()).toEqual([`table bytes, ${Math.round(d * 100)}%, auto`, `table bytes, ${Math.round(d * 100)}%, sorted`]);
     }
   }, 180_000);
 });
