@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // Distils fuzzer corpora into test/fixtures/fuzz/: one input per kind of outcome, as the js
 // reader sees it (the open error with its message, numbers folded; or, for inputs that open,
-// the table's shape and the lookup errors its namespaces and offsets meet), the smallest of
-// each kind. The fixtures are replayed in both backends by test/fuzz-regressions.test.ts.
+// the table's shape (the main encoding of its sparse namespaces) and the lookup errors its
+// namespaces and offsets meet), the smallest of each kind. The fixtures are replayed in both
+// backends by test/fuzz-regressions.test.ts.
 //
 // Usage: node fuzz/distill.mjs [--keep N] <corpus dir>... (needs dist/)
 // Replaces the fixtures' distilled inputs; files named crash-* (inputs that once crashed a
@@ -56,7 +57,8 @@ function kindOf(bytes) {
     }
   };
   for (const n of d.namespaces) {
-    for (const i of [0, 1, 31, 32, n.funcCount - 1, n.funcCount]) {
+    const edges = n.bucketShift > 0 ? [(1 << n.bucketShift) - 1, 1 << n.bucketShift] : [];
+    for (const i of [0, 1, 31, 32, n.funcCount - 1, n.funcCount, ...edges]) {
       let key;
       try {
         key = FuncKey.fromRaw(n.namespace, i >>> 0);
@@ -69,7 +71,10 @@ function kindOf(bytes) {
   for (let o = 0; o < 4096; o += 7) attempt(() => a.funcByOffset(o));
   for (let m = 0; m < d.modules.length; m++) for (let fi = 0; fi < 16; fi++) attempt(() => a.funcName(fi, m));
   a.close();
-  const shape = d.namespaces.length === 0 ? 'empty' : d.namespaces.some((n) => n.bitmapBlocks > 0) ? 'bitmap' : 'ns';
+  // The first of the sparse encodings (FORMAT.md 3.3) present in this order, or 'ns' when all
+  // namespaces are dense.
+  const shape =
+    d.namespaces.length === 0 ? 'empty' : (['buckets', 'bitmap', 'direct', 'sorted'].find((e) => d.namespaces.some((n) => n.encoding === e)) ?? 'ns');
   const names = d.modules.some((m) => m.nameEncoding === 2) ? 'sparse' : 'dense';
   return `opened-${shape}-${names}${errors.size ? '-' + [...errors].sort().join('-') : ''}`;
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Seed corpus for fuzz/reader_fuzz.cc: artifacts built from samples/*.wasm (every name
 // encoding, with and without names) and seeded synthetic artifacts covering all ten kinds,
-// holes, sparse namespaces, several modules, module names and dense and sparse name indices.
+// holes, sparse namespaces in each of their encodings, several modules, module names and
+// dense and sparse name indices.
 // A few copies carry trailing bytes, which the fuzz target reads as lookup arguments.
 //
 // Usage: node fuzz/make-corpus.mjs [outDir]   (default .fuzz/corpus; needs dist/, `npm run compile`)
@@ -59,7 +60,7 @@ function synthetic(seed) {
   const r = rng(seed);
   const b = new ArtifactBuilder({
     nameEncoding: pick(r, ['auto', 'dense', 'sparse']),
-    sparseEncoding: pick(r, ['auto', 'sorted', 'bitmap']),
+    sparseEncoding: pick(r, ['auto', 'smallest', 'sorted', 'bitmap', 'buckets', 'direct']),
     textSize: int(r, 0, 1 << 16),
   });
   const M = int(r, 1, 3);
@@ -80,7 +81,10 @@ function synthetic(seed) {
   });
   if (r() < 0.7) for (const t of some(int(r, 1, 12), 0.8)) keys.push(FuncKey.wasmToArrayTrampoline(t));
   if (r() < 0.5) for (const x of some(40, 0.1)) keys.push(FuncKey.wasmToBuiltinTrampoline(x * 5 + 1));
-  if (r() < 0.5) for (const x of some(20, 0.2)) keys.push(FuncKey.patchableToBuiltinTrampoline(x));
+  if (r() < 0.5) for (const x of some(20, pick(r, [0.2, 0.9]))) keys.push(FuncKey.patchableToBuiltinTrampoline(x));
+  // A far index: wide buckets (k > 8), a cluster of many indices in one bucket, or direct holes.
+  if (r() < 0.4) keys.push(FuncKey.patchableToBuiltinTrampoline(int(r, 1000, 1 << 20)));
+  if (r() < 0.3) keys.push(FuncKey.wasmToBuiltinTrampoline(int(r, 300, 1 << 16)));
   if (r() < 0.5) for (const x of some(int(r, 1, 8), 0.7)) keys.push(FuncKey.pulleyHostCall(x));
   for (let abi = 0; abi < 3; abi++) if (r() < 0.4) for (const x of some(int(r, 1, 6), 0.8)) keys.push(FuncKey.componentTrampoline(abi, x));
   if (r() < 0.5) keys.push(FuncKey.resourceDropTrampoline());

@@ -5,8 +5,9 @@
 // one byte past its end is an ASan report. When Open succeeds, every lookup kind runs with
 // arguments taken from two places:
 //   - the table itself: every namespace present (and its neighbours), run ends and one past
-//     them, the sparse indices present, the starts and ends of function locations and the
-//     offsets just around them, name counts and the function indices of sparse name records;
+//     them, the sparse indices present, the keys funcByOffset answers (and the next index),
+//     the edges of the buckets of bucket runs, the starts and ends of function locations and
+//     the offsets just around them, name counts and the function indices of sparse name records;
 //   - the input's trailing bytes, those after the last section and after the section header
 //     table (bytes the reader never interprets, so that the fuzzer can vary the arguments
 //     without changing the artifact), read as u32 words, plus a few fixed edge values.
@@ -15,6 +16,8 @@
 // Properties checked (a failure aborts, which libFuzzer reports as a crash):
 //   - an answered location has a nonzero length (a hole is never an answer);
 //   - a key answered by funcByOffset has a namespace present in the table;
+//   - each namespace has one encoding that its kind allows, and a bucket shift (1 to 15)
+//     exactly when it is stored as buckets, and a filter shift (up to 31) only then;
 //   - a name answered lies within .fk.names;
 //   - names decode (as the addon decodes section names) into valid UTF-8;
 //   - the same question asked twice gets the same answer.
@@ -140,6 +143,19 @@ void Lookups(const Reader& r, const uint8_t* data, size_t size) {
   Sample(r.NamespaceCount(), [&](size_t i) {
     const uint32_t ns = r.Namespace(static_cast<uint32_t>(i));
     present.push_back(ns);
+    const Reader::Encoding enc = r.EncodingOf(static_cast<uint32_t>(i));
+    const bool sparse_kind = (0x21Au >> (ns >> 28)) & 1;  // kinds 1, 3, 4, 9
+    FK_CHECK(sparse_kind ? enc != Reader::Encoding::kDense : enc == Reader::Encoding::kDense);
+    const uint32_t shift = r.BucketShift(static_cast<uint32_t>(i));
+    FK_CHECK(enc == Reader::Encoding::kBuckets ? shift >= 1 && shift <= 15 : shift == 0);
+    const uint32_t filter_shift = r.BucketFilterShift(static_cast<uint32_t>(i));
+    FK_CHECK(enc == Reader::Encoding::kBuckets ? filter_shift <= 31 : filter_shift == 0);
+    if (enc == Reader::Encoding::kBuckets)
+      for (uint32_t b : {0u, 1u, 2u, 3u, 0x7FFFu, 0x8000u, 0xFFFFu, 0x10000u})
+        for (uint32_t d : {0u, 1u}) {
+          keys.emplace_back(ns, (b << shift) - d);
+          keys.emplace_back(ns, ((b + 1) << shift) - 1 - d);
+        }
     const uint32_t run = r.FuncLocStart(static_cast<uint32_t>(i) + 1) - r.FuncLocStart(static_cast<uint32_t>(i));
     for (uint32_t idx : {0u, 1u, run - 1, run, run + 1, kNone}) keys.emplace_back(ns, idx);
     const uint32_t s0 = r.SparseStart(static_cast<uint32_t>(i)), s1 = r.SparseStart(static_cast<uint32_t>(i) + 1);
@@ -164,6 +180,24 @@ void Lookups(const Reader& r, const uint8_t* data, size_t size) {
   const uint8_t* names_begin = r.NameBytesAt(0);
   const uint8_t* names_end = names_begin + r.NameBytes();
 
+  // funcByOffset, single and batch.
+  std::vector<uint32_t> ns_out(offsets.size()), idx_out(offsets.size());
+  for (size_t k = 0; k < offsets.size(); k++) {
+    uint32_t n = 0, i = 0;
+    const bool found = r.FuncByOffset(offsets[k], &n, &i) == Reader::Found::kYes;
+    if (found) FK_CHECK(std::find(present.begin(), present.end(), n) != present.end() || r.NamespaceCount() > kMaxPerList);
+    ns_out[k] = found ? n : kNone;
+    idx_out[k] = found ? i : kNone;
+    if (found && keys.size() < 4096) {
+      keys.emplace_back(n, i);
+      keys.emplace_back(n, i + 1);
+    }
+  }
+  for (size_t k = 0; k < offsets.size(); k++) {
+    uint32_t n = 0, i = 0;
+    const bool found = r.FuncByOffset(offsets[k], &n, &i) == Reader::Found::kYes;
+    FK_CHECK(found ? (ns_out[k] == n && idx_out[k] == i) : (ns_out[k] == kNone && idx_out[k] == kNone));
+  }
   // funcLoc / srcLoc, single and batch.
   std::vector<uint32_t> starts(keys.size()), lengths(keys.size());
   for (size_t k = 0; k < keys.size(); k++) {
@@ -179,20 +213,6 @@ void Lookups(const Reader& r, const uint8_t* data, size_t size) {
     uint32_t s = 0, l = 0;
     const bool found = r.FuncLoc(keys[k].first, keys[k].second, &s, &l) == Reader::Found::kYes;
     FK_CHECK(found ? (starts[k] == s && lengths[k] == l) : (starts[k] == kNone && lengths[k] == 0));
-  }
-  // funcByOffset, single and batch.
-  std::vector<uint32_t> ns_out(offsets.size()), idx_out(offsets.size());
-  for (size_t k = 0; k < offsets.size(); k++) {
-    uint32_t n = 0, i = 0;
-    const bool found = r.FuncByOffset(offsets[k], &n, &i) == Reader::Found::kYes;
-    if (found) FK_CHECK(std::find(present.begin(), present.end(), n) != present.end() || r.NamespaceCount() > kMaxPerList);
-    ns_out[k] = found ? n : kNone;
-    idx_out[k] = found ? i : kNone;
-  }
-  for (size_t k = 0; k < offsets.size(); k++) {
-    uint32_t n = 0, i = 0;
-    const bool found = r.FuncByOffset(offsets[k], &n, &i) == Reader::Found::kYes;
-    FK_CHECK(found ? (ns_out[k] == n && idx_out[k] == i) : (ns_out[k] == kNone && idx_out[k] == kNone));
   }
   // funcName over every module (sampled), single and batch, with the indices the name index holds.
   Sample(r.ModuleCount(), [&](size_t mi) {

@@ -187,7 +187,15 @@ const info: Command = {
       });
       out.push(`namespaces      ${d.namespaces.length}`);
       for (const n of d.namespaces) {
-        const sparse = kindIsSparse(n.namespace >>> 28) ? (n.bitmapBlocks > 0 ? `, sparse: rank bitmap of ${n.bitmapBlocks} blocks` : ', sparse: sorted indices') : '';
+        const sparse = !kindIsSparse(n.namespace >>> 28)
+          ? ''
+          : n.encoding === 'bitmap'
+            ? `, sparse: rank bitmap of ${n.bitmapBlocks} blocks`
+            : n.encoding === 'buckets'
+              ? `, sparse: buckets of ${2 ** n.bucketShift} indices, a filter bit per ${2 ** n.bucketFilterShift} (${n.bucketWords} words)`
+              : n.encoding === 'direct'
+                ? ', sparse: direct (holes for absent indices)'
+                : ', sparse: sorted indices';
         out.push(`  0x${n.namespace.toString(16).padStart(8, '0')}  ${pad(namespaceText(n.namespace), 34)}${n.funcCount} functions from ${n.funcStart}${sparse}`);
       }
       out.push(`offset index    ${d.offsetCount} entries, buckets of ${2 ** d.offsetShift} bytes`);

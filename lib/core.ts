@@ -9,6 +9,9 @@
  * (lib/native.ts over native/), which must give identical answers and codes.
  */
 
+/** 'dense' for the dense kinds; one of the other four for the sparse kinds. */
+export type NamespaceEncoding = 'dense' | 'sorted' | 'bitmap' | 'buckets' | 'direct';
+
 /** The header of an artifact, decoded at open: O(sections + namespaces + modules). */
 export interface Description {
   formatVersion: number;
@@ -18,6 +21,8 @@ export interface Description {
   sparseCount: number;
   /** Blocks (of 32 indices) of the sparse namespaces stored as rank bitmaps. */
   bitmapBlocks: number;
+  /** u32 words of `.fk.sparse_buckets` (the sparse namespaces stored as buckets). */
+  bucketWords: number;
   /** The offset index: bucket size 2^offsetShift bytes, offsetCount entries. */
   offsetShift: number;
   offsetCount: number;
@@ -36,6 +41,13 @@ export interface Description {
     /** A sparse namespace stored as a rank bitmap: its first block and its block count (else 0). */
     bitmapStart: number;
     bitmapBlocks: number;
+    /** A sparse namespace stored as buckets: its first word, its word count, its bucket and filter shifts (else 0). */
+    bucketStart: number;
+    bucketWords: number;
+    bucketShift: number;
+    bucketFilterShift: number;
+    /** How the namespace's keys are stored (FORMAT.md 3.1, 3.3). */
+    encoding: NamespaceEncoding;
   }[];
   modules: {
     name: string | undefined;

@@ -3,7 +3,7 @@
  * section numbers in comments refer to it.
  */
 
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
 
 /** "Absent" in every u32 field that can be absent. */
 export const NONE = 0xffffffff;
@@ -66,6 +66,8 @@ export const SECTION = {
   bitmapStarts: '.fk.bitmap_starts',
   sparseBitmaps: '.fk.sparse_bitmaps',
   offsetIndex: '.fk.offset_index',
+  bucketStarts: '.fk.bucket_starts',
+  sparseBuckets: '.fk.sparse_buckets',
 } as const;
 
 export const SECTION_ORDER = [
@@ -82,6 +84,8 @@ export const SECTION_ORDER = [
   SECTION.bitmapStarts,
   SECTION.sparseBitmaps,
   SECTION.offsetIndex,
+  SECTION.bucketStarts,
+  SECTION.sparseBuckets,
 ] as const;
 
 /** Element size in bytes of each table section (0: bytes or structured). */
@@ -99,9 +103,28 @@ export const SECTION_ENTSIZE: Record<string, number> = {
   [SECTION.bitmapStarts]: 4,
   [SECTION.sparseBitmaps]: 8,
   [SECTION.offsetIndex]: 4,
+  [SECTION.bucketStarts]: 4,
+  [SECTION.sparseBuckets]: 4,
 };
 
 /** Indices per block of a sparse bitmap (FORMAT.md 3.3). */
 export const BITMAP_BLOCK = 32;
 /** The offset index aims at this many functions per bucket (FORMAT.md 3.4). */
 export const OFFSET_BUCKET_TARGET = 16;
+/** Largest bucket shift of a sparse namespace stored as buckets (FORMAT.md 3.3). */
+export const MAX_BUCKET_SHIFT = 15;
+/** A bucket of at most this many indices present is scanned, a larger one searched (FORMAT.md 5). */
+export const BUCKET_SCAN = 4;
+
+/** Largest filter shift the writer tries for a bucket run (FORMAT.md 3.3). */
+export const MAX_FILTER_SHIFT = 15;
+
+/**
+ * Words of a bucket run (FORMAT.md 3.3): header, filter, superblock ranks, u16 ranks, low
+ * parts. Exact below 2^53.
+ */
+export function bucketRunWords(shift: number, buckets: number, keys: number, filterWords: number): number {
+  const supers = Math.floor((buckets - 1) / 2 ** (16 - shift)) + 1;
+  const lowBytes = shift <= 8 ? 1 : 2;
+  return 4 + filterWords + supers + Math.ceil((buckets + 1) / 2) + Math.ceil(((keys + 1) * lowBytes) / 4);
+}

@@ -43,7 +43,7 @@ interface Addon {
 }
 
 /** The calling convention lib/native.ts expects of the addon (native/binding.cc kBindingAbi). */
-const BINDING_ABI = 2;
+const BINDING_ABI = 3;
 
 const EXPORTS = [
   'openPath', 'openBytes', 'close', 'funcLoc', 'srcLoc', 'funcByOffset', 'funcName',

@@ -5,20 +5,23 @@
  * lookup follows FORMAT.md section 5 to the letter so that the native reader, which follows
  * the same text, gives the same answers even on a damaged file.
  */
-import type { Core, Description } from './core.js';
+import type { Core, Description, NamespaceEncoding } from './core.js';
 import { FunckeyError, type ErrorCode } from './errors.js';
 import {
+  BUCKET_SCAN,
   ELF_HEADER_SIZE,
   FORMAT_VERSION,
   INFO,
   INFO_FIXED_SIZE,
   INFO_MAGIC,
+  MAX_BUCKET_SHIFT,
   MODREC,
   MODULE_RECORD_SIZE,
   NONE,
   SECTION,
   SECTION_HEADER_SIZE,
   SECTION_ORDER,
+  bucketRunWords,
 } from './format.js';
 
 /** Kinds stored sparsely, indexed by kind (FORMAT.md 3). */
@@ -29,6 +32,22 @@ const LINEAR_NS = 8;
 const utf8 = new TextDecoder('utf-8');
 
 const bitmapDamaged = (namespace: number) => `the sparse bitmap of namespace 0x${namespace.toString(16)} is damaged`;
+const bucketsDamaged = (namespace: number) => `the sparse buckets of namespace 0x${namespace.toString(16)} are damaged`;
+
+/** How a namespace is looked up: by index (dense, or sparse stored directly), or by one of the three index encodings. */
+const MODE_INDEXED = 0;
+const MODE_SORTED = 1;
+const MODE_BITMAP = 2;
+const MODE_BUCKETS = 3;
+/** Fields of a buckets namespace's entry in JsCore.bp. */
+const BP_SHIFT = 0;
+const BP_BUCKETS = 1;
+const BP_FILTER_SHIFT = 2;
+const BP_FILTER = 3;
+const BP_FILTER_WORDS = 4;
+const BP_SUPER = 5;
+const BP_REL = 6;
+const BP_LOW = 7;
 
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
@@ -59,6 +78,19 @@ export class JsCore implements Core {
   private readonly bitmapStarts: Uint32Array;
   /** (rank, bits) pairs of the sparse namespaces stored as bitmaps. */
   private readonly bitmaps: Uint32Array;
+  private readonly bucketStarts: Uint32Array;
+  /** `.fk.sparse_buckets` as u32, u16 and u8 values. */
+  private readonly buckets32: Uint32Array;
+  private readonly buckets16: Uint16Array;
+  private readonly buckets8: Uint8Array;
+  /** Per namespace: MODE_*. */
+  private readonly mode: Uint8Array;
+  private readonly encodings: NamespaceEncoding[];
+  /**
+   * Per buckets namespace i, at 8 * i (BP_*): its header and where its parts start, in
+   * elements of the view they are read through. Copied at open: lookups index with these.
+   */
+  private readonly bp: Uint32Array;
   /** Entry b: the last function starting at or before b << offsetShift. */
   private readonly offsetIndex: Uint32Array;
   private readonly offsetShift: number;
@@ -167,6 +199,8 @@ export class JsCore implements Core {
       [SECTION.bitmapStarts]: 4 * (N + 1),
       [SECTION.sparseBitmaps]: 8 * Bm,
       [SECTION.offsetIndex]: 4 * C,
+      [SECTION.bucketStarts]: 4 * (N + 1),
+      [SECTION.sparseBuckets]: undefined,
     };
     const view32 = (name: string): Uint32Array => {
       const s = byName.get(name)!;
@@ -179,7 +213,9 @@ export class JsCore implements Core {
       if (s.offset % 8 !== 0) fail('E_CORRUPT', `section ${name} is not aligned to 8 bytes`);
       const want = expected[name];
       if (want !== undefined && s.size !== want) fail('E_CORRUPT', `section ${name} has ${s.size} bytes, the header implies ${want}`);
+      if (name === SECTION.sparseBuckets && s.size % 4 !== 0) fail('E_CORRUPT', `section ${name} has ${s.size} bytes, not a whole number of words`);
     }
+    const Bw = byName.get(SECTION.sparseBuckets)!.size / 4;
     // The header, the namespace table and the module records are what lookups index with:
     // they are copied (O(N + M)) and the copies validated, so that bytes changed after open
     // can give wrong answers but never send a lookup outside its arrays.
@@ -192,6 +228,13 @@ export class JsCore implements Core {
     this.bitmapStarts = view32(SECTION.bitmapStarts).slice();
     this.bitmaps = view32(SECTION.sparseBitmaps);
     this.offsetIndex = view32(SECTION.offsetIndex);
+    this.bucketStarts = view32(SECTION.bucketStarts).slice();
+    this.buckets32 = view32(SECTION.sparseBuckets);
+    this.buckets16 = new Uint16Array(this.buckets32.buffer, this.buckets32.byteOffset, 2 * Bw);
+    this.buckets8 = new Uint8Array(this.buckets32.buffer, this.buckets32.byteOffset, 4 * Bw);
+    this.mode = new Uint8Array(N);
+    this.encodings = new Array<NamespaceEncoding>(N);
+    this.bp = new Uint32Array(8 * N);
     this.offsetShift = shift;
     this.offsetCount = C;
     this.locs = view32(SECTION.funcLocs);
@@ -210,8 +253,10 @@ export class JsCore implements Core {
     const ss = this.sparseStarts;
     const sls = this.srcLocStarts;
     const bms = this.bitmapStarts;
-    if (fls[0] !== 0 || ss[0] !== 0 || sls[0] !== 0 || bms[0] !== 0) fail('E_CORRUPT', 'a namespace start array does not begin with 0');
-    if (fls[N] !== F || ss[N] !== S || sls[N] !== L || bms[N] !== Bm) fail('E_CORRUPT', 'a namespace start array does not end with its array length');
+    const bks = this.bucketStarts;
+    if (fls[0] !== 0 || ss[0] !== 0 || sls[0] !== 0 || bms[0] !== 0 || bks[0] !== 0) fail('E_CORRUPT', 'a namespace start array does not begin with 0');
+    if (fls[N] !== F || ss[N] !== S || sls[N] !== L || bms[N] !== Bm || bks[N] !== Bw)
+      fail('E_CORRUPT', 'a namespace start array does not end with its array length');
     for (let i = 0; i < N; i++) {
       const n = ns[i]!;
       if (i > 0 && n <= ns[i - 1]!) fail('E_CORRUPT', 'namespaces are not strictly ascending');
@@ -221,16 +266,46 @@ export class JsCore implements Core {
       if ((kind === 2 || kind === 3 || kind === 4 || kind === 5 || kind === 7) && low !== 0)
         fail('E_CORRUPT', `namespace 0x${n.toString(16)} has low bits its kind does not allow`);
       if ((kind === 6 || kind === 8) && low > 2) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has abi ${low}`);
-      if (fls[i + 1]! < fls[i]! || ss[i + 1]! < ss[i]! || sls[i + 1]! < sls[i]! || bms[i + 1]! < bms[i]!)
+      if (fls[i + 1]! < fls[i]! || ss[i + 1]! < ss[i]! || sls[i + 1]! < sls[i]! || bms[i + 1]! < bms[i]! || bks[i + 1]! < bks[i]!)
         fail('E_CORRUPT', 'a namespace start array decreases');
       const run = fls[i + 1]! - fls[i]!;
       if (run < 1) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has an empty run`);
       const sortedRun = ss[i + 1]! - ss[i]!;
       const bitmapRun = bms[i + 1]! - bms[i]!;
-      const sparseOk = SPARSE_KIND[kind]
-        ? (sortedRun === run && bitmapRun === 0) || (sortedRun === 0 && bitmapRun > 0)
-        : sortedRun === 0 && bitmapRun === 0;
-      if (!sparseOk) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has sparse runs of the wrong length`);
+      const bucketRun = bks[i + 1]! - bks[i]!;
+      let encoding: NamespaceEncoding | undefined;
+      if (!SPARSE_KIND[kind]) encoding = sortedRun === 0 && bitmapRun === 0 && bucketRun === 0 ? 'dense' : undefined;
+      else if (sortedRun === run && bitmapRun === 0 && bucketRun === 0) encoding = 'sorted';
+      else if (sortedRun === 0 && bitmapRun > 0 && bucketRun === 0) encoding = 'bitmap';
+      else if (sortedRun === 0 && bitmapRun === 0 && bucketRun > 0) encoding = 'buckets';
+      else if (sortedRun === 0 && bitmapRun === 0 && bucketRun === 0) encoding = 'direct';
+      if (encoding === undefined) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has sparse runs of the wrong length`);
+      this.encodings[i] = encoding;
+      this.mode[i] = encoding === 'sorted' ? MODE_SORTED : encoding === 'bitmap' ? MODE_BITMAP : encoding === 'buckets' ? MODE_BUCKETS : MODE_INDEXED;
+      if (encoding === 'buckets') {
+        // The bucket header (FORMAT.md 3.3), copied: lookups index with what is kept here.
+        const w0 = bks[i]!;
+        const hdr = (k: number) => (bucketRun >= 4 ? this.buckets32[w0 + k]! : 0);
+        const k = hdr(0);
+        const nb = hdr(1);
+        const f = hdr(2);
+        const Fw = hdr(3);
+        if (k < 1 || k > MAX_BUCKET_SHIFT || nb < 1 || nb > 2 ** (32 - k) || f > 31 || Fw < 1 || bucketRunWords(k, nb, run, Fw) !== bucketRun)
+          fail('E_CORRUPT', `the bucket header of namespace 0x${n.toString(16)} is invalid`);
+        const supers = Math.floor((nb - 1) / 2 ** (16 - k)) + 1;
+        const superAt = w0 + 4 + Fw;
+        const relAt = superAt + supers;
+        const lowAt = relAt + Math.ceil((nb + 1) / 2);
+        const q = 8 * i;
+        this.bp[q + BP_SHIFT] = k;
+        this.bp[q + BP_BUCKETS] = nb;
+        this.bp[q + BP_FILTER_SHIFT] = f;
+        this.bp[q + BP_FILTER] = w0 + 4;
+        this.bp[q + BP_FILTER_WORDS] = Fw;
+        this.bp[q + BP_SUPER] = superAt;
+        this.bp[q + BP_REL] = 2 * relAt;
+        this.bp[q + BP_LOW] = k <= 8 ? 4 * lowAt : 2 * lowAt;
+      }
       if (sls[i + 1]! - sls[i]! !== (kind === 0 ? run : 0)) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has a source-location run of the wrong length`);
     }
     // 10: the offset index.
@@ -277,7 +352,7 @@ export class JsCore implements Core {
     if (i < 0) return -1;
     const fs = this.funcLocStarts[i]!;
     let p: number;
-    if (SPARSE_KIND[namespace >>> 28] === 0) {
+    if (this.mode[i] === MODE_INDEXED) {
       if (index >= this.funcLocStarts[i + 1]! - fs) return -1;
       p = fs + index;
     } else {
@@ -293,9 +368,11 @@ export class JsCore implements Core {
 
   /** The position of index in sparse namespace i's run (-1: absent). */
   private sparsePos(i: number, namespace: number, index: number): number {
-    const b0 = this.bitmapStarts[i]!;
-    const b1 = this.bitmapStarts[i + 1]!;
-    if (b1 !== b0) {
+    const mode = this.mode[i]!;
+    if (mode === MODE_BUCKETS) return this.bucketPos(i, namespace, index);
+    if (mode === MODE_BITMAP) {
+      const b0 = this.bitmapStarts[i]!;
+      const b1 = this.bitmapStarts[i + 1]!;
       // Rank bitmap (FORMAT.md 3.3): one pair read, one popcount.
       const blk = index >>> 5;
       if (blk >= b1 - b0) return -1;
@@ -383,12 +460,89 @@ export class JsCore implements Core {
     const namespace = this.ns[i]!;
     const d = p - fls[i]!;
     out[k] = namespace;
-    if (SPARSE_KIND[namespace >>> 28] === 0) out[k + 1] = d;
-    else if (this.bitmapStarts[i + 1]! === this.bitmapStarts[i]!) out[k + 1] = this.sparse[this.sparseStarts[i]! + d]!;
-    else out[k + 1] = this.bitmapSelect(i, d, namespace);
+    const mode = this.mode[i]!;
+    if (mode === MODE_INDEXED) out[k + 1] = d;
+    else if (mode === MODE_SORTED) out[k + 1] = this.sparse[this.sparseStarts[i]! + d]!;
+    else if (mode === MODE_BITMAP) out[k + 1] = this.bitmapSelect(i, d, namespace);
+    else out[k + 1] = this.bucketSelect(i, d, namespace);
   }
 
   /** The index of entry d of bitmap namespace i: the block by its rank, then the bit. */
+  /**
+   * Buckets (FORMAT.md 3.3, 5). Most absent indices stop at the filter bit; then two u16
+   * ranks (and a superblock word), and at most four low parts, compared without a branch
+   * per step: each step advances while the low part is smaller, the normative linear scan.
+   */
+  private bucketPos(i: number, namespace: number, index: number): number {
+    const bp = this.bp;
+    const q = 8 * i;
+    const t = index >>> bp[q + BP_FILTER_SHIFT]!;
+    if (t >>> 5 >= bp[q + BP_FILTER_WORDS]! || ((this.buckets32[bp[q + BP_FILTER]! + (t >>> 5)]! >>> (t & 31)) & 1) === 0) return -1;
+    const k = bp[q + BP_SHIFT]!;
+    const b = index >>> k;
+    if (b >= bp[q + BP_BUCKETS]!) return -1;
+    const r = bp[q + BP_REL]! + b;
+    const r0 = this.buckets16[r]!;
+    const c = (this.buckets16[r + 1]! - r0) & 0xffff;
+    if (c === 0) return -1;
+    const sup = this.buckets32[bp[q + BP_SUPER]! + (index >>> 16)]!;
+    const s = sup + ((r0 - sup) & 0xffff);
+    const K = this.funcLocStarts[i + 1]! - this.funcLocStarts[i]!;
+    if (s > K || c > K - s) fail('E_CORRUPT', bucketsDamaged(namespace));
+    const x = index & ((1 << k) - 1);
+    // s <= K < 2^29 (K entries of 8 bytes lie in a file below 4 GiB): exact as an int32.
+    let j = s | 0;
+    const e = j + c;
+    const o = bp[q + BP_LOW]!;
+    if (k <= 8) {
+      const low = this.buckets8;
+      if (c <= BUCKET_SCAN) {
+        j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
+        j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
+        j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
+        j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
+      } else {
+        j = lowerBound(low, o, j, e, x);
+      }
+      return (((j - e) >>> 31) & (((low[o + j]! ^ x) - 1) >>> 31)) === 0 ? -1 : j;
+    }
+    const low = this.buckets16;
+    if (c <= BUCKET_SCAN) {
+      j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
+      j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
+      j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
+      j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
+    } else {
+      j = lowerBound(low, o, j, e, x);
+    }
+    return (((j - e) >>> 31) & (((low[o + j]! ^ x) - 1) >>> 31)) === 0 ? -1 : j;
+  }
+
+  /** Start of bucket b of buckets namespace i among its present indices (FORMAT.md 3.3). */
+  private bucketStart(i: number, b: number): number {
+    const q = 8 * i;
+    const sup = this.buckets32[this.bp[q + BP_SUPER]! + Math.floor(b / 2 ** (16 - this.bp[q + BP_SHIFT]!))]!;
+    return sup + ((this.buckets16[this.bp[q + BP_REL]! + b]! - sup) & 0xffff);
+  }
+
+  /** The index of entry d of buckets namespace i: the bucket by its start, then the low part. */
+  private bucketSelect(i: number, d: number, namespace: number): number {
+    const q = 8 * i;
+    let lo = 0;
+    let hi = this.bp[q + BP_BUCKETS]!;
+    while (lo < hi) {
+      const mid = lo + Math.floor((hi - lo) / 2);
+      if (this.bucketStart(i, mid) <= d) lo = mid + 1;
+      else hi = mid;
+    }
+    const t = lo - 1;
+    const k = this.bp[q + BP_SHIFT]!;
+    const o = this.bp[q + BP_LOW]!;
+    const low = k <= 8 ? this.buckets8[o + d]! : this.buckets16[o + d]!;
+    if (t < 0 || low >= 2 ** k) fail('E_CORRUPT', bucketsDamaged(namespace));
+    return t * 2 ** k + low;
+  }
+
   private bitmapSelect(i: number, d: number, namespace: number): number {
     const bm = this.bitmaps;
     const b0 = this.bitmapStarts[i]!;
@@ -518,6 +672,11 @@ export class JsCore implements Core {
         srcStart: this.srcLocStarts[i]!,
         bitmapStart: this.bitmapStarts[i]!,
         bitmapBlocks: this.bitmapStarts[i + 1]! - this.bitmapStarts[i]!,
+        bucketStart: this.bucketStarts[i]!,
+        bucketWords: this.bucketStarts[i + 1]! - this.bucketStarts[i]!,
+        bucketShift: this.bp[8 * i + BP_SHIFT]!,
+        bucketFilterShift: this.bp[8 * i + BP_FILTER_SHIFT]!,
+        encoding: this.encodings[i]!,
       });
     return {
       formatVersion: this.version,
@@ -526,6 +685,7 @@ export class JsCore implements Core {
       funcCount: this.F,
       sparseCount: this.sparse.length,
       bitmapBlocks: this.bitmaps.length >>> 1,
+      bucketWords: this.buckets32.length,
       offsetShift: this.offsetShift,
       offsetCount: this.offsetCount,
       srcLocCount: this.src.length,
@@ -540,6 +700,16 @@ export class JsCore implements Core {
   close(): void {
     // Nothing to release: the bytes belong to the garbage collector.
   }
+}
+
+/** lower_bound over a[o + lo .. o + hi) for x (FORMAT.md 5), as a position in [lo, hi]. */
+function lowerBound(a: Uint8Array | Uint16Array, o: number, lo: number, hi: number, x: number): number {
+  while (lo < hi) {
+    const mid = lo + ((hi - lo) >>> 1);
+    if (a[o + mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 declare global {

@@ -14,16 +14,20 @@ import {
   NAME_ENCODING_NONE,
   NAME_ENCODING_SPARSE,
   NONE,
+  MAX_BUCKET_SHIFT,
+  MAX_FILTER_SHIFT,
   OFFSET_BUCKET_TARGET,
   SECTION_ENTSIZE,
   SECTION_HEADER_SIZE,
   SECTION_ORDER,
+  bucketRunWords,
 } from './format.js';
 import { FuncKey, FuncKind, kindHasSrcLocs, kindIsSparse } from './key.js';
 import { U32Vec } from './u32vec.js';
 
 export type NameEncodingChoice = 'auto' | 'dense' | 'sparse';
-export type SparseEncodingChoice = 'auto' | 'sorted' | 'bitmap';
+export type SparseEncodingChoice = 'auto' | 'smallest' | 'sorted' | 'bitmap' | 'buckets' | 'direct';
+const SPARSE_CHOICES: readonly string[] = ['auto', 'smallest', 'sorted', 'bitmap', 'buckets', 'direct'];
 
 export interface BuilderOptions {
   /** How each module's name index is encoded; 'auto' (default) picks by density. */
@@ -31,9 +35,11 @@ export interface BuilderOptions {
   /** Size in bytes of the text the locations refer to (recorded in the info header). */
   textSize?: number;
   /**
-   * How each sparse namespace's indices are stored: 'auto' (default) picks the smaller of a
-   * sorted array and a rank bitmap; 'sorted' and 'bitmap' force one (a bitmap only while it
-   * stays below MAX_BITMAP_BLOCKS blocks).
+   * How each sparse namespace's keys are stored (docs/FORMAT.md 3.3). 'auto' (default): the
+   * first of direct, rank bitmap and buckets that is no larger than the sorted array (the
+   * fastest lookup that does not grow the table), else the sorted array. 'smallest': the
+   * smallest of the four. 'sorted', 'bitmap', 'buckets', 'direct': that one, where the
+   * writer's limits allow it (MAX_BITMAP_BLOCKS, MAX_DIRECT_HOLES), else sorted.
    */
   sparseEncoding?: SparseEncodingChoice;
 }
@@ -57,6 +63,65 @@ export interface FuncLoc {
 export const MAX_DENSE_GAP = 1 << 24;
 /** A forced bitmap larger than this many blocks (of 32 indices) is stored sorted instead. */
 export const MAX_BITMAP_BLOCKS = 1 << 22;
+/** A sparse namespace is stored directly only with at most this many holes. */
+export const MAX_DIRECT_HOLES = 1 << 24;
+
+/** The encodings of a sparse namespace, in the order 'auto' tries them (fastest first). */
+type Encoding = 'direct' | 'bitmap' | 'buckets' | 'sorted';
+
+/**
+ * The encoding of one sparse namespace of `keys` indices whose largest is `last`, and the
+ * bucket shift when it is buckets. Costs are bytes beyond the locations themselves (FORMAT.md 3.3).
+ */
+export function chooseSparseEncoding(
+  choice: SparseEncodingChoice,
+  keys: number,
+  last: number,
+): { encoding: Encoding; shift: number; filterShift: number } {
+  const sorted = 4 * keys;
+  const holes = last + 1 - keys;
+  const direct = holes <= MAX_DIRECT_HOLES ? 8 * holes : Infinity;
+  const blocks = Math.floor(last / 32) + 1;
+  const bitmap = blocks <= MAX_BITMAP_BLOCKS ? 8 * blocks : Infinity;
+  // Buckets: the first (filter shift, bucket shift) within the sorted run's size, finest
+  // filter first, then smallest buckets (the fastest); and the cheapest pair.
+  let fit: { encoding: Encoding; shift: number; filterShift: number } | undefined;
+  let cheapest = { encoding: 'buckets' as Encoding, shift: 1, filterShift: 0 };
+  let best = Infinity;
+  for (let f = 0; f <= MAX_FILTER_SHIFT; f++) {
+    const filterWords = Math.floor(last / 2 ** (f + 5)) + 1;
+    for (let k = 1; k <= MAX_BUCKET_SHIFT; k++) {
+      const cost = 4 * bucketRunWords(k, Math.floor(last / 2 ** k) + 1, keys, filterWords);
+      if (fit === undefined && cost <= sorted) fit = { encoding: 'buckets', shift: k, filterShift: f };
+      if (cost < best) {
+        best = cost;
+        cheapest = { encoding: 'buckets', shift: k, filterShift: f };
+      }
+    }
+  }
+  const plain = (encoding: Encoding) => ({ encoding, shift: 0, filterShift: 0 });
+  switch (choice) {
+    case 'sorted':
+      return plain('sorted');
+    case 'direct':
+      return plain(direct < Infinity ? 'direct' : 'sorted');
+    case 'bitmap':
+      return plain(bitmap < Infinity ? 'bitmap' : 'sorted');
+    case 'buckets':
+      return fit ?? cheapest;
+    case 'smallest': {
+      const min = Math.min(direct, bitmap, best, sorted);
+      if (direct === min) return plain('direct');
+      if (bitmap === min) return plain('bitmap');
+      if (best === min) return cheapest;
+      return plain('sorted');
+    }
+    default:
+      if (direct <= sorted) return plain('direct');
+      if (bitmap <= sorted) return plain('bitmap');
+      return fit ?? plain('sorted');
+  }
+}
 
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
@@ -120,8 +185,8 @@ export class ArtifactBuilder {
       throw new FunckeyError('E_ARG', `nameEncoding must be 'auto', 'dense' or 'sparse', got ${String(enc)}`);
     this.nameEncoding = enc;
     const senc = options.sparseEncoding ?? 'auto';
-    if (senc !== 'auto' && senc !== 'sorted' && senc !== 'bitmap')
-      throw new FunckeyError('E_ARG', `sparseEncoding must be 'auto', 'sorted' or 'bitmap', got ${String(senc)}`);
+    if (!SPARSE_CHOICES.includes(senc as string))
+      throw new FunckeyError('E_ARG', `sparseEncoding must be one of ${SPARSE_CHOICES.map((c) => `'${c}'`).join(', ')}, got ${String(senc)}`);
     this.sparseEncoding = senc;
     this.textSize = options.textSize === undefined ? 0 : u32('textSize', options.textSize);
   }
@@ -274,7 +339,6 @@ export class ArtifactBuilder {
     }
 
     const N = this.namespaces.length;
-    const F = this.funcLocs.length >>> 1;
     const L = this.srcLocs.length;
     const withEnd = (v: U32Vec, end: number): Uint32Array => {
       const a = new Uint32Array(N + 1);
@@ -282,9 +346,10 @@ export class ArtifactBuilder {
       a[N] = end;
       return a;
     };
-    const sparse = this.encodeSparse();
-    const S = sparse.sorted.length;
-    const offsetIndex = this.offsetIndex();
+    const table = this.layoutTable();
+    const F = table.funcLocs.length >>> 1;
+    const S = table.sorted.length;
+    const offsetIndex = this.offsetIndex(table.funcLocs);
 
     // Section contents, in SECTION_ORDER.
     const info = new Uint8Array(INFO_FIXED_SIZE + MODULE_RECORD_SIZE * M);
@@ -301,7 +366,7 @@ export class ArtifactBuilder {
     iv.setUint32(INFO.nameBytes, blobSize, true);
     iv.setUint32(INFO.moduleRecordSize, MODULE_RECORD_SIZE, true);
     iv.setUint32(INFO.textSize, this.textSize, true);
-    iv.setUint32(INFO.bitmapBlocks, sparse.bitmaps.length >>> 1, true);
+    iv.setUint32(INFO.bitmapBlocks, table.bitmaps.length >>> 1, true);
     iv.setUint32(INFO.offsetShift, offsetIndex.shift, true);
     iv.setUint32(INFO.offsetCount, offsetIndex.entries.length, true);
     this.modules.forEach((m, i) => {
@@ -322,65 +387,99 @@ export class ArtifactBuilder {
     const contents: Uint8Array[] = [
       info,
       bytesOf(this.namespaces.view()),
-      bytesOf(withEnd(this.funcLocStarts, F)),
-      bytesOf(sparse.sortedStarts),
+      bytesOf(table.funcLocStarts),
+      bytesOf(table.sortedStarts),
       bytesOf(withEnd(this.srcLocStarts, L)),
-      bytesOf(sparse.sorted.view()),
-      bytesOf(this.funcLocs.view()),
+      bytesOf(table.sorted.view()),
+      bytesOf(table.funcLocs),
       bytesOf(this.srcLocs.view()),
       bytesOf(nameIndex.view()),
       names,
-      bytesOf(sparse.bitmapStarts),
-      bytesOf(sparse.bitmaps.view()),
+      bytesOf(table.bitmapStarts),
+      bytesOf(table.bitmaps.view()),
       bytesOf(offsetIndex.entries),
+      bytesOf(table.bucketStarts),
+      bytesOf(table.buckets.view()),
     ];
     return serializeElf(contents);
   }
 
   /**
-   * Each sparse namespace as a sorted run of indices or as a rank bitmap (FORMAT.md 3.3):
-   * blocks of 32 indices, each a pair (rank: entries in earlier blocks, bits). The bitmap
-   * costs 8 bytes per 32 indices of the namespace's range, the sorted run 4 bytes per key;
-   * 'auto' takes the bitmap when it is strictly smaller.
+   * The table's arrays with every sparse namespace in its encoding (FORMAT.md 3.3): the
+   * sorted runs, the rank bitmaps (blocks of 32 indices, each a pair (rank: entries in
+   * earlier blocks, bits)), the bucket runs, and func_locs with the holes of the namespaces
+   * stored directly.
    */
-  private encodeSparse(): { sorted: U32Vec; sortedStarts: Uint32Array; bitmaps: U32Vec; bitmapStarts: Uint32Array } {
+  private layoutTable(): {
+    funcLocs: Uint32Array;
+    funcLocStarts: Uint32Array;
+    sorted: U32Vec;
+    sortedStarts: Uint32Array;
+    bitmaps: U32Vec;
+    bitmapStarts: Uint32Array;
+    buckets: U32Vec;
+    bucketStarts: Uint32Array;
+  } {
     const N = this.namespaces.length;
     const sorted = new U32Vec();
     const bitmaps = new U32Vec();
+    const buckets = new U32Vec();
     const sortedStarts = new Uint32Array(N + 1);
     const bitmapStarts = new Uint32Array(N + 1);
+    const bucketStarts = new Uint32Array(N + 1);
     const all = this.sparseIndices.data;
     const starts = this.sparseStarts.data;
+    const encodings: Encoding[] = new Array(N);
     for (let i = 0; i < N; i++) {
       sortedStarts[i] = sorted.length;
       bitmapStarts[i] = bitmaps.length >>> 1;
+      bucketStarts[i] = buckets.length;
       if (!kindIsSparse(this.namespaces.data[i]! >>> 28)) continue;
       const s0 = starts[i]!;
       const s1 = i + 1 < N ? starts[i + 1]! : this.sparseIndices.length;
-      const keys = s1 - s0;
-      const blocks = Math.floor(all[s1 - 1]! / 32) + 1;
-      const bitmap =
-        this.sparseEncoding === 'bitmap' ? blocks <= MAX_BITMAP_BLOCKS : this.sparseEncoding === 'auto' && 8 * blocks < 4 * keys;
-      if (!bitmap) {
-        for (let k = s0; k < s1; k++) sorted.push(all[k]!);
-        continue;
-      }
-      const base = bitmaps.length;
-      bitmaps.fill2(0, 0, blocks);
-      const w = bitmaps.data;
-      for (let k = s0; k < s1; k++) {
-        const idx = all[k]!;
-        w[base + 2 * (idx >>> 5) + 1] = (w[base + 2 * (idx >>> 5) + 1]! | (1 << (idx & 31))) >>> 0;
-      }
-      let rank = 0;
-      for (let b = 0; b < blocks; b++) {
-        w[base + 2 * b] = rank;
-        rank += popcount32(w[base + 2 * b + 1]!);
-      }
+      const keys = all.subarray(s0, s1);
+      const { encoding, shift, filterShift } = chooseSparseEncoding(this.sparseEncoding, keys.length, keys[keys.length - 1]!);
+      encodings[i] = encoding;
+      if (encoding === 'sorted') for (let k = 0; k < keys.length; k++) sorted.push(keys[k]!);
+      else if (encoding === 'bitmap') encodeBitmap(keys, bitmaps);
+      else if (encoding === 'buckets') encodeBuckets(keys, shift, filterShift, buckets);
     }
     sortedStarts[N] = sorted.length;
     bitmapStarts[N] = bitmaps.length >>> 1;
-    return { sorted, sortedStarts, bitmaps, bitmapStarts };
+    bucketStarts[N] = buckets.length;
+
+    // func_locs as pushed, unless a namespace is stored directly: then its run gets a hole
+    // (start: the end of the entry before it, length 0) for every absent index.
+    const pushed = this.funcLocs.view();
+    const funcLocStarts = new Uint32Array(N + 1);
+    if (!encodings.includes('direct')) {
+      funcLocStarts.set(this.funcLocStarts.view());
+      funcLocStarts[N] = pushed.length >>> 1;
+      return { funcLocs: pushed, funcLocStarts, sorted, sortedStarts, bitmaps, bitmapStarts, buckets, bucketStarts };
+    }
+    const locs = new U32Vec(pushed.length + 16);
+    let end = 0;
+    for (let i = 0; i < N; i++) {
+      funcLocStarts[i] = locs.length >>> 1;
+      const p0 = this.funcLocStarts.data[i]!;
+      const p1 = i + 1 < N ? this.funcLocStarts.data[i + 1]! : pushed.length >>> 1;
+      if (encodings[i] !== 'direct') {
+        for (let p = p0; p < p1; p++) locs.push2(pushed[2 * p]!, pushed[2 * p + 1]!);
+      } else {
+        const s0 = starts[i]!;
+        let next = 0;
+        for (let p = p0; p < p1; p++) {
+          const index = all[s0 + (p - p0)]!;
+          if (index > next) locs.fill2(end, 0, index - next);
+          locs.push2(pushed[2 * p]!, pushed[2 * p + 1]!);
+          end = pushed[2 * p]! + pushed[2 * p + 1]!;
+          next = index + 1;
+        }
+      }
+      if (locs.length > 0) end = locs.data[locs.length - 2]! + locs.data[locs.length - 1]!;
+    }
+    funcLocStarts[N] = locs.length >>> 1;
+    return { funcLocs: locs.view(), funcLocStarts, sorted, sortedStarts, bitmaps, bitmapStarts, buckets, bucketStarts };
   }
 
   /**
@@ -388,10 +487,9 @@ export class ArtifactBuilder {
    * per OFFSET_BUCKET_TARGET functions; entry b is the last function starting at or before
    * b << shift (0 when none does).
    */
-  private offsetIndex(): { shift: number; entries: Uint32Array } {
-    const F = this.funcLocs.length >>> 1;
+  private offsetIndex(locs: Uint32Array): { shift: number; entries: Uint32Array } {
+    const F = locs.length >>> 1;
     if (F === 0) return { shift: 0, entries: new Uint32Array(0) };
-    const locs = this.funcLocs.data;
     const lastStart = locs[2 * (F - 1)]!;
     const target = Math.max(1, Math.ceil(F / OFFSET_BUCKET_TARGET));
     let shift = 0;
@@ -415,6 +513,64 @@ export class ArtifactBuilder {
     if (typeof path !== 'string' || path === '') throw new FunckeyError('E_ARG', 'writeFile: path must be a non-empty string');
     writeFileAtomic(path, this.finish());
   }
+}
+
+/** Appends the rank bitmap of ascending `keys` (FORMAT.md 3.3). */
+function encodeBitmap(keys: Uint32Array, out: U32Vec): void {
+  const blocks = Math.floor(keys[keys.length - 1]! / 32) + 1;
+  const base = out.length;
+  out.fill2(0, 0, blocks);
+  const w = out.data;
+  for (let k = 0; k < keys.length; k++) {
+    const idx = keys[k]!;
+    w[base + 2 * (idx >>> 5) + 1] = (w[base + 2 * (idx >>> 5) + 1]! | (1 << (idx & 31))) >>> 0;
+  }
+  let rank = 0;
+  for (let b = 0; b < blocks; b++) {
+    w[base + 2 * b] = rank;
+    rank += popcount32(w[base + 2 * b + 1]!);
+  }
+}
+
+/**
+ * Appends the bucket run of ascending `keys` with buckets of 2^shift indices and a filter
+ * bit per 2^filterShift indices (FORMAT.md 3.3): header, filter, superblock ranks, u16
+ * bucket ranks, low parts.
+ */
+function encodeBuckets(keys: Uint32Array, shift: number, filterShift: number, out: U32Vec): void {
+  const K = keys.length;
+  const size = 2 ** shift;
+  const nb = Math.floor(keys[K - 1]! / size) + 1;
+  const filterWords = Math.floor(keys[K - 1]! / 2 ** (filterShift + 5)) + 1;
+  const supers = Math.floor((nb - 1) / 2 ** (16 - shift)) + 1;
+  const words = bucketRunWords(shift, nb, K, filterWords);
+  const base = out.length;
+  out.fill(0, words);
+  const w = out.data;
+  w[base] = shift;
+  w[base + 1] = nb;
+  w[base + 2] = filterShift;
+  w[base + 3] = filterWords;
+  for (let k = 0; k < K; k++) {
+    const t = Math.floor(keys[k]! / 2 ** filterShift);
+    w[base + 4 + (t >>> 5)] = (w[base + 4 + (t >>> 5)]! | (1 << (t & 31))) >>> 0;
+  }
+  const superAt = base + 4 + filterWords;
+  let d = 0;
+  for (let q = 0; q < supers; q++) {
+    while (d < K && keys[d]! < q * 65536) d++;
+    w[superAt + q] = d;
+  }
+  const rel = new Uint16Array(w.buffer, w.byteOffset + 4 * (superAt + supers), nb + 1);
+  d = 0;
+  for (let b = 0; b <= nb; b++) {
+    while (d < K && keys[d]! < b * size) d++;
+    rel[b] = d & 0xffff;
+  }
+  const lowAt = superAt + supers + Math.ceil((nb + 1) / 2);
+  const low = shift <= 8 ? new Uint8Array(w.buffer, w.byteOffset + 4 * lowAt, K + 1) : new Uint16Array(w.buffer, w.byteOffset + 4 * lowAt, K + 1);
+  const mask = size - 1;
+  for (let k = 0; k < K; k++) low[k] = keys[k]! & mask;
 }
 
 /** Writes bytes to path through a temporary file and a rename. */

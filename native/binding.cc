@@ -21,7 +21,6 @@
 // mapping-like lifetime (freed by close()) needs memory of our own.
 #include <napi.h>
 
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -36,7 +35,9 @@ namespace {
 
 // 2: describe() reports the bitmap blocks and the offset index (format 2); lookups that meet a
 // damaged sparse bitmap throw E_CORRUPT, batch forms included.
-constexpr uint32_t kBindingAbi = 2;
+// 3: describe() reports the bucket words and, per namespace, its encoding and bucket run and
+// shifts (format 3); lookups that meet a damaged bucket run throw E_CORRUPT as for a bitmap.
+constexpr uint32_t kBindingAbi = 3;
 constexpr uint32_t kSlotBits = 22;
 constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
 constexpr uint32_t kGenMask = 0x1FF;  // id = gen << 22 | slot stays below 2^31
@@ -292,11 +293,9 @@ OpenArtifact* LiveFromScratch(napi_env env, napi_callback_info info, Registry** 
   return a;
 }
 
-// E_CORRUPT for a damaged sparse bitmap, worded as lib/reader.ts words it.
-napi_value ThrowBitmap(napi_env env, Registry* reg, OpenArtifact* a) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "%x", a->reader.CorruptNamespace());
-  return Throw(env, reg, Code::kCorrupt, std::string("the sparse bitmap of namespace 0x") + buf + " is damaged");
+// E_CORRUPT for a damaged sparse bitmap or bucket run, worded as lib/reader.ts words it.
+napi_value ThrowDamaged(napi_env env, Registry* reg, OpenArtifact* a) {
+  return Throw(env, reg, Code::kCorrupt, a->reader.CorruptMessage());
 }
 
 // funcLoc(): scratch [id, namespace, index] -> boolean; scratch[0], scratch[1] = start, length.
@@ -306,7 +305,7 @@ napi_value FuncLoc(napi_env env, napi_callback_info info) {
   if (a == nullptr) return nullptr;
   const uint32_t ns = reg->scratch[1], index = reg->scratch[2];
   const Reader::Found f = a->reader.FuncLoc(ns, index, &reg->scratch[0], &reg->scratch[1]);
-  if (f == Reader::Found::kCorrupt) return ThrowBitmap(env, reg, a);
+  if (f == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
   return Bool(env, f == Reader::Found::kYes);
 }
 
@@ -317,7 +316,7 @@ napi_value SrcLoc(napi_env env, napi_callback_info info) {
   if (a == nullptr) return nullptr;
   uint32_t s = kNone;
   const Reader::Found f = a->reader.SrcLoc(reg->scratch[1], reg->scratch[2], &s);
-  if (f == Reader::Found::kCorrupt) return ThrowBitmap(env, reg, a);
+  if (f == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
   reg->scratch[0] = s;
   return Bool(env, f == Reader::Found::kYes && s != kNone);
 }
@@ -329,7 +328,7 @@ napi_value FuncByOffset(napi_env env, napi_callback_info info) {
   if (a == nullptr) return nullptr;
   const uint32_t offset = reg->scratch[1];
   const Reader::Found f = a->reader.FuncByOffset(offset, &reg->scratch[0], &reg->scratch[1]);
-  if (f == Reader::Found::kCorrupt) return ThrowBitmap(env, reg, a);
+  if (f == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
   return Bool(env, f == Reader::Found::kYes);
 }
 
@@ -388,7 +387,7 @@ napi_value FuncLocs(napi_env env, napi_callback_info info) {
   for (size_t k = 0; k < n0; k++) {
     uint32_t s, l;
     const Reader::Found f = r.FuncLoc(ns[k], idx[k], &s, &l);
-    if (f == Reader::Found::kCorrupt) return ThrowBitmap(env, reg, a);
+    if (f == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
     if (f == Reader::Found::kYes) {
       starts[k] = s;
       lengths[k] = l;
@@ -418,7 +417,7 @@ napi_value FuncsByOffset(napi_env env, napi_callback_info info) {
   for (size_t k = 0; k < n0; k++) {
     uint32_t n, i;
     const Reader::Found f = r.FuncByOffset(offs[k], &n, &i);
-    if (f == Reader::Found::kCorrupt) return ThrowBitmap(env, reg, a);
+    if (f == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
     if (f == Reader::Found::kYes) {
       ns[k] = n;
       idx[k] = i;
@@ -491,6 +490,7 @@ napi_value Describe(napi_env env, napi_callback_info info) {
   d.Set("funcCount", Napi::Number::New(e, r.FuncCount()));
   d.Set("sparseCount", Napi::Number::New(e, r.SparseCount()));
   d.Set("bitmapBlocks", Napi::Number::New(e, r.BitmapBlocks()));
+  d.Set("bucketWords", Napi::Number::New(e, static_cast<double>(r.BucketWords())));
   d.Set("offsetShift", Napi::Number::New(e, r.OffsetShift()));
   d.Set("offsetCount", Napi::Number::New(e, r.OffsetCount()));
   d.Set("srcLocCount", Napi::Number::New(e, r.SrcLocCount()));
@@ -516,6 +516,11 @@ napi_value Describe(napi_env env, napi_callback_info info) {
     n.Set("srcStart", Napi::Number::New(e, r.SrcLocStart(i)));
     n.Set("bitmapStart", Napi::Number::New(e, r.BitmapStart(i)));
     n.Set("bitmapBlocks", Napi::Number::New(e, r.BitmapStart(i + 1) - r.BitmapStart(i)));
+    n.Set("bucketStart", Napi::Number::New(e, r.BucketStart(i)));
+    n.Set("bucketWords", Napi::Number::New(e, r.BucketStart(i + 1) - r.BucketStart(i)));
+    n.Set("bucketShift", Napi::Number::New(e, r.BucketShift(i)));
+    n.Set("bucketFilterShift", Napi::Number::New(e, r.BucketFilterShift(i)));
+    n.Set("encoding", Napi::String::New(e, Reader::EncodingName(r.EncodingOf(i))));
     namespaces.Set(i, n);
   }
   d.Set("namespaces", namespaces);

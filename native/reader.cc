@@ -15,7 +15,7 @@ constexpr uint64_t kElfHeaderSize = 64;
 constexpr uint64_t kSectionHeaderSize = 64;
 constexpr uint64_t kInfoFixedSize = 64;
 constexpr uint64_t kModuleRecordSize = 64;
-constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFormatVersion = 3;
 // Below this many namespaces a linear scan replaces the binary search (as in lib/reader.ts).
 constexpr uint32_t kLinearNs = 8;
 
@@ -43,12 +43,12 @@ enum InfoField : uint32_t {
 // The table sections in the order of FORMAT.md 1.3 (the order step 8 checks them in).
 enum SectionId {
   kInfo, kNamespaces, kFuncLocStarts, kSparseStarts, kSrcLocStarts, kSparseIndices, kFuncLocs, kSrcLocs, kNameIndex, kNames,
-  kBitmapStarts, kSparseBitmaps, kOffsetIndex, kSectionCount
+  kBitmapStarts, kSparseBitmaps, kOffsetIndex, kBucketStarts, kSparseBuckets, kSectionCount
 };
 const char* const kSectionNames[kSectionCount] = {
     ".fk.info",           ".fk.namespaces", ".fk.func_loc_starts", ".fk.sparse_starts", ".fk.src_loc_starts",
     ".fk.sparse_indices", ".fk.func_locs",  ".fk.src_locs",        ".fk.name_index",    ".fk.names",
-    ".fk.bitmap_starts",  ".fk.sparse_bitmaps", ".fk.offset_index",
+    ".fk.bitmap_starts",  ".fk.sparse_bitmaps", ".fk.offset_index", ".fk.bucket_starts", ".fk.sparse_buckets",
 };
 
 inline uint32_t Popcount(uint32_t x) { return static_cast<uint32_t>(__builtin_popcount(x)); }
@@ -233,8 +233,10 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
   c_ = Ld32(info_ + kInfoOffsetCount);
   // 8: every table section: present, in the file, aligned, of the declared size.
   const uint64_t n1 = static_cast<uint64_t>(n_) + 1;
+  // .fk.info is checked by step 7 and .fk.sparse_buckets, whose size gives its count, by
+  // being a multiple of 4.
   const uint64_t expected[kSectionCount] = {
-      0, 4ull * n_, 4 * n1, 4 * n1, 4 * n1, 4ull * s_, 8ull * f_, 4ull * l_, 4ull * w_, b_, 4 * n1, 8ull * bm_, 4ull * c_,
+      0, 4ull * n_, 4 * n1, 4 * n1, 4 * n1, 4ull * s_, 8ull * f_, 4ull * l_, 4ull * w_, b_, 4 * n1, 8ull * bm_, 4ull * c_, 4 * n1, 0,
   };
   const uint8_t* at[kSectionCount];
   for (int k = 0; k < kSectionCount; k++) {
@@ -243,18 +245,25 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
     const Section& s = sections_[static_cast<size_t>(found[k])];
     if (!in_file(s.offset, s.size)) return fail(Code::kTruncated, "section " + name + " lies beyond the end of the file");
     if (s.offset % 8 != 0) return fail(Code::kCorrupt, "section " + name + " is not aligned to 8 bytes");
-    if (k != kInfo && s.size != expected[k])
+    if (k == kSparseBuckets) {
+      if (s.size % 4 != 0) return fail(Code::kCorrupt, "section " + name + " has " + Num(s.size) + " bytes, not a whole number of words");
+    } else if (k != kInfo && s.size != expected[k]) {
       return fail(Code::kCorrupt, "section " + name + " has " + Num(s.size) + " bytes, the header implies " + Num(expected[k]));
+    }
     at[k] = bytes + s.offset;
   }
+  bw_ = sections_[static_cast<size_t>(found[kSparseBuckets])].size / 4;
   // The namespace table and the module records are what lookups index with: copy them
   // before they are validated, and validate the copy. A mapped file can change after open
   // (rewritten in place by another process); the indices open validated must not, or a
   // lookup could leave the mapping. N + 1 and M entries: the copy is as cheap as the checks.
+  // The same holds for the header of each bucket run, kept in nsx_.
   const size_t info_bytes = static_cast<size_t>(kInfoFixedSize + kModuleRecordSize * m_);  // <= info.size
-  const size_t table_bytes = static_cast<size_t>(4 * static_cast<uint64_t>(n_) + 4 * 4 * n1);
+  const size_t table_bytes = static_cast<size_t>(4 * static_cast<uint64_t>(n_) + 5 * 4 * n1);
   meta_.reset(new (std::nothrow) uint8_t[info_bytes + table_bytes]);
   if (!meta_) return fail(Code::kIo, "cannot allocate " + Num(info_bytes + table_bytes) + " bytes for the artifact's header");
+  nsx_.reset(new (std::nothrow) NsExtra[n_ == 0 ? 1 : n_]);
+  if (!nsx_) return fail(Code::kIo, "cannot allocate the namespace table of " + Num(n_) + " namespaces");
   uint8_t* q = meta_.get();
   auto keep = [&q](const uint8_t* from, size_t n) {
     std::memcpy(q, from, n);
@@ -267,7 +276,9 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
   ss_ = keep(at[kSparseStarts], 4 * static_cast<size_t>(n1));
   sls_ = keep(at[kSrcLocStarts], 4 * static_cast<size_t>(n1));
   bms_ = keep(at[kBitmapStarts], 4 * static_cast<size_t>(n1));
+  bks_ = keep(at[kBucketStarts], 4 * static_cast<size_t>(n1));
   bitmaps_ = at[kSparseBitmaps];
+  buckets_ = at[kSparseBuckets];
   offset_index_ = at[kOffsetIndex];
   sparse_ = at[kSparseIndices];
   locs_ = at[kFuncLocs];
@@ -276,9 +287,9 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
   names_ = at[kNames];
 
   // 9: the namespace table.
-  if (Ld(fls_, 0) != 0 || Ld(ss_, 0) != 0 || Ld(sls_, 0) != 0 || Ld(bms_, 0) != 0)
+  if (Ld(fls_, 0) != 0 || Ld(ss_, 0) != 0 || Ld(sls_, 0) != 0 || Ld(bms_, 0) != 0 || Ld(bks_, 0) != 0)
     return fail(Code::kCorrupt, "a namespace start array does not begin with 0");
-  if (Ld(fls_, n_) != f_ || Ld(ss_, n_) != s_ || Ld(sls_, n_) != l_ || Ld(bms_, n_) != bm_)
+  if (Ld(fls_, n_) != f_ || Ld(ss_, n_) != s_ || Ld(sls_, n_) != l_ || Ld(bms_, n_) != bm_ || Ld(bks_, n_) != bw_)
     return fail(Code::kCorrupt, "a namespace start array does not end with its array length");
   for (uint32_t i = 0; i < n_; i++) {
     const uint32_t n = Ld(ns_, i);
@@ -290,15 +301,68 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
       return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has low bits its kind does not allow");
     if ((kind == 6 || kind == 8) && low > 2) return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has abi " + Num(low));
     if (Ld(fls_, i + 1) < Ld(fls_, i) || Ld(ss_, i + 1) < Ld(ss_, i) || Ld(sls_, i + 1) < Ld(sls_, i) ||
-        Ld(bms_, i + 1) < Ld(bms_, i))
+        Ld(bms_, i + 1) < Ld(bms_, i) || Ld(bks_, i + 1) < Ld(bks_, i))
       return fail(Code::kCorrupt, "a namespace start array decreases");
     const uint32_t run = Ld(fls_, i + 1) - Ld(fls_, i);
     if (run < 1) return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has an empty run");
+    // The encoding (FORMAT.md 3.2 step 9): exactly one of sorted, bitmap, buckets, direct for
+    // the sparse kinds, all three sparse runs empty for the others.
     const uint32_t sorted_run = Ld(ss_, i + 1) - Ld(ss_, i);
     const uint32_t bitmap_run = Ld(bms_, i + 1) - Ld(bms_, i);
-    const bool sparse_ok = kSparseKind[kind] ? (sorted_run == run && bitmap_run == 0) || (sorted_run == 0 && bitmap_run > 0)
-                                             : sorted_run == 0 && bitmap_run == 0;
+    const uint32_t bucket_run = Ld(bks_, i + 1) - Ld(bks_, i);
+    NsExtra& x = nsx_[i];
+    x = NsExtra{0, 0, 0, 0, 0, 0, Encoding::kDense, 0, 0, 0};
+    bool sparse_ok;
+    if (!kSparseKind[kind]) {
+      sparse_ok = sorted_run == 0 && bitmap_run == 0 && bucket_run == 0;
+    } else if (sorted_run == run && bitmap_run == 0 && bucket_run == 0) {
+      sparse_ok = true;
+      x.enc = Encoding::kSorted;
+    } else if (sorted_run == 0 && bitmap_run > 0 && bucket_run == 0) {
+      sparse_ok = true;
+      x.enc = Encoding::kBitmap;
+    } else if (sorted_run == 0 && bitmap_run == 0 && bucket_run > 0) {
+      sparse_ok = true;
+      x.enc = Encoding::kBuckets;
+    } else {
+      sparse_ok = sorted_run == 0 && bitmap_run == 0 && bucket_run == 0;
+      x.enc = Encoding::kDirect;
+    }
     if (!sparse_ok) return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has sparse runs of the wrong length");
+    if (x.enc == Encoding::kBuckets) {
+      // The bucket header (FORMAT.md 3.3), read once here and kept: k, nb, f and Fw, and the
+      // sizes of the parts must add up to the run exactly. All in 64 bits.
+      // bucket_starts[i + 1] may still exceed Bw here (a later entry that decreases fails the
+      // open, but has not been seen yet): the four header words must lie in the section; when
+      // they do not, the header is invalid (as lib/reader.ts finds reading past its view).
+      const uint64_t w0 = Ld(bks_, i);
+      bool valid = bucket_run >= 4 && w0 + 4 <= bw_;
+      uint64_t k = 0, nb = 0, f = 0, fw = 0, q = 0, rel_words = 0;
+      if (valid) {
+        k = Ld(buckets_, w0);
+        nb = Ld(buckets_, w0 + 1);
+        f = Ld(buckets_, w0 + 2);
+        fw = Ld(buckets_, w0 + 3);
+        valid = k >= 1 && k <= 15 && nb >= 1 && nb <= (1ull << (32 - k)) && f <= 31 && fw >= 1;
+      }
+      if (valid) {
+        q = ((nb - 1) >> (16 - k)) + 1;
+        rel_words = (nb + 2) / 2;
+        const uint64_t low_words = ((static_cast<uint64_t>(run) + 1) * (k <= 8 ? 1 : 2) + 3) / 4;
+        valid = bucket_run == 4 + fw + q + rel_words + low_words;
+      }
+      if (!valid) return fail(Code::kCorrupt, "the bucket header of namespace 0x" + Hex(n) + " is invalid");
+      // Every offset below is within the run, hence at most bucket_starts[i + 1] < 2^32.
+      x.k = static_cast<uint8_t>(k);
+      x.f = static_cast<uint8_t>(f);
+      x.wide = k > 8;
+      x.nb = static_cast<uint32_t>(nb);
+      x.fw = static_cast<uint32_t>(fw);
+      x.filter = static_cast<uint32_t>(w0 + 4);
+      x.super_ = static_cast<uint32_t>(w0 + 4 + fw);
+      x.rel = static_cast<uint32_t>(w0 + 4 + fw + q);
+      x.low = static_cast<uint32_t>(w0 + 4 + fw + q + rel_words);
+    }
     if (Ld(sls_, i + 1) - Ld(sls_, i) != (kind == 0 ? run : 0))
       return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has a source-location run of the wrong length");
   }
@@ -337,8 +401,10 @@ Reader::Module Reader::ModuleAt(uint32_t m) const {
 
 // ---- lookups (FORMAT.md section 5) ----
 // Open established: N + 1 entries in each start array, starting at 0, never decreasing,
-// ending at F, S and L; a sparse run as long as its func run for sparse kinds, a src run as
-// long as its func run for kind 0. Every index below is within its array by those facts.
+// ending at F, S, L, Bm and Bw; per namespace one encoding (nsx_[i].enc) whose runs have the
+// lengths it requires: a sorted run as long as its func run, a nonempty bitmap run, a bucket
+// run of exactly the words its header implies (nsx_[i] holds that header); a src run as long
+// as its func run for kind 0. Every index below is within its array by those facts.
 
 int64_t Reader::FindNs(uint32_t ns) const {
   const uint32_t n = n_;
@@ -361,11 +427,23 @@ int64_t Reader::Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const {
   if (found < 0) return -1;
   const uint32_t i = static_cast<uint32_t>(found);
   const uint32_t fs = Ld(fls_, i);
+  const NsExtra& x = nsx_[i];
   uint32_t p;
-  if (!kSparseKind[ns >> 28]) {
+  if (x.enc <= Encoding::kDirect) {
+    // Dense, and direct (a sparse namespace laid out as a dense one).
     if (index >= Ld(fls_, i + 1) - fs) return -1;
     p = fs + index;
-  } else if (Ld(bms_, i + 1) != Ld(bms_, i)) {
+  } else if (x.enc == Encoding::kBuckets) {
+    const int64_t d = BucketPos(x, Ld(fls_, i + 1) - fs, index);
+    if (d < 0) {
+      if (d == -2) {
+        corrupt_ns_ = ns;
+        corrupt_enc_ = Encoding::kBuckets;
+      }
+      return d;
+    }
+    p = fs + static_cast<uint32_t>(d);
+  } else if (x.enc == Encoding::kBitmap) {
     // Rank bitmap (FORMAT.md 3.3): one pair read, one popcount.
     const uint32_t b0 = Ld(bms_, i);
     const uint32_t blk = index >> 5;
@@ -377,6 +455,7 @@ int64_t Reader::Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const {
     const uint64_t d = static_cast<uint64_t>(Ld(bitmaps_, w)) + Popcount(bits & ((1u << bit) - 1));
     if (d >= Ld(fls_, i + 1) - fs) {
       corrupt_ns_ = ns;
+      corrupt_enc_ = Encoding::kBitmap;
       return -2;
     }
     p = fs + static_cast<uint32_t>(d);
@@ -390,6 +469,79 @@ int64_t Reader::Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const {
   if (Ld(locs_, 2 * static_cast<size_t>(p) + 1) == 0) return -1;
   *ns_pos = i;
   return p;
+}
+
+namespace {
+
+// low[i] of a bucket run: u16 (kWide) or u8 values, little-endian.
+template <bool kWide>
+inline uint32_t LowAt(const uint8_t* low, uint32_t i) {
+  if (kWide) return Ld16(low + 2 * static_cast<size_t>(i));
+  return low[i];
+}
+
+// The search of FORMAT.md section 5 for the low part v among low[s, e), e <= K: the position
+// j where it stops, and low[j] in *at (j <= e <= K, and low[K] exists, so the read is inside
+// the run even when j == e).
+//
+// A bucket of at most 4 indices (c <= 4) takes the linear scan, "j = s; while j < e and
+// low[j] < v: j++", computed without its loop and with independent reads: bit t of m says
+// the scan would step past s + t if it got there (a position at or past e reads low[e]
+// instead, in bounds, and its bit is clear), and the scan stops at the first clear bit, so
+// j = s + ctz(~m), on any contents, sorted or not. A larger bucket takes the lower_bound loop
+// from lo = s, hi = e.
+template <bool kWide>
+inline uint32_t SearchLow(const uint8_t* low, uint32_t s, uint32_t e, uint32_t v, uint32_t* at) {
+  if (e - s <= 4) {
+    uint32_t m = static_cast<uint32_t>(s < e) & static_cast<uint32_t>(LowAt<kWide>(low, s) < v);
+    for (uint32_t t = 1; t < 4; t++) {
+      const bool in = s + t < e;
+      m |= static_cast<uint32_t>(in & (LowAt<kWide>(low, in ? s + t : e) < v)) << t;
+    }
+    const uint32_t j = s + static_cast<uint32_t>(__builtin_ctz(~m));  // s + 4 only when e = s + 4
+    *at = LowAt<kWide>(low, j);
+    return j;
+  }
+  // The loop's two outcomes picked by masks, not a branch: with about as many entries below v
+  // as not, a branch would be mispredicted at every other step.
+  uint32_t lo = s, hi = e;
+  while (lo < hi) {
+    const uint32_t mid = lo + ((hi - lo) >> 1);
+    const uint32_t right = 0u - static_cast<uint32_t>(LowAt<kWide>(low, mid) < v);  // all ones or 0
+    lo = ((mid + 1) & right) | (lo & ~right);
+    hi = (hi & right) | (mid & ~right);
+  }
+  *at = LowAt<kWide>(low, lo);
+  return lo;
+}
+
+}  // namespace
+
+// FORMAT.md section 5, sparse, buckets. Open established that the run holds filter[0, Fw),
+// super[0, Q), rel[0, nb] and low[0, K], so with t >> 5 < Fw, b < nb and s + c <= K every
+// read below is inside it.
+int64_t Reader::BucketPos(const NsExtra& x, uint32_t run, uint32_t index) const {
+  // The filter: one bit per 2^f indices, clear where none is present.
+  const uint32_t t = index >> x.f;
+  if ((t >> 5) >= x.fw || ((Ld(buckets_, static_cast<size_t>(x.filter) + (t >> 5)) >> (t & 31)) & 1) == 0) return -1;
+  const uint32_t k = x.k;
+  const uint32_t b = index >> k;
+  if (b >= x.nb) return -1;
+  const uint8_t* rel = buckets_ + 4 * static_cast<size_t>(x.rel) + 2 * static_cast<size_t>(b);
+  const uint32_t r0 = Ld16(rel), r1 = Ld16(rel + 2);
+  const uint32_t c = (r1 - r0) & 0xFFFFu;
+  if (c == 0) return -1;
+  const uint32_t sup = Ld(buckets_, static_cast<size_t>(x.super_) + (b >> (16 - k)));
+  const uint64_t s64 = static_cast<uint64_t>(sup) + ((r0 - sup) & 0xFFFFu);
+  if (s64 > run || c > run - s64) return -2;
+  const uint32_t s = static_cast<uint32_t>(s64);
+  const uint32_t e = s + c;  // <= run
+  const uint32_t v = index & ((1u << k) - 1);
+  const uint8_t* low = buckets_ + 4 * static_cast<size_t>(x.low);
+  uint32_t at;
+  const uint32_t j = x.wide ? SearchLow<true>(low, s, e, v, &at) : SearchLow<false>(low, s, e, v, &at);
+  if (j == e || at != v) return -1;
+  return j;
 }
 
 Reader::Found Reader::FuncLoc(uint32_t ns, uint32_t index, uint32_t* start, uint32_t* length) const {
@@ -444,17 +596,41 @@ bool Reader::KeyAt(uint32_t p, uint32_t* ns, uint32_t* index) const {
   const uint32_t namespace_ = Ld(ns_, i);
   const uint32_t d = p - Ld(fls_, i);
   *ns = namespace_;
-  if (!kSparseKind[namespace_ >> 28]) {
-    *index = d;
-    return true;
-  }
-  const uint32_t b0 = Ld(bms_, i);
-  const uint32_t blocks = Ld(bms_, i + 1) - b0;
-  if (blocks == 0) {
-    *index = Ld(sparse_, Ld(ss_, i) + d);
-    return true;
+  const NsExtra& x = nsx_[i];
+  switch (x.enc) {
+    case Encoding::kDense:
+    case Encoding::kDirect:
+      *index = d;
+      return true;
+    case Encoding::kSorted:
+      *index = Ld(sparse_, Ld(ss_, i) + d);
+      return true;
+    case Encoding::kBuckets: {
+      // The bucket by its start (the upper_bound loop over start(b), b < nb), then low[d]
+      // (d < K, inside the run).
+      corrupt_enc_ = Encoding::kBuckets;
+      uint32_t lo = 0, hi = x.nb;
+      while (lo < hi) {
+        const uint32_t mid = lo + ((hi - lo) >> 1);
+        const bool right = BucketStartOf(x, mid) <= d;
+        lo = right ? mid + 1 : lo;
+        hi = right ? hi : mid;
+      }
+      if (lo == 0) return false;
+      const uint8_t* low = buckets_ + 4 * static_cast<size_t>(x.low);
+      const uint32_t v = x.wide ? Ld16At(low + 2 * static_cast<size_t>(d)) : low[d];
+      if (v >> x.k != 0) return false;
+      // (lo - 1) < nb <= 2^(32 - k), so the sum is below 2^32.
+      *index = ((lo - 1) << x.k) + v;
+      return true;
+    }
+    case Encoding::kBitmap:
+      break;
   }
   // Bitmap: the block by its rank, then the bit (FORMAT.md section 5).
+  corrupt_enc_ = Encoding::kBitmap;
+  const uint32_t b0 = Ld(bms_, i);
+  const uint32_t blocks = Ld(bms_, i + 1) - b0;
   const uint32_t t = Search<true>(bitmaps_ + 8 * static_cast<size_t>(b0), 2, 0, blocks, d);
   if (t == 0) return false;
   const size_t w = 2 * (static_cast<size_t>(b0) + t - 1);
@@ -466,6 +642,22 @@ bool Reader::KeyAt(uint32_t p, uint32_t* ns, uint32_t* index) const {
   if (idx > 0xFFFFFFFFull) return false;
   *index = static_cast<uint32_t>(idx);
   return true;
+}
+
+const char* Reader::EncodingName(Encoding e) {
+  switch (e) {
+    case Encoding::kDense: return "dense";
+    case Encoding::kDirect: return "direct";
+    case Encoding::kSorted: return "sorted";
+    case Encoding::kBitmap: return "bitmap";
+    case Encoding::kBuckets: return "buckets";
+  }
+  return "dense";
+}
+
+std::string Reader::CorruptMessage() const {
+  if (corrupt_enc_ == Encoding::kBuckets) return "the sparse buckets of namespace 0x" + Hex(corrupt_ns_) + " are damaged";
+  return "the sparse bitmap of namespace 0x" + Hex(corrupt_ns_) + " is damaged";
 }
 
 Reader::Found Reader::FuncByOffset(uint32_t offset, uint32_t* ns, uint32_t* index) const {

@@ -3,9 +3,9 @@
 // answers the lookups of section 5 with the same loops, so that both readers agree even on
 // a damaged file. Every read is bounds-checked against the bytes it was opened on, with
 // 64-bit arithmetic where a sum of u32 values could overflow. What lookups index with (the
-// namespace table and the module records) is copied at open and validated as copied, so
-// bytes that change after open (a mapped file rewritten in place) can make answers wrong
-// but cannot send a read outside them.
+// namespace table, the module records and the headers of bucket runs) is copied at open and
+// validated as copied, so bytes that change after open (a mapped file rewritten in place)
+// can make answers wrong but cannot send a read outside them.
 //
 // No N-API here and no exceptions: failures are a returned Status (a code and a message).
 #ifndef FUNCKEY_READER_H_
@@ -66,14 +66,22 @@ class Reader {
   // they need no particular alignment. `data` may be null when `size` is 0.
   Status Open(const uint8_t* data, size_t size);
 
-  // FORMAT.md section 5. kCorrupt: a damaged sparse bitmap was met (E_CORRUPT); the
-  // namespace it belongs to is then CorruptNamespace().
+  // How a namespace's keys are stored (FORMAT.md 3.1, 3.3). The two laid out as dense runs
+  // come first, so that one comparison picks the dense lookup.
+  enum class Encoding : uint8_t { kDense, kDirect, kSorted, kBitmap, kBuckets };
+  // "dense", "direct", ...: the names of lib/core.ts (NamespaceEncoding).
+  static const char* EncodingName(Encoding e);
+
+  // FORMAT.md section 5. kCorrupt: a damaged sparse bitmap or bucket run was met (E_CORRUPT);
+  // the namespace it belongs to is then CorruptNamespace(), and CorruptMessage() says so as
+  // lib/reader.ts does.
   enum class Found { kNo, kYes, kCorrupt };
   Found FuncLoc(uint32_t ns, uint32_t index, uint32_t* start, uint32_t* length) const;
   // kYes with the FilePos (kNone when the table has none) when the key is present.
   Found SrcLoc(uint32_t ns, uint32_t index, uint32_t* pos) const;
   Found FuncByOffset(uint32_t offset, uint32_t* ns, uint32_t* index) const;
   uint32_t CorruptNamespace() const { return corrupt_ns_; }
+  std::string CorruptMessage() const;
 
   enum class NameResult { kAbsent, kFound, kCorrupt };
   // kFound: *bytes, *length are the undecoded name inside .fk.names.
@@ -88,6 +96,7 @@ class Reader {
   uint32_t FuncCount() const { return f_; }
   uint32_t SparseCount() const { return s_; }
   uint32_t BitmapBlocks() const { return bm_; }
+  uint64_t BucketWords() const { return bw_; }
   uint32_t OffsetShift() const { return shift_; }
   uint32_t OffsetCount() const { return c_; }
   uint32_t SrcLocCount() const { return l_; }
@@ -99,6 +108,11 @@ class Reader {
   uint32_t SparseStart(uint32_t i) const { return Ld(ss_, i); }
   uint32_t SrcLocStart(uint32_t i) const { return Ld(sls_, i); }
   uint32_t BitmapStart(uint32_t i) const { return Ld(bms_, i); }
+  uint32_t BucketStart(uint32_t i) const { return Ld(bks_, i); }
+  Encoding EncodingOf(uint32_t i) const { return nsx_[i].enc; }
+  // k and f of a namespace stored as buckets, else 0.
+  uint32_t BucketShift(uint32_t i) const { return nsx_[i].k; }
+  uint32_t BucketFilterShift(uint32_t i) const { return nsx_[i].f; }
 
   struct Module {
     uint32_t name_offset;
@@ -147,12 +161,36 @@ class Reader {
     (void)p;
 #endif
   }
+  // What open derived for namespace i: its encoding and, for a bucket run (FORMAT.md 3.3),
+  // its header and the word offsets in .fk.sparse_buckets of its parts, all within the run.
+  struct NsExtra {
+    uint32_t nb;      // buckets
+    uint32_t fw;      // filter words
+    uint32_t filter;  // word offset of filter[0]
+    uint32_t super_;  // word offset of super[0]
+    uint32_t rel;     // word offset of rel[0]
+    uint32_t low;     // word offset of low[0]
+    Encoding enc;
+    uint8_t k;     // bucket shift, 0 unless buckets
+    uint8_t f;     // filter shift, 0 unless buckets
+    uint8_t wide;  // low values are u16 (k > 8), else u8
+  };
+  // The sum over the 16-bit ranks of bucket run `x` (FORMAT.md 3.3): where bucket b starts
+  // among the present indices (at most 2^32 - 1 + 65535, hence 64 bits).
+  uint64_t BucketStartOf(const NsExtra& x, uint32_t b) const {
+    const uint32_t sup = Ld(buckets_, static_cast<size_t>(x.super_) + (b >> (16 - x.k)));
+    const uint32_t rel = Ld16At(buckets_ + 4 * static_cast<size_t>(x.rel) + 2 * static_cast<size_t>(b));
+    return static_cast<uint64_t>(sup) + ((rel - sup) & 0xFFFFu);
+  }
+  static uint32_t Ld16At(const uint8_t* q) { return static_cast<uint32_t>(q[0]) | static_cast<uint32_t>(q[1]) << 8; }
   int64_t FindNs(uint32_t ns) const;
-  // Position of the key in .fk.func_locs, -1 (absent or a hole) or -2 (a damaged bitmap);
-  // *ns_pos is its namespace.
+  // Position of the key in .fk.func_locs, -1 (absent or a hole) or -2 (a damaged bitmap or
+  // bucket run); *ns_pos is its namespace.
   int64_t Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const;
+  // The position in namespace i's func run of `index` stored as buckets: -1 absent, -2 damaged.
+  int64_t BucketPos(const NsExtra& x, uint32_t run, uint32_t index) const;
   int64_t PosOfOffset(uint32_t offset) const;
-  // False when a damaged bitmap was met.
+  // False when a damaged bitmap or bucket run was met.
   bool KeyAt(uint32_t p, uint32_t* ns, uint32_t* index) const;
   Found Corrupt(uint32_t ns) const {
     corrupt_ns_ = ns;
@@ -163,16 +201,22 @@ class Reader {
   size_t size_ = 0;
   uint32_t version_ = 0, text_size_ = 0;
   uint32_t m_ = 0, n_ = 0, f_ = 0, s_ = 0, l_ = 0, w_ = 0, b_ = 0, bm_ = 0, shift_ = 0, c_ = 0;
+  uint64_t bw_ = 0;  // Bw: u32 words of .fk.sparse_buckets
   mutable uint32_t corrupt_ns_ = 0;
-  // info_ (fixed part and module records), ns_, fls_, ss_, sls_ and bms_ point into meta_, a copy
-  // made at open (see Open); the other section pointers point into the caller's bytes.
+  mutable Encoding corrupt_enc_ = Encoding::kBitmap;
+  // info_ (fixed part and module records), ns_, fls_, ss_, sls_, bms_ and bks_ point into
+  // meta_, a copy made at open (see Open), and nsx_ holds what open derived per namespace; the
+  // other section pointers point into the caller's bytes.
   std::unique_ptr<uint8_t[]> meta_;
+  std::unique_ptr<NsExtra[]> nsx_;
   const uint8_t* info_ = nullptr;
   const uint8_t* ns_ = nullptr;
   const uint8_t* fls_ = nullptr;
   const uint8_t* ss_ = nullptr;
   const uint8_t* sls_ = nullptr;
   const uint8_t* bms_ = nullptr;
+  const uint8_t* bks_ = nullptr;
+  const uint8_t* buckets_ = nullptr;
   const uint8_t* bitmaps_ = nullptr;
   const uint8_t* offset_index_ = nullptr;
   const uint8_t* sparse_ = nullptr;

@@ -109,38 +109,130 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
     }
   });
 
-  it('gives the same answers with sparse namespaces stored sorted and as rank bitmaps', () => {
-    let bitmapNamespaces = 0;
+  it('gives the same answers with sparse namespaces in each of the four encodings', () => {
+    const seen: Record<string, number> = {};
     for (let seed = 7001; seed < 7201; seed++) {
       const model = randomModel(seed);
-      for (const enc of ['sorted', 'bitmap'] as const) {
+      for (const enc of ['sorted', 'bitmap', 'buckets', 'direct', 'smallest', 'auto'] as const) {
         const a = open(buildModel(model, 'auto', enc).finish(), { backend });
         for (const n of a.describe().namespaces) {
           const sparse = [1, 3, 4, 9].includes(n.namespace >>> 28);
-          expect(n.bitmapBlocks > 0).toBe(sparse && enc === 'bitmap');
-          if (n.bitmapBlocks > 0) bitmapNamespaces++;
+          if (!sparse) expect(n.encoding).toBe('dense');
+          else if (enc !== 'auto' && enc !== 'smallest') expect(n.encoding).toBe(enc);
+          expect(n.bitmapBlocks > 0).toBe(n.encoding === 'bitmap');
+          expect(n.bucketWords > 0).toBe(n.encoding === 'buckets');
+          seen[`${enc}:${n.encoding}`] = (seen[`${enc}:${n.encoding}`] ?? 0) + 1;
         }
-        checkAgainstModel(model, a, seed);
+        try {
+          checkAgainstModel(model, a, seed);
+        } catch (e) {
+          throw new Error(`seed ${seed}, ${enc}: ${(e as Error).message}`, { cause: e });
+        }
         a.close();
       }
     }
-    expect(bitmapNamespaces).toBeGreaterThan(100);
+    // 'auto' and 'smallest' used every sparse encoding somewhere in these tables.
+    for (const choice of ['auto', 'smallest'])
+      for (const enc of ['sorted', 'bitmap', 'buckets', 'direct']) expect(seen[`${choice}:${enc}`] ?? 0, `${choice} chose ${enc}`).toBeGreaterThan(5);
   });
 
-  it('stores a sparse namespace as a bitmap exactly when that is smaller', () => {
-    // 64 indices spread over [0, 2048): sorted 256 bytes, bitmap 64 blocks = 512 bytes.
-    // 64 indices in [0, 256): sorted 256 bytes, bitmap 8 blocks = 64 bytes.
-    for (const [spread, bitmap] of [[32, false], [4, true]] as const) {
-      const b = new ArtifactBuilder();
-      b.addModule({ importedFuncs: 0, definedFuncs: 4096 });
-      for (let i = 0; i < 64; i++) b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i * spread), { start: 10 * i, length: 5 });
+  it('picks, by default, the first of direct, bitmap and buckets no larger than the sorted run', () => {
+    // Costs from FORMAT.md 3.3, for K keys whose largest is m: sorted 4K bytes; direct 8(m + 1 - K);
+    // bitmap 8(floor(m / 32) + 1); buckets 4 * words(k).
+    const bucketBytes = (f: number, k: number, m: number, K: number) => {
+      const nb = Math.floor(m / 2 ** k) + 1;
+      const filterWords = Math.floor(m / 2 ** f / 32) + 1;
+      const w = k <= 8 ? 1 : 2;
+      return 4 * (4 + filterWords + (Math.floor((nb - 1) / 2 ** (16 - k)) + 1) + Math.ceil((nb + 1) / 2) + Math.ceil(((K + 1) * w) / 4));
+    };
+    const tableBytes = (x: ReturnType<typeof open>) =>
+      x
+        .describe()
+        .sections.filter((s) => s.name.startsWith('.fk.') && !['.fk.info', '.fk.names', '.fk.name_index', '.fk.offset_index'].includes(s.name))
+        .reduce((t, s) => t + s.size, 0);
+    const r = rng(4242);
+    const seen = new Set<string>();
+    for (const space of [100, 3000, 70000, 300000])
+      for (const fill of [1, 0.9, 0.7, 0.6, 0.3, 0.1, 0.07, 0.05, 0.02, 0.01, 0.003, 0.0005, 0.00002]) {
+        const idx: number[] = [];
+        for (let i = 0; i < space; i++) if (r() < fill) idx.push(i);
+        if (idx.length === 0) continue;
+        const K = idx.length;
+        const m = idx[K - 1]!;
+        let want = 'sorted';
+        let shift = 0;
+        let filter = 0;
+        if (8 * (m + 1 - K) <= 4 * K) want = 'direct';
+        else if (8 * (Math.floor(m / 32) + 1) <= 4 * K) want = 'bitmap';
+        else
+          search: for (let f = 0; f <= 15; f++)
+            for (let k = 1; k <= 15; k++)
+              if (bucketBytes(f, k, m, K) <= 4 * K) {
+                want = 'buckets';
+                shift = k;
+                filter = f;
+                break search;
+              }
+        seen.add(want);
+        const build = (sparseEncoding: 'auto' | 'sorted') => {
+          const b = new ArtifactBuilder({ sparseEncoding });
+          b.addModule({ importedFuncs: 0, definedFuncs: space });
+          idx.forEach((i, j) => b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: 10 * j, length: 5 }));
+          return open(b.finish(), { backend });
+        };
+        const a = build('auto');
+        const n = a.describe().namespaces[0]!;
+        expect(`${space} ${fill}: ${n.encoding} ${n.bucketShift} ${n.bucketFilterShift}`).toBe(`${space} ${fill}: ${want} ${shift} ${filter}`);
+        // The table is no larger than with the sorted run.
+        const as = build('sorted');
+        expect(tableBytes(a)).toBeLessThanOrEqual(tableBytes(as));
+        as.close();
+        // Every index (of the first 20,000), present or not, and entries by offset.
+        const present = new Set(idx);
+        for (let i = 0; i < Math.min(space, 20000); i++) {
+          const got = a.funcLoc(FuncKey.arrayToWasmTrampoline(0, i));
+          if (present.has(i) !== (got !== undefined)) expect(`${i}: ${got?.start}`).toBe(`${i}: ${present.has(i)}`);
+        }
+        idx.forEach((i, j) => {
+          if (j % 7 === 0) expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, i))?.start).toBe(10 * j);
+          if (j % 5 === 0) expect(a.funcByOffset(10 * j + 4)?.index).toBe(i);
+        });
+        a.close();
+      }
+    expect([...seen].sort()).toEqual(['bitmap', 'buckets', 'direct', 'sorted']);
+  });
+
+  it('reads buckets past 65,536 indices present, with 16-bit low parts and crowded buckets', () => {
+    // 200,000 trampolines: ranks past 2^16 (the u16 ranks wrap) and both low widths; a run of
+    // 300 consecutive indices crowds buckets far beyond the four that are scanned.
+    for (const [space, fill] of [[6_000_000, 0.033], [60_000_000, 0.002]] as const) {
+      const r = rng(space);
+      const idx: number[] = [];
+      for (let i = 0; i < space; i++) if (r() < fill || (i >= 1_000_000 && i < 1_000_300)) idx.push(i);
+      const b = new ArtifactBuilder({ sparseEncoding: 'buckets' });
+      b.addModule({ importedFuncs: 0, definedFuncs: space });
+      idx.forEach((i, j) => b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: 4 * j, length: 3 }));
       const a = open(b.finish(), { backend });
-      const d = a.describe();
-      expect(d.namespaces[0]!.bitmapBlocks).toBe(bitmap ? 8 : 0);
-      expect(d.sparseCount).toBe(bitmap ? 0 : 64);
-      for (let i = 0; i < 64 * spread; i++)
-        expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, i))?.start).toBe(i % spread === 0 ? 10 * (i / spread) : undefined);
-      for (let i = 0; i < 64; i++) expect(a.funcByOffset(10 * i + 2)?.toString()).toBe(`ArrayToWasmTrampoline(0, ${i * spread})`);
+      const n = a.describe().namespaces[0]!;
+      expect(n.encoding).toBe('buckets');
+      expect(idx.length).toBeGreaterThan(100_000);
+      expect(n.bucketShift > 8).toBe(space === 60_000_000);
+      for (let j = 0; j < idx.length; j += 97) {
+        const i = idx[j]!;
+        expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, i))?.start).toBe(4 * j);
+        expect(a.funcByOffset(4 * j + 1)?.index).toBe(i);
+      }
+      for (let q = 0; q < 400; q++) {
+        const i = 1_000_000 - 50 + q;
+        const at = idx.indexOf(i);
+        expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, i))?.start).toBe(at < 0 ? undefined : 4 * at);
+        if (at >= 0) expect(a.funcByOffset(4 * at + 2)?.index).toBe(i);
+      }
+      const present = new Set(idx);
+      for (let q = 0; q < 20000; q++) {
+        const i = Math.floor(r() * space);
+        expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, i)) !== undefined).toBe(present.has(i));
+      }
       a.close();
     }
   });

@@ -133,11 +133,13 @@ describe('funckey info', () => {
     '.fk.bitmap_starts',
     '.fk.sparse_bitmaps',
     '.fk.offset_index',
+    '.fk.bucket_starts',
+    '.fk.sparse_buckets',
   ];
 
   it('prints version, backend, modules, counts, namespaces and sections', () => {
     const out = ok(run(['info', ARTIFACT]));
-    expect(out).toMatch(/^format version {2}2$/m);
+    expect(out).toMatch(/^format version {2}3$/m);
     expect(out).toMatch(/^backend {9}(js|native)$/m);
     expect(out).toMatch(/^text size {7}564 bytes$/m);
     expect(out).toMatch(/^modules {9}1$/m);
@@ -148,7 +150,7 @@ describe('funckey info', () => {
 
   it('--json', () => {
     const d = JSON.parse(ok(run(['info', ARTIFACT, '--json'])));
-    expect(d).toMatchObject({ formatVersion: 2, textSize: 564, funcCount: 8, srcLocCount: 8, sparseCount: 0 });
+    expect(d).toMatchObject({ formatVersion: 3, textSize: 564, funcCount: 8, srcLocCount: 8, sparseCount: 0 });
     expect(BACKENDS).toContain(d.backend);
     expect(d.modules).toHaveLength(1);
     expect(d.modules[0]).toMatchObject({ importedFuncs: 3, definedFuncs: 8, byteOffset: 0, nameEncoding: 1, nameCount: 11 });

@@ -70,9 +70,10 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
   });
 
   it('E_VERSION: a format version this reader does not know', () => {
-    // Version 1 (before rank bitmaps and the offset index) and a version from the future.
-    expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 8, 3, true)))).toBe('E_VERSION');
-    const bytes = patch((b, v, s) => v.setUint32(info(s) + 8, 1, true));
+    // Versions 1 and 2 (before rank bitmaps, the offset index, buckets) and one from the future.
+    expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 8, 4, true)))).toBe('E_VERSION');
+    expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 8, 1, true)))).toBe('E_VERSION');
+    const bytes = patch((b, v, s) => v.setUint32(info(s) + 8, 2, true));
     expect(openCode(bytes)).toBe('E_VERSION');
     try {
       open(bytes, { backend });
@@ -141,6 +142,54 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
     expect(codeOf(() => a.funcByOffset(22))).toBe('E_CORRUPT');
     expect(codeOf(() => a.funcsByOffset(new Uint32Array([22])))).toBe('E_CORRUPT');
     expect(a.funcByOffset(402)?.toString()).toBe('ArrayToWasmTrampoline(0, 40)');
+    a.close();
+  });
+
+  it('E_CORRUPT: damaged sparse buckets, met by a lookup; an invalid bucket header, at open', () => {
+    // 40 trampolines among 2,000 indices, stored as buckets (FORMAT.md 3.3).
+    const make = () => {
+      const b = new ArtifactBuilder({ sparseEncoding: 'buckets' });
+      b.addModule({ importedFuncs: 0, definedFuncs: 2000 });
+      for (let i = 0; i < 40; i++) b.pushFunc(FuncKey.arrayToWasmTrampoline(0, 50 * i + 7), { start: 10 * i, length: 5 });
+      return b.finish();
+    };
+    const layout = open(make(), { backend }).describe().namespaces[0]!;
+    expect(layout.encoding).toBe('buckets');
+    const k = layout.bucketShift;
+    const nb = Math.floor((50 * 39 + 7) / 2 ** k) + 1;
+    const filterWords = Math.floor((50 * 39 + 7) / 2 ** layout.bucketFilterShift / 32) + 1;
+    const superByte = 4 * (4 + filterWords); // super[0], from the run's start
+    const relByte = superByte + 4 * (Math.floor((nb - 1) / 2 ** (16 - k)) + 1); // rel[0]
+    const damage = (f: (v: DataView, at: number) => void) => {
+      const bytes = make().slice();
+      f(new DataView(bytes.buffer), sections(bytes).get('.fk.sparse_buckets')!.offset);
+      return bytes;
+    };
+    const key = FuncKey.arrayToWasmTrampoline(0, 50 * 20 + 7);
+    const bucket = (50 * 20 + 7) >> k;
+    // The rank of a bucket points past the run: the lookup that meets it is refused, others answer.
+    let a = open(damage((v, at) => v.setUint16(at + relByte + 2 * bucket, 999, true)), { backend });
+    expect(codeOf(() => a.funcLoc(key))).toBe('E_CORRUPT');
+    expect(codeOf(() => a.funcLocs(new Uint32Array([key.namespace]), new Uint32Array([key.index])))).toBe('E_CORRUPT');
+    expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, 7))).toEqual({ start: 0, length: 5 });
+    a.close();
+    // The superblock rank says the first bucket starts past its entries: reverse lookups fail.
+    a = open(damage((v, at) => v.setUint32(at + superByte, 5, true)), { backend });
+    expect(codeOf(() => a.funcByOffset(2))).toBe('E_CORRUPT');
+    expect(codeOf(() => a.funcsByOffset(new Uint32Array([2])))).toBe('E_CORRUPT');
+    a.close();
+    // A header whose shift or bucket count does not match the run's length: refused at open.
+    expect(openCode(damage((v, at) => v.setUint32(at, 0, true)))).toBe('E_CORRUPT');
+    expect(openCode(damage((v, at) => v.setUint32(at, 16, true)))).toBe('E_CORRUPT');
+    expect(openCode(damage((v, at) => v.setUint32(at + 4, nb + 64, true)))).toBe('E_CORRUPT');
+    expect(openCode(damage((v, at) => v.setUint32(at + 4, 0, true)))).toBe('E_CORRUPT');
+    expect(openCode(damage((v, at) => v.setUint32(at + 8, 32, true)))).toBe('E_CORRUPT');
+    expect(openCode(damage((v, at) => v.setUint32(at + 12, 0, true)))).toBe('E_CORRUPT');
+    // A filter bit cleared: that index is absent to lookups (the filter is trusted, not checked).
+    const first = FuncKey.arrayToWasmTrampoline(0, 7);
+    a = open(damage((v, at) => v.setUint32(at + 16, v.getUint32(at + 16, true) & ~(1 << (7 >> layout.bucketFilterShift)), true)), { backend });
+    expect(a.funcLoc(first)).toBe(undefined);
+    expect(a.funcByOffset(2)?.toString()).toBe(first.toString());
     a.close();
   });
 
@@ -285,9 +334,9 @@ describe('readelf', () => {
     const path = join(dir, 'elf.fkx');
     buildModel(randomModel(8)).writeFile(path);
     const out = execFileSync('readelf', ['-W', '-S', path], { encoding: 'utf8' });
-    for (const name of ['.shstrtab', '.fk.info', '.fk.namespaces', '.fk.func_loc_starts', '.fk.sparse_starts', '.fk.src_loc_starts', '.fk.sparse_indices', '.fk.func_locs', '.fk.src_locs', '.fk.name_index', '.fk.names', '.fk.bitmap_starts', '.fk.sparse_bitmaps', '.fk.offset_index'])
+    for (const name of ['.shstrtab', '.fk.info', '.fk.namespaces', '.fk.func_loc_starts', '.fk.sparse_starts', '.fk.src_loc_starts', '.fk.sparse_indices', '.fk.func_locs', '.fk.src_locs', '.fk.name_index', '.fk.names', '.fk.bitmap_starts', '.fk.sparse_bitmaps', '.fk.offset_index', '.fk.bucket_starts', '.fk.sparse_buckets'])
       expect(out).toContain(name);
-    expect(out).toMatch(/There are 15 section headers/);
+    expect(out).toMatch(/There are 17 section headers/);
     const hdr = execFileSync('readelf', ['-h', path], { encoding: 'utf8' });
     expect(hdr).toMatch(/ELF64/);
     expect(hdr).toMatch(/little endian/);
