@@ -146,10 +146,8 @@ export class Artifact {
 
   #checkModule(module: unknown): number {
     argU32('module', module);
-    if (this.#moduleCount < 0) {
-      this.#desc ??= this.#live().describe();
-      this.#moduleCount = this.#desc.modules.length;
-    }
+    // The count alone is kept: an artifact that only looks up names holds no description.
+    if (this.#moduleCount < 0) this.#moduleCount = (this.#desc ?? this.#live().describe()).modules.length;
     if ((module as number) >= this.#moduleCount)
       throw new FunckeyError('E_RANGE', `module ${module as number} does not exist: the artifact has ${this.#moduleCount}`);
     return module as number;
