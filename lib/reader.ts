@@ -285,7 +285,8 @@ export class JsCore implements Core {
       if (encoding === 'buckets') {
         // The bucket header (FORMAT.md 3.3), copied: lookups index with what is kept here.
         const w0 = bks[i]!;
-        const hdr = (k: number) => (bucketRun >= 4 ? this.buckets32[w0 + k]! : 0);
+        // Read only a run that lies within the section (a later start may still decrease).
+        const hdr = (k: number) => (bucketRun >= 4 && bks[i + 1]! <= Bw ? this.buckets32[w0 + k]! : 0);
         const k = hdr(0);
         const nb = hdr(1);
         const f = hdr(2);

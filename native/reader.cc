@@ -333,10 +333,10 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
       // The bucket header (FORMAT.md 3.3), read once here and kept: k, nb, f and Fw, and the
       // sizes of the parts must add up to the run exactly. All in 64 bits.
       // bucket_starts[i + 1] may still exceed Bw here (a later entry that decreases fails the
-      // open, but has not been seen yet): the four header words must lie in the section; when
-      // they do not, the header is invalid (as lib/reader.ts finds reading past its view).
+      // open, but has not been seen yet): the run must lie in the section before its header is
+      // read (FORMAT.md 3.3).
       const uint64_t w0 = Ld(bks_, i);
-      bool valid = bucket_run >= 4 && w0 + 4 <= bw_;
+      bool valid = bucket_run >= 4 && Ld(bks_, i + 1) <= bw_;
       uint64_t k = 0, nb = 0, f = 0, fw = 0, q = 0, rel_words = 0;
       if (valid) {
         k = Ld(buckets_, w0);
