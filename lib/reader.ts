@@ -83,6 +83,8 @@ export class JsCore implements Core {
   private readonly buckets32: Uint32Array;
   private readonly buckets16: Uint16Array;
   private readonly buckets8: Uint8Array;
+  /** Per kind (0 to 15), the position of its first namespace, or of the first of a later kind. */
+  private readonly kindFirst: Int32Array;
   /** Per namespace: MODE_*. */
   private readonly mode: Uint8Array;
   private readonly encodings: NamespaceEncoding[];
@@ -235,6 +237,7 @@ export class JsCore implements Core {
     this.mode = new Uint8Array(N);
     this.encodings = new Array<NamespaceEncoding>(N);
     this.bp = new Uint32Array(8 * N);
+    this.kindFirst = new Int32Array(16);
     this.offsetShift = shift;
     this.offsetCount = C;
     this.locs = view32(SECTION.funcLocs);
@@ -309,6 +312,10 @@ export class JsCore implements Core {
       }
       if (sls[i + 1]! - sls[i]! !== (kind === 0 ? run : 0)) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has a source-location run of the wrong length`);
     }
+    for (let kind = 15, i = N; kind >= 0; kind--) {
+      while (i > 0 && ns[i - 1]! >>> 28 >= kind) i--;
+      this.kindFirst[kind] = i;
+    }
     // 10: the offset index.
     if (shift > 31 || (F === 0) !== (C === 0)) fail('E_CORRUPT', `the offset index (shift ${shift}, ${C} entries) does not fit ${F} functions`);
     // 11: module records.
@@ -330,7 +337,19 @@ export class JsCore implements Core {
 
   // ---- lookups (FORMAT.md section 5) ----
 
+  /**
+   * The position of a namespace in the table, or -1. Namespaces ascend, so those of one kind
+   * are consecutive and, when their low bits count 0, 1, 2, ... (module m's functions, with
+   * every module having some), the one wanted is at kindFirst[kind] + low: one read for any
+   * namespace of a usual table, wherever it lies. Otherwise, a search.
+   */
   private findNs(namespace: number): number {
+    const g = this.kindFirst[namespace >>> 28]! + (namespace & 0x0fffffff);
+    if (g < this.N && this.ns[g] === namespace) return g;
+    return this.searchNs(namespace);
+  }
+
+  private searchNs(namespace: number): number {
     const a = this.ns;
     const n = this.N;
     if (n <= LINEAR_NS) {

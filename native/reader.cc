@@ -366,6 +366,10 @@ Status Reader::Open(const uint8_t* bytes, size_t len) {
     if (Ld(sls_, i + 1) - Ld(sls_, i) != (kind == 0 ? run : 0))
       return fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has a source-location run of the wrong length");
   }
+  for (int kind = 15, j = static_cast<int>(n_); kind >= 0; kind--) {
+    while (j > 0 && (Ld(ns_, static_cast<size_t>(j - 1)) >> 28) >= static_cast<uint32_t>(kind)) j--;
+    kind_first_[kind] = static_cast<uint32_t>(j);
+  }
   // 10: the offset index.
   if (shift_ > 31 || (f_ == 0) != (c_ == 0))
     return fail(Code::kCorrupt, "the offset index (shift " + Num(shift_) + ", " + Num(c_) + " entries) does not fit " + Num(f_) + " functions");
@@ -406,7 +410,12 @@ Reader::Module Reader::ModuleAt(uint32_t m) const {
 // run of exactly the words its header implies (nsx_[i] holds that header); a src run as long
 // as its func run for kind 0. Every index below is within its array by those facts.
 
+// Namespaces ascend, so those of one kind are consecutive; when their low bits count 0, 1, 2,
+// ... (module m of a kind at kind_first_[kind] + m), one read finds any of them. Otherwise a
+// search. Either way the answer is the namespace's unique position.
 int64_t Reader::FindNs(uint32_t ns) const {
+  const uint64_t g = static_cast<uint64_t>(kind_first_[ns >> 28]) + (ns & 0x0FFFFFFFu);
+  if (g < n_ && Ld(ns_, static_cast<size_t>(g)) == ns) return static_cast<int64_t>(g);
   const uint32_t n = n_;
   if (n <= kLinearNs) {
     for (uint32_t i = 0; i < n; i++)

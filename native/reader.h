@@ -209,6 +209,8 @@ class Reader {
   // other section pointers point into the caller's bytes.
   std::unique_ptr<uint8_t[]> meta_;
   std::unique_ptr<NsExtra[]> nsx_;
+  // Per kind, the position of its first namespace (or of the first of a later kind): see FindNs.
+  uint32_t kind_first_[16] = {};
   const uint8_t* info_ = nullptr;
   const uint8_t* ns_ = nullptr;
   const uint8_t* fls_ = nullptr;
