@@ -383,19 +383,7 @@ napi_value FuncLocs(napi_env env, napi_callback_info info) {
       !GetU32Array(env, reg, argv[3], "starts", &starts, &n2) || !GetU32Array(env, reg, argv[4], "lengths", &lengths, &n3))
     return nullptr;
   if (n1 != n0 || n2 != n0 || n3 != n0) return Throw(env, reg, Code::kArg, "the arrays differ in length");
-  const Reader& r = a->reader;
-  for (size_t k = 0; k < n0; k++) {
-    uint32_t s, l;
-    const Reader::Found f = r.FuncLoc(ns[k], idx[k], &s, &l);
-    if (f == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
-    if (f == Reader::Found::kYes) {
-      starts[k] = s;
-      lengths[k] = l;
-    } else {
-      starts[k] = kNone;
-      lengths[k] = 0;
-    }
-  }
+  if (a->reader.FuncLocs(ns, idx, n0, starts, lengths) == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
   return Undefined(env);
 }
 

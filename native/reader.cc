@@ -553,6 +553,55 @@ int64_t Reader::BucketPos(const NsExtra& x, uint32_t run, uint32_t index) const 
   return j;
 }
 
+Reader::Found Reader::FuncLocs(const uint32_t* nss, const uint32_t* indices, size_t n, uint32_t* starts,
+                               uint32_t* lengths) const {
+  uint32_t last_ns = 0;
+  int64_t last_i = FindNs(0);
+  for (size_t k = 0; k < n; k++) {
+    const uint32_t ns = nss[k];
+    const uint32_t index = indices[k];
+    if (ns != last_ns) {
+      last_ns = ns;
+      last_i = FindNs(ns);
+    }
+    if (last_i >= 0 && nsx_[last_i].enc == Encoding::kBitmap) {
+      // FORMAT.md 5, sparse bitmap, computed whether or not the index is present; only a
+      // present index whose rank points past the run is E_CORRUPT, as in Pos. A block
+      // beyond the run reads block 0 instead (the run has at least one) and is no answer.
+      const uint32_t i = static_cast<uint32_t>(last_i);
+      const uint32_t fs = Ld(fls_, i);
+      const uint32_t run = Ld(fls_, i + 1) - fs;
+      const uint32_t b0 = Ld(bms_, i);
+      const uint32_t blk = index >> 5;
+      const uint32_t in_run = blk < Ld(bms_, i + 1) - b0;
+      const size_t w = 2 * (static_cast<size_t>(b0) + (in_run ? blk : 0));
+      const uint32_t bits = Ld(bitmaps_, w + 1);
+      const uint32_t bit = index & 31;
+      const uint32_t hit = in_run & (bits >> bit);
+      const uint64_t d = static_cast<uint64_t>(Ld(bitmaps_, w)) + Popcount(bits & ((1u << bit) - 1));
+      if ((hit & 1) && d >= run) {
+        corrupt_ns_ = ns;
+        corrupt_enc_ = Encoding::kBitmap;
+        return Found::kCorrupt;
+      }
+      const size_t p = fs + ((hit & 1) ? static_cast<uint32_t>(d) : 0u);
+      const uint32_t start = Ld(locs_, 2 * p);
+      const uint32_t length = Ld(locs_, 2 * p + 1);
+      const bool ok = (hit & 1) && length != 0;
+      starts[k] = ok ? start : kNone;
+      lengths[k] = ok ? length : 0;
+      continue;
+    }
+    uint32_t s = kNone, l = 0;
+    const Found f = FuncLoc(ns, index, &s, &l);
+    if (f == Found::kCorrupt) return f;
+    const bool ok = f == Found::kYes;
+    starts[k] = ok ? s : kNone;
+    lengths[k] = ok ? l : 0;
+  }
+  return Found::kYes;
+}
+
 Reader::Found Reader::FuncLoc(uint32_t ns, uint32_t index, uint32_t* start, uint32_t* length) const {
   uint32_t i;
   const int64_t p = Pos(ns, index, &i);

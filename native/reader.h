@@ -77,6 +77,10 @@ class Reader {
   // lib/reader.ts does.
   enum class Found { kNo, kYes, kCorrupt };
   Found FuncLoc(uint32_t ns, uint32_t index, uint32_t* start, uint32_t* length) const;
+  // FuncLoc for n keys: (start, length), or (kNone, 0) when absent. kCorrupt stops at the
+  // first damaged run met (the outputs are then partly written). Keys of a bitmap namespace
+  // are answered without a branch on whether they are present.
+  Found FuncLocs(const uint32_t* ns, const uint32_t* indices, size_t n, uint32_t* starts, uint32_t* lengths) const;
   // kYes with the FilePos (kNone when the table has none) when the key is present.
   Found SrcLoc(uint32_t ns, uint32_t index, uint32_t* pos) const;
   Found FuncByOffset(uint32_t offset, uint32_t* ns, uint32_t* index) const;
