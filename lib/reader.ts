@@ -629,8 +629,37 @@ export class JsCore implements Core {
 
   funcLocs(namespaces: Uint32Array, indices: Uint32Array, starts: Uint32Array, lengths: Uint32Array): void {
     const locs = this.locs;
+    let lastNs = 0;
+    let i = this.findNs(0);
     for (let k = 0; k < namespaces.length; k++) {
-      const p = this.pos(namespaces[k]!, indices[k]!);
+      const namespace = namespaces[k]!;
+      if (namespace !== lastNs) {
+        lastNs = namespace;
+        i = this.findNs(namespace);
+      }
+      if (i >= 0 && this.mode[i] === MODE_BITMAP) {
+        // As sparsePos, computed whether or not the index is present, so that the batch does
+        // not branch on it: a block beyond the run reads block 0 (a bitmap run has one) and
+        // is no answer; only a present index whose rank points past the run is E_CORRUPT.
+        const index = indices[k]!;
+        const fs = this.funcLocStarts[i]!;
+        const b0 = this.bitmapStarts[i]!;
+        const blk = index >>> 5;
+        const inRun = blk < this.bitmapStarts[i + 1]! - b0 ? 1 : 0;
+        const w = 2 * (b0 + blk * inRun);
+        const bits = this.bitmaps[w + 1]!;
+        const bit = index & 31;
+        const hit = inRun & (bits >>> bit);
+        const d = this.bitmaps[w]! + popcount32(bits & ~(-1 << bit));
+        if (hit === 1 && d >= this.funcLocStarts[i + 1]! - fs) fail('E_CORRUPT', bitmapDamaged(namespace));
+        const p = fs + d * hit;
+        const length = locs[2 * p + 1]!;
+        const ok = hit === 1 && length !== 0;
+        starts[k] = ok ? locs[2 * p]! : NONE;
+        lengths[k] = ok ? length : 0;
+        continue;
+      }
+      const p = this.pos(namespace, indices[k]!);
       if (p < 0) {
         starts[k] = NONE;
         lengths[k] = 0;
