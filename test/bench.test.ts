@@ -98,22 +98,32 @@ describe('npm run bench -- --quick', () => {
     // compare-formats.js matches records across builds by (case, backend, n): no two alike.
     const keys = records.map((r) => `${r.group}\u0000${r.case}\u0000${r.backend}\u0000${r.n}`);
     expect(new Set(keys).size).toBe(keys.length);
-    // Group 1b: per density, a dense and a sparse record for each path that ran, the sparse one
-    // against the dense one of the same path and backend; and the table against sorted runs.
+    // Group 1b: per density and path, two pairs of records: the hits (sparse against dense, on
+    // as many lookups as trampolines) and every index (sparse against the same namespace laid
+    // out dense, on all 65,536); each sparse record against its baseline of the same path and
+    // backend; and the table against sorted runs and the dense layout.
     const g1b = records.filter((r) => r.group === 1 && typeof r.density === 'number');
     const densities = [...new Set(g1b.map((r) => r.density as number))].sort((a, b) => a - b);
     expect(densities).toEqual([0.01, 0.3, 0.9]);
     for (const d of densities) {
       const timed = g1b.filter((r) => r.density === d && r.unit === 'ns');
       for (const path of ['core', 'per call', 'batch']) expect(timed.some((r) => r.path === path && r.backend === 'js')).toBe(true);
-      for (const r of timed.filter((x) => x.namespace === 'sparse')) {
+      const sparse = timed.filter((x) => x.namespace === 'sparse');
+      expect(sparse.filter((r) => r.backend === 'js').map((r) => r.queries).sort()).toEqual(['every index', 'every index', 'every index', 'hits', 'hits', 'hits']);
+      for (const r of sparse) {
         const base = timed.find((b) => b.case === r.baseline && b.backend === r.backend);
-        expect(base?.namespace).toBe('dense');
+        expect(base?.namespace).toBe(r.queries === 'hits' ? 'dense' : 'direct');
+        expect(base?.queries).toBe(r.queries);
+        expect(base?.n).toBe(r.n);
         expect(r.ratio).toBeCloseTo((r.median_ns as number) / (base!.median_ns as number), 9);
       }
+      const hits = sparse.find((r) => r.queries === 'hits')!;
+      expect(hits.n).toBe(hits.trampolines);
+      expect(sparse.find((r) => r.queries === 'every index')!.n).toBe(65536);
       expect(typeof timed[0]!.encoding).toBe('string');
       const sizes = g1b.filter((r) => r.density === d && r.unit === 'bytes').map((r) => r.case);
-      expect(sizes.sort()).toEqual([`table bytes, ${Math.round(d * 100)}%, auto`, `table bytes, ${Math.round(d * 100)}%, sorted`]);
+      const p = `table bytes, ${Math.round(d * 100)}%`;
+      expect(sizes.sort()).toEqual([`${p}, auto`, `${p}, direct`, `${p}, sorted`]);
     }
   }, 180_000);
 });

@@ -35,6 +35,20 @@ export function rng(seed) {
   };
 }
 
+let freshCount = 0;
+/**
+ * A fresh copy of a pass factory, compiled from its source with its own feedback in V8, so
+ * that no measurement runs code another one made polymorphic or deoptimised (the js and
+ * native cores through one call site, say). The factory must use nothing but its arguments.
+ * Each copy's source is made unique: V8 caches the compilation of identical `new Function`
+ * sources, so copies of one source share a SharedFunctionInfo and its feedback cell, and
+ * then the first pass created ran 3 to 6 ns per lookup faster than the later ones through the
+ * same code (in group 1b's js core; with unique sources all run alike).
+ */
+export function fresh(factory) {
+  return new Function(`return (${factory.toString()}); // copy ${freshCount++}`)();
+}
+
 /** Fisher-Yates shuffle in place, seeded. */
 export function shuffle(arr, r) {
   for (let i = arr.length - 1; i > 0; i--) {

@@ -76,7 +76,7 @@ export function denseLayoutBytes(shape) {
  * `{ sparseEncoding: 'sorted' }`). Returns the artifact's bytes, the trampolines' count and
  * defined indices (ascending) and the end of the text.
  */
-export function densityShapeArtifact(fk, n, density, seed, options = undefined, { control = false } = {}) {
+export function densityShapeArtifact(fk, n, density, seed, options = undefined) {
   const r = rng(seed);
   const b = options === undefined ? new fk.ArtifactBuilder() : new fk.ArtifactBuilder(options);
   b.addModule({ importedFuncs: 0, definedFuncs: n });
@@ -88,14 +88,7 @@ export function densityShapeArtifact(fk, n, density, seed, options = undefined, 
     escaping.push(i);
   }
   const trampolines = escaping.length;
-  // The control: a dense namespace of n entries (WasmToArray trampolines 0 .. n - 1, 8 bytes
-  // apart, 6 bytes) after the sparse one, so a dense lookup can be timed at a position in
-  // the table like the sparse one's (see group 1b).
-  let textEnd = 16 * n + 8 * trampolines;
-  if (control) {
-    for (let t = 0; t < n; t++) b.pushFunc(fk.FuncKey.wasmToArrayTrampoline(t), { start: textEnd + 8 * t, length: 6 });
-    textEnd += 8 * n;
-  }
+  const textEnd = 16 * n + 8 * trampolines;
   return { bytes: b.finish(), trampolines, escaping: Uint32Array.from(escaping), textEnd };
 }
 
