@@ -389,7 +389,6 @@ export class JsCore implements Core {
   /** The position of index in sparse namespace i's run (-1: absent). */
   private sparsePos(i: number, namespace: number, index: number): number {
     const mode = this.mode[i]!;
-    if (mode === MODE_BUCKETS) return this.bucketPos(i, namespace, index);
     if (mode === MODE_BITMAP) {
       const b0 = this.bitmapStarts[i]!;
       const b1 = this.bitmapStarts[i + 1]!;
@@ -404,6 +403,12 @@ export class JsCore implements Core {
       if (d >= this.funcLocStarts[i + 1]! - this.funcLocStarts[i]!) fail('E_CORRUPT', bitmapDamaged(namespace));
       return d;
     }
+    if (mode === MODE_BUCKETS) return this.bucketPos(i, namespace, index);
+    return this.sortedPos(i, index);
+  }
+
+  /** The position of index in sorted namespace i's run (-1: absent). */
+  private sortedPos(i: number, index: number): number {
     const s0 = this.sparseStarts[i]!;
     const s1 = this.sparseStarts[i + 1]!;
     const a = this.sparse;
@@ -417,7 +422,6 @@ export class JsCore implements Core {
     if (lo === s1 || a[lo] !== index) return -1;
     return lo - s0;
   }
-
 
   funcLoc(namespace: number, index: number, out: Uint32Array): boolean {
     const p = this.pos(namespace, index);
@@ -487,11 +491,9 @@ export class JsCore implements Core {
     else out[k + 1] = this.bucketSelect(i, d, namespace);
   }
 
-  /** The index of entry d of bitmap namespace i: the block by its rank, then the bit. */
   /**
    * Buckets (FORMAT.md 3.3, 5). Most absent indices stop at the filter bit; then two u16
-   * ranks (and a superblock word), and at most four low parts, compared without a branch
-   * per step: each step advances while the low part is smaller, the normative linear scan.
+   * ranks (and a superblock word), and the bucket's low parts (scan8, scan16).
    */
   private bucketPos(i: number, namespace: number, index: number): number {
     const bp = this.bp;
@@ -510,32 +512,9 @@ export class JsCore implements Core {
     const K = this.funcLocStarts[i + 1]! - this.funcLocStarts[i]!;
     if (s > K || c > K - s) fail('E_CORRUPT', bucketsDamaged(namespace));
     const x = index & ((1 << k) - 1);
-    // s <= K < 2^29 (K entries of 8 bytes lie in a file below 4 GiB): exact as an int32.
-    let j = s | 0;
-    const e = j + c;
-    const o = bp[q + BP_LOW]!;
-    if (k <= 8) {
-      const low = this.buckets8;
-      if (c <= BUCKET_SCAN) {
-        j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
-        j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
-        j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
-        j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
-      } else {
-        j = lowerBound(low, o, j, e, x);
-      }
-      return (((j - e) >>> 31) & (((low[o + j]! ^ x) - 1) >>> 31)) === 0 ? -1 : j;
-    }
-    const low = this.buckets16;
-    if (c <= BUCKET_SCAN) {
-      j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
-      j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
-      j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
-      j += ((low[o + j]! - x) >>> 31) & ((j - e) >>> 31);
-    } else {
-      j = lowerBound(low, o, j, e, x);
-    }
-    return (((j - e) >>> 31) & (((low[o + j]! ^ x) - 1) >>> 31)) === 0 ? -1 : j;
+    // s + c <= K < 2^29 (K entries of 8 bytes lie in a file below 4 GiB): exact as an int32.
+    const u = k <= 8 ? scan8(this.buckets8, bp[q + BP_LOW]! + s, c, x) : scan16(this.buckets16, bp[q + BP_LOW]! + s, c, x);
+    return u < 0 ? -1 : s + u;
   }
 
   /** Start of bucket b of buckets namespace i among its present indices (FORMAT.md 3.3). */
@@ -563,6 +542,7 @@ export class JsCore implements Core {
     return t * 2 ** k + low;
   }
 
+  /** The index of entry d of bitmap namespace i: the block by its rank, then the bit. */
   private bitmapSelect(i: number, d: number, namespace: number): number {
     const bm = this.bitmaps;
     const b0 = this.bitmapStarts[i]!;
@@ -752,7 +732,37 @@ export class JsCore implements Core {
 }
 
 /** lower_bound over a[o + lo .. o + hi) for x (FORMAT.md 5), as a position in [lo, hi]. */
-function lowerBound(a: Uint8Array | Uint16Array, o: number, lo: number, hi: number, x: number): number {
+/*
+ * The search of FORMAT.md 5 for the low part x among the c >= 1 low parts of a bucket at
+ * low[o ..]: its position in the bucket, or -1. Up to 4 parts, the linear scan as written
+ * there (the writer sizes buckets to hold about one or two present indices, so it stops after
+ * a step or two); larger buckets, the lower_bound loop. Two copies, one per element type, so
+ * that each typed-array read stays monomorphic.
+ */
+function scan8(low: Uint8Array, o: number, c: number, x: number): number {
+  let j = 0;
+  if (c <= BUCKET_SCAN) while (j < c && low[o + j]! < x) j++;
+  else j = lowerBound(low, o, 0, c, x);
+  return j < c && low[o + j] === x ? j : -1;
+}
+
+function scan16(low: Uint16Array, o: number, c: number, x: number): number {
+  let j = 0;
+  if (c <= BUCKET_SCAN) while (j < c && low[o + j]! < x) j++;
+  else j = lowerBound16(low, o, 0, c, x);
+  return j < c && low[o + j] === x ? j : -1;
+}
+
+function lowerBound16(a: Uint16Array, o: number, lo: number, hi: number, x: number): number {
+  while (lo < hi) {
+    const mid = lo + ((hi - lo) >>> 1);
+    if (a[o + mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function lowerBound(a: Uint8Array, o: number, lo: number, hi: number, x: number): number {
   while (lo < hi) {
     const mid = lo + ((hi - lo) >>> 1);
     if (a[o + mid]! < x) lo = mid + 1;

@@ -493,21 +493,16 @@ inline uint32_t LowAt(const uint8_t* low, uint32_t i) {
 // j where it stops, and low[j] in *at (j <= e <= K, and low[K] exists, so the read is inside
 // the run even when j == e).
 //
-// A bucket of at most 4 indices (c <= 4) takes the linear scan, "j = s; while j < e and
-// low[j] < v: j++", computed without its loop and with independent reads: bit t of m says
-// the scan would step past s + t if it got there (a position at or past e reads low[e]
-// instead, in bounds, and its bit is clear), and the scan stops at the first clear bit, so
-// j = s + ctz(~m), on any contents, sorted or not. A larger bucket takes the lower_bound loop
-// from lo = s, hi = e.
+// A bucket of at most 4 indices (c <= 4) takes the linear scan as written there. The writer
+// sizes buckets to hold about one or two present indices, so the scan stops after a step or
+// two; on this machine the loop ran faster than the same scan computed without branches from
+// four reads (12.9 ns against 16.4 ns per present key at 1 index in 100, this reader alone).
+// A larger bucket takes the lower_bound loop from lo = s, hi = e.
 template <bool kWide>
 inline uint32_t SearchLow(const uint8_t* low, uint32_t s, uint32_t e, uint32_t v, uint32_t* at) {
   if (e - s <= 4) {
-    uint32_t m = static_cast<uint32_t>(s < e) & static_cast<uint32_t>(LowAt<kWide>(low, s) < v);
-    for (uint32_t t = 1; t < 4; t++) {
-      const bool in = s + t < e;
-      m |= static_cast<uint32_t>(in & (LowAt<kWide>(low, in ? s + t : e) < v)) << t;
-    }
-    const uint32_t j = s + static_cast<uint32_t>(__builtin_ctz(~m));  // s + 4 only when e = s + 4
+    uint32_t j = s;
+    while (j < e && LowAt<kWide>(low, j) < v) j++;
     *at = LowAt<kWide>(low, j);
     return j;
   }
