@@ -6,7 +6,7 @@
 // bench/compare-formats.js runs it (with groups 1 and 3) for two checkouts side by side.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { do_not_optimize, fmtNs, loadFunckey, printTable, rng, tableBytes, timeIt, workDir } from './lib/common.js';
+import { do_not_optimize, fmtNs, fmtRatio, fresh, loadFunckey, printTable, rng, tableBytes, timeIt, workDir } from './lib/common.js';
 import { densitySeed, densityShapeArtifact, namespaceEncoding } from './lib/shapes.js';
 
 const NS_A2W = (1 << 28) >>> 0;
@@ -20,8 +20,6 @@ const offsetPass = (core, offs) => {
     return sum;
   };
 };
-/** A fresh copy of a pass factory, with its own feedback (see group1b-sparse-dense.js). */
-const fresh = (factory) => new Function(`return (${factory.toString()});`)();
 
 export async function group5({ quick, rec }) {
   const fk = await loadFunckey();
@@ -77,37 +75,77 @@ export async function group5({ quick, rec }) {
     3,
   );
 
-  // Lookups by offset on larger tables.
+  // Lookups by offset on larger tables: the offset index against a plain binary search over
+  // every function (the same table written with offsetIndex: false, so the same reader runs
+  // the same loop over all of .fk.func_locs), per call through each core and in batch.
   const orows = [];
+  const batchPass = (art, offs) => () => {
+    const { indices } = art.funcsByOffset(offs);
+    let sum = 0;
+    for (let k = 0; k < indices.length; k++) sum = (sum + indices[k]) | 0;
+    return sum;
+  };
   for (const F of quick ? [65536] : [65536, 1 << 20]) {
-    const b = new fk.ArtifactBuilder();
-    b.addModule({ importedFuncs: 0, definedFuncs: F });
-    const r = rng(F);
-    let at = 0;
-    for (let i = 0; i < F; i++) {
-      const len = 8 + Math.floor(r() * 200);
-      b.pushFunc(fk.FuncKey.definedWasmFunction(0, i), { start: at, length: len });
-      at += len + (r() < 0.1 ? 4 : 0);
-    }
-    const bytes = b.finish();
-    const path = join(workDir(), `offsets-${F}.fkx`);
+    const build = (offsetIndex) => {
+      const b = new fk.ArtifactBuilder({ offsetIndex });
+      b.addModule({ importedFuncs: 0, definedFuncs: F });
+      const r = rng(F);
+      let at = 0;
+      for (let i = 0; i < F; i++) {
+        const len = 8 + Math.floor(r() * 200);
+        b.pushFunc(fk.FuncKey.definedWasmFunction(0, i), { start: at, length: len });
+        at += len + (r() < 0.1 ? 4 : 0);
+      }
+      return { bytes: b.finish(), textEnd: at };
+    };
+    const indexed = build(true);
+    const plain = build(false);
     const offs = new Uint32Array(1 << 16);
-    for (let k = 0; k < offs.length; k++) offs[k] = Math.floor(r() * at);
-    const { cases, desc, tableBytes, nat } = openCores(bytes, path);
-    const indexBytes = desc.sections.find((s) => s.name === '.fk.offset_index')?.size ?? 0;
-    for (const [backend, core] of cases) {
-      const t = await measureOffsets(core, offs);
-      orows.push([String(F), backend, fmtNs(t), (tableBytes / F).toFixed(2), indexShare(desc, tableBytes)]);
-      rec.add({ group: 5, backend, n: F, format: version, case: `funcByOffset, ${F} functions`, median_ns: t, ratio: 1, baseline: `funcByOffset, ${F} functions`, table_bytes: tableBytes, index_bytes: indexBytes });
+    const r = rng(F + 1);
+    for (let k = 0; k < offs.length; k++) offs[k] = Math.floor(r() * indexed.textEnd);
+    const sides = [indexed, plain].map((side, j) => {
+      const path = join(workDir(), `offsets-${F}-${j === 0 ? 'indexed' : 'plain'}.fkx`);
+      return { ...openCores(side.bytes, path), path, bytes: side.bytes };
+    });
+    const [withIdx, without] = sides;
+    const indexBytes = withIdx.desc.sections.find((s) => s.name === '.fk.offset_index')?.size ?? 0;
+    const share = indexShare(withIdx.desc, withIdx.tableBytes);
+    // Every path of a kind must find the same functions (checksums of lengths per call, of
+    // indices in batch), with and without the index.
+    const found = new Map();
+    const row = async (name, backend, path, fns, perCall) => {
+      const t = [];
+      for (const fn of fns) {
+        const sum = fn();
+        if (!found.has(path)) found.set(path, sum);
+        else if (found.get(path) !== sum) throw new Error(`group 5: ${name} found different functions by offset (checksum ${sum}, expected ${found.get(path)})`);
+      }
+      for (const fn of fns) t.push((await timeIt(() => do_not_optimize(fn()), { quick })).median / perCall);
+      orows.push([String(F), name, fmtNs(t[1]), fmtNs(t[0]), fmtRatio(t[1] / t[0]), (withIdx.tableBytes / F).toFixed(2), share]);
+      const base = `funcByOffset, ${F} functions, ${path}, binary search`;
+      const extra = { group: 5, backend, n: F, format: version, path, table_bytes: withIdx.tableBytes, index_bytes: indexBytes };
+      rec.add({ ...extra, case: base, median_ns: t[1], ratio: 1, baseline: base });
+      rec.add({ ...extra, case: `funcByOffset, ${F} functions, ${path}`, median_ns: t[0], ratio: t[0] / t[1], baseline: base });
+    };
+    // Per call through the cores: the offset pass of group 5a.
+    for (let c = 0; c < withIdx.cases.length; c++) {
+      const [backend] = withIdx.cases[c];
+      await row(`${backend} core`, backend, 'core', [fresh(offsetPass)(withIdx.cases[c][1], offs), fresh(offsetPass)(without.cases[c][1], offs)], offs.length);
     }
-    nat?.close();
+    // In batch through the public API: one funcsByOffset of the 65,536 offsets.
+    for (const backend of nativeOk ? ['js', 'native'] : ['js']) {
+      const arts = sides.map((side) => fk.open(backend === 'native' ? side.path : side.bytes, { backend }));
+      await row(`${backend} batch`, backend, 'batch', arts.map((a) => fresh(batchPass)(a, offs)), offs.length);
+      for (const a of arts) a.close();
+    }
+    for (const side of sides) side.nat?.close();
   }
   printTable(
-    `Group 5b: funcByOffset on larger tables (format ${version})`,
-    'mitata median per lookup of 65,536 random offsets through the cores; functions of 8 to 207 bytes with occasional gaps; table bytes per function and the share of the offset index',
-    ['functions', 'backend', 'by offset', 'table B/func', 'offset index'],
+    `Group 5b: funcByOffset on larger tables, the offset index against a plain binary search (format ${version})`,
+    'mitata median per lookup of 65,536 random offsets; functions of 8 to 207 bytes with occasional gaps; binary search = the same table written with offsetIndex: false (one bucket, so the same reader searches all of .fk.func_locs); core = funcByOffset per call through the backend\'s core, batch = one artifact.funcsByOffset of the 65,536 offsets; table bytes per function and the share of the offset index',
+    ['functions', 'path', 'binary search', 'offset index', 'speed-up', 'table B/func', 'offset index'],
     orows,
-    [],
+    ['target: a speed-up of at least 2x at 64Ki and 1Mi functions, with the index at most 5% of the table'],
     2,
   );
 }

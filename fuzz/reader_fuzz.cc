@@ -198,6 +198,13 @@ void Lookups(const Reader& r, const uint8_t* data, size_t size) {
     const bool found = r.FuncByOffset(offsets[k], &n, &i) == Reader::Found::kYes;
     FK_CHECK(found ? (ns_out[k] == n && idx_out[k] == i) : (ns_out[k] == kNone && idx_out[k] == kNone));
   }
+  {
+    // The batch (with its prefetches) answers as the single lookups did, unless a damaged run
+    // stopped it.
+    std::vector<uint32_t> bn(offsets.size()), bi(offsets.size());
+    if (r.FuncsByOffset(offsets.data(), offsets.size(), bn.data(), bi.data()) == Reader::Found::kYes)
+      for (size_t k = 0; k < offsets.size(); k++) FK_CHECK(bn[k] == ns_out[k] && bi[k] == idx_out[k]);
+  }
   // funcLoc / srcLoc, single and batch.
   std::vector<uint32_t> starts(keys.size()), lengths(keys.size());
   for (size_t k = 0; k < keys.size(); k++) {
@@ -213,6 +220,15 @@ void Lookups(const Reader& r, const uint8_t* data, size_t size) {
     uint32_t s = 0, l = 0;
     const bool found = r.FuncLoc(keys[k].first, keys[k].second, &s, &l) == Reader::Found::kYes;
     FK_CHECK(found ? (starts[k] == s && lengths[k] == l) : (starts[k] == kNone && lengths[k] == 0));
+  }
+  {
+    std::vector<uint32_t> kn(keys.size()), ki(keys.size()), bs(keys.size()), bl(keys.size());
+    for (size_t k = 0; k < keys.size(); k++) {
+      kn[k] = keys[k].first;
+      ki[k] = keys[k].second;
+    }
+    if (r.FuncLocs(kn.data(), ki.data(), keys.size(), bs.data(), bl.data()) == Reader::Found::kYes)
+      for (size_t k = 0; k < keys.size(); k++) FK_CHECK(bs[k] == starts[k] && bl[k] == lengths[k]);
   }
   // funcName over every module (sampled), single and batch, with the indices the name index holds.
   Sample(r.ModuleCount(), [&](size_t mi) {

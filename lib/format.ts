@@ -110,7 +110,7 @@ export const SECTION_ENTSIZE: Record<string, number> = {
 /** Indices per block of a sparse bitmap (FORMAT.md 3.3). */
 export const BITMAP_BLOCK = 32;
 /** The offset index aims at this many functions per bucket (FORMAT.md 3.4). */
-export const OFFSET_BUCKET_TARGET = 16;
+export const OFFSET_BUCKET_TARGET = 8;
 /** Largest bucket shift of a sparse namespace stored as buckets (FORMAT.md 3.3). */
 export const MAX_BUCKET_SHIFT = 15;
 /** A bucket of at most this many indices present is scanned, a larger one searched (FORMAT.md 5). */

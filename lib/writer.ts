@@ -42,6 +42,14 @@ export interface BuilderOptions {
    * writer's limits allow it (MAX_BITMAP_BLOCKS, MAX_DIRECT_HOLES), else sorted.
    */
   sparseEncoding?: SparseEncodingChoice;
+  /**
+   * Whether to write an offset index that narrows lookups by offset to 8 to 16 functions
+   * (docs/FORMAT.md 3.4; true, the default, costs a quarter to half a byte per function).
+   * false writes it with a single bucket, so that a lookup by offset is a binary search over
+   * every function: the smallest table, and the baseline group 5 of the benchmarks measures
+   * the index against.
+   */
+  offsetIndex?: boolean;
 }
 
 export interface ModuleSpec {
@@ -161,6 +169,7 @@ export class ArtifactBuilder {
   private readonly nameEncoding: NameEncodingChoice;
   private readonly sparseEncoding: SparseEncodingChoice;
   private readonly textSize: number;
+  private readonly withOffsetIndex: boolean;
   private readonly modules: ModuleState[] = [];
 
   // The table, as the arrays of FORMAT.md 1.3 (start arrays without their final entry).
@@ -189,6 +198,9 @@ export class ArtifactBuilder {
       throw new FunckeyError('E_ARG', `sparseEncoding must be one of ${SPARSE_CHOICES.map((c) => `'${c}'`).join(', ')}, got ${String(senc)}`);
     this.sparseEncoding = senc;
     this.textSize = options.textSize === undefined ? 0 : u32('textSize', options.textSize);
+    if (options.offsetIndex !== undefined && typeof options.offsetIndex !== 'boolean')
+      throw new FunckeyError('E_ARG', `offsetIndex must be a boolean, got ${String(options.offsetIndex)}`);
+    this.withOffsetIndex = options.offsetIndex ?? true;
   }
 
   /** Adds a module and returns its index. */
@@ -485,13 +497,14 @@ export class ArtifactBuilder {
   /**
    * The offset index (FORMAT.md 3.4): the text cut into buckets of 2^shift bytes, about one
    * per OFFSET_BUCKET_TARGET functions; entry b is the last function starting at or before
-   * b << shift (0 when none does).
+   * b << shift (0 when none does). Without the index (offsetIndex: false), the shift is 31:
+   * every start below 2^31 falls in bucket 0, which holds every function.
    */
   private offsetIndex(locs: Uint32Array): { shift: number; entries: Uint32Array } {
     const F = locs.length >>> 1;
     if (F === 0) return { shift: 0, entries: new Uint32Array(0) };
     const lastStart = locs[2 * (F - 1)]!;
-    const target = Math.max(1, Math.ceil(F / OFFSET_BUCKET_TARGET));
+    const target = this.withOffsetIndex ? Math.max(1, Math.ceil(F / OFFSET_BUCKET_TARGET)) : 0;
     let shift = 0;
     while (shift < 31 && Math.floor(lastStart / 2 ** shift) + 1 > target) shift++;
     const count = Math.floor(lastStart / 2 ** shift) + 2;

@@ -401,19 +401,7 @@ napi_value FuncsByOffset(napi_env env, napi_callback_info info) {
       !GetU32Array(env, reg, argv[3], "indices", &idx, &n2))
     return nullptr;
   if (n1 != n0 || n2 != n0) return Throw(env, reg, Code::kArg, "the arrays differ in length");
-  const Reader& r = a->reader;
-  for (size_t k = 0; k < n0; k++) {
-    uint32_t n, i;
-    const Reader::Found f = r.FuncByOffset(offs[k], &n, &i);
-    if (f == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
-    if (f == Reader::Found::kYes) {
-      ns[k] = n;
-      idx[k] = i;
-    } else {
-      ns[k] = kNone;
-      idx[k] = kNone;
-    }
-  }
+  if (a->reader.FuncsByOffset(offs, n0, ns, idx) == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
   return Undefined(env);
 }
 

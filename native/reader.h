@@ -84,6 +84,9 @@ class Reader {
   // kYes with the FilePos (kNone when the table has none) when the key is present.
   Found SrcLoc(uint32_t ns, uint32_t index, uint32_t* pos) const;
   Found FuncByOffset(uint32_t offset, uint32_t* ns, uint32_t* index) const;
+  // FuncByOffset for n offsets: (namespace, index), or (kNone, kNone) when in no function.
+  // kCorrupt stops at the first damaged run met (the outputs are then partly written).
+  Found FuncsByOffset(const uint32_t* offsets, size_t n, uint32_t* ns, uint32_t* indices) const;
   uint32_t CorruptNamespace() const { return corrupt_ns_; }
   std::string CorruptMessage() const;
 

@@ -253,6 +253,28 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
     expect(make(10)).toBe(1);
   });
 
+  it('finds functions by offset alike with and without the offset index (offsetIndex: false, one bucket)', () => {
+    for (let seed = 9001; seed < 9101; seed++) {
+      const model = randomModel(seed);
+      const a = open(buildModel(model, 'auto', 'auto', false).finish(), { backend });
+      const d = a.describe();
+      const index = d.sections.find((s) => s.name === '.fk.offset_index')!;
+      // FORMAT.md 3.4 with shift 31: C = (last start >> 31) + 2 entries, the first one 0.
+      if (model.funcs.length === 0) expect(index.size).toBe(0);
+      else {
+        const lastStart = Math.max(...model.funcs.map((f) => f.start));
+        expect(index.size).toBe(4 * (Math.floor(lastStart / 2 ** 31) + 2));
+        expect(d.offsetShift).toBe(31);
+      }
+      try {
+        checkAgainstModel(model, a, seed);
+      } catch (e) {
+        throw new Error(`seed ${seed}: ${(e as Error).message}`, { cause: e });
+      }
+      a.close();
+    }
+  });
+
   it('reads a larger table (64Ki defined functions, sparse trampolines) exactly', () => {
     const n = 65536;
     const b = new ArtifactBuilder();

@@ -213,6 +213,8 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
     expect(codeOf(() => FuncKey.componentTrampoline(3, 0))).toBe('E_ARG');
     expect(codeOf(() => FuncKey.parse('Nope(1)'))).toBe('E_ARG');
     expect(codeOf(() => new ArtifactBuilder({ nameEncoding: 'huge' as 'dense' }))).toBe('E_ARG');
+    expect(codeOf(() => new ArtifactBuilder({ offsetIndex: 'no' as unknown as boolean }))).toBe('E_ARG');
+    expect(codeOf(() => new ArtifactBuilder({ offsetIndex: 0 as unknown as boolean }))).toBe('E_ARG');
   });
 
   it('E_RANGE: a module the artifact does not have', () => {

@@ -122,8 +122,9 @@ export function buildModel(
   model: Model,
   nameEncoding: NameEncodingChoice = model.nameEncoding,
   sparseEncoding: SparseEncodingChoice = 'auto',
+  offsetIndex = true,
 ): ArtifactBuilder {
-  const b = new ArtifactBuilder({ nameEncoding, sparseEncoding });
+  const b = new ArtifactBuilder({ nameEncoding, sparseEncoding, offsetIndex });
   for (const m of model.modules)
     b.addModule({ name: m.name, importedFuncs: m.importedFuncs, definedFuncs: m.definedFuncs, byteOffset: m.byteOffset });
   for (const f of model.funcs) b.pushFunc(f.key, { start: f.start, length: f.length }, f.src);
