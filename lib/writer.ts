@@ -92,10 +92,24 @@ export function chooseSparseEncoding(
   const blocks = Math.floor(last / 32) + 1;
   const bitmap = blocks <= MAX_BITMAP_BLOCKS ? 8 * blocks : Infinity;
   // Buckets: the first (filter shift, bucket shift) within the sorted run's size, finest
-  // filter first, then smallest buckets (the fastest); and the cheapest pair.
+  // filter first, then smallest buckets, among buckets of at most two keys on average (a
+  // present key is then found in a scan of a step or two: at 1 key in 20, 38 ns against 53
+  // ns per present key in the js core with buckets of 128 behind a bit per index); else the
+  // first pair in that order among all; and the cheapest pair.
   let fit: { encoding: Encoding; shift: number; filterShift: number } | undefined;
   let cheapest = { encoding: 'buckets' as Encoding, shift: 1, filterShift: 0 };
   let best = Infinity;
+  for (let f = 0; f <= MAX_FILTER_SHIFT && fit === undefined; f++) {
+    const filterWords = Math.floor(last / 2 ** (f + 5)) + 1;
+    for (let k = 1; k <= MAX_BUCKET_SHIFT; k++) {
+      const nb = Math.floor(last / 2 ** k) + 1;
+      if (keys > 2 * nb) break;
+      if (4 * bucketRunWords(k, nb, keys, filterWords) <= sorted) {
+        fit = { encoding: 'buckets', shift: k, filterShift: f };
+        break;
+      }
+    }
+  }
   for (let f = 0; f <= MAX_FILTER_SHIFT; f++) {
     const filterWords = Math.floor(last / 2 ** (f + 5)) + 1;
     for (let k = 1; k <= MAX_BUCKET_SHIFT; k++) {

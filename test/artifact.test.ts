@@ -164,15 +164,20 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
         let filter = 0;
         if (8 * (m + 1 - K) <= 4 * K) want = 'direct';
         else if (8 * (Math.floor(m / 32) + 1) <= 4 * K) want = 'bitmap';
-        else
-          search: for (let f = 0; f <= 15; f++)
-            for (let k = 1; k <= 15; k++)
-              if (bucketBytes(f, k, m, K) <= 4 * K) {
-                want = 'buckets';
-                shift = k;
-                filter = f;
-                break search;
+        else {
+          // Buckets holding at most 2 present indices on average (K <= 2 nb), finest filter
+          // first; when none fits, any buckets, finest filter first.
+          const pick = (average: boolean) => {
+            for (let f = 0; f <= 15; f++)
+              for (let k = 1; k <= 15; k++) {
+                if (average && K > 2 * (Math.floor(m / 2 ** k) + 1)) continue;
+                if (bucketBytes(f, k, m, K) <= 4 * K) return [k, f];
               }
+            return undefined;
+          };
+          const kf = pick(true) ?? pick(false);
+          if (kf) [want, shift, filter] = ['buckets', kf[0], kf[1]];
+        }
         seen.add(want);
         const build = (sparseEncoding: 'auto' | 'sorted') => {
           const b = new ArtifactBuilder({ sparseEncoding });
