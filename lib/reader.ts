@@ -609,43 +609,90 @@ export class JsCore implements Core {
 
   funcLocs(namespaces: Uint32Array, indices: Uint32Array, starts: Uint32Array, lengths: Uint32Array): void {
     const locs = this.locs;
-    let lastNs = 0;
-    let i = this.findNs(0);
+    // What the keys of one namespace share, looked up again only when the namespace changes;
+    // the namespace before it is kept too (its values swapped in and out), so that keys
+    // alternating between two namespaces (a function and its trampoline) look up neither.
+    let lastNs = -1;
+    let i = -1;
+    let mode = MODE_INDEXED;
+    let fs = 0;
+    let run = 0;
+    let b0 = 0;
+    let blocks = 0;
+    let lastNs2 = -1;
+    let i2 = -1;
+    let mode2 = MODE_INDEXED;
+    let fs2 = 0;
+    let run2 = 0;
+    let b02 = 0;
+    let blocks2 = 0;
     for (let k = 0; k < namespaces.length; k++) {
       const namespace = namespaces[k]!;
+      const index = indices[k]!;
       if (namespace !== lastNs) {
-        lastNs = namespace;
-        i = this.findNs(namespace);
+        const t0 = lastNs, t1 = i, t2 = mode, t3 = fs, t4 = run, t5 = b0, t6 = blocks;
+        if (namespace === lastNs2) {
+          lastNs = lastNs2;
+          i = i2;
+          mode = mode2;
+          fs = fs2;
+          run = run2;
+          b0 = b02;
+          blocks = blocks2;
+        } else {
+          lastNs = namespace;
+          i = this.findNs(namespace);
+          if (i >= 0) {
+            mode = this.mode[i]!;
+            fs = this.funcLocStarts[i]!;
+            run = this.funcLocStarts[i + 1]! - fs;
+            b0 = this.bitmapStarts[i]!;
+            blocks = this.bitmapStarts[i + 1]! - b0;
+          }
+        }
+        lastNs2 = t0;
+        i2 = t1;
+        mode2 = t2;
+        fs2 = t3;
+        run2 = t4;
+        b02 = t5;
+        blocks2 = t6;
       }
-      if (i >= 0 && this.mode[i] === MODE_BITMAP) {
+      let p = -1;
+      if (i < 0) {
+        // No such namespace: no answer.
+      } else if (mode === MODE_INDEXED) {
+        if (index < run) p = fs + index;
+      } else if (mode === MODE_BITMAP) {
         // As sparsePos, computed whether or not the index is present, so that the batch does
         // not branch on it: a block beyond the run reads block 0 (a bitmap run has one) and
         // is no answer; only a present index whose rank points past the run is E_CORRUPT.
-        const index = indices[k]!;
-        const fs = this.funcLocStarts[i]!;
-        const b0 = this.bitmapStarts[i]!;
         const blk = index >>> 5;
-        const inRun = blk < this.bitmapStarts[i + 1]! - b0 ? 1 : 0;
+        const inRun = blk < blocks ? 1 : 0;
         const w = 2 * (b0 + blk * inRun);
         const bits = this.bitmaps[w + 1]!;
         const bit = index & 31;
         const hit = inRun & (bits >>> bit);
         const d = this.bitmaps[w]! + popcount32(bits & ~(-1 << bit));
-        if (hit === 1 && d >= this.funcLocStarts[i + 1]! - fs) fail('E_CORRUPT', bitmapDamaged(namespace));
-        const p = fs + d * hit;
-        const length = locs[2 * p + 1]!;
+        if (hit === 1 && d >= run) fail('E_CORRUPT', bitmapDamaged(namespace));
+        const q = fs + d * hit;
+        const length = locs[2 * q + 1]!;
         const ok = hit === 1 && length !== 0;
-        starts[k] = ok ? locs[2 * p]! : NONE;
+        starts[k] = ok ? locs[2 * q]! : NONE;
         lengths[k] = ok ? length : 0;
         continue;
+      } else {
+        const d = this.sparsePos(i, namespace, index);
+        if (d >= 0) p = fs + d;
       }
-      const p = this.pos(namespace, indices[k]!);
-      if (p < 0) {
+      const length = p < 0 ? 0 : locs[2 * p + 1]!;
+      if (length === 0) {
+        // Absent, or a hole of a dense or direct run.
         starts[k] = NONE;
         lengths[k] = 0;
       } else {
         starts[k] = locs[2 * p]!;
-        lengths[k] = locs[2 * p + 1]!;
+        lengths[k] = length;
       }
     }
   }

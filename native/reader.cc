@@ -435,6 +435,13 @@ int64_t Reader::Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const {
   const int64_t found = FindNs(ns);
   if (found < 0) return -1;
   const uint32_t i = static_cast<uint32_t>(found);
+  const int64_t p = PosIn(i, ns, index);
+  if (p >= 0) *ns_pos = i;
+  return p;
+}
+
+// Pos in namespace i (at position i of the table, namespace ns).
+int64_t Reader::PosIn(uint32_t i, uint32_t ns, uint32_t index) const {
   const uint32_t fs = Ld(fls_, i);
   const NsExtra& x = nsx_[i];
   uint32_t p;
@@ -476,7 +483,6 @@ int64_t Reader::Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const {
     p = fs + (lo - s0);
   }
   if (Ld(locs_, 2 * static_cast<size_t>(p) + 1) == 0) return -1;
-  *ns_pos = i;
   return p;
 }
 
@@ -587,12 +593,13 @@ Reader::Found Reader::FuncLocs(const uint32_t* nss, const uint32_t* indices, siz
       lengths[k] = ok ? length : 0;
       continue;
     }
-    uint32_t s = kNone, l = 0;
-    const Found f = FuncLoc(ns, index, &s, &l);
-    if (f == Found::kCorrupt) return f;
-    const bool ok = f == Found::kYes;
-    starts[k] = ok ? s : kNone;
-    lengths[k] = ok ? l : 0;
+    // The other encodings in the namespace already found (FindNs once per run of keys of
+    // one namespace, not once per key).
+    const int64_t p = last_i < 0 ? -1 : PosIn(static_cast<uint32_t>(last_i), ns, index);
+    if (p == -2) return Found::kCorrupt;
+    const bool ok = p >= 0;
+    starts[k] = ok ? Ld(locs_, 2 * static_cast<size_t>(p)) : kNone;
+    lengths[k] = ok ? Ld(locs_, 2 * static_cast<size_t>(p) + 1) : 0;
   }
   return Found::kYes;
 }

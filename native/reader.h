@@ -194,6 +194,7 @@ class Reader {
   // Position of the key in .fk.func_locs, -1 (absent or a hole) or -2 (a damaged bitmap or
   // bucket run); *ns_pos is its namespace.
   int64_t Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const;
+  int64_t PosIn(uint32_t i, uint32_t ns, uint32_t index) const;
   // The position in namespace i's func run of `index` stored as buckets: -1 absent, -2 damaged.
   int64_t BucketPos(const NsExtra& x, uint32_t run, uint32_t index) const;
   int64_t PosOfOffset(uint32_t offset) const;
