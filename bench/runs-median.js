@@ -1,9 +1,10 @@
 // node bench/runs-median.js run1.json run2.json run3.json ...
 //
-// Group 1b over several runs of `node bench/run.js --group 1 --json FILE`: per density and
-// path, the median over the runs of each median, and the median over the runs of each run's
-// own sparse/dense ratios (paired within a run, so a machine that is slower during one run
-// moves both sides). On a shared machine whose speed drifts, this is steadier than one run.
+// Groups 1b and 5b over several runs of `node bench/run.js --group 1 --json FILE` (or
+// --group 5, or full runs): per row, the median over the runs of each median, and the median
+// over the runs of each run's own ratios (paired within a run, so a machine that is slower
+// during one run moves both sides). On a shared machine whose speed drifts, this is steadier
+// than one run. A group no file has is left out.
 import { readFileSync } from 'node:fs';
 import { fmtNs, fmtRatio, median, printTable } from './lib/common.js';
 
@@ -12,7 +13,8 @@ if (files.length === 0) {
   console.error('usage: node bench/runs-median.js run1.json [run2.json ...]');
   process.exit(2);
 }
-const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')).records.filter((r) => r.group === 1 && r.path !== undefined && r.unit !== 'bytes'));
+const all = files.map((f) => JSON.parse(readFileSync(f, 'utf8')).records);
+const runs = all.map((recs) => recs.filter((r) => r.group === 1 && r.path !== undefined && r.unit !== 'bytes')).filter((r) => r.length > 0);
 const pct = (d) => `${Math.round(d * 100)}%`;
 const paths = [
   ['js', 'core', 'js core'],
@@ -22,7 +24,7 @@ const paths = [
   ['js', 'batch', 'js batch'],
   ['native', 'batch', 'native batch'],
 ];
-const densities = [...new Set(runs[0].map((r) => r.density))].sort((a, b) => a - b);
+const densities = runs.length === 0 ? [] : [...new Set(runs[0].map((r) => r.density))].sort((a, b) => a - b);
 const rows = [];
 for (const d of densities)
   for (const [backend, path, name] of paths) {
@@ -48,7 +50,8 @@ for (const d of densities)
       fmtRatio(m((p) => p.sparseAll / p.direct)),
     ]);
   }
-printTable(
+if (runs.length > 0)
+  printTable(
   `Group 1b over ${runs.length} runs`,
   "per row, the median over the runs of each median (ns per lookup), and the median over the runs of each run's own ratios; hits: sparse against dense, every index: sparse against the namespace laid out dense (see group1b-sparse-dense.js)",
   ['trampolines', 'path', 'sparse as', 'dense hits', 'sparse hits', 'ratio', 'dense every', 'sparse every', 'ratio'],
@@ -56,3 +59,29 @@ printTable(
   [],
   3,
 );
+
+// Group 5b: the offset index against the binary search, per size and path.
+const runs5 = all.map((recs) => recs.filter((r) => r.group === 5 && r.path !== undefined)).filter((r) => r.length > 0);
+if (runs5.length > 0) {
+  const rows5 = [];
+  const sizes = [...new Set(runs5[0].map((r) => r.n))].sort((a, b) => a - b);
+  for (const F of sizes)
+    for (const [backend, path, name] of [['js', 'core', 'js core'], ['native', 'core', 'native core'], ['js', 'batch', 'js batch'], ['native', 'batch', 'native batch']]) {
+      const c = `funcByOffset, ${F} functions, ${path}`;
+      const per = runs5.map((run) => ({
+        idx: run.find((r) => r.backend === backend && r.case === c)?.median_ns,
+        bin: run.find((r) => r.backend === backend && r.case === `${c}, binary search`)?.median_ns,
+      }));
+      if (per.some((p) => p.idx === undefined || p.bin === undefined)) continue;
+      const m = (f) => median(per.map(f));
+      rows5.push([String(F), name, fmtNs(m((p) => p.bin)), fmtNs(m((p) => p.idx)), fmtRatio(m((p) => p.bin / p.idx)), per.map((p) => fmtRatio(p.bin / p.idx)).join(' ')]);
+    }
+  printTable(
+    `Group 5b over ${runs5.length} runs`,
+    "per row, the median over the runs of each median (ns per lookup), and the median over the runs of each run's own speed-up (binary search / offset index), then each run's",
+    ['functions', 'path', 'binary search', 'offset index', 'speed-up', 'per run'],
+    rows5,
+    [],
+    2,
+  );
+}
