@@ -377,7 +377,7 @@ export class JsCore implements Core {
       p = fs + index;
     } else {
       // Kept out of line so that the dense path stays small enough to inline.
-      const d = this.sparsePos(i, namespace, index);
+      const d = this.mode[i] === MODE_BUCKETS ? this.bucketPos(i, namespace, index) : this.sparsePos(i, namespace, index);
       if (d < 0) return -1;
       p = fs + d;
     }
@@ -513,7 +513,15 @@ export class JsCore implements Core {
     if (s > K || c > K - s) fail('E_CORRUPT', bucketsDamaged(namespace));
     const x = index & ((1 << k) - 1);
     // s + c <= K < 2^29 (K entries of 8 bytes lie in a file below 4 GiB): exact as an int32.
-    const u = k <= 8 ? scan8(this.buckets8, bp[q + BP_LOW]! + s, c, x) : scan16(this.buckets16, bp[q + BP_LOW]! + s, c, x);
+    const o = bp[q + BP_LOW]! + s;
+    if (k <= 8 && c <= BUCKET_SCAN) {
+      // The usual case, written here so that it makes no call: the linear scan.
+      const low = this.buckets8;
+      let j = 0;
+      while (j < c && low[o + j]! < x) j++;
+      return j < c && low[o + j] === x ? s + j : -1;
+    }
+    const u = k <= 8 ? scan8(this.buckets8, o, c, x) : scan16(this.buckets16, o, c, x);
     return u < 0 ? -1 : s + u;
   }
 
