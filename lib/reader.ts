@@ -690,7 +690,7 @@ export class JsCore implements Core {
         lengths[k] = ok ? length : 0;
         continue;
       } else {
-        const d = this.sparsePos(i, namespace, index);
+        const d = mode === MODE_BUCKETS ? this.bucketPos(i, namespace, index) : this.sparsePos(i, namespace, index);
         if (d >= 0) p = fs + d;
       }
       const length = p < 0 ? 0 : locs[2 * p + 1]!;
