@@ -13,7 +13,7 @@
 //   so both sides answer the same keys, hits and misses alike.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { do_not_optimize, fmtNs, fmtRatio, fresh, printTable, rng, shuffle, sparseIndexBytes, tableBytes, timeIt, workDir } from './lib/common.js';
+import { do_not_optimize, fmtNs, fmtRatio, fresh, printTable, rng, shuffle, sparseIndexBytes, tableBytes, timeRoundRobin, workDir } from './lib/common.js';
 import { NONE, densitySeed, densityShapeArtifact, namespaceEncoding } from './lib/shapes.js';
 
 const NS_DEF = 0;
@@ -60,9 +60,11 @@ function aboveNote(above) {
 export async function group1b({ quick, rec, fk, native }) {
   const n = 65536;
   const densities = quick ? [0.01, 0.3, 0.9] : [0.01, 0.05, 0.1, 0.3, 0.6, 0.9];
-  // 4 x 6 x 6 timings in full mode: fewer ms of samples per row than the other groups (each
-  // sample is still a whole pass of up to 65,536 lookups) to keep group 1 near a minute.
-  const minCpuMs = quick ? 50 : 250;
+  // 4 x 6 x 6 timings in full mode, each in `rounds` rounds of round robin (timeRoundRobin):
+  // fewer ms of samples per row than the other groups (each sample is still a whole pass of
+  // up to 65,536 lookups) to keep group 1 under two minutes.
+  const rounds = quick ? 3 : 5;
+  const minCpuMs = quick ? 15 : 30;
   const version = fk.FORMAT_VERSION;
   const all = shuffle(Uint32Array.from({ length: n }, (_, i) => i), rng(11));
   const allA2wKeys = Array.from(all, (i) => fk.FuncKey.arrayToWasmTrampoline(0, i));
@@ -203,11 +205,14 @@ export async function group1b({ quick, rec, fk, native }) {
         const got = fn();
         if (got !== expected[k]) throw new Error(`group 1b: ${p.name} at ${pct(d)} found different locations for ${kinds[k]} (checksum ${got}, expected ${expected[k]})`);
       });
-      // One after the other, so that drift of the machine falls on all four alike.
-      const t = [];
-      for (let k = 0; k < 4; k++) t.push(await timeIt(() => do_not_optimize(p.fns[k]()), { quick, perCall: k < 2 ? T : n, minCpuMs }));
-      const ratioHits = t[1].median / t[0].median;
-      const ratioAll = t[3].median / t[2].median;
+      // Round robin, a ratio per round, so that drift of the machine falls on all four alike.
+      const rr = await timeRoundRobin(
+        p.fns.map((f) => () => do_not_optimize(f())),
+        { quick, perCall: [T, T, n, n], rounds, minCpuMs },
+      );
+      const t = rr.times;
+      const ratioHits = rr.ratio(1, 0);
+      const ratioAll = rr.ratio(3, 2);
       if (ratioHits > TARGET_RATIO) aboveHits.push([pct(d), p.name]);
       if (ratioAll > TARGET_RATIO) aboveAll.push([pct(d), p.name]);
       rows.push([pct(d), p.name, encoding, ...t.slice(0, 2).map((x) => fmtNs(x.median)), fmtRatio(ratioHits), ...t.slice(2).map((x) => fmtNs(x.median)), fmtRatio(ratioAll)]);
@@ -225,7 +230,7 @@ export async function group1b({ quick, rec, fk, native }) {
 
   printTable(
     'Group 1b: sparse against dense lookups across shapes, 65,536 functions',
-    `mitata median per lookup (${minCpuMs} ms of samples per row), on modules whose ArrayToWasm trampolines cover the given share of the 65,536 defined functions (format ${version}). Hits: the escaping functions in a seeded shuffled order, looked up as functions (dense namespace) and as trampolines (sparse: the writer's choice). Every index: all 65,536 indices shuffled, looked up as trampolines in the same namespace laid out dense with holes (sparseEncoding 'direct') and in the writer's choice. Core = the backend's core without the API layer, funcLoc = artifact.funcLoc(FuncKey) per lookup, batch = one artifact.funcLocs of all the keys; every path finds the same checksums`,
+    `mitata, per lookup: the four passes of a path timed round robin in ${rounds} rounds of ${minCpuMs} ms each, medians over the rounds and ratios taken within each round (their median), on modules whose ArrayToWasm trampolines cover the given share of the 65,536 defined functions (format ${version}). Hits: the escaping functions in a seeded shuffled order, looked up as functions (dense namespace) and as trampolines (sparse: the writer's choice). Every index: all 65,536 indices shuffled, looked up as trampolines in the same namespace laid out dense with holes (sparseEncoding 'direct') and in the writer's choice. Core = the backend's core without the API layer, funcLoc = artifact.funcLoc(FuncKey) per lookup, batch = one artifact.funcLocs of all the keys; every path finds the same checksums`,
     ['trampolines', 'path', 'sparse as', 'dense hits', 'sparse hits', 'ratio', 'dense every', 'sparse every', 'ratio'],
     rows,
     [

@@ -115,7 +115,12 @@ describe('npm run bench -- --quick', () => {
         expect(base?.namespace).toBe(r.queries === 'hits' ? 'dense' : 'direct');
         expect(base?.queries).toBe(r.queries);
         expect(base?.n).toBe(r.n);
-        expect(r.ratio).toBeCloseTo((r.median_ns as number) / (base!.median_ns as number), 9);
+        // The ratio is the median of per-round ratios (round robin), so near, not equal to,
+        // the ratio of the medians.
+        const ofMedians = (r.median_ns as number) / (base!.median_ns as number);
+        expect(r.ratio as number).toBeGreaterThan(ofMedians / 3);
+        expect(r.ratio as number).toBeLessThan(ofMedians * 3);
+        expect(r.samples).toBeGreaterThanOrEqual(3);
       }
       const hits = sparse.find((r) => r.queries === 'hits')!;
       expect(hits.n).toBe(hits.trampolines);

@@ -132,6 +132,33 @@ export async function timeIt(fn, { quick, perCall = 1, minCpuMs } = {}) {
   return { median: stats.p50 / perCall, p25: stats.p25 / perCall, p75: stats.p75 / perCall, samples: stats.samples.length };
 }
 
+/**
+ * Several functions timed round robin: `rounds` rounds, each measuring every function in
+ * turn with mitata for `minCpuMs` ms. On a machine whose speed drifts over seconds, functions
+ * timed one after the other for longer stretches compare badly (an identical lookup timed
+ * twice differed by up to 1.8x in group 1b's js core); in round robin the drift falls on all
+ * of them alike, and a ratio is taken within each round. Returns, per function, the median
+ * over rounds of each round's median (and the quartiles of those), per lookup (perCall[j]
+ * lookups per call of fns[j]); and ratio(a, b), the median over rounds of a's time over b's.
+ */
+export async function timeRoundRobin(fns, { quick, perCall, rounds, minCpuMs }) {
+  const per = fns.map(() => []);
+  for (let r = 0; r < rounds; r++)
+    for (let j = 0; j < fns.length; j++) {
+      const stats = await measure(fns[j], { min_cpu_time: minCpuMs * 1e6, min_samples: quick ? 4 : 8 });
+      per[j].push(stats.p50 / perCall[j]);
+    }
+  const q = (xs, f) => {
+    const a = [...xs].sort((x, y) => x - y);
+    const i = (a.length - 1) * f;
+    return a[Math.floor(i)] + (a[Math.ceil(i)] - a[Math.floor(i)]) * (i - Math.floor(i));
+  };
+  return {
+    times: per.map((xs) => ({ median: median(xs), p25: q(xs, 0.25), p75: q(xs, 0.75), samples: xs.length })),
+    ratio: (a, b) => median(per[a].map((x, r) => x / per[b][r])),
+  };
+}
+
 // ---- records and tables ----
 
 export class Recorder {
