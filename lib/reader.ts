@@ -493,7 +493,7 @@ export class JsCore implements Core {
 
   /**
    * Buckets (FORMAT.md 3.3, 5). Most absent indices stop at the filter bit; then two u16
-   * ranks (and a superblock word), and the bucket's low parts (scan8, scan16).
+   * ranks (and a superblock word), and the bucket's low parts (u8 here, u16 in scan16).
    */
   private bucketPos(i: number, namespace: number, index: number): number {
     const bp = this.bp;
@@ -514,14 +514,15 @@ export class JsCore implements Core {
     const x = index & ((1 << k) - 1);
     // s + c <= K < 2^29 (K entries of 8 bytes lie in a file below 4 GiB): exact as an int32.
     const o = bp[q + BP_LOW]! + s;
-    if (k <= 8 && c <= BUCKET_SCAN) {
-      // The usual case, written here so that it makes no call: the linear scan.
+    if (k <= 8) {
+      // u8 low parts, the usual case, here so that it makes no call (scan16 is the u16 one).
       const low = this.buckets8;
       let j = 0;
-      while (j < c && low[o + j]! < x) j++;
+      if (c <= BUCKET_SCAN) while (j < c && low[o + j]! < x) j++;
+      else j = lowerBound(low, o, 0, c, x);
       return j < c && low[o + j] === x ? s + j : -1;
     }
-    const u = k <= 8 ? scan8(this.buckets8, o, c, x) : scan16(this.buckets16, o, c, x);
+    const u = scan16(this.buckets16, o, c, x);
     return u < 0 ? -1 : s + u;
   }
 
@@ -788,19 +789,12 @@ export class JsCore implements Core {
 
 /** lower_bound over a[o + lo .. o + hi) for x (FORMAT.md 5), as a position in [lo, hi]. */
 /*
- * The search of FORMAT.md 5 for the low part x among the c >= 1 low parts of a bucket at
+ * The search of FORMAT.md 5 for the low part x among the c >= 1 u16 low parts of a bucket at
  * low[o ..]: its position in the bucket, or -1. Up to 4 parts, the linear scan as written
  * there (the writer sizes buckets to hold about one or two present indices, so it stops after
- * a step or two); larger buckets, the lower_bound loop. Two copies, one per element type, so
- * that each typed-array read stays monomorphic.
+ * a step or two); larger buckets, the lower_bound loop. bucketPos does the same for u8 low
+ * parts itself; the two are kept apart so that each typed-array read stays monomorphic.
  */
-function scan8(low: Uint8Array, o: number, c: number, x: number): number {
-  let j = 0;
-  if (c <= BUCKET_SCAN) while (j < c && low[o + j]! < x) j++;
-  else j = lowerBound(low, o, 0, c, x);
-  return j < c && low[o + j] === x ? j : -1;
-}
-
 function scan16(low: Uint16Array, o: number, c: number, x: number): number {
   let j = 0;
   if (c <= BUCKET_SCAN) while (j < c && low[o + j]! < x) j++;
