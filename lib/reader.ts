@@ -26,28 +26,60 @@ import {
 
 /** Kinds stored sparsely, indexed by kind (FORMAT.md 3). */
 const SPARSE_KIND = new Uint8Array([0, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
-/** Below this many namespaces a linear scan beats a binary search. */
-const LINEAR_NS = 8;
 
 const utf8 = new TextDecoder('utf-8');
 
 const bitmapDamaged = (namespace: number) => `the sparse bitmap of namespace 0x${namespace.toString(16)} is damaged`;
 const bucketsDamaged = (namespace: number) => `the sparse buckets of namespace 0x${namespace.toString(16)} are damaged`;
 
-/** How a namespace is looked up: by index (dense, or sparse stored directly), or by one of the three index encodings. */
-const MODE_INDEXED = 0;
-const MODE_SORTED = 1;
-const MODE_BITMAP = 2;
-const MODE_BUCKETS = 3;
-/** Fields of a buckets namespace's entry in JsCore.bp. */
-const BP_SHIFT = 0;
-const BP_BUCKETS = 1;
-const BP_FILTER_SHIFT = 2;
-const BP_FILTER = 3;
-const BP_FILTER_WORDS = 4;
-const BP_SUPER = 5;
-const BP_REL = 6;
-const BP_LOW = 7;
+/**
+ * How a namespace is looked up: by index (dense, or sparse stored directly), or by one of the
+ * three index encodings. These and the constants below are const enums so that tsc writes
+ * their values into the lookups as literals: a module-level const would be read from the
+ * module's context, with a check that it is initialised, at every use in a hot path.
+ */
+const enum Mode {
+  INDEXED = 0,
+  SORTED = 1,
+  BITMAP = 2,
+  BUCKETS = 3,
+}
+/** format.ts's NONE and BUCKET_SCAN (checked below), and the namespace count below which a linear scan beats a binary search. */
+const enum Lit {
+  NONE = 0xffffffff,
+  BUCKET_SCAN = 4,
+  LINEAR_NS = 8,
+}
+if ((Lit.NONE as number) !== NONE || (Lit.BUCKET_SCAN as number) !== BUCKET_SCAN) throw new Error('reader.ts: Lit differs from format.ts');
+
+/**
+ * What a lookup needs of one namespace, copied at open from the words it validated. One
+ * object per namespace, every field a small integer set in the constructor, so that all of
+ * them share one hidden class and a lookup reads each field with one load: through typed
+ * arrays, each would be an index computation and a bounds check, and more bytecode (which
+ * decides whether V8 inlines a lookup into its caller).
+ */
+class Nsp {
+  /** Mode.* */
+  mode = 0;
+  /** Its run in .fk.func_locs: [fs, fs + run). */
+  fs = 0;
+  run = 0;
+  /** Bitmap: its blocks in .fk.sparse_bitmaps, [a, a + b). Sorted: its run of .fk.sparse_indices, [a, b). */
+  a = 0;
+  b = 0;
+  /** Buckets (FORMAT.md 3.3): shift k, bucket count nb, filter shift f and filter words fw. */
+  k = 0;
+  nb = 0;
+  f = 0;
+  fw = 0;
+  /** Where the filter, superblocks (u32 elements), ranks (u16) and low parts (u8 if k <= 8, else u16) start in .fk.sparse_buckets. */
+  filter = 0;
+  sup = 0;
+  rel = 0;
+  low = 0;
+  constructor(readonly i: number) {}
+}
 
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
@@ -85,14 +117,11 @@ export class JsCore implements Core {
   private readonly buckets8: Uint8Array;
   /** Per kind (0 to 15), the position of its first namespace, or of the first of a later kind. */
   private readonly kindFirst: Int32Array;
-  /** Per namespace: MODE_*. */
+  /** Per namespace: Mode.*. */
   private readonly mode: Uint8Array;
   private readonly encodings: NamespaceEncoding[];
-  /**
-   * Per buckets namespace i, at 8 * i (BP_*): its header and where its parts start, in
-   * elements of the view they are read through. Copied at open: lookups index with these.
-   */
-  private readonly bp: Uint32Array;
+  /** Per namespace, what its lookups read (Nsp). */
+  private readonly nsp: Nsp[];
   /** Entry b: the last function starting at or before b << offsetShift. */
   private readonly offsetIndex: Uint32Array;
   private readonly offsetShift: number;
@@ -236,7 +265,7 @@ export class JsCore implements Core {
     this.buckets8 = new Uint8Array(this.buckets32.buffer, this.buckets32.byteOffset, 4 * Bw);
     this.mode = new Uint8Array(N);
     this.encodings = new Array<NamespaceEncoding>(N);
-    this.bp = new Uint32Array(8 * N);
+    this.nsp = [];
     this.kindFirst = new Int32Array(16);
     this.offsetShift = shift;
     this.offsetCount = C;
@@ -284,7 +313,19 @@ export class JsCore implements Core {
       else if (sortedRun === 0 && bitmapRun === 0 && bucketRun === 0) encoding = 'direct';
       if (encoding === undefined) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has sparse runs of the wrong length`);
       this.encodings[i] = encoding;
-      this.mode[i] = encoding === 'sorted' ? MODE_SORTED : encoding === 'bitmap' ? MODE_BITMAP : encoding === 'buckets' ? MODE_BUCKETS : MODE_INDEXED;
+      this.mode[i] = encoding === 'sorted' ? Mode.SORTED : encoding === 'bitmap' ? Mode.BITMAP : encoding === 'buckets' ? Mode.BUCKETS : Mode.INDEXED;
+      const P = new Nsp(i);
+      this.nsp.push(P);
+      P.mode = this.mode[i]!;
+      P.fs = fls[i]!;
+      P.run = run;
+      if (encoding === 'bitmap') {
+        P.a = bms[i]!;
+        P.b = bitmapRun;
+      } else if (encoding === 'sorted') {
+        P.a = ss[i]!;
+        P.b = ss[i + 1]!;
+      }
       if (encoding === 'buckets') {
         // The bucket header (FORMAT.md 3.3), copied: lookups index with what is kept here.
         const w0 = bks[i]!;
@@ -300,15 +341,14 @@ export class JsCore implements Core {
         const superAt = w0 + 4 + Fw;
         const relAt = superAt + supers;
         const lowAt = relAt + Math.ceil((nb + 1) / 2);
-        const q = 8 * i;
-        this.bp[q + BP_SHIFT] = k;
-        this.bp[q + BP_BUCKETS] = nb;
-        this.bp[q + BP_FILTER_SHIFT] = f;
-        this.bp[q + BP_FILTER] = w0 + 4;
-        this.bp[q + BP_FILTER_WORDS] = Fw;
-        this.bp[q + BP_SUPER] = superAt;
-        this.bp[q + BP_REL] = 2 * relAt;
-        this.bp[q + BP_LOW] = k <= 8 ? 4 * lowAt : 2 * lowAt;
+        P.k = k;
+        P.nb = nb;
+        P.f = f;
+        P.fw = Fw;
+        P.filter = w0 + 4;
+        P.sup = superAt;
+        P.rel = 2 * relAt;
+        P.low = k <= 8 ? 4 * lowAt : 2 * lowAt;
       }
       if (sls[i + 1]! - sls[i]! !== (kind === 0 ? run : 0)) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has a source-location run of the wrong length`);
     }
@@ -331,7 +371,7 @@ export class JsCore implements Core {
       if (start > W || words > W - start) fail('E_CORRUPT', `module ${m} has its name index outside .fk.name_index`);
       const nOff = rec[r + MODREC.nameOffset / 4]!;
       const nLen = rec[r + MODREC.nameLength / 4]!;
-      if (nOff === NONE ? nLen !== 0 : nOff > B || nLen > B - nOff) fail('E_CORRUPT', `module ${m} has its name outside .fk.names`);
+      if (nOff === Lit.NONE ? nLen !== 0 : nOff > B || nLen > B - nOff) fail('E_CORRUPT', `module ${m} has its name outside .fk.names`);
     }
   }
 
@@ -352,7 +392,7 @@ export class JsCore implements Core {
   private searchNs(namespace: number): number {
     const a = this.ns;
     const n = this.N;
-    if (n <= LINEAR_NS) {
+    if (n <= Lit.LINEAR_NS) {
       for (let i = 0; i < n; i++) if (a[i] === namespace) return i;
       return -1;
     }
@@ -370,48 +410,37 @@ export class JsCore implements Core {
   private pos(namespace: number, index: number): number {
     const i = this.findNs(namespace);
     if (i < 0) return -1;
-    const fs = this.funcLocStarts[i]!;
-    let p: number;
-    if (this.mode[i] === MODE_INDEXED) {
-      if (index >= this.funcLocStarts[i + 1]! - fs) return -1;
-      p = fs + index;
-    } else {
-      // Kept out of line so that the dense path stays small enough to inline.
-      const d = this.mode[i] === MODE_BUCKETS ? this.bucketPos(i, namespace, index) : this.sparsePos(i, namespace, index);
-      if (d < 0) return -1;
-      p = fs + d;
-    }
+    const P = this.nsp[i]!;
+    const m = P.mode;
+    // The sparse encodings are kept out of line so that the dense path stays small.
+    const d = m === Mode.INDEXED ? (index < P.run ? index : -1) : m === Mode.BUCKETS ? this.bucketPos(P, index) : this.sparsePos(P, index);
+    if (d < 0) return -1;
+    const p = P.fs + d;
     if (this.locs[2 * p + 1] === 0) return -1;
     this.lastNs = i;
     return p;
   }
 
-  /** The position of index in sparse namespace i's run (-1: absent). */
-  private sparsePos(i: number, namespace: number, index: number): number {
-    const mode = this.mode[i]!;
-    if (mode === MODE_BITMAP) {
-      const b0 = this.bitmapStarts[i]!;
-      const b1 = this.bitmapStarts[i + 1]!;
-      // Rank bitmap (FORMAT.md 3.3): one pair read, one popcount.
-      const blk = index >>> 5;
-      if (blk >= b1 - b0) return -1;
-      const w = 2 * (b0 + blk);
-      const bits = this.bitmaps[w + 1]!;
-      const bit = index & 31;
-      if (((bits >>> bit) & 1) === 0) return -1;
-      const d = this.bitmaps[w]! + popcount32(bits & ~(-1 << bit));
-      if (d >= this.funcLocStarts[i + 1]! - this.funcLocStarts[i]!) fail('E_CORRUPT', bitmapDamaged(namespace));
-      return d;
-    }
-    if (mode === MODE_BUCKETS) return this.bucketPos(i, namespace, index);
-    return this.sortedPos(i, index);
+  /** The position of index in bitmap or sorted namespace P's run (-1: absent); buckets go to bucketPos. */
+  private sparsePos(P: Nsp, index: number): number {
+    if (P.mode !== Mode.BITMAP) return this.sortedPos(P, index);
+    // Rank bitmap (FORMAT.md 3.3): one pair read, one popcount.
+    const blk = index >>> 5;
+    if (blk >= P.b) return -1;
+    const w = 2 * (P.a + blk);
+    const bits = this.bitmaps[w + 1]!;
+    const bit = index & 31;
+    if (((bits >>> bit) & 1) === 0) return -1;
+    const d = this.bitmaps[w]! + popcount32(bits & ~(-1 << bit));
+    if (d >= P.run) fail('E_CORRUPT', bitmapDamaged(this.ns[P.i]!));
+    return d;
   }
 
-  /** The position of index in sorted namespace i's run (-1: absent). */
-  private sortedPos(i: number, index: number): number {
-    const s0 = this.sparseStarts[i]!;
-    const s1 = this.sparseStarts[i + 1]!;
+  /** The position of index in sorted namespace P's run (-1: absent). */
+  private sortedPos(P: Nsp, index: number): number {
     const a = this.sparse;
+    const s0 = P.a;
+    const s1 = P.b;
     let lo = s0;
     let hi = s1;
     while (lo < hi) {
@@ -432,9 +461,9 @@ export class JsCore implements Core {
   }
 
   srcLoc(namespace: number, index: number): number {
-    if (namespace >>> 28 !== 0) return NONE;
+    if (namespace >>> 28 !== 0) return Lit.NONE;
     const p = this.pos(namespace, index);
-    if (p < 0) return NONE;
+    if (p < 0) return Lit.NONE;
     const i = this.lastNs;
     return this.src[this.srcLocStarts[i]! + (p - this.funcLocStarts[i]!)]!;
   }
@@ -485,67 +514,74 @@ export class JsCore implements Core {
     const d = p - fls[i]!;
     out[k] = namespace;
     const mode = this.mode[i]!;
-    if (mode === MODE_INDEXED) out[k + 1] = d;
-    else if (mode === MODE_SORTED) out[k + 1] = this.sparse[this.sparseStarts[i]! + d]!;
-    else if (mode === MODE_BITMAP) out[k + 1] = this.bitmapSelect(i, d, namespace);
+    if (mode === Mode.INDEXED) out[k + 1] = d;
+    else if (mode === Mode.SORTED) out[k + 1] = this.sparse[this.sparseStarts[i]! + d]!;
+    else if (mode === Mode.BITMAP) out[k + 1] = this.bitmapSelect(i, d, namespace);
     else out[k + 1] = this.bucketSelect(i, d, namespace);
   }
 
   /**
    * Buckets (FORMAT.md 3.3, 5). Most absent indices stop at the filter bit; then two u16
-   * ranks (and a superblock word), and the bucket's low parts (u8 here, u16 in scan16).
+   * ranks and a superblock word give the bucket's start s and count c among the present
+   * indices, and a scan of its u8 low parts finds the index. What is rare (u16 low parts, a
+   * bucket of more than four, a damaged run) is left to bucketTail, so that this
+   * stays small enough for V8 to inline (its bytecode under --max-inlined-bytecode-size).
    */
-  private bucketPos(i: number, namespace: number, index: number): number {
-    const bp = this.bp;
-    const q = 8 * i;
-    const t = index >>> bp[q + BP_FILTER_SHIFT]!;
-    if (t >>> 5 >= bp[q + BP_FILTER_WORDS]! || ((this.buckets32[bp[q + BP_FILTER]! + (t >>> 5)]! >>> (t & 31)) & 1) === 0) return -1;
-    const k = bp[q + BP_SHIFT]!;
+  private bucketPos(P: Nsp, index: number): number {
+    const t = index >>> P.f;
+    if (t >>> 5 >= P.fw || ((this.buckets32[P.filter + (t >>> 5)]! >>> (t & 31)) & 1) === 0) return -1;
+    const k = P.k;
     const b = index >>> k;
-    if (b >= bp[q + BP_BUCKETS]!) return -1;
-    const r = bp[q + BP_REL]! + b;
+    if (b >= P.nb) return -1;
+    const r = P.rel + b;
     const r0 = this.buckets16[r]!;
     const c = (this.buckets16[r + 1]! - r0) & 0xffff;
     if (c === 0) return -1;
-    const sup = this.buckets32[bp[q + BP_SUPER]! + (index >>> 16)]!;
+    const sup = this.buckets32[P.sup + (index >>> 16)]!;
     const s = sup + ((r0 - sup) & 0xffff);
-    const K = this.funcLocStarts[i + 1]! - this.funcLocStarts[i]!;
-    if (s > K || c > K - s) fail('E_CORRUPT', bucketsDamaged(namespace));
     const x = index & ((1 << k) - 1);
-    // s + c <= K < 2^29 (K entries of 8 bytes lie in a file below 4 GiB): exact as an int32.
-    const o = bp[q + BP_LOW]! + s;
-    if (k <= 8) {
-      // u8 low parts, the usual case, here so that it makes no call (scan16 is the u16 one).
-      const low = this.buckets8;
-      let j = 0;
-      if (c <= BUCKET_SCAN) while (j < c && low[o + j]! < x) j++;
-      else j = lowerBound(low, o, 0, c, x);
-      return j < c && low[o + j] === x ? s + j : -1;
+    const o = P.low + s;
+    if (c > Lit.BUCKET_SCAN || k > 8 || s + c > P.run) return this.bucketTail(P, s, c, o, x);
+    // s + c <= K < 2^29 (K entries of 8 bytes lie in a file below 4 GiB): o is exact as an int32.
+    // A present index is most often the bucket's first (buckets hold one or two): the scan's
+    // answer then, without entering its loop.
+    const low = this.buckets8;
+    if (low[o] === x) return s;
+    let j = 0;
+    while (j < c && low[o + j]! < x) j++;
+    return j < c && low[o + j] === x ? s + j : -1;
+  }
+
+  /** bucketPos for a damaged run, u16 low parts or more than four of them (c >= 1). */
+  private bucketTail(P: Nsp, s: number, c: number, o: number, x: number): number {
+    if (s > P.run || c > P.run - s) fail('E_CORRUPT', bucketsDamaged(this.ns[P.i]!));
+    if (P.k <= 8) {
+      const j = lowerBound(this.buckets8, o, 0, c, x);
+      return j < c && this.buckets8[o + j] === x ? s + j : -1;
     }
     const u = scan16(this.buckets16, o, c, x);
     return u < 0 ? -1 : s + u;
   }
 
-  /** Start of bucket b of buckets namespace i among its present indices (FORMAT.md 3.3). */
-  private bucketStart(i: number, b: number): number {
-    const q = 8 * i;
-    const sup = this.buckets32[this.bp[q + BP_SUPER]! + Math.floor(b / 2 ** (16 - this.bp[q + BP_SHIFT]!))]!;
-    return sup + ((this.buckets16[this.bp[q + BP_REL]! + b]! - sup) & 0xffff);
+  /** Start of bucket b of buckets namespace P among its present indices (FORMAT.md 3.3). */
+  private bucketStart(P: Nsp, b: number): number {
+    const sup = this.buckets32[P.sup + Math.floor(b / 2 ** (16 - P.k))]!;
+    return sup + ((this.buckets16[P.rel + b]! - sup) & 0xffff);
   }
 
   /** The index of entry d of buckets namespace i: the bucket by its start, then the low part. */
   private bucketSelect(i: number, d: number, namespace: number): number {
-    const q = 8 * i;
+    const P = this.nsp[i]!;
     let lo = 0;
-    let hi = this.bp[q + BP_BUCKETS]!;
+    let hi = P.nb;
     while (lo < hi) {
       const mid = lo + Math.floor((hi - lo) / 2);
-      if (this.bucketStart(i, mid) <= d) lo = mid + 1;
+      if (this.bucketStart(P, mid) <= d) lo = mid + 1;
       else hi = mid;
     }
     const t = lo - 1;
-    const k = this.bp[q + BP_SHIFT]!;
-    const o = this.bp[q + BP_LOW]!;
+    const k = P.k;
+    const o = P.low;
     const low = k <= 8 ? this.buckets8[o + d]! : this.buckets16[o + d]!;
     if (t < 0 || low >= 2 ** k) fail('E_CORRUPT', bucketsDamaged(namespace));
     return t * 2 ** k + low;
@@ -605,7 +641,7 @@ export class JsCore implements Core {
       return undefined;
     }
     const off = w[slot]!;
-    if (off === NONE) return undefined;
+    if (off === Lit.NONE) return undefined;
     const len = w[slot + 1]!;
     if (off > this.B || len > this.B - off) fail('E_CORRUPT', `the name of function ${funcIndex} lies outside .fk.names`);
     return this.decode(off, len);
@@ -618,86 +654,61 @@ export class JsCore implements Core {
 
   funcLocs(namespaces: Uint32Array, indices: Uint32Array, starts: Uint32Array, lengths: Uint32Array): void {
     const locs = this.locs;
-    // What the keys of one namespace share, looked up again only when the namespace changes;
-    // the namespace before it is kept too (its values swapped in and out), so that keys
-    // alternating between two namespaces (a function and its trampoline) look up neither.
+    // The namespace of the keys (its Nsp), looked up again only when the namespace changes;
+    // the one before it is kept too, so that keys alternating between two namespaces (a
+    // function and its trampoline) look up neither.
     let lastNs = -1;
-    let i = -1;
-    let mode = MODE_INDEXED;
-    let fs = 0;
-    let run = 0;
-    let b0 = 0;
-    let blocks = 0;
+    let P: Nsp | null = null;
     let lastNs2 = -1;
-    let i2 = -1;
-    let mode2 = MODE_INDEXED;
-    let fs2 = 0;
-    let run2 = 0;
-    let b02 = 0;
-    let blocks2 = 0;
+    let P2: Nsp | null = null;
     for (let k = 0; k < namespaces.length; k++) {
       const namespace = namespaces[k]!;
       const index = indices[k]!;
       if (namespace !== lastNs) {
-        const t0 = lastNs, t1 = i, t2 = mode, t3 = fs, t4 = run, t5 = b0, t6 = blocks;
+        const t = lastNs;
+        const tP: Nsp | null = P;
         if (namespace === lastNs2) {
           lastNs = lastNs2;
-          i = i2;
-          mode = mode2;
-          fs = fs2;
-          run = run2;
-          b0 = b02;
-          blocks = blocks2;
+          P = P2;
         } else {
           lastNs = namespace;
-          i = this.findNs(namespace);
-          if (i >= 0) {
-            mode = this.mode[i]!;
-            fs = this.funcLocStarts[i]!;
-            run = this.funcLocStarts[i + 1]! - fs;
-            b0 = this.bitmapStarts[i]!;
-            blocks = this.bitmapStarts[i + 1]! - b0;
-          }
+          const i = this.findNs(namespace);
+          P = i < 0 ? null : this.nsp[i]!;
         }
-        lastNs2 = t0;
-        i2 = t1;
-        mode2 = t2;
-        fs2 = t3;
-        run2 = t4;
-        b02 = t5;
-        blocks2 = t6;
+        lastNs2 = t;
+        P2 = tP;
       }
       let p = -1;
-      if (i < 0) {
+      if (P === null) {
         // No such namespace: no answer.
-      } else if (mode === MODE_INDEXED) {
-        if (index < run) p = fs + index;
-      } else if (mode === MODE_BITMAP) {
+      } else if (P.mode === Mode.INDEXED) {
+        if (index < P.run) p = P.fs + index;
+      } else if (P.mode === Mode.BITMAP) {
         // As sparsePos, computed whether or not the index is present, so that the batch does
         // not branch on it: a block beyond the run reads block 0 (a bitmap run has one) and
         // is no answer; only a present index whose rank points past the run is E_CORRUPT.
         const blk = index >>> 5;
-        const inRun = blk < blocks ? 1 : 0;
-        const w = 2 * (b0 + blk * inRun);
+        const inRun = blk < P.b ? 1 : 0;
+        const w = 2 * (P.a + blk * inRun);
         const bits = this.bitmaps[w + 1]!;
         const bit = index & 31;
         const hit = inRun & (bits >>> bit);
         const d = this.bitmaps[w]! + popcount32(bits & ~(-1 << bit));
-        if (hit === 1 && d >= run) fail('E_CORRUPT', bitmapDamaged(namespace));
-        const q = fs + d * hit;
+        if (hit === 1 && d >= P.run) fail('E_CORRUPT', bitmapDamaged(namespace));
+        const q = P.fs + d * hit;
         const length = locs[2 * q + 1]!;
         const ok = hit === 1 && length !== 0;
-        starts[k] = ok ? locs[2 * q]! : NONE;
+        starts[k] = ok ? locs[2 * q]! : Lit.NONE;
         lengths[k] = ok ? length : 0;
         continue;
       } else {
-        const d = mode === MODE_BUCKETS ? this.bucketPos(i, namespace, index) : this.sparsePos(i, namespace, index);
-        if (d >= 0) p = fs + d;
+        const d = P.mode === Mode.BUCKETS ? this.bucketPos(P, index) : this.sparsePos(P, index);
+        if (d >= 0) p = P.fs + d;
       }
       const length = p < 0 ? 0 : locs[2 * p + 1]!;
       if (length === 0) {
         // Absent, or a hole of a dense or direct run.
-        starts[k] = NONE;
+        starts[k] = Lit.NONE;
         lengths[k] = 0;
       } else {
         starts[k] = locs[2 * p]!;
@@ -711,8 +722,8 @@ export class JsCore implements Core {
     for (let k = 0; k < offsets.length; k++) {
       const p = this.posOfOffset(offsets[k]!);
       if (p < 0) {
-        namespaces[k] = NONE;
-        indices[k] = NONE;
+        namespaces[k] = Lit.NONE;
+        indices[k] = Lit.NONE;
       } else {
         this.keyAt(p, pair, 0);
         namespaces[k] = pair[0]!;
@@ -738,7 +749,7 @@ export class JsCore implements Core {
       const hashBytes = new Uint8Array(info.buffer, info.byteOffset + 4 * r + MODREC.sha256, 32);
       const hex = Array.from(hashBytes, (b) => b.toString(16).padStart(2, '0')).join('');
       modules.push({
-        name: nOff === NONE ? undefined : this.decode(nOff, nLen),
+        name: nOff === Lit.NONE ? undefined : this.decode(nOff, nLen),
         importedFuncs: info[r + MODREC.importedFuncs / 4]!,
         definedFuncs: info[r + MODREC.definedFuncs / 4]!,
         byteOffset: info[r + MODREC.byteOffset / 4]!,
@@ -759,8 +770,8 @@ export class JsCore implements Core {
         bitmapBlocks: this.bitmapStarts[i + 1]! - this.bitmapStarts[i]!,
         bucketStart: this.bucketStarts[i]!,
         bucketWords: this.bucketStarts[i + 1]! - this.bucketStarts[i]!,
-        bucketShift: this.bp[8 * i + BP_SHIFT]!,
-        bucketFilterShift: this.bp[8 * i + BP_FILTER_SHIFT]!,
+        bucketShift: this.nsp[i]!.k,
+        bucketFilterShift: this.nsp[i]!.f,
         encoding: this.encodings[i]!,
       });
     return {
@@ -797,7 +808,7 @@ export class JsCore implements Core {
  */
 function scan16(low: Uint16Array, o: number, c: number, x: number): number {
   let j = 0;
-  if (c <= BUCKET_SCAN) while (j < c && low[o + j]! < x) j++;
+  if (c <= Lit.BUCKET_SCAN) while (j < c && low[o + j]! < x) j++;
   else j = lowerBound16(low, o, 0, c, x);
   return j < c && low[o + j] === x ? j : -1;
 }
