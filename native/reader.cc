@@ -51,7 +51,25 @@ const char* const kSectionNames[kSectionCount] = {
     ".fk.bitmap_starts",  ".fk.sparse_bitmaps", ".fk.offset_index", ".fk.bucket_starts", ".fk.sparse_buckets",
 };
 
+// Bit count of a word. On x86 without -mpopcnt (prebuilds target baseline x86-64)
+// __builtin_popcount is a call into libgcc, so it is computed inline here; the batch of
+// FuncLocs, where it counts, has a copy compiled for the popcnt instruction, taken when the
+// CPU has it (FuncLocs below).
+#if defined(__x86_64__) || defined(__i386__)
+#define FUNCKEY_X86 1
+inline uint32_t Popcount(uint32_t x) {
+  x -= (x >> 1) & 0x55555555u;
+  x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
+  return (((x + (x >> 4)) & 0x0F0F0F0Fu) * 0x01010101u) >> 24;
+}
+#else
 inline uint32_t Popcount(uint32_t x) { return static_cast<uint32_t>(__builtin_popcount(x)); }
+#endif
+template <bool kHwPopcount>
+inline uint32_t PopcountT(uint32_t x) {
+  if constexpr (kHwPopcount) return static_cast<uint32_t>(__builtin_popcount(x));
+  return Popcount(x);
+}
 
 inline uint16_t Ld16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
 inline uint32_t Ld32(const uint8_t* p) {
@@ -554,54 +572,105 @@ int64_t Reader::BucketPos(const NsExtra& x, uint32_t run, uint32_t index) const 
   return j;
 }
 
-Reader::Found Reader::FuncLocs(const uint32_t* nss, const uint32_t* indices, size_t n, uint32_t* starts,
-                               uint32_t* lengths) const {
+template <bool kHwPopcount>
+__attribute__((always_inline)) inline Reader::Found Reader::FuncLocsImpl(const uint32_t* nss, const uint32_t* indices,
+                                                                          size_t n, uint32_t* starts,
+                                                                          uint32_t* lengths) const {
+  // What the keys of one namespace need, read once per run of them into locals: the stores
+  // to starts and lengths could alias the mapping (read through uint8_t) and nsx_, so the
+  // compiler would otherwise load every one of these again for every key.
+  int64_t i = -1;
+  NsExtra x{};
+  uint32_t fs = 0, run = 0, b0 = 0, blocks = 0;
+  const auto enter = [&](uint32_t ns) {
+    i = FindNs(ns);
+    if (i < 0) return;
+    const uint32_t u = static_cast<uint32_t>(i);
+    x = nsx_[u];
+    fs = Ld(fls_, u);
+    run = Ld(fls_, u + 1) - fs;
+    b0 = Ld(bms_, u);
+    blocks = Ld(bms_, u + 1) - b0;
+  };
   uint32_t last_ns = 0;
-  int64_t last_i = FindNs(0);
+  enter(0);
   for (size_t k = 0; k < n; k++) {
     const uint32_t ns = nss[k];
     const uint32_t index = indices[k];
     if (ns != last_ns) {
       last_ns = ns;
-      last_i = FindNs(ns);
+      enter(ns);
     }
-    if (last_i >= 0 && nsx_[last_i].enc == Encoding::kBitmap) {
+    if (i < 0) {
+      starts[k] = kNone;
+      lengths[k] = 0;
+      continue;
+    }
+    uint32_t hit;
+    size_t p;
+    if (x.enc <= Encoding::kDirect) {
+      hit = index < run;
+      p = fs + (hit ? index : 0u);
+    } else if (x.enc == Encoding::kBitmap) {
       // FORMAT.md 5, sparse bitmap, computed whether or not the index is present; only a
       // present index whose rank points past the run is E_CORRUPT, as in Pos. A block
       // beyond the run reads block 0 instead (the run has at least one) and is no answer.
-      const uint32_t i = static_cast<uint32_t>(last_i);
-      const uint32_t fs = Ld(fls_, i);
-      const uint32_t run = Ld(fls_, i + 1) - fs;
-      const uint32_t b0 = Ld(bms_, i);
       const uint32_t blk = index >> 5;
-      const uint32_t in_run = blk < Ld(bms_, i + 1) - b0;
+      const uint32_t in_run = blk < blocks;
       const size_t w = 2 * (static_cast<size_t>(b0) + (in_run ? blk : 0));
       const uint32_t bits = Ld(bitmaps_, w + 1);
       const uint32_t bit = index & 31;
-      const uint32_t hit = in_run & (bits >> bit);
-      const uint64_t d = static_cast<uint64_t>(Ld(bitmaps_, w)) + Popcount(bits & ((1u << bit) - 1));
-      if ((hit & 1) && d >= run) {
+      hit = in_run & (bits >> bit) & 1;
+      const uint64_t d = static_cast<uint64_t>(Ld(bitmaps_, w)) + PopcountT<kHwPopcount>(bits & ((1u << bit) - 1));
+      if (hit && d >= run) {
         corrupt_ns_ = ns;
         corrupt_enc_ = Encoding::kBitmap;
         return Found::kCorrupt;
       }
-      const size_t p = fs + ((hit & 1) ? static_cast<uint32_t>(d) : 0u);
-      const uint32_t start = Ld(locs_, 2 * p);
-      const uint32_t length = Ld(locs_, 2 * p + 1);
-      const bool ok = (hit & 1) && length != 0;
-      starts[k] = ok ? start : kNone;
-      lengths[k] = ok ? length : 0;
-      continue;
+      p = fs + (hit ? static_cast<uint32_t>(d) : 0u);
+    } else if (x.enc == Encoding::kBuckets) {
+      const int64_t d = BucketPos(x, run, index);
+      if (d == -2) {
+        corrupt_ns_ = ns;
+        corrupt_enc_ = Encoding::kBuckets;
+        return Found::kCorrupt;
+      }
+      hit = d >= 0;
+      p = fs + (hit ? static_cast<uint32_t>(d) : 0u);
+    } else {
+      const int64_t d = PosIn(static_cast<uint32_t>(i), ns, index);
+      if (d == -2) return Found::kCorrupt;
+      hit = d >= 0;
+      p = hit ? static_cast<size_t>(d) : fs;
     }
-    // The other encodings in the namespace already found (FindNs once per run of keys of
-    // one namespace, not once per key).
-    const int64_t p = last_i < 0 ? -1 : PosIn(static_cast<uint32_t>(last_i), ns, index);
-    if (p == -2) return Found::kCorrupt;
-    const bool ok = p >= 0;
-    starts[k] = ok ? Ld(locs_, 2 * static_cast<size_t>(p)) : kNone;
-    lengths[k] = ok ? Ld(locs_, 2 * static_cast<size_t>(p) + 1) : 0;
+    // p is a position in the namespace's run (fs when there is no hit): the reads are inside it.
+    const uint32_t start = Ld(locs_, 2 * p);
+    const uint32_t length = Ld(locs_, 2 * p + 1);
+    const bool ok = hit && length != 0;
+    starts[k] = ok ? start : kNone;
+    lengths[k] = ok ? length : 0;
   }
   return Found::kYes;
+}
+
+#ifdef FUNCKEY_X86
+__attribute__((target("popcnt"))) Reader::Found Reader::FuncLocsHwPopcount(const uint32_t* nss, const uint32_t* indices,
+                                                                           size_t n, uint32_t* starts,
+                                                                           uint32_t* lengths) const {
+  return FuncLocsImpl<true>(nss, indices, n, starts, lengths);
+}
+#endif
+
+Reader::Found Reader::FuncLocs(const uint32_t* nss, const uint32_t* indices, size_t n, uint32_t* starts,
+                               uint32_t* lengths) const {
+#ifdef FUNCKEY_X86
+  static const bool popcnt = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("popcnt") != 0;
+  }();
+  if (popcnt) return FuncLocsHwPopcount(nss, indices, n, starts, lengths);
+#endif
+  return FuncLocsImpl<false>(nss, indices, n, starts, lengths);
 }
 
 Reader::Found Reader::FuncLoc(uint32_t ns, uint32_t index, uint32_t* start, uint32_t* length) const {

@@ -195,6 +195,11 @@ class Reader {
   // bucket run); *ns_pos is its namespace.
   int64_t Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const;
   int64_t PosIn(uint32_t i, uint32_t ns, uint32_t index) const;
+  // FuncLocs, with the bit count as the popcnt instruction (kHwPopcount) or computed.
+  template <bool kHwPopcount>
+  Found FuncLocsImpl(const uint32_t* nss, const uint32_t* indices, size_t n, uint32_t* starts, uint32_t* lengths) const;
+  Found FuncLocsHwPopcount(const uint32_t* nss, const uint32_t* indices, size_t n, uint32_t* starts,
+                           uint32_t* lengths) const;
   // The position in namespace i's func run of `index` stored as buckets: -1 absent, -2 damaged.
   int64_t BucketPos(const NsExtra& x, uint32_t run, uint32_t index) const;
   int64_t PosOfOffset(uint32_t offset) const;
