@@ -81,10 +81,13 @@ class Nsp {
   constructor(readonly i: number) {}
 }
 
+/** Bit count of a u32, in int32 operations only (no Math.imul call: less bytecode to inline). */
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  x += x >>> 8;
+  return (x + (x >>> 16)) & 0x3f;
 }
 const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer;
 
@@ -432,8 +435,14 @@ export class JsCore implements Core {
     const bit = index & 31;
     if (((bits >>> bit) & 1) === 0) return -1;
     const d = this.bitmaps[w]! + popcount32(bits & ~(-1 << bit));
-    if (d >= P.run) fail('E_CORRUPT', bitmapDamaged(this.ns[P.i]!));
+    if (d >= P.run) this.damaged(P);
     return d;
+  }
+
+  /** E_CORRUPT for the bitmap or bucket run of namespace P (out of the lookups' code). */
+  private damaged(P: Nsp): never {
+    const n = this.ns[P.i]!;
+    fail('E_CORRUPT', P.mode === Mode.BITMAP ? bitmapDamaged(n) : bucketsDamaged(n));
   }
 
   /** The position of index in sorted namespace P's run (-1: absent). */
@@ -554,7 +563,7 @@ export class JsCore implements Core {
 
   /** bucketPos for a damaged run, u16 low parts or more than four of them (c >= 1). */
   private bucketTail(P: Nsp, s: number, c: number, o: number, x: number): number {
-    if (s > P.run || c > P.run - s) fail('E_CORRUPT', bucketsDamaged(this.ns[P.i]!));
+    if (s > P.run || c > P.run - s) this.damaged(P);
     if (P.k <= 8) {
       const j = lowerBound(this.buckets8, o, 0, c, x);
       return j < c && this.buckets8[o + j] === x ? s + j : -1;
