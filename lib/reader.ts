@@ -537,16 +537,21 @@ export class JsCore implements Core {
    * stays small enough for V8 to inline (its bytecode under --max-inlined-bytecode-size).
    */
   private bucketPos(P: Nsp, index: number): number {
+    // Each view read once into a local (one map check each), and sums of positions within a
+    // section (below 2^31 elements of u16 or wider) truncated to int32: no overflow checks.
+    const b32 = this.buckets32;
+    const b16 = this.buckets16;
     const t = index >>> P.f;
-    if (t >>> 5 >= P.fw || ((this.buckets32[P.filter + (t >>> 5)]! >>> (t & 31)) & 1) === 0) return -1;
+    const tw = t >>> 5;
+    if (tw >= P.fw || ((b32[(P.filter + tw) | 0]! >>> (t & 31)) & 1) === 0) return -1;
     const k = P.k;
     const b = index >>> k;
     if (b >= P.nb) return -1;
-    const r = P.rel + b;
-    const r0 = this.buckets16[r]!;
-    const c = (this.buckets16[r + 1]! - r0) & 0xffff;
+    const r = (P.rel + b) | 0;
+    const r0 = b16[r]!;
+    const c = (b16[(r + 1) | 0]! - r0) & 0xffff;
     if (c === 0) return -1;
-    const sup = this.buckets32[P.sup + (index >>> 16)]!;
+    const sup = b32[(P.sup + (index >>> 16)) | 0]!;
     const s = sup + ((r0 - sup) & 0xffff);
     const x = index & ((1 << k) - 1);
     const o = P.low + s;

@@ -54,9 +54,12 @@ const char* const kSectionNames[kSectionCount] = {
 // Bit count of a word. On x86 without -mpopcnt (prebuilds target baseline x86-64)
 // __builtin_popcount is a call into libgcc, so it is computed inline here; the batch of
 // FuncLocs, where it counts, has a copy compiled for the popcnt instruction, taken when the
-// CPU has it (FuncLocs below).
+// CPU has it (FuncLocs below). FUNCKEY_COMPUTED_POPCOUNT leaves that copy out, so that the
+// sanitizer and fuzzing builds (scripts/) run the batch's other copy.
 #if defined(__x86_64__) || defined(__i386__)
-#define FUNCKEY_X86 1
+#if !defined(FUNCKEY_COMPUTED_POPCOUNT)
+#define FUNCKEY_HW_POPCOUNT 1
+#endif
 inline uint32_t Popcount(uint32_t x) {
   x -= (x >> 1) & 0x55555555u;
   x = (x & 0x33333333u) + ((x >> 2) & 0x33333333u);
@@ -654,7 +657,7 @@ __attribute__((always_inline)) inline Reader::Found Reader::FuncLocsImpl(const u
   return Found::kYes;
 }
 
-#ifdef FUNCKEY_X86
+#ifdef FUNCKEY_HW_POPCOUNT
 __attribute__((target("popcnt"))) Reader::Found Reader::FuncLocsHwPopcount(const uint32_t* nss, const uint32_t* indices,
                                                                            size_t n, uint32_t* starts,
                                                                            uint32_t* lengths) const {
@@ -664,7 +667,7 @@ __attribute__((target("popcnt"))) Reader::Found Reader::FuncLocsHwPopcount(const
 
 Reader::Found Reader::FuncLocs(const uint32_t* nss, const uint32_t* indices, size_t n, uint32_t* starts,
                                uint32_t* lengths) const {
-#ifdef FUNCKEY_X86
+#ifdef FUNCKEY_HW_POPCOUNT
   static const bool popcnt = [] {
     __builtin_cpu_init();
     return __builtin_cpu_supports("popcnt") != 0;
