@@ -580,79 +580,95 @@ template <bool kHwPopcount>
 __attribute__((always_inline)) inline Reader::Found Reader::FuncLocsImpl(const uint32_t* nss, const uint32_t* indices,
                                                                           size_t n, uint32_t* starts,
                                                                           uint32_t* lengths) const {
-  // What the keys of one namespace need, read once per run of them into locals: the stores
-  // to starts and lengths could alias the mapping (read through uint8_t) and nsx_, so the
-  // compiler would otherwise load every one of these again for every key.
-  int64_t i = -1;
-  NsExtra x{};
-  uint32_t fs = 0, run = 0, b0 = 0, blocks = 0;
-  const auto enter = [&](uint32_t ns) {
-    i = FindNs(ns);
-    if (i < 0) return;
-    const uint32_t u = static_cast<uint32_t>(i);
-    x = nsx_[u];
-    fs = Ld(fls_, u);
-    run = Ld(fls_, u + 1) - fs;
-    b0 = Ld(bms_, u);
-    blocks = Ld(bms_, u + 1) - b0;
+  // What the keys of one namespace need, read into a local when the namespace changes: the
+  // stores to starts and lengths could alias the mapping (read through uint8_t) and nsx_,
+  // so the compiler would otherwise load all of it again for every key. The namespace
+  // before is kept in a second slot, so that keys alternating between two namespaces (a
+  // function and its trampoline, as a lazy initialisation asks) read it only once.
+  struct Run {
+    uint32_t ns;
+    int64_t i;
+    NsExtra x;
+    uint32_t fs, run, b0, blocks;
   };
-  uint32_t last_ns = 0;
-  enter(0);
-  for (size_t k = 0; k < n; k++) {
+  const auto load = [this](Run& r, uint32_t ns) {
+    r.ns = ns;
+    r.i = FindNs(ns);
+    if (r.i < 0) return;
+    const uint32_t u = static_cast<uint32_t>(r.i);
+    r.x = nsx_[u];
+    r.fs = Ld(fls_, u);
+    r.run = Ld(fls_, u + 1) - r.fs;
+    r.b0 = Ld(bms_, u);
+    r.blocks = Ld(bms_, u + 1) - r.b0;
+  };
+  Run slot[2] = {};
+  load(slot[0], 0);
+  slot[1] = slot[0];
+  unsigned c = 0;
+  for (size_t k = 0; k < n;) {
     const uint32_t ns = nss[k];
-    const uint32_t index = indices[k];
-    if (ns != last_ns) {
-      last_ns = ns;
-      enter(ns);
+    if (ns != slot[c].ns) {
+      c ^= 1;
+      if (ns != slot[c].ns) load(slot[c], ns);
     }
-    if (i < 0) {
-      starts[k] = kNone;
-      lengths[k] = 0;
+    // The keys of this namespace that follow, with its values as locals (registers).
+    const Run r = slot[c];
+    if (r.i < 0) {
+      for (; k < n && nss[k] == ns; k++) {
+        starts[k] = kNone;
+        lengths[k] = 0;
+      }
       continue;
     }
-    uint32_t hit;
-    size_t p;
-    if (x.enc <= Encoding::kDirect) {
-      hit = index < run;
-      p = fs + (hit ? index : 0u);
-    } else if (x.enc == Encoding::kBitmap) {
-      // FORMAT.md 5, sparse bitmap, computed whether or not the index is present; only a
-      // present index whose rank points past the run is E_CORRUPT, as in Pos. A block
-      // beyond the run reads block 0 instead (the run has at least one) and is no answer.
-      const uint32_t blk = index >> 5;
-      const uint32_t in_run = blk < blocks;
-      const size_t w = 2 * (static_cast<size_t>(b0) + (in_run ? blk : 0));
-      const uint32_t bits = Ld(bitmaps_, w + 1);
-      const uint32_t bit = index & 31;
-      hit = in_run & (bits >> bit) & 1;
-      const uint64_t d = static_cast<uint64_t>(Ld(bitmaps_, w)) + PopcountT<kHwPopcount>(bits & ((1u << bit) - 1));
-      if (hit && d >= run) {
-        corrupt_ns_ = ns;
-        corrupt_enc_ = Encoding::kBitmap;
-        return Found::kCorrupt;
+    const NsExtra x = r.x;
+    const uint32_t fs = r.fs, run = r.run, b0 = r.b0, blocks = r.blocks;
+    for (; k < n && nss[k] == ns; k++) {
+      const uint32_t index = indices[k];
+      uint32_t hit;
+      size_t p;
+      if (x.enc <= Encoding::kDirect) {
+        hit = index < run;
+        p = fs + (hit ? index : 0u);
+      } else if (x.enc == Encoding::kBitmap) {
+        // FORMAT.md 5, sparse bitmap, computed whether or not the index is present; only a
+        // present index whose rank points past the run is E_CORRUPT, as in Pos. A block
+        // beyond the run reads block 0 instead (the run has at least one) and is no answer.
+        const uint32_t blk = index >> 5;
+        const uint32_t in_run = blk < blocks;
+        const size_t w = 2 * (static_cast<size_t>(b0) + (in_run ? blk : 0));
+        const uint32_t bits = Ld(bitmaps_, w + 1);
+        const uint32_t bit = index & 31;
+        hit = in_run & (bits >> bit) & 1;
+        const uint64_t d = static_cast<uint64_t>(Ld(bitmaps_, w)) + PopcountT<kHwPopcount>(bits & ((1u << bit) - 1));
+        if (hit && d >= run) {
+          corrupt_ns_ = ns;
+          corrupt_enc_ = Encoding::kBitmap;
+          return Found::kCorrupt;
+        }
+        p = fs + (hit ? static_cast<uint32_t>(d) : 0u);
+      } else if (x.enc == Encoding::kBuckets) {
+        const int64_t d = BucketPos(x, run, index);
+        if (d == -2) {
+          corrupt_ns_ = ns;
+          corrupt_enc_ = Encoding::kBuckets;
+          return Found::kCorrupt;
+        }
+        hit = d >= 0;
+        p = fs + (hit ? static_cast<uint32_t>(d) : 0u);
+      } else {
+        const int64_t d = PosIn(static_cast<uint32_t>(r.i), ns, index);
+        if (d == -2) return Found::kCorrupt;
+        hit = d >= 0;
+        p = hit ? static_cast<size_t>(d) : fs;
       }
-      p = fs + (hit ? static_cast<uint32_t>(d) : 0u);
-    } else if (x.enc == Encoding::kBuckets) {
-      const int64_t d = BucketPos(x, run, index);
-      if (d == -2) {
-        corrupt_ns_ = ns;
-        corrupt_enc_ = Encoding::kBuckets;
-        return Found::kCorrupt;
-      }
-      hit = d >= 0;
-      p = fs + (hit ? static_cast<uint32_t>(d) : 0u);
-    } else {
-      const int64_t d = PosIn(static_cast<uint32_t>(i), ns, index);
-      if (d == -2) return Found::kCorrupt;
-      hit = d >= 0;
-      p = hit ? static_cast<size_t>(d) : fs;
+      // p is a position in the namespace's run (fs when there is no hit): the reads are inside it.
+      const uint32_t start = Ld(locs_, 2 * p);
+      const uint32_t length = Ld(locs_, 2 * p + 1);
+      const bool ok = hit && length != 0;
+      starts[k] = ok ? start : kNone;
+      lengths[k] = ok ? length : 0;
     }
-    // p is a position in the namespace's run (fs when there is no hit): the reads are inside it.
-    const uint32_t start = Ld(locs_, 2 * p);
-    const uint32_t length = Ld(locs_, 2 * p + 1);
-    const bool ok = hit && length != 0;
-    starts[k] = ok ? start : kNone;
-    lengths[k] = ok ? length : 0;
   }
   return Found::kYes;
 }
