@@ -127,8 +127,6 @@ export class JsCore implements Core {
   private declare readonly buckets8: Uint8Array;
   /** Per kind (0 to 15), the position of its first namespace, or of the first of a later kind. */
   private declare readonly kindFirst: Int32Array;
-  /** Per namespace: Mode.*. */
-  private declare readonly mode: Uint8Array;
   private readonly encodings: NamespaceEncoding[];
   /** Per namespace, what its lookups read (Nsp). */
   private declare readonly nsp: Nsp[];
@@ -273,7 +271,6 @@ export class JsCore implements Core {
     this.buckets32 = view32(SECTION.sparseBuckets);
     this.buckets16 = new Uint16Array(this.buckets32.buffer, this.buckets32.byteOffset, 2 * Bw);
     this.buckets8 = new Uint8Array(this.buckets32.buffer, this.buckets32.byteOffset, 4 * Bw);
-    this.mode = new Uint8Array(N);
     this.encodings = new Array<NamespaceEncoding>(N);
     this.nsp = [];
     this.kindFirst = new Int32Array(16);
@@ -323,10 +320,9 @@ export class JsCore implements Core {
       else if (sortedRun === 0 && bitmapRun === 0 && bucketRun === 0) encoding = 'direct';
       if (encoding === undefined) fail('E_CORRUPT', `namespace 0x${n.toString(16)} has sparse runs of the wrong length`);
       this.encodings[i] = encoding;
-      this.mode[i] = encoding === 'sorted' ? Mode.SORTED : encoding === 'bitmap' ? Mode.BITMAP : encoding === 'buckets' ? Mode.BUCKETS : Mode.INDEXED;
       const P = new Nsp(i);
       this.nsp.push(P);
-      P.mode = this.mode[i]!;
+      P.mode = encoding === 'sorted' ? Mode.SORTED : encoding === 'bitmap' ? Mode.BITMAP : encoding === 'buckets' ? Mode.BUCKETS : Mode.INDEXED;
       P.fs = fls[i]!;
       P.run = run;
       if (encoding === 'bitmap') {
@@ -529,7 +525,7 @@ export class JsCore implements Core {
     const namespace = this.ns[i]!;
     const d = p - fls[i]!;
     out[k] = namespace;
-    const mode = this.mode[i]!;
+    const mode = this.nsp[i]!.mode;
     if (mode === Mode.INDEXED) out[k + 1] = d;
     else if (mode === Mode.SORTED) out[k + 1] = this.sparse[this.sparseStarts[i]! + d]!;
     else if (mode === Mode.BITMAP) out[k + 1] = this.bitmapSelect(i, d, namespace);
