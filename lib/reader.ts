@@ -815,7 +815,6 @@ export class JsCore implements Core {
   }
 }
 
-/** lower_bound over a[o + lo .. o + hi) for x (FORMAT.md 5), as a position in [lo, hi]. */
 /*
  * The search of FORMAT.md 5 for the low part x among the c >= 1 u16 low parts of a bucket at
  * low[o ..]: its position in the bucket, or -1. Up to 4 parts, the linear scan as written
@@ -830,6 +829,7 @@ function scan16(low: Uint16Array, o: number, c: number, x: number): number {
   return j < c && low[o + j] === x ? j : -1;
 }
 
+/** lower_bound over a[o + lo .. o + hi) for x (FORMAT.md 5), as a position in [lo, hi]; lowerBound for u8. */
 function lowerBound16(a: Uint16Array, o: number, lo: number, hi: number, x: number): number {
   while (lo < hi) {
     const mid = lo + ((hi - lo) >>> 1);

@@ -54,8 +54,9 @@ const char* const kSectionNames[kSectionCount] = {
 // Bit count of a word. On x86 without -mpopcnt (prebuilds target baseline x86-64)
 // __builtin_popcount is a call into libgcc, so it is computed inline here; the batch of
 // FuncLocs, where it counts, has a copy compiled for the popcnt instruction, taken when the
-// CPU has it (FuncLocs below). FUNCKEY_COMPUTED_POPCOUNT leaves that copy out, so that the
-// sanitizer and fuzzing builds (scripts/) run the batch's other copy.
+// CPU has it (FuncLocs below). FUNCKEY_COMPUTED_POPCOUNT leaves that copy out: the sanitizer
+// build of scripts/asan-test.sh sets it, so that the suite runs the batch's other copy there
+// (the fuzzer, built without it, runs the popcnt copy).
 #if defined(__x86_64__) || defined(__i386__)
 #if !defined(FUNCKEY_COMPUTED_POPCOUNT)
 #define FUNCKEY_HW_POPCOUNT 1
