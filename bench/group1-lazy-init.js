@@ -6,7 +6,7 @@
 // whose trampolines cover 1% to 90% of the functions, with the table's size.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { do_not_optimize, fmtNs, fmtRatio, loadFunckey, nativeInfo, printTable, rng, shuffle, timeIt, workDir } from './lib/common.js';
+import { fmtNs, fmtRatio, fresh, loadFunckey, nativeInfo, printTable, rng, shuffle, timeRoundRobin, workDir } from './lib/common.js';
 import { NONE, buildShapeArtifact, makeShape } from './lib/shapes.js';
 import { group1b } from './group1b-sparse-dense.js';
 
@@ -35,23 +35,23 @@ export async function group1({ quick, rec }) {
   const a2wKeys = Array.from(order, (i) => fk.FuncKey.arrayToWasmTrampoline(0, i));
 
   // Each case returns a checksum of what it found, so that every case provably does the same work.
+  // Every pass is a fresh copy of its factory (bench/lib/common.js fresh): passes made from one
+  // function's source share V8's feedback, so that the js core's pass would also see the
+  // native core's calls (and the per-call and batch passes each other backend's), and be
+  // compiled for both.
   const { def, a2w } = shape;
   const cases = [];
-  cases.push({
-    name: 'dense arrays (Uint32Array per kind)',
-    backend: 'js',
-    baseline: true,
-    fn: () => {
-      let sum = 0;
-      for (let k = 0; k < n; k++) {
-        const i = order[k];
-        sum = (sum + def[2 * i] + def[2 * i + 1]) | 0;
-        const s = a2w[2 * i];
-        if (s !== NONE) sum = (sum + s + a2w[2 * i + 1]) | 0;
-      }
-      return sum;
-    },
-  });
+  const densePass = (order, def, a2w, none) => () => {
+    let sum = 0;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      sum = (sum + def[2 * i] + def[2 * i + 1]) | 0;
+      const s = a2w[2 * i];
+      if (s !== none) sum = (sum + s + a2w[2 * i + 1]) | 0;
+    }
+    return sum;
+  };
+  cases.push({ name: 'dense arrays (Uint32Array per kind)', backend: 'js', baseline: true, fn: fresh(densePass)(order, def, a2w, NONE) });
   // The same two lookups over the FuncKey layout written out by hand (the dense defined run,
   // a binary search of the sorted trampoline indices): the cost of the layout itself.
   const esc = shape.escaping;
@@ -60,46 +60,38 @@ export async function group1({ quick, rec }) {
     escLocs[2 * j] = a2w[2 * esc[j]];
     escLocs[2 * j + 1] = a2w[2 * esc[j] + 1];
   }
-  cases.push({
-    name: 'same layout by hand (inline binary search)',
-    backend: 'js',
-    fn: () => {
+  const byHandPass = (order, def, esc, escLocs) => () => {
+    let sum = 0;
+    const m = esc.length;
+    for (let k = 0; k < order.length; k++) {
+      const i = order[k];
+      sum = (sum + def[2 * i] + def[2 * i + 1]) | 0;
+      let lo = 0;
+      let hi = m;
+      while (lo < hi) {
+        const mid = lo + ((hi - lo) >>> 1);
+        if (esc[mid] < i) lo = mid + 1;
+        else hi = mid;
+      }
+      if (lo < m && esc[lo] === i) sum = (sum + escLocs[2 * lo] + escLocs[2 * lo + 1]) | 0;
+    }
+    return sum;
+  };
+  cases.push({ name: 'same layout by hand (inline binary search)', backend: 'js', fn: fresh(byHandPass)(order, def, esc, escLocs) });
+  // The backends' cores, without the public API's argument checks and result objects.
+  const corePass = (core, order, nsDef, nsA2w) => {
+    const out = new Uint32Array(2);
+    return () => {
       let sum = 0;
-      const m = esc.length;
-      for (let k = 0; k < n; k++) {
+      for (let k = 0; k < order.length; k++) {
         const i = order[k];
-        sum = (sum + def[2 * i] + def[2 * i + 1]) | 0;
-        let lo = 0;
-        let hi = m;
-        while (lo < hi) {
-          const mid = lo + ((hi - lo) >>> 1);
-          if (esc[mid] < i) lo = mid + 1;
-          else hi = mid;
-        }
-        if (lo < m && esc[lo] === i) sum = (sum + escLocs[2 * lo] + escLocs[2 * lo + 1]) | 0;
+        if (core.funcLoc(nsDef, i, out)) sum = (sum + out[0] + out[1]) | 0;
+        if (core.funcLoc(nsA2w, i, out)) sum = (sum + out[0] + out[1]) | 0;
       }
       return sum;
-    },
-  });
-  // The backends' cores, without the public API's argument checks and result objects.
-  const coreCase = (core, backend) => {
-    const out = new Uint32Array(2);
-    return {
-      name: 'FuncKey table, core (no API layer)',
-      backend,
-      fn:
-        core &&
-        (() => {
-          let sum = 0;
-          for (let k = 0; k < n; k++) {
-            const i = order[k];
-            if (core.funcLoc(NS_DEF, i, out)) sum = (sum + out[0] + out[1]) | 0;
-            if (core.funcLoc(NS_A2W, i, out)) sum = (sum + out[0] + out[1]) | 0;
-          }
-          return sum;
-        }),
     };
   };
+  const coreCase = (core, backend) => ({ name: 'FuncKey table, core (no API layer)', backend, fn: core && fresh(corePass)(core, order, NS_DEF, NS_A2W) });
   const cores = [];
   if (fk.JsCore) cases.push(coreCase(new fk.JsCore(bytes), 'js'));
   if (fk.openNativeCore) {
@@ -107,9 +99,9 @@ export async function group1({ quick, rec }) {
     if (core) cores.push(core);
     cases.push(coreCase(core, 'native'));
   }
-  const perCall = (art) => () => {
+  const perCallPass = (art, defKeys, a2wKeys) => () => {
     let sum = 0;
-    for (let k = 0; k < n; k++) {
+    for (let k = 0; k < defKeys.length; k++) {
       const l = art.funcLoc(defKeys[k]);
       if (l !== undefined) sum = (sum + l.start + l.length) | 0;
       const t = art.funcLoc(a2wKeys[k]);
@@ -117,10 +109,10 @@ export async function group1({ quick, rec }) {
     }
     return sum;
   };
-  const batch = (art) => () => {
+  const batchPass = (art, bNs, bIdx, none) => () => {
     const { starts, lengths } = art.funcLocs(bNs, bIdx);
     let sum = 0;
-    for (let k = 0; k < starts.length; k++) if (starts[k] !== NONE) sum = (sum + starts[k] + lengths[k]) | 0;
+    for (let k = 0; k < starts.length; k++) if (starts[k] !== none) sum = (sum + starts[k] + lengths[k]) | 0;
     return sum;
   };
   const artifacts = [];
@@ -130,23 +122,31 @@ export async function group1({ quick, rec }) {
       art = fk.open(backend === 'js' ? bytes : path, { backend });
       artifacts.push(art);
     }
-    cases.push({ name: 'FuncKey table, artifact.funcLoc per call', backend, fn: art && perCall(art) });
-    cases.push({ name: 'FuncKey table, artifact.funcLocs batch (131,072 keys)', backend, fn: art && batch(art) });
+    cases.push({ name: 'FuncKey table, artifact.funcLoc per call', backend, fn: art && fresh(perCallPass)(art, defKeys, a2wKeys) });
+    cases.push({ name: 'FuncKey table, artifact.funcLocs batch (131,072 keys)', backend, fn: art && fresh(batchPass)(art, bNs, bIdx, NONE) });
   }
 
-  const results = [];
   let expected;
   for (const c of cases) {
-    if (!c.fn) {
-      results.push({ ...c, t: undefined });
-      continue;
-    }
+    if (!c.fn) continue;
     const sum = c.fn();
     if (expected === undefined) expected = sum;
     else if (sum !== expected) throw new Error(`group 1: "${c.name}" (${c.backend}) found different locations (checksum ${sum}, expected ${expected})`);
-    const t = await timeIt(() => do_not_optimize(c.fn()), { quick });
-    results.push({ ...c, t });
   }
+  // Round robin (timeRoundRobin): timed one after the other, rows moved with the machine's
+  // speed from run to run; here the drift falls on every row of a round alike, and each
+  // ratio to the dense arrays is the median of the ratios within a round.
+  const timed = cases.filter((c) => c.fn);
+  const rounds = quick ? 3 : 7;
+  const rr = await timeRoundRobin(
+    timed.map((c) => c.fn),
+    { quick, perCall: timed.map(() => 1), rounds, minCpuMs: quick ? 20 : 80 },
+  );
+  const baseAt = timed.findIndex((c) => c.baseline);
+  const results = cases.map((c) => {
+    const j = timed.indexOf(c);
+    return j < 0 ? { ...c, t: undefined } : { ...c, t: rr.times[j], ratio: rr.ratio(j, baseAt) };
+  });
   for (const a of artifacts) a.close();
   for (const c of cores) c.close();
 
@@ -154,7 +154,7 @@ export async function group1({ quick, rec }) {
   const rows = [];
   for (const r of results) {
     const med = r.t?.median;
-    const ratio = med === undefined ? undefined : med / base;
+    const ratio = r.ratio;
     rows.push([
       r.name,
       r.backend,
@@ -165,12 +165,12 @@ export async function group1({ quick, rec }) {
       ratio === undefined || r.baseline ? '' : `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(0)}%`,
     ]);
     if (med !== undefined)
-      rec.add({ group: 1, case: r.name, backend: r.backend, n, median_ns: med, ratio, baseline: 'dense arrays (Uint32Array per kind)', p25_ns: r.t.p25, p75_ns: r.t.p75, samples: r.t.samples });
+      rec.add({ group: 1, case: r.name, backend: r.backend, n, median_ns: med, ratio, baseline: 'dense arrays (Uint32Array per kind)', p25_ns: r.t.p25, p75_ns: r.t.p75, samples: r.t.samples, rounds });
   }
   const escaping = shape.escaping.length;
   printTable(
     'Group 1a: lazy funcref initialisation, 65,536 functions',
-    `mitata median of one pass resolving, for each of 65,536 defined functions in a seeded shuffled order, its location and its ArrayToWasm trampoline's location (${escaping} escaping functions = ${((100 * escaping) / n).toFixed(0)}%, 200 WasmToArray trampolines in the table); same checksum in every case`,
+    `one pass resolving, for each of 65,536 defined functions in a seeded shuffled order, its location and its ArrayToWasm trampoline's location (${escaping} escaping functions = ${((100 * escaping) / n).toFixed(0)}%, 200 WasmToArray trampolines in the table); same checksum in every case; the rows timed round robin in ${rounds} rounds of ${quick ? 20 : 80} ms of mitata samples each: per pass the median over the rounds of each round's median, vs dense the median of the ratios within each round`,
     ['case', 'backend', 'per 64Ki inits', 'per init', 'added per init', 'vs dense', 'slowdown'],
     rows.map((r) => r.map((c) => (c === undefined ? 'n/a' : c))),
     [
