@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { open, FuncKey, NONE, ArtifactBuilder } from '../lib/index.js';
 import { BACKENDS } from './backends.js';
 import { buildModel, modelAnswer, queryKeys, queryOffsets, randomModel, rng, type Model } from './gen.js';
+import { artifactSections } from './mutate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'funckey-artifact-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -299,6 +300,62 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
       expect(a.funcName(fi)).toBe(fi % 2 === 0 ? `func_${fi}` : undefined);
     }
     a.close();
+  });
+
+  it('finds by offset on damaged, unsorted starts as FORMAT.md section 5 says: a scan of at most 32 entries, else the binary search', () => {
+    // FORMAT.md section 5, funcByOffset, written again here from its text: the range [lo, hi)
+    // from the offset index, then the first start past offset in it when it holds at most 32
+    // entries, else the upper_bound loop.
+    const reference = (locs: number[][], E: Uint32Array, shift: number, offset: number, scan: boolean) => {
+      const F = locs.length;
+      const C = E.length;
+      const b = Math.floor(offset / 2 ** shift);
+      let lo = b + 1 < C ? E[b]! : E[C - 1]!;
+      let hi = b + 1 < C ? E[b + 1]! + 1 : F;
+      hi = Math.min(hi, F);
+      lo = Math.min(lo, hi);
+      let j: number;
+      if (scan && hi - lo <= 32) {
+        j = lo;
+        while (j < hi && locs[j]![0]! <= offset) j++;
+      } else {
+        while (lo < hi) {
+          const mid = lo + Math.floor((hi - lo) / 2);
+          if (locs[mid]![0]! <= offset) lo = mid + 1;
+          else hi = mid;
+        }
+        j = lo;
+      }
+      const p = j - 1;
+      if (p < 0 || locs[p]![0]! > offset || offset - locs[p]![0]! >= locs[p]![1]!) return undefined;
+      return `DefinedWasmFunction(0, ${p})`;
+    };
+    // 24 functions (ranges of at most 32: scanned, with or without the index) and 48 without
+    // the index (one range of 48: searched); entry 5's start moved past its successors'.
+    for (const [n, offsetIndex] of [[24, true], [24, false], [48, false]] as const) {
+      const b = new ArtifactBuilder({ offsetIndex });
+      b.addModule({ importedFuncs: 0, definedFuncs: n });
+      for (let i = 0; i < n; i++) b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: 10 * i, length: 8 });
+      const bytes = b.finish();
+      const sections = artifactSections(bytes);
+      const at = (name: string) => sections.find((s) => s.name === name)!;
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      dv.setUint32(at('.fk.func_locs').offset + 8 * 5, 10 * 20 + 1, true);
+      const locs = Array.from({ length: n }, (_, i) => [i === 5 ? 201 : 10 * i, 8]);
+      const idx = at('.fk.offset_index');
+      const E = new Uint32Array(bytes.slice(idx.offset, idx.offset + idx.size).buffer);
+      const a = open(bytes, { backend });
+      const shift = a.describe().offsetShift;
+      let differ = 0;
+      for (let offset = 0; offset < 10 * n + 10; offset++) {
+        const want = reference(locs, E, shift, offset, true);
+        if (want !== reference(locs, E, shift, offset, false)) differ++;
+        expect(a.funcByOffset(offset)?.toString(), `${n} functions, offsetIndex ${offsetIndex}, offset ${offset}`).toBe(want);
+      }
+      // The damage is where the two rules part, for a range that is scanned.
+      if (n === 24) expect(differ).toBeGreaterThan(0);
+      a.close();
+    }
   });
 
   it('opens from a path, a Buffer and an unaligned Uint8Array alike', () => {
