@@ -2,13 +2,16 @@
 // Five groups, each printing its tables measured in this run; see bench/README.md.
 // Each group runs in its own `node` process (this script with --child), so that one group's
 // JIT state (e.g. call sites made polymorphic by the other backend) and heap do not leak
-// into the next; the parent collects the records.
-import { spawnSync } from 'node:child_process';
+// into the next; the parent collects the records. Neither outlives the process that started
+// it (a parent killed, e.g. by a test's timeout, would otherwise leave a group running, and
+// loading the machine, for minutes): each checks every second that its parent is still there.
+import { spawn } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Recorder, nativeInfo, parseArgs, removeWorkDir } from './lib/common.js';
+import { Recorder, nativeInfo, parseArgs, removeWorkDir, workDir } from './lib/common.js';
 
 const HELP = `usage: node bench/run.js [--quick] [--group N[,M...]] [--json FILE]
   --quick     small sizes and few iterations (every group, well under two minutes)
@@ -17,12 +20,34 @@ const HELP = `usage: node bench/run.js [--quick] [--group N[,M...]] [--json FILE
               first name; 3 throughput; 4 size; 5 funcByOffset across shapes and sizes)
   --json F    write one record per measurement to F`;
 
+/** Calls gone() once the process that started this one has exited (this one then has another parent). */
+function watchParent(gone) {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) gone();
+  }, 1000).unref();
+}
+
 const argv = process.argv.slice(2);
 const childAt = argv.indexOf('--child');
 if (childAt >= 0) {
   // One group in this process: --child GROUP RECORDS_FILE [--quick]
   const group = Number(argv[childAt + 1]);
   const out = argv[childAt + 2];
+  // A group never yields to the event loop while it measures (its awaits resolve at once), so
+  // a timer here would not run until the group ends: the check runs in a worker thread, which,
+  // when the parent is gone, removes the group's scratch directory and the parent's directory
+  // of records (a parent killed outright cannot) and ends the process.
+  new Worker(
+    `const { workerData: w } = require('node:worker_threads');
+     const { rmSync } = require('node:fs');
+     setInterval(() => {
+       if (process.ppid === w.parent) return;
+       for (const dir of w.dirs) rmSync(dir, { recursive: true, force: true });
+       process.kill(process.pid, 'SIGKILL');
+     }, 1000);`,
+    { eval: true, workerData: { parent: process.ppid, dirs: [workDir(), dirname(out)] } },
+  ).unref();
   const quick = argv.includes('--quick');
   const rec = new Recorder();
   const groups = {
@@ -63,13 +88,26 @@ console.log(
 const records = [];
 const tmp = mkdtempSync(join(os.tmpdir(), 'funckey-bench-records-'));
 let failed = false;
+// Gone or told to stop: exit. The group's process sees that its parent is gone, cleans up
+// after both and ends within a second.
+const leave = () => {
+  rmSync(tmp, { recursive: true, force: true });
+  process.exit(1);
+};
+watchParent(leave);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, leave);
+/** Runs one group in its own process, its output inherited: { status, signal }. */
+const runChild = (args) =>
+  new Promise((resolve) => {
+    spawn(process.execPath, args, { stdio: 'inherit' }).on('exit', (status, signal) => resolve({ status, signal }));
+  });
 try {
   for (const g of opts.groups) {
     console.log(`\n(load average before group ${g}: ${loadavg()})`);
     const file = join(tmp, `group${g}.json`);
     const args = [fileURLToPath(import.meta.url), '--child', String(g), file];
     if (opts.quick) args.push('--quick');
-    const res = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    const res = await runChild(args);
     if (res.status !== 0) {
       console.error(`group ${g} failed (exit ${res.status ?? res.signal})`);
       failed = true;

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import wasmparser from 'wasmparser';
@@ -131,4 +131,62 @@ describe('npm run bench -- --quick', () => {
       expect(sizes.sort()).toEqual([`${p}, auto`, `${p}, direct`, `${p}, sorted`]);
     }
   }, 180_000);
+});
+
+describe('bench processes', () => {
+  /** The processes whose parent is pid, from /proc (Linux). */
+  const childrenOf = (pid: number): number[] => {
+    const out: number[] = [];
+    for (const e of readdirSync('/proc')) {
+      if (!/^\d+$/.test(e)) continue;
+      try {
+        // Field 4 of /proc/PID/stat, after the command name in parentheses.
+        const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === pid) out.push(Number(e));
+      } catch {
+        // The process has exited meanwhile.
+      }
+    }
+    return out;
+  };
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  const waitFor = async (what: string, cond: () => boolean, ms: number) => {
+    for (const end = Date.now() + ms; Date.now() < end; ) {
+      if (cond()) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`timed out waiting for ${what}`);
+  };
+
+  // A group's process (bench/run.js --child) or the runner itself left behind by a killed
+  // parent would go on loading the machine for minutes.
+  it.skipIf(process.platform !== 'linux')('a group does not outlive its runner, nor the runner its parent, however they end', async () => {
+    // The runner killed outright: its group's process exits.
+    const runner = spawn(process.execPath, ['bench/run.js', '--group', '1', '--quick'], { cwd: ROOT, stdio: 'ignore' });
+    let group = 0;
+    await waitFor('the group process', () => (group = childrenOf(runner.pid!)[0] ?? 0) > 0, 30_000);
+    // Its arguments: --child GROUP RECORDS_FILE, the file in the runner's directory of records.
+    const args = readFileSync(`/proc/${group}/cmdline`, 'utf8').split('\0');
+    const records = dirname(args[args.indexOf('--child') + 2]!);
+    expect(existsSync(records)).toBe(true);
+    runner.kill('SIGKILL');
+    await waitFor(`group process ${group} to exit`, () => !alive(group), 10_000);
+    // The runner could not remove its directory of records; the group's process did.
+    expect(existsSync(records)).toBe(false);
+    // The runner's parent killed outright: the runner takes its group's process with it.
+    const shell = spawn('/bin/sh', ['-c', `"${process.execPath}" bench/run.js --group 1 --quick; true`], { cwd: ROOT, stdio: 'ignore' });
+    let runner2 = 0;
+    let group2 = 0;
+    await waitFor('the runner', () => (runner2 = childrenOf(shell.pid!)[0] ?? 0) > 0, 30_000);
+    await waitFor('the group process', () => (group2 = childrenOf(runner2)[0] ?? 0) > 0, 30_000);
+    shell.kill('SIGKILL');
+    await waitFor(`runner ${runner2} and group process ${group2} to exit`, () => !alive(runner2) && !alive(group2), 10_000);
+  }, 90_000);
 });
