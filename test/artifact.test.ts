@@ -340,8 +340,9 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
       const sections = artifactSections(bytes);
       const at = (name: string) => sections.find((s) => s.name === name)!;
       const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      dv.setUint32(at('.fk.func_locs').offset + 8 * 5, 10 * 20 + 1, true);
-      const locs = Array.from({ length: n }, (_, i) => [i === 5 ? 201 : 10 * i, 8]);
+      const moved = 10 * 20 + 1;
+      dv.setUint32(at('.fk.func_locs').offset + 8 * 5, moved, true);
+      const locs = Array.from({ length: n }, (_, i) => [i === 5 ? moved : 10 * i, 8]);
       const idx = at('.fk.offset_index');
       const E = new Uint32Array(bytes.slice(idx.offset, idx.offset + idx.size).buffer);
       const a = open(bytes, { backend });
