@@ -6,7 +6,7 @@
 // whose trampolines cover 1% to 90% of the functions, with the table's size.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fmtNs, fmtRatio, fresh, loadFunckey, nativeInfo, printTable, rng, shuffle, timeRoundRobin, workDir } from './lib/common.js';
+import { do_not_optimize, fmtNs, fmtRatio, fresh, loadFunckey, nativeInfo, printTable, rng, shuffle, timeRoundRobin, workDir } from './lib/common.js';
 import { NONE, buildShapeArtifact, makeShape } from './lib/shapes.js';
 import { group1b } from './group1b-sparse-dense.js';
 
@@ -139,7 +139,7 @@ export async function group1({ quick, rec }) {
   const timed = cases.filter((c) => c.fn);
   const rounds = quick ? 3 : 7;
   const rr = await timeRoundRobin(
-    timed.map((c) => c.fn),
+    timed.map((c) => () => do_not_optimize(c.fn())),
     { quick, perCall: timed.map(() => 1), rounds, minCpuMs: quick ? 20 : 80 },
   );
   const baseAt = timed.findIndex((c) => c.baseline);
