@@ -39,7 +39,7 @@ if (!opt.before) {
 const tmp = mkdtempSync(join(os.tmpdir(), 'funckey-compare-'));
 const runGroup = (root, g, tag) => {
   const file = join(tmp, `${tag}-${g}.json`);
-  const childArgs = [join(here, 'run.js'), '--child', String(g), file];
+  const childArgs = [join(here, 'run.js'), '--child', String(g), file, '--parent', String(process.pid)];
   if (opt.quick) childArgs.push('--quick');
   const res = spawnSync(process.execPath, childArgs, {
     env: { ...process.env, FUNCKEY_BENCH_ROOT: root },

@@ -31,9 +31,18 @@ function watchParent(gone) {
 const argv = process.argv.slice(2);
 const childAt = argv.indexOf('--child');
 if (childAt >= 0) {
-  // One group in this process: --child GROUP RECORDS_FILE [--quick]
+  // One group in this process: --child GROUP RECORDS_FILE --parent PID [--quick]
   const group = Number(argv[childAt + 1]);
   const out = argv[childAt + 2];
+  // The runner's pid comes from the runner: a runner killed while this process was still
+  // starting would otherwise leave it with its new parent as the one to watch.
+  const parent = Number(argv[argv.indexOf('--parent') + 1]);
+  const dirs = [dirname(out)];
+  if (process.ppid !== parent) {
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    process.exit(1);
+  }
+  dirs.push(workDir());
   // A group never yields to the event loop while it measures (its awaits resolve at once), so
   // a timer here would not run until the group ends: the check runs in a worker thread, which,
   // when the parent is gone, removes the group's scratch directory and the parent's directory
@@ -46,7 +55,7 @@ if (childAt >= 0) {
        for (const dir of w.dirs) rmSync(dir, { recursive: true, force: true });
        process.kill(process.pid, 'SIGKILL');
      }, 1000);`,
-    { eval: true, workerData: { parent: process.ppid, dirs: [workDir(), dirname(out)] } },
+    { eval: true, workerData: { parent, dirs } },
   ).unref();
   const quick = argv.includes('--quick');
   const rec = new Recorder();
@@ -105,7 +114,7 @@ try {
   for (const g of opts.groups) {
     console.log(`\n(load average before group ${g}: ${loadavg()})`);
     const file = join(tmp, `group${g}.json`);
-    const args = [fileURLToPath(import.meta.url), '--child', String(g), file];
+    const args = [fileURLToPath(import.meta.url), '--child', String(g), file, '--parent', String(process.pid)];
     if (opts.quick) args.push('--quick');
     const res = await runChild(args);
     if (res.status !== 0) {

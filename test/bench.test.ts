@@ -188,5 +188,16 @@ describe('bench processes', () => {
     await waitFor('the group process', () => (group2 = childrenOf(runner2)[0] ?? 0) > 0, 30_000);
     shell.kill('SIGKILL');
     await waitFor(`runner ${runner2} and group process ${group2} to exit`, () => !alive(runner2) && !alive(group2), 10_000);
-  }, 90_000);
+    // A runner killed while its group's process was still starting: that process is told its
+    // runner's pid, so it does not take its new parent for the one to watch. Here the pid it is
+    // told is not its parent's from the start: it exits at once and removes the records.
+    const dir = mkdtempSync(join(tmpdir(), 'funckey-bench-orphan-'));
+    const orphan = spawnSync(process.execPath, ['bench/run.js', '--child', '1', join(dir, 'group1.json'), '--parent', String(runner2), '--quick'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(orphan.status).toBe(1);
+    expect(existsSync(dir)).toBe(false);
+  }, 120_000);
 });
