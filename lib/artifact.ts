@@ -37,6 +37,32 @@ function argU32Array(what: string, x: unknown): Uint32Array {
   throw new FunckeyError('E_ARG', `${what} must be a Uint32Array (or an array of u32 numbers), got ${describeValue(x)}`);
 }
 
+/** Whether two arrays share any byte of memory. */
+function overlap(a: Uint32Array, b: Uint32Array): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
+ * The output arrays of a batch call: out[names[0]] and out[names[1]], Uint32Arrays of length n
+ * that share no memory with each other or with the inputs (the backends read and write in
+ * different orders, so shared memory could give different answers).
+ */
+function argOut(what: string, out: unknown, names: [string, string], n: number, inputs: Uint32Array[]): [Uint32Array, Uint32Array] {
+  if (typeof out !== 'object' || out === null)
+    throw new FunckeyError('E_ARG', `${what} must be an object { ${names.join(', ')} } of Uint32Arrays, got ${describeValue(out)}`);
+  const arrays = names.map((name) => {
+    const x = (out as Record<string, unknown>)[name];
+    if (!(x instanceof Uint32Array)) throw new FunckeyError('E_ARG', `${what}.${name} must be a Uint32Array, got ${describeValue(x)}`);
+    if (x.length !== n) throw new FunckeyError('E_ARG', `${what}.${name} has length ${x.length}, the input ${n}`);
+    return x;
+  }) as [Uint32Array, Uint32Array];
+  if (overlap(arrays[0], arrays[1])) throw new FunckeyError('E_ARG', `${what}.${names[0]} and ${what}.${names[1]} share memory`);
+  for (const x of arrays)
+    for (const input of inputs)
+      if (overlap(x, input)) throw new FunckeyError('E_ARG', `${what}.${names[arrays.indexOf(x)]} shares memory with an input array`);
+  return arrays;
+}
+
 function resolveBackend(choice: unknown): BackendName {
   let c = choice;
   if (c === undefined || c === 'auto') {
@@ -184,26 +210,54 @@ export class Artifact {
     return c.funcName(funcIndex, this.#checkModule(module));
   }
 
-  /** Batch funcLoc: absent keys give start NONE (0xFFFFFFFF) and length 0. */
-  funcLocs(namespaces: Uint32Array, indices: Uint32Array): { starts: Uint32Array; lengths: Uint32Array } {
+  /**
+   * Batch funcLoc: absent keys give start NONE (0xFFFFFFFF) and length 0. The answers go to
+   * `out` when given (two Uint32Arrays of the keys' length, sharing no memory with the inputs
+   * or each other, returned as they are), to new arrays otherwise. Reusing `out` saves
+   * allocating, and first touching, two fresh arrays per call. After an error its contents
+   * are unspecified.
+   */
+  funcLocs(
+    namespaces: Uint32Array,
+    indices: Uint32Array,
+    out?: { starts: Uint32Array; lengths: Uint32Array },
+  ): { starts: Uint32Array; lengths: Uint32Array } {
     const c = this.#live();
     const ns = argU32Array('namespaces', namespaces);
     const idx = argU32Array('indices', indices);
     if (ns.length !== idx.length) throw new FunckeyError('E_ARG', `namespaces and indices differ in length (${ns.length}, ${idx.length})`);
-    const starts = new Uint32Array(ns.length);
-    const lengths = new Uint32Array(ns.length);
+    let starts: Uint32Array;
+    let lengths: Uint32Array;
+    if (out === undefined) {
+      starts = new Uint32Array(ns.length);
+      lengths = new Uint32Array(ns.length);
+    } else {
+      [starts, lengths] = argOut('out', out, ['starts', 'lengths'], ns.length, [ns, idx]);
+    }
     c.funcLocs(ns, idx, starts, lengths);
-    return { starts, lengths };
+    return out ?? { starts, lengths };
   }
 
-  /** Batch funcByOffset: offsets in no function give namespace and index NONE. */
-  funcsByOffset(offsets: Uint32Array): { namespaces: Uint32Array; indices: Uint32Array } {
+  /**
+   * Batch funcByOffset: offsets in no function give namespace and index NONE. The answers go
+   * to `out` when given, as for funcLocs.
+   */
+  funcsByOffset(
+    offsets: Uint32Array,
+    out?: { namespaces: Uint32Array; indices: Uint32Array },
+  ): { namespaces: Uint32Array; indices: Uint32Array } {
     const c = this.#live();
     const offs = argU32Array('offsets', offsets);
-    const namespaces = new Uint32Array(offs.length);
-    const indices = new Uint32Array(offs.length);
+    let namespaces: Uint32Array;
+    let indices: Uint32Array;
+    if (out === undefined) {
+      namespaces = new Uint32Array(offs.length);
+      indices = new Uint32Array(offs.length);
+    } else {
+      [namespaces, indices] = argOut('out', out, ['namespaces', 'indices'], offs.length, [offs]);
+    }
     c.funcsByOffset(offs, namespaces, indices);
-    return { namespaces, indices };
+    return out ?? { namespaces, indices };
   }
 
   /** Batch funcName. */

@@ -12,6 +12,21 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const CASES = Number(process.env.FUNCKEY_MODEL_CASES ?? 1500);
 
+const SENTINEL = 0x5a5a5a5a;
+/**
+ * Output arrays for a batch call: two adjacent views of length n into one buffer, between a
+ * sentinel word before and after, filled with junk that a correct call overwrites.
+ */
+function outViews(n: number): { all: Uint32Array; first: Uint32Array; second: Uint32Array } {
+  const all = new Uint32Array(2 * n + 2).fill(0xdeadbeef);
+  all[0] = SENTINEL;
+  all[2 * n + 1] = SENTINEL;
+  return { all, first: all.subarray(1, n + 1), second: all.subarray(n + 1, 2 * n + 1) };
+}
+function expectSentinels(v: { all: Uint32Array }): void {
+  expect([v.all[0], v.all[v.all.length - 1]]).toEqual([SENTINEL, SENTINEL]);
+}
+
 /** Compares every answer with the model; returns how many comparisons it made. Throws on the first difference. */
 function checkAgainstModel(model: Model, a: ReturnType<typeof open>, seed: number): number {
   const r = rng(seed ^ 0x5eed);
@@ -29,6 +44,10 @@ function checkAgainstModel(model: Model, a: ReturnType<typeof open>, seed: numbe
   const nsArr = new Uint32Array(keys.map((k) => k[0]));
   const idxArr = new Uint32Array(keys.map((k) => k[1]));
   const batch = a.funcLocs(nsArr, idxArr);
+  // The same into caller's arrays: two views of one buffer, filled with junk, between sentinels.
+  const intoL = outViews(keys.length);
+  const into = { starts: intoL.first, lengths: intoL.second };
+  expect(a.funcLocs(nsArr, idxArr, into)).toBe(into);
   keys.forEach(([ns, index], k) => {
     const want = modelAnswer.funcLoc(model, ns, index);
     let key: FuncKey | undefined;
@@ -45,16 +64,25 @@ function checkAgainstModel(model: Model, a: ReturnType<typeof open>, seed: numbe
     }
     same(batch.starts[k], want ? want.start : NONE, `funcLocs[${k}].start`);
     same(batch.lengths[k], want ? want.length : 0, `funcLocs[${k}].length`);
+    same(into.starts[k], want ? want.start : NONE, `funcLocs(out)[${k}].start`);
+    same(into.lengths[k], want ? want.length : 0, `funcLocs(out)[${k}].length`);
   });
+  expectSentinels(intoL);
   // Offsets, single and batch.
   const offsets = queryOffsets(model, r);
   const byOff = a.funcsByOffset(new Uint32Array(offsets));
+  const intoO = outViews(offsets.length);
+  const byOffInto = { namespaces: intoO.first, indices: intoO.second };
+  expect(a.funcsByOffset(new Uint32Array(offsets), byOffInto)).toBe(byOffInto);
   offsets.forEach((off, k) => {
     const want = modelAnswer.funcByOffset(model, off);
     same(a.funcByOffset(off)?.toString(), want?.toString(), `funcByOffset(${off})`);
     same(byOff.namespaces[k], want ? want.namespace : NONE, `funcsByOffset[${k}].namespace`);
     same(byOff.indices[k], want ? want.index : NONE, `funcsByOffset[${k}].index`);
+    same(byOffInto.namespaces[k], want ? want.namespace : NONE, `funcsByOffset(out)[${k}].namespace`);
+    same(byOffInto.indices[k], want ? want.index : NONE, `funcsByOffset(out)[${k}].index`);
   });
+  expectSentinels(intoO);
   // Names, single and batch, in every module.
   model.modules.forEach((m, mi) => {
     const space = m.importedFuncs + m.definedFuncs;

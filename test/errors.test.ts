@@ -193,6 +193,38 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
     a.close();
   });
 
+  it('E_ARG: output arrays of batch calls that are missing, of the wrong type or length, or share memory', () => {
+    const a = open(sample(), { backend });
+    const two = new Uint32Array([0, 0]);
+    const offs = new Uint32Array([0, 1]);
+    type LocsOut = { starts: Uint32Array; lengths: Uint32Array };
+    type OffsOut = { namespaces: Uint32Array; indices: Uint32Array };
+    const locs = (out: unknown) => codeOf(() => a.funcLocs(two, offs, out as LocsOut));
+    const byOff = (out: unknown) => codeOf(() => a.funcsByOffset(offs, out as OffsOut));
+    for (const bad of [null, 7, 'out', {}]) {
+      expect(locs(bad)).toBe('E_ARG');
+      expect(byOff(bad)).toBe('E_ARG');
+    }
+    expect(locs({ starts: new Uint32Array(2) })).toBe('E_ARG');
+    expect(locs({ starts: new Int32Array(2), lengths: new Uint32Array(2) })).toBe('E_ARG');
+    expect(locs({ starts: [0, 0], lengths: new Uint32Array(2) })).toBe('E_ARG');
+    expect(locs({ starts: new Uint32Array(3), lengths: new Uint32Array(3) })).toBe('E_ARG');
+    expect(byOff({ namespaces: new Uint32Array(2), indices: new Uint32Array(1) })).toBe('E_ARG');
+    // Memory shared between the outputs, or with an input: rejected before any lookup.
+    const buf = new Uint32Array(8);
+    expect(locs({ starts: buf.subarray(0, 2), lengths: buf.subarray(1, 3) })).toBe('E_ARG');
+    expect(byOff({ namespaces: buf.subarray(4, 6), indices: buf.subarray(4, 6) })).toBe('E_ARG');
+    expect(byOff({ namespaces: new Uint32Array(2), indices: offs })).toBe('E_ARG');
+    expect(locs({ starts: new Uint32Array(2), lengths: two })).toBe('E_ARG');
+    const shared = new Uint32Array(6);
+    const input = shared.subarray(0, 2);
+    expect(codeOf(() => a.funcsByOffset(input, { namespaces: shared.subarray(1, 3), indices: shared.subarray(4, 6) }))).toBe('E_ARG');
+    // Adjacent views of one buffer share no memory: accepted, and answered in place.
+    expect(codeOf(() => a.funcsByOffset(input, { namespaces: shared.subarray(2, 4), indices: shared.subarray(4, 6) }))).toBe('ok');
+    expect(shared.subarray(2, 6)).toEqual(new Uint32Array([...a.funcsByOffset(input).namespaces, ...a.funcsByOffset(input).indices]));
+    a.close();
+  });
+
   it('E_ARG: arguments of the wrong type or out of domain', () => {
     const a = open(sample(), { backend });
     expect(codeOf(() => a.funcLoc({ namespace: 0, index: 0 } as unknown as FuncKey))).toBe('E_ARG');
