@@ -66,7 +66,7 @@ if (runs5.length > 0) {
   const rows5 = [];
   const sizes = [...new Set(runs5[0].map((r) => r.n))].sort((a, b) => a - b);
   for (const F of sizes)
-    for (const [backend, path, name] of [['js', 'core', 'js core'], ['native', 'core', 'native core'], ['js', 'batch', 'js batch'], ['native', 'batch', 'native batch']]) {
+    for (const [backend, path, name] of [['js', 'core', 'js core'], ['native', 'core', 'native core'], ['js', 'batch', 'js batch'], ['js', 'batch, reused out', 'js batch, reused out'], ['native', 'batch', 'native batch'], ['native', 'batch, reused out', 'native batch, reused out']]) {
       const c = `funcByOffset, ${F} functions, ${path}`;
       const per = runs5.map((run) => ({
         idx: run.find((r) => r.backend === backend && r.case === c)?.median_ns,
