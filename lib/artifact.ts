@@ -43,23 +43,25 @@ function overlap(a: Uint32Array, b: Uint32Array): boolean {
 }
 
 /**
- * The output arrays of a batch call: out[names[0]] and out[names[1]], Uint32Arrays of length n
- * that share no memory with each other or with the inputs (the backends read and write in
- * different orders, so shared memory could give different answers).
+ * The output arrays of a batch call: two new arrays of length n when `out` is undefined, else
+ * out[names[0]] and out[names[1]], Uint32Arrays of length n that share no memory with each
+ * other or with the inputs (the backends read and write in different orders, so shared
+ * memory could give different answers).
  */
-function argOut(what: string, out: unknown, names: [string, string], n: number, inputs: Uint32Array[]): [Uint32Array, Uint32Array] {
+function outArrays(out: unknown, names: [string, string], n: number, inputs: Uint32Array[]): [Uint32Array, Uint32Array] {
+  if (out === undefined) return [new Uint32Array(n), new Uint32Array(n)];
   if (typeof out !== 'object' || out === null)
-    throw new FunckeyError('E_ARG', `${what} must be an object { ${names.join(', ')} } of Uint32Arrays, got ${describeValue(out)}`);
+    throw new FunckeyError('E_ARG', `out must be an object { ${names.join(', ')} } of Uint32Arrays, got ${describeValue(out)}`);
   const arrays = names.map((name) => {
     const x = (out as Record<string, unknown>)[name];
-    if (!(x instanceof Uint32Array)) throw new FunckeyError('E_ARG', `${what}.${name} must be a Uint32Array, got ${describeValue(x)}`);
-    if (x.length !== n) throw new FunckeyError('E_ARG', `${what}.${name} has length ${x.length}, the input ${n}`);
+    if (!(x instanceof Uint32Array)) throw new FunckeyError('E_ARG', `out.${name} must be a Uint32Array, got ${describeValue(x)}`);
+    if (x.length !== n) throw new FunckeyError('E_ARG', `out.${name} has length ${x.length}, the input ${n}`);
     return x;
   }) as [Uint32Array, Uint32Array];
-  if (overlap(arrays[0], arrays[1])) throw new FunckeyError('E_ARG', `${what}.${names[0]} and ${what}.${names[1]} share memory`);
-  for (const x of arrays)
+  if (overlap(arrays[0], arrays[1])) throw new FunckeyError('E_ARG', `out.${names[0]} and out.${names[1]} share memory`);
+  for (let i = 0; i < 2; i++)
     for (const input of inputs)
-      if (overlap(x, input)) throw new FunckeyError('E_ARG', `${what}.${names[arrays.indexOf(x)]} shares memory with an input array`);
+      if (overlap(arrays[i]!, input)) throw new FunckeyError('E_ARG', `out.${names[i]} shares memory with an input array`);
   return arrays;
 }
 
@@ -226,14 +228,7 @@ export class Artifact {
     const ns = argU32Array('namespaces', namespaces);
     const idx = argU32Array('indices', indices);
     if (ns.length !== idx.length) throw new FunckeyError('E_ARG', `namespaces and indices differ in length (${ns.length}, ${idx.length})`);
-    let starts: Uint32Array;
-    let lengths: Uint32Array;
-    if (out === undefined) {
-      starts = new Uint32Array(ns.length);
-      lengths = new Uint32Array(ns.length);
-    } else {
-      [starts, lengths] = argOut('out', out, ['starts', 'lengths'], ns.length, [ns, idx]);
-    }
+    const [starts, lengths] = outArrays(out, ['starts', 'lengths'], ns.length, [ns, idx]);
     c.funcLocs(ns, idx, starts, lengths);
     return out ?? { starts, lengths };
   }
@@ -248,14 +243,7 @@ export class Artifact {
   ): { namespaces: Uint32Array; indices: Uint32Array } {
     const c = this.#live();
     const offs = argU32Array('offsets', offsets);
-    let namespaces: Uint32Array;
-    let indices: Uint32Array;
-    if (out === undefined) {
-      namespaces = new Uint32Array(offs.length);
-      indices = new Uint32Array(offs.length);
-    } else {
-      [namespaces, indices] = argOut('out', out, ['namespaces', 'indices'], offs.length, [offs]);
-    }
+    const [namespaces, indices] = outArrays(out, ['namespaces', 'indices'], offs.length, [offs]);
     c.funcsByOffset(offs, namespaces, indices);
     return out ?? { namespaces, indices };
   }
