@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { open, FuncKey, NONE, ArtifactBuilder } from '../lib/index.js';
-import { BACKENDS } from './backends.js';
-import { buildModel, modelAnswer, queryKeys, queryOffsets, randomModel, rng, type Model } from './gen.js';
-import { artifactSections } from './mutate.js';
+import { BACKENDS } from './helpers/backends.js';
+import { buildModel, modelAnswer, queryKeys, queryOffsets, randomModel, rng, type Model } from './helpers/gen.js';
+import { artifactSections } from './helpers/mutate.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'funckey-artifact-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

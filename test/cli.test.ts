@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, NATIVE } from './backends.js';
+import { BACKENDS, NATIVE } from './helpers/backends.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
 const DEMO_WASM = fileURLToPath(new URL('../samples/demo.wasm', import.meta.url));

@@ -13,8 +13,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BACKENDS, NATIVE } from './backends.js';
-import { buildModel, queryKeys, queryOffsets, randomModel, rng } from './gen.js';
+import { BACKENDS, NATIVE } from './helpers/backends.js';
+import { buildModel, queryKeys, queryOffsets, randomModel, rng } from './helpers/gen.js';
 import { buildFromWasm } from '../lib/build.js';
 
 const root = join(import.meta.dirname, '..');

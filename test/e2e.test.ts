@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildFromWasm, open, parseStack, stripNameSection, symbolicate, symbolicateFrames, type Artifact } from '../lib/index.js';
 import { writeFileAtomic } from '../lib/writer.js';
-import { BACKENDS } from './backends.js';
+import { BACKENDS } from './helpers/backends.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'funckey-e2e-'));
 let savedLimit = 10;

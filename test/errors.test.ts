@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArtifactBuilder, FuncKey, FunckeyError, NONE, open, type ErrorCode } from '../lib/index.js';
-import { BACKENDS } from './backends.js';
-import { buildModel, randomModel } from './gen.js';
-import { codeOf } from './codes.js';
+import { BACKENDS } from './helpers/backends.js';
+import { buildModel, randomModel } from './helpers/gen.js';
+import { codeOf } from './helpers/codes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'funckey-errors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -14,8 +14,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FunckeyError } from '../lib/errors.js';
 import { open } from '../lib/artifact.js';
-import { BACKENDS } from './backends.js';
-import { fingerprint, type Queries } from './mutate.js';
+import { BACKENDS } from './helpers/backends.js';
+import { fingerprint, type Queries } from './helpers/mutate.js';
 
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'fuzz');
 

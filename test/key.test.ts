@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FuncKey, FuncKind, FunckeyError } from '../lib/index.js';
-import { int, rng } from './gen.js';
+import { int, rng } from './helpers/gen.js';
 
 describe('FuncKey', () => {
   // The raw parts written out by hand: kind in the top 4 bits of the namespace.

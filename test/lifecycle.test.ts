@@ -15,8 +15,8 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArtifactBuilder, FunckeyError, FuncKey, open, type Artifact } from '../lib/index.js';
-import { BACKENDS, NATIVE } from './backends.js';
-import { codeOf } from './codes.js';
+import { BACKENDS, NATIVE } from './helpers/backends.js';
+import { codeOf } from './helpers/codes.js';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist', 'index.js');

@@ -5,8 +5,8 @@ import { buildFromWasm } from '../lib/build.js';
 import { FunckeyError } from '../lib/errors.js';
 import { open } from '../lib/artifact.js';
 import { parseWasm } from '../lib/wasm.js';
-import { BACKENDS } from './backends.js';
-import { buildModel, int, pick, queryKeys, queryOffsets, randomModel, rng, type Model, type Rand } from './gen.js';
+import { BACKENDS } from './helpers/backends.js';
+import { buildModel, int, pick, queryKeys, queryOffsets, randomModel, rng, type Model, type Rand } from './helpers/gen.js';
 import {
   fingerprint,
   mutate,
@@ -17,8 +17,8 @@ import {
   WASM_MUTATIONS,
   wasmLebs,
   type Queries,
-} from './mutate.js';
-import { IN_CI } from './wabt.js';
+} from './helpers/mutate.js';
+import { IN_CI } from './helpers/wabt.js';
 
 const MUTANTS = Number(process.env.FUNCKEY_MUTANTS ?? 4000);
 

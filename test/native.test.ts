@@ -15,9 +15,9 @@ import { FunckeyError } from '../lib/errors.js';
 import { ArtifactBuilder, FuncKey, open } from '../lib/index.js';
 import { nativeStatus, openNativeCore } from '../lib/native.js';
 import { JsCore } from '../lib/reader.js';
-import { buildModel, int, pick, queryKeys, queryOffsets, randomModel, rng, type Model, type Rand } from './gen.js';
-import { fingerprint, type Queries } from './mutate.js';
-import { codeOf } from './codes.js';
+import { buildModel, int, pick, queryKeys, queryOffsets, randomModel, rng, type Model, type Rand } from './helpers/gen.js';
+import { fingerprint, type Queries } from './helpers/mutate.js';
+import { codeOf } from './helpers/codes.js';
 
 const NATIVE = nativeStatus();
 const dir = mkdtempSync(join(tmpdir(), 'funckey-native-'));

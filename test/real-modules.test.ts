@@ -15,8 +15,8 @@ import { open } from '../lib/artifact.js';
 import { buildFromWasm } from '../lib/build.js';
 import { FuncKey } from '../lib/key.js';
 import { parseWasm, type CoreModule } from '../lib/wasm.js';
-import { BACKENDS } from './backends.js';
-import { IN_CI, WABT, objdump } from './wabt.js';
+import { BACKENDS } from './helpers/backends.js';
+import { IN_CI, WABT, objdump } from './helpers/wabt.js';
 
 /**
  * Real modules of several megabytes from npm packages (dev dependencies), each compared

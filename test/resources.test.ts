@@ -13,7 +13,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BACKENDS } from './backends.js';
+import { BACKENDS } from './helpers/backends.js';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist', 'index.js');

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ArtifactBuilder, FuncKey, FunckeyError, open, type Artifact } from '../lib/index.js';
 import { parseStack, symbolicate, symbolicateFrames } from '../lib/symbolicate.js';
 import { stripCustomSections, stripNameSection } from '../lib/wasm-strip.js';
-import { BACKENDS } from './backends.js';
+import { BACKENDS } from './helpers/backends.js';
 
 /*
  * The artifacts here are built by hand with ArtifactBuilder. Their function locations are

@@ -3,8 +3,8 @@ import { open } from '../lib/artifact.js';
 import { buildFromWasm } from '../lib/build.js';
 import { FunckeyError } from '../lib/errors.js';
 import { parseWasm } from '../lib/wasm.js';
-import * as E from './wasm-encoder.js';
-import { rng } from './gen.js';
+import * as E from './helpers/wasm-encoder.js';
+import { rng } from './helpers/gen.js';
 
 const HEADER = [...E.MAGIC, ...E.MODULE_VERSION];
 const TYPE = E.section(1, [1, 0x60, 0, 0]);

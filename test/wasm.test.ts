@@ -8,9 +8,9 @@ import { buildFromWasm, buildFromWasmFile, builderFromWasm } from '../lib/build.
 import { FunckeyError } from '../lib/errors.js';
 import { FuncKey } from '../lib/key.js';
 import { parseWasm } from '../lib/wasm.js';
-import { BACKENDS } from './backends.js';
-import { describeWabt, objdump, objdumpBodyStarts, run } from './wabt.js';
-import * as E from './wasm-encoder.js';
+import { BACKENDS } from './helpers/backends.js';
+import { describeWabt, objdump, objdumpBodyStarts, run } from './helpers/wabt.js';
+import * as E from './helpers/wasm-encoder.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'funckey-wasm-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

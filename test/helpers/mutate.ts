@@ -3,7 +3,7 @@
  * for the mutation tests: every mutant must open and answer, or throw a FunckeyError, and
  * every backend must do the same thing.
  */
-import { FunckeyError, FuncKey, open, type BackendName } from '../lib/index.js';
+import { FunckeyError, FuncKey, open, type BackendName } from '../../lib/index.js';
 import { int, pick, type Rand } from './gen.js';
 
 const SPECIAL = [0, 1, 2, 7, 8, 0x7f, 0x80, 0xff, 0xfffe, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];

@@ -3,8 +3,8 @@
  * differential tests. The model knows nothing of the file format: it is a list of functions
  * and a map of names, answered by linear scans and Map lookups.
  */
-import { ArtifactBuilder, type NameEncodingChoice, type SparseEncodingChoice } from '../lib/writer.js';
-import { FuncKey, FuncKind, kindIsSparse } from '../lib/key.js';
+import { ArtifactBuilder, type NameEncodingChoice, type SparseEncodingChoice } from '../../lib/writer.js';
+import { FuncKey, FuncKind, kindIsSparse } from '../../lib/key.js';
 
 export function rng(seed: number): () => number {
   let a = seed >>> 0;

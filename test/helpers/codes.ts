@@ -1,4 +1,4 @@
-import { FunckeyError, type ErrorCode } from '../lib/errors.js';
+import { FunckeyError, type ErrorCode } from '../../lib/errors.js';
 
 /** 'ok' when f returns, the code of the FunckeyError it throws; anything else propagates. */
 export function codeOf(f: () => unknown): ErrorCode | 'ok' {

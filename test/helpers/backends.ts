@@ -1,5 +1,5 @@
-import { nativeStatus } from '../lib/native.js';
-import type { BackendName } from '../lib/artifact.js';
+import { nativeStatus } from '../../lib/native.js';
+import type { BackendName } from '../../lib/artifact.js';
 
 /**
  * The backends the shared suites run against. js always; native when the addon loaded. In
