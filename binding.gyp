@@ -1,3 +1,5 @@
+# Supported platforms: Linux and macOS, compiled with GCC or Clang (native/ uses POSIX mmap
+# and GCC/Clang builtins). Elsewhere the addon does not build and funckey runs on its js backend.
 {
   "targets": [
     {
@@ -17,9 +19,6 @@
         "CLANG_CXX_LANGUAGE_STANDARD": "c++17",
         "GCC_SYMBOLS_PRIVATE_EXTERN": "YES",
         "MACOSX_DEPLOYMENT_TARGET": "10.15"
-      },
-      "msvs_settings": {
-        "VCCLCompilerTool": { "ExceptionHandling": 0, "AdditionalOptions": ["/std:c++17"] }
       }
     }
   ]

@@ -1,5 +1,5 @@
 // The C++ reader of a funckey artifact (docs/FORMAT.md). It validates an artifact at open
-// exactly as FORMAT.md section 3.2 says (same order, same error codes as lib/reader.ts) and
+// exactly as FORMAT.md section 3.2 says (same order, same error codes as lib/open.ts) and
 // answers the lookups of section 5 with the same loops, so that both readers agree even on
 // a damaged file. Every read is bounds-checked against the bytes it was opened on, with
 // 64-bit arithmetic where a sum of u32 values could overflow. What lookups index with (the
