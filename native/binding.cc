@@ -400,6 +400,74 @@ double U64Number(uint64_t v) {
   return static_cast<double>(static_cast<uint32_t>(v >> 32)) * 4294967296.0 + static_cast<double>(static_cast<uint32_t>(v));
 }
 
+Napi::Array DescribeSections(Napi::Env e, const Reader& r) {
+  const auto& secs = r.Sections();
+  Napi::Array sections = Napi::Array::New(e, secs.size());
+  for (size_t i = 0; i < secs.size(); i++) {
+    Napi::Object s = Napi::Object::New(e);
+    s.Set("name", Napi::String::New(e, secs[i].name));
+    s.Set("offset", Napi::Number::New(e, U64Number(secs[i].offset)));
+    s.Set("size", Napi::Number::New(e, U64Number(secs[i].size)));
+    sections.Set(static_cast<uint32_t>(i), s);
+  }
+  return sections;
+}
+
+Napi::Array DescribeNamespaces(Napi::Env e, const Reader& r) {
+  Napi::Array namespaces = Napi::Array::New(e, r.NamespaceCount());
+  for (uint32_t i = 0; i < r.NamespaceCount(); i++) {
+    Napi::Object n = Napi::Object::New(e);
+    n.Set("namespace", Napi::Number::New(e, r.Namespace(i)));
+    n.Set("funcStart", Napi::Number::New(e, r.FuncLocStart(i)));
+    n.Set("funcCount", Napi::Number::New(e, r.FuncLocStart(i + 1) - r.FuncLocStart(i)));
+    n.Set("sparseStart", Napi::Number::New(e, r.SparseStart(i)));
+    n.Set("srcStart", Napi::Number::New(e, r.SrcLocStart(i)));
+    n.Set("bitmapStart", Napi::Number::New(e, r.BitmapStart(i)));
+    n.Set("bitmapBlocks", Napi::Number::New(e, r.BitmapStart(i + 1) - r.BitmapStart(i)));
+    n.Set("bucketStart", Napi::Number::New(e, r.BucketStart(i)));
+    n.Set("bucketWords", Napi::Number::New(e, r.BucketStart(i + 1) - r.BucketStart(i)));
+    n.Set("bucketShift", Napi::Number::New(e, r.BucketShift(i)));
+    n.Set("bucketFilterShift", Napi::Number::New(e, r.BucketFilterShift(i)));
+    n.Set("encoding", Napi::String::New(e, Reader::EncodingName(r.EncodingOf(i))));
+    namespaces.Set(i, n);
+  }
+  return namespaces;
+}
+
+// 64 lowercase hex digits, or undefined when all 32 bytes are zero (no hash recorded).
+Napi::Value Sha256Value(Napi::Env e, const uint8_t* sha256) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string hex;
+  bool any = false;
+  for (int k = 0; k < 32; k++) {
+    hex.push_back(kHex[sha256[k] >> 4]);
+    hex.push_back(kHex[sha256[k] & 15]);
+    any = any || sha256[k] != 0;
+  }
+  if (!any) return e.Undefined();
+  return Napi::String::New(e, hex);
+}
+
+Napi::Array DescribeModules(Napi::Env e, const Reader& r) {
+  Napi::Array modules = Napi::Array::New(e, r.ModuleCount());
+  for (uint32_t m = 0; m < r.ModuleCount(); m++) {
+    const Reader::Module rec = r.ModuleAt(m);
+    Napi::Object o = Napi::Object::New(e);
+    if (rec.name_offset == kNone)
+      o.Set("name", e.Undefined());
+    else
+      o.Set("name", MakeString(e, r.NameBytesAt(rec.name_offset), rec.name_length));
+    o.Set("importedFuncs", Napi::Number::New(e, rec.imported_funcs));
+    o.Set("definedFuncs", Napi::Number::New(e, rec.defined_funcs));
+    o.Set("byteOffset", Napi::Number::New(e, rec.byte_offset));
+    o.Set("nameEncoding", Napi::Number::New(e, rec.name_encoding));
+    o.Set("nameCount", Napi::Number::New(e, rec.name_count));
+    o.Set("sha256", Sha256Value(e, rec.sha256));
+    modules.Set(m, o);
+  }
+  return modules;
+}
+
 // describe(id) -> Description (lib/core.ts), equal to JsCore.describe().
 Napi::Value Describe(const CallbackInfo& info) {
   const OpenArtifact* a = Live(info);
@@ -419,62 +487,9 @@ Napi::Value Describe(const CallbackInfo& info) {
   d.Set("srcLocCount", Napi::Number::New(e, r.SrcLocCount()));
   d.Set("nameIndexWords", Napi::Number::New(e, r.NameIndexWords()));
   d.Set("nameBytes", Napi::Number::New(e, r.NameBytes()));
-  const auto& secs = r.Sections();
-  Napi::Array sections = Napi::Array::New(e, secs.size());
-  for (size_t i = 0; i < secs.size(); i++) {
-    Napi::Object s = Napi::Object::New(e);
-    s.Set("name", Napi::String::New(e, secs[i].name));
-    s.Set("offset", Napi::Number::New(e, U64Number(secs[i].offset)));
-    s.Set("size", Napi::Number::New(e, U64Number(secs[i].size)));
-    sections.Set(static_cast<uint32_t>(i), s);
-  }
-  d.Set("sections", sections);
-  Napi::Array namespaces = Napi::Array::New(e, r.NamespaceCount());
-  for (uint32_t i = 0; i < r.NamespaceCount(); i++) {
-    Napi::Object n = Napi::Object::New(e);
-    n.Set("namespace", Napi::Number::New(e, r.Namespace(i)));
-    n.Set("funcStart", Napi::Number::New(e, r.FuncLocStart(i)));
-    n.Set("funcCount", Napi::Number::New(e, r.FuncLocStart(i + 1) - r.FuncLocStart(i)));
-    n.Set("sparseStart", Napi::Number::New(e, r.SparseStart(i)));
-    n.Set("srcStart", Napi::Number::New(e, r.SrcLocStart(i)));
-    n.Set("bitmapStart", Napi::Number::New(e, r.BitmapStart(i)));
-    n.Set("bitmapBlocks", Napi::Number::New(e, r.BitmapStart(i + 1) - r.BitmapStart(i)));
-    n.Set("bucketStart", Napi::Number::New(e, r.BucketStart(i)));
-    n.Set("bucketWords", Napi::Number::New(e, r.BucketStart(i + 1) - r.BucketStart(i)));
-    n.Set("bucketShift", Napi::Number::New(e, r.BucketShift(i)));
-    n.Set("bucketFilterShift", Napi::Number::New(e, r.BucketFilterShift(i)));
-    n.Set("encoding", Napi::String::New(e, Reader::EncodingName(r.EncodingOf(i))));
-    namespaces.Set(i, n);
-  }
-  d.Set("namespaces", namespaces);
-  Napi::Array modules = Napi::Array::New(e, r.ModuleCount());
-  static const char kHex[] = "0123456789abcdef";
-  for (uint32_t m = 0; m < r.ModuleCount(); m++) {
-    const Reader::Module rec = r.ModuleAt(m);
-    Napi::Object o = Napi::Object::New(e);
-    if (rec.name_offset == kNone)
-      o.Set("name", e.Undefined());
-    else
-      o.Set("name", MakeString(e, r.NameBytesAt(rec.name_offset), rec.name_length));
-    o.Set("importedFuncs", Napi::Number::New(e, rec.imported_funcs));
-    o.Set("definedFuncs", Napi::Number::New(e, rec.defined_funcs));
-    o.Set("byteOffset", Napi::Number::New(e, rec.byte_offset));
-    o.Set("nameEncoding", Napi::Number::New(e, rec.name_encoding));
-    o.Set("nameCount", Napi::Number::New(e, rec.name_count));
-    std::string hex;
-    bool any = false;
-    for (int k = 0; k < 32; k++) {
-      hex.push_back(kHex[rec.sha256[k] >> 4]);
-      hex.push_back(kHex[rec.sha256[k] & 15]);
-      any = any || rec.sha256[k] != 0;
-    }
-    if (any)
-      o.Set("sha256", Napi::String::New(e, hex));
-    else
-      o.Set("sha256", e.Undefined());
-    modules.Set(m, o);
-  }
-  d.Set("modules", modules);
+  d.Set("sections", DescribeSections(e, r));
+  d.Set("namespaces", DescribeNamespaces(e, r));
+  d.Set("modules", DescribeModules(e, r));
   return d;
 }
 

@@ -222,6 +222,16 @@ class Reader {
   // The index of entry d of buckets or bitmap namespace i; false when its run is damaged.
   bool BucketSelect(uint32_t i, uint32_t d, uint32_t* index) const;
   bool BitmapSelect(uint32_t i, uint32_t d, uint32_t* index) const;
+  // What the batch of FuncLocs keeps of the namespace of its keys (see FuncLocsImpl).
+  struct BatchRun {
+    uint32_t ns;
+    int64_t i;  // its position, or -1 when absent
+    NsExtra x;
+    uint32_t fs, run, b0, blocks;
+  };
+  void LoadRun(BatchRun* r, uint32_t ns) const;
+  template <bool kHwPopcount>
+  int64_t BatchPos(const BatchRun& r, uint32_t index, uint32_t* hit) const;
   // FuncLocs, with the bit count as the popcnt instruction (kHwPopcount) or computed.
   template <bool kHwPopcount>
   Found FuncLocsImpl(const uint32_t* nss, const uint32_t* indices, size_t n, uint32_t* starts, uint32_t* lengths) const;

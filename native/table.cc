@@ -243,45 +243,85 @@ std::string Reader::CorruptMessage() const {
   return "the sparse bitmap of namespace 0x" + Hex(corrupt_ns_) + " is damaged";
 }
 
+void Reader::LoadRun(BatchRun* r, uint32_t ns) const {
+  r->ns = ns;
+  r->i = FindNs(ns);
+  if (r->i < 0) return;
+  const uint32_t u = static_cast<uint32_t>(r->i);
+  r->x = nsx_[u];
+  r->fs = Ld(fls_, u);
+  r->run = Ld(fls_, u + 1) - r->fs;
+  r->b0 = Ld(bms_, u);
+  r->blocks = Ld(bms_, u + 1) - r->b0;
+}
+
+// One key of the batch in namespace run r: its position in .fk.func_locs, r.fs when it has
+// none (*hit is then 0, else 1), or -2 for a damaged run. Every encoding is read without a
+// branch on whether the key is present, so that the batch does not mispredict on it.
+template <bool kHwPopcount>
+__attribute__((always_inline)) inline int64_t Reader::BatchPos(const BatchRun& r, uint32_t index, uint32_t* hit) const {
+  const NsExtra& x = r.x;
+  if (x.enc <= Encoding::kDirect) {
+    *hit = index < r.run;
+    return r.fs + (*hit ? index : 0u);
+  }
+  if (x.enc == Encoding::kBitmap) {
+    // FORMAT.md 5, sparse bitmap; only a present index whose rank points past the run is
+    // E_CORRUPT, as in Pos. A block beyond the run reads block 0 instead (the run has at
+    // least one) and is no answer.
+    const uint32_t blk = index >> 5;
+    const uint32_t in_run = blk < r.blocks;
+    const size_t w = 2 * (static_cast<size_t>(r.b0) + (in_run ? blk : 0));
+    const uint32_t bits = Ld(bitmaps_, w + 1);
+    const uint32_t bit = index & 31;
+    *hit = in_run & (bits >> bit) & 1;
+    const uint64_t d = static_cast<uint64_t>(Ld(bitmaps_, w)) + PopcountT<kHwPopcount>(bits & ((1u << bit) - 1));
+    if (*hit && d >= r.run) {
+      corrupt_ns_ = r.ns;
+      corrupt_enc_ = Encoding::kBitmap;
+      return -2;
+    }
+    return r.fs + (*hit ? static_cast<uint32_t>(d) : 0u);
+  }
+  if (x.enc == Encoding::kBuckets) {
+    const int64_t d = BucketPos(x, r.run, index);
+    if (d == -2) {
+      corrupt_ns_ = r.ns;
+      corrupt_enc_ = Encoding::kBuckets;
+      return -2;
+    }
+    *hit = d >= 0;
+    return r.fs + (*hit ? static_cast<uint32_t>(d) : 0u);
+  }
+  const int64_t d = PosIn(static_cast<uint32_t>(r.i), r.ns, index);
+  if (d == -2) return -2;
+  *hit = d >= 0;
+  return *hit ? d : r.fs;
+}
+
 // FuncLoc for a batch (FORMAT.md 5, batch forms): absent keys give (kNone, 0).
+//
+// What the keys of one namespace need is read into a local (BatchRun) when the namespace
+// changes: the stores to starts and lengths could alias the mapping (read through uint8_t)
+// and nsx_, so the compiler would otherwise load all of it again for every key. The namespace
+// before is kept in a second slot, so that keys alternating between two namespaces (a
+// function and its trampoline, as a lazy initialisation asks) read it only once.
 template <bool kHwPopcount>
 __attribute__((always_inline)) inline Reader::Found Reader::FuncLocsImpl(const uint32_t* nss, const uint32_t* indices,
                                                                           size_t n, uint32_t* starts,
                                                                           uint32_t* lengths) const {
-  // What the keys of one namespace need, read into a local when the namespace changes: the
-  // stores to starts and lengths could alias the mapping (read through uint8_t) and nsx_,
-  // so the compiler would otherwise load all of it again for every key. The namespace
-  // before is kept in a second slot, so that keys alternating between two namespaces (a
-  // function and its trampoline, as a lazy initialisation asks) read it only once.
-  struct Run {
-    uint32_t ns;
-    int64_t i;
-    NsExtra x;
-    uint32_t fs, run, b0, blocks;
-  };
-  const auto load = [this](Run& r, uint32_t ns) {
-    r.ns = ns;
-    r.i = FindNs(ns);
-    if (r.i < 0) return;
-    const uint32_t u = static_cast<uint32_t>(r.i);
-    r.x = nsx_[u];
-    r.fs = Ld(fls_, u);
-    r.run = Ld(fls_, u + 1) - r.fs;
-    r.b0 = Ld(bms_, u);
-    r.blocks = Ld(bms_, u + 1) - r.b0;
-  };
-  Run slot[2] = {};
-  load(slot[0], 0);
+  BatchRun slot[2] = {};
+  LoadRun(&slot[0], 0);
   slot[1] = slot[0];
   unsigned c = 0;
   for (size_t k = 0; k < n;) {
     const uint32_t ns = nss[k];
     if (ns != slot[c].ns) {
       c ^= 1;
-      if (ns != slot[c].ns) load(slot[c], ns);
+      if (ns != slot[c].ns) LoadRun(&slot[c], ns);
     }
     // The keys of this namespace that follow, with its values as locals (registers).
-    const Run r = slot[c];
+    const BatchRun r = slot[c];
     if (r.i < 0) {
       for (; k < n && nss[k] == ns; k++) {
         starts[k] = kNone;
@@ -289,50 +329,13 @@ __attribute__((always_inline)) inline Reader::Found Reader::FuncLocsImpl(const u
       }
       continue;
     }
-    const NsExtra x = r.x;
-    const uint32_t fs = r.fs, run = r.run, b0 = r.b0, blocks = r.blocks;
     for (; k < n && nss[k] == ns; k++) {
-      const uint32_t index = indices[k];
       uint32_t hit;
-      size_t p;
-      if (x.enc <= Encoding::kDirect) {
-        hit = index < run;
-        p = fs + (hit ? index : 0u);
-      } else if (x.enc == Encoding::kBitmap) {
-        // FORMAT.md 5, sparse bitmap, computed whether or not the index is present; only a
-        // present index whose rank points past the run is E_CORRUPT, as in Pos. A block
-        // beyond the run reads block 0 instead (the run has at least one) and is no answer.
-        const uint32_t blk = index >> 5;
-        const uint32_t in_run = blk < blocks;
-        const size_t w = 2 * (static_cast<size_t>(b0) + (in_run ? blk : 0));
-        const uint32_t bits = Ld(bitmaps_, w + 1);
-        const uint32_t bit = index & 31;
-        hit = in_run & (bits >> bit) & 1;
-        const uint64_t d = static_cast<uint64_t>(Ld(bitmaps_, w)) + PopcountT<kHwPopcount>(bits & ((1u << bit) - 1));
-        if (hit && d >= run) {
-          corrupt_ns_ = ns;
-          corrupt_enc_ = Encoding::kBitmap;
-          return Found::kCorrupt;
-        }
-        p = fs + (hit ? static_cast<uint32_t>(d) : 0u);
-      } else if (x.enc == Encoding::kBuckets) {
-        const int64_t d = BucketPos(x, run, index);
-        if (d == -2) {
-          corrupt_ns_ = ns;
-          corrupt_enc_ = Encoding::kBuckets;
-          return Found::kCorrupt;
-        }
-        hit = d >= 0;
-        p = fs + (hit ? static_cast<uint32_t>(d) : 0u);
-      } else {
-        const int64_t d = PosIn(static_cast<uint32_t>(r.i), ns, index);
-        if (d == -2) return Found::kCorrupt;
-        hit = d >= 0;
-        p = hit ? static_cast<size_t>(d) : fs;
-      }
-      // p is a position in the namespace's run (fs when there is no hit): the reads are inside it.
-      const uint32_t start = Ld(locs_, 2 * p);
-      const uint32_t length = Ld(locs_, 2 * p + 1);
+      const int64_t p = BatchPos<kHwPopcount>(r, indices[k], &hit);
+      if (p == -2) return Found::kCorrupt;
+      // p is a position in the namespace's run: the reads are inside it.
+      const uint32_t start = Ld(locs_, 2 * static_cast<size_t>(p));
+      const uint32_t length = Ld(locs_, 2 * static_cast<size_t>(p) + 1);
       const bool ok = hit && length != 0;
       starts[k] = ok ? start : kNone;
       lengths[k] = ok ? length : 0;
