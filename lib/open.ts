@@ -398,7 +398,7 @@ function checkOffsetIndex(h: Header): void {
     fail('E_CORRUPT', `the offset index (shift ${h.shift}, ${h.C} entries) does not fit ${h.F} functions`);
 }
 
-/** Word r of module m's record: the record's first word. */
+/** The index in `.fk.info` (as u32 words) of module m's record (FORMAT.md 2). */
 export function moduleWord(m: number): number {
   return (INFO_FIXED_SIZE + MODULE_RECORD_SIZE * m) / 4;
 }

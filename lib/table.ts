@@ -51,7 +51,7 @@ const bitmapDamaged = (namespace: number) => `the sparse bitmap of namespace 0x$
 const bucketsDamaged = (namespace: number) => `the sparse buckets of namespace 0x${namespace.toString(16)} are damaged`;
 
 /** Bit count of a u32, in int32 operations only (no Math.imul call: less bytecode to inline). */
-export function popcount32(x: number): number {
+function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
   x = (x + (x >>> 4)) & 0x0f0f0f0f;
