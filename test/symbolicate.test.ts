@@ -171,11 +171,11 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
       '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x10', // in the import section
       '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x79', // the size byte between two bodies
       '    at wasm://wasm/c3ee2b3e:wasm-function[10]:0xf9', // one past the last body
-      '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0xffffffffff', // beyond u32
+      '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0xffffffffff', // beyond u32: a mismatch
       '    at wasm://wasm/c3ee2b3e:wasm-function[4]:0x77', // 0x77 is in function 3, not 4
     ].join('\n');
     expect(symbolicate(text, a)).toBe(text);
-    expect(symbolicateFrames(text, a).map((f) => f.status)).toEqual(['no-function', 'no-function', 'no-function', 'no-function', 'mismatch']);
+    expect(symbolicateFrames(text, a).map((f) => f.status)).toEqual(['no-function', 'no-function', 'no-function', 'mismatch', 'mismatch']);
     const mismatch = symbolicateFrames(text, a)[4]!;
     expect(mismatch.key?.toString()).toBe('DefinedWasmFunction(0, 0)');
     expect(mismatch.name).toBeUndefined();
@@ -202,8 +202,11 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
     expect(symbolicate(text, named, { moduleNames: false })).toBe(
       '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x77\n    at price_order (wasm://wasm/c3ee2b3e:wasm-function[5]:0x9b)',
     );
-    // JavaScriptCore puts the module elsewhere: the function name only.
-    expect(symbolicate('<?>:wasm-function[5]', named)).toBe('price_order@<?>:wasm-function[5]');
+    // JavaScriptCore prints the module name where a stripped module has `<?>`, and `(null)`
+    // for a function without a name (captured from jsc, test/fixtures/traces/jsc.*.txt).
+    expect(symbolicate('<?>:wasm-function[5]', named)).toBe('price_order@my_mod:wasm-function[5]');
+    expect(symbolicate('3@<?>:wasm-function[3]\n5@<?>:wasm-function[5]', named)).toBe('(null)@my_mod:wasm-function[3]\nprice_order@my_mod:wasm-function[5]');
+    expect(symbolicate('5@<?>:wasm-function[5]', named, { moduleNames: false })).toBe('price_order@<?>:wasm-function[5]');
   });
 
   it('with urls, rewrites only the frames whose URL maps to a module', () => {
