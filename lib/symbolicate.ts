@@ -164,9 +164,15 @@ interface Settings {
 }
 
 export function checkArtifact(artifact: unknown): Artifact {
-  if (!(artifact instanceof Artifact)) throw new FunckeyError('E_ARG', `artifact must be an open Artifact, got ${describeValue(artifact)}`);
-  if (artifact.closed) throw new FunckeyError('E_CLOSED', 'the artifact is closed');
-  return artifact;
+  let closed: boolean | undefined;
+  try {
+    if (artifact instanceof Artifact) closed = artifact.closed; // throws for an object that only inherits from one
+  } catch {
+    closed = undefined;
+  }
+  if (closed === undefined) throw new FunckeyError('E_ARG', `artifact must be an Artifact from open(), got ${describeValue(artifact)}`);
+  if (closed) throw new FunckeyError('E_CLOSED', 'the artifact is closed');
+  return artifact as Artifact;
 }
 
 function checkModule(what: string, m: unknown, count: number): number {

@@ -350,6 +350,8 @@ class Scanner {
           if (isSpace(c) || c === 44 || c === 64) break;
           ns--;
         }
+        // The name starts after a space or a comma, or where the previous frame ended.
+        if (ns > this.lastEnd && !isSpace(s.charCodeAt(ns - 1)) && s.charCodeAt(ns - 1) !== 44) return false;
       }
       const sm = offset >= 0 || this.hasUrlChar(at + 1, u);
       const f = this.reset(sm ? 'spidermonkey' : 'jsc', sm ? 'spidermonkey' : 'jsc');
