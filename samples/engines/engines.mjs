@@ -49,12 +49,16 @@ function hasPythonWasmtime() {
 
 const npmEngine = (id, envVar, bin, inDir, args) => ({
   id,
-  find: (dir) => firstExisting([process.env[envVar], dir === undefined ? undefined : join(dir, inDir), which(bin)]),
+  find: (dir = process.env.FUNCKEY_ENGINES_DIR) => firstExisting([process.env[envVar], dir === undefined ? undefined : join(dir, inDir), which(bin)]),
   run: (exe, m) => exec(exe, [...args, 'run.mjs', m === undefined ? '' : mod(m)].filter((x) => x !== ''), { cwd: runners() }),
   version: (exe) => exec(exe, ['--version']).split('\n')[0],
 });
 
-/** Every engine: id, find(enginesDir?) -> executable or undefined, run(exe, module), version(exe). */
+/**
+ * Every engine: id, find(enginesDir?) -> executable or undefined, run(exe, module), version(exe).
+ * enginesDir defaults to $FUNCKEY_ENGINES_DIR (a directory where `npm install --no-save deno
+ * bun` was run). `debian` says whether .ci/run installs it (then CI requires it).
+ */
 export const ENGINES = [
   {
     id: 'node',
@@ -72,24 +76,28 @@ export const ENGINES = [
   },
   {
     id: 'bun-callsites',
-    find: (dir) => firstExisting([process.env.FUNCKEY_BUN, dir === undefined ? undefined : join(dir, 'node_modules/bun/bin/bun.exe'), which('bun')]),
+    find: (dir = process.env.FUNCKEY_ENGINES_DIR) =>
+      firstExisting([process.env.FUNCKEY_BUN, dir === undefined ? undefined : join(dir, 'node_modules/bun/bin/bun.exe'), which('bun')]),
     run: (exe, m) => exec(exe, ['run.mjs', mod(m), 'callsites'], { cwd: runners() }),
     version: (exe) => `bun ${exec(exe, ['--version']).trim()}`,
   },
   {
     id: 'gjs',
+    debian: true,
     find: () => which('gjs'),
     run: (exe, m) => exec(exe, ['run-gjs.js', mod(m)], { cwd: runners() }),
     version: (exe) => exec(exe, ['--version']).trim(),
   },
   {
     id: 'gjs-absolute',
+    debian: true,
     find: () => which('gjs'),
     run: (exe, m) => exec(exe, [join(runners(), 'run-gjs.js'), mod(m)]),
     version: (exe) => exec(exe, ['--version']).trim(),
   },
   {
     id: 'jsc',
+    debian: true,
     find: () => firstExisting([process.env.FUNCKEY_JSC, which('jsc')]),
     run: (exe, m) => exec(exe, ['run-jsc.js', '--', mod(m)], { cwd: runners() }),
     version: () => {
