@@ -238,13 +238,16 @@ const st = (status: FrameStatus, module?: number, key?: FuncKey, index?: number)
 
 /**
  * Resolves and rewrites frames for one text or stream: holds the settings, the modules and
- * bounded caches of names and of URL -> module.
+ * bounded caches of names (per module, by function index) and of URL -> module.
  */
 export class Symbolicator {
   readonly mods: Modules;
   readonly settings: Settings;
-  readonly names = new Map<number, string | undefined>();
+  readonly names: Map<number, string | undefined>[] = [];
   readonly urlModule = new Map<string, number>();
+  /** What the last rewrite() found: the frame's resolution and the function's name. */
+  res: Resolution = NONE;
+  name: string | undefined;
 
   constructor(
     readonly artifact: Artifact,
@@ -256,20 +259,23 @@ export class Symbolicator {
   }
 
   nameOf(m: number, fi: number): string | undefined {
-    const k = m * 2 ** 32 + fi;
-    if (this.names.has(k)) return this.names.get(k);
-    if (this.names.size >= CACHE_MAX) this.names.clear();
-    const n = this.artifact.funcName(fi, m);
-    this.names.set(k, n);
+    const cache = (this.names[m] ??= new Map());
+    let n = cache.get(fi);
+    if (n === undefined && !cache.has(fi)) {
+      if (cache.size >= CACHE_MAX) cache.clear();
+      n = this.artifact.funcName(fi, m);
+      cache.set(fi, n);
+    }
     return n;
   }
 
-  /** Frame f (of text s) in module m. */
+  /** Frame f in module m. */
   inModule(f: RawFrame, m: number): Resolution {
     const { imported, funcs, byteOffset } = this.mods;
     if (f.offset >= 0) {
-      if (f.offset > U32_MAX || byteOffset[m]! + f.offset > U32_MAX) return st('mismatch', m);
-      const key = this.artifact.funcByOffset(byteOffset[m]! + f.offset);
+      const at = byteOffset[m]! + f.offset;
+      if (!(at <= U32_MAX)) return st('mismatch', m);
+      const key = this.artifact.funcByOffset(at);
       if (key === undefined || key.kind !== FuncKind.DefinedWasmFunction || key.module !== m) return st('no-function', m);
       const fi = imported[m]! + key.index;
       if (f.index >= 0 && f.index !== fi && f.index !== 0) return st('mismatch', m, key, fi);
@@ -279,10 +285,12 @@ export class Symbolicator {
     return st('resolved', m, undefined, f.index);
   }
 
-  /** The module and function of frame f, url its URL as the text holds it. */
-  resolve(f: RawFrame, url: string): Resolution {
+  /** The module and function of frame f of text s. */
+  resolve(s: string, f: RawFrame): Resolution {
     if (f.index < 0 && f.offset < 0) return NONE;
     const { matchers, fixed } = this.settings;
+    if (matchers === undefined && fixed !== undefined) return this.inModule(f, fixed);
+    const url = f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : '';
     if (matchers !== undefined) {
       let m = this.urlModule.get(url);
       if (m === undefined) {
@@ -293,7 +301,6 @@ export class Symbolicator {
       }
       return m < 0 ? st('foreign') : this.inModule(f, m);
     }
-    if (fixed !== undefined) return this.inModule(f, fixed);
     const known = this.urlModule.get(url);
     if (known !== undefined) {
       const r = this.inModule(f, known);
@@ -314,36 +321,48 @@ export class Symbolicator {
   }
 
   /**
-   * The checks a frame allows beyond its index and offset (module prefix, printed name), and
-   * the frame's rewrite: [resolution, name, rewritten frame or undefined when unchanged].
+   * Resolves frame f of text s, with the checks a frame allows beyond its index and offset
+   * (module prefix, printed name): sets `res` and `name`, returns the rewritten frame, or
+   * undefined when it stays as it is.
    */
-  rewrite(s: string, f: RawFrame, r: Resolution): [Resolution, string | undefined, string | undefined] {
-    if (r.status !== 'resolved') return [r, undefined, undefined];
+  rewrite(s: string, f: RawFrame): string | undefined {
+    let r = this.resolve(s, f);
+    this.res = r;
+    this.name = undefined;
+    if (r.status !== 'resolved') return undefined;
     const m = r.module!;
     const name = this.nameOf(m, r.index!);
-    const enc = this.codec.enc;
+    this.name = name;
     const modName = this.mods.name[m];
-    const printed = f.nameStart >= 0 ? s.slice(f.nameStart, f.nameEnd) : '';
+    if (f.form === 'jsc' || f.form === 'jsc-legacy' || f.form === 'wasmtime') {
+      if (!this.checked(s, f, name, modName)) {
+        this.res = st('mismatch', m, r.key, r.index);
+        return undefined;
+      }
+    }
+    return this.display(s, f, name, this.settings.moduleNames ? modName : undefined, this.mods.hasNames[m]!);
+  }
+
+  /** Whether a frame without an offset's check (JavaScriptCore, Wasmtime) agrees with the artifact. */
+  checked(s: string, f: RawFrame, name: string | undefined, modName: string | undefined): boolean {
+    const enc = this.codec.enc;
     if (f.modStart >= 0 && this.settings.matchers === undefined) {
       const pm = s.slice(f.modStart, f.modEnd);
-      if (pm !== '' && pm !== '<?>' && pm !== '<unknown>' && (modName === undefined || pm !== enc(modName))) return [st('mismatch', m, r.key, r.index), name, undefined];
+      if (pm !== '' && pm !== '<?>' && pm !== '<unknown>' && (modName === undefined || pm !== enc(modName))) return false;
     }
-    const checked = f.form === 'jsc' || f.form === 'jsc-legacy' || f.form === 'wasmtime';
-    if (checked && !f.nameIsIndex && printed !== '' && printed !== '(null)' && (name === undefined || printed !== enc(name)))
-      return [st('mismatch', m, r.key, r.index), name, undefined];
-    if (checked && f.nameIsIndex && f.form === 'jsc' && f.nameStart < f.nameEnd && printed !== String(f.index))
-      return [st('mismatch', m, r.key, r.index), name, undefined];
-    return [r, name, this.display(s, f, name, this.settings.moduleNames ? modName : undefined, this.mods.hasNames[m]!)];
+    const printed = s.slice(f.nameStart, f.nameEnd);
+    if (f.nameIsIndex) return f.form !== 'jsc' || printed === '' || printed === String(f.index);
+    return printed === '' || printed === '(null)' || (name !== undefined && printed === enc(name));
   }
 
   /** The frame rewritten with the function's name and module name (undefined: unchanged). */
   display(s: string, f: RawFrame, fn: string | undefined, mod: string | undefined, hasNames: boolean): string | undefined {
     const enc = this.codec.enc;
-    const E = (x: string | undefined) => (x === undefined ? undefined : enc(x));
     switch (f.form) {
       case 'v8':
       case 'v8-named': {
-        const newer = f.form === 'v8-named' && s.slice(f.nameStart, f.nameEnd) === '<anonymous>';
+        // A newer V8 (Deno's) prints `<anonymous>`, and function names without the module's.
+        const newer = f.form === 'v8-named' && f.nameEnd - f.nameStart === 11 && s.startsWith('<anonymous>', f.nameStart);
         const d = newer ? fn : fn === undefined ? mod : mod === undefined ? fn : `${mod}.${fn}`;
         if (d === undefined) return undefined;
         if (f.form === 'v8-named') return replace(s, f.start, f.end, f.nameStart, f.nameEnd, enc(d));
@@ -357,10 +376,11 @@ export class Symbolicator {
       case 'jsc-legacy':
       case 'wasmtime': {
         const unnamed = f.form === 'wasmtime' || !hasNames ? undefined : f.form === 'jsc' ? '(null)' : '';
-        let nd = E(fn ?? unnamed);
+        const n = fn ?? unnamed;
+        let nd = n === undefined ? undefined : enc(n);
         const bare = f.form === 'jsc' && f.nameStart === f.start && f.nameEnd === f.start && s.charCodeAt(f.start) !== 64;
         if (nd !== undefined && bare) nd += '@';
-        const md = f.modStart >= 0 ? E(mod) : undefined;
+        const md = f.modStart >= 0 && mod !== undefined ? enc(mod) : undefined;
         if (nd === undefined && md === undefined) return undefined;
         return replace2(s, f, nd, md);
       }
@@ -420,10 +440,9 @@ export function symbolicateBlock(
     s,
     state,
     (f) => {
-      const url = f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : '';
-      const [r, name, rewritten] = sym.rewrite(s, f, sym.resolve(f, url));
+      const rewritten = sym.rewrite(s, f);
       if (rewritten !== undefined) onEdit(f.start, f.end, rewritten);
-      if (frames !== undefined) frames.push(frameOf(s, f, lineNo, lineStart, url, r, name, rewritten));
+      if (frames !== undefined) frames.push(frameOf(s, f, lineNo, lineStart, sym.res, sym.name, rewritten));
     },
     onLine,
   );
@@ -439,7 +458,7 @@ export function countLines(s: string, from: number, to: number): number {
   return n;
 }
 
-function parsedOf(s: string, f: RawFrame, line: number, lineStart: number, url: string): ParsedFrame {
+function parsedOf(s: string, f: RawFrame, line: number, lineStart: number): ParsedFrame {
   return {
     line,
     start: f.start - lineStart,
@@ -447,15 +466,15 @@ function parsedOf(s: string, f: RawFrame, line: number, lineStart: number, url: 
     engine: f.engine,
     form: f.form,
     text: s.slice(f.start, f.end),
-    url,
+    url: f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : '',
     funcIndex: f.index >= 0 ? f.index : undefined,
     offset: f.offset >= 0 ? f.offset : undefined,
     printedName: f.nameStart >= 0 && f.nameEnd > f.nameStart && !f.nameIsIndex ? s.slice(f.nameStart, f.nameEnd) : undefined,
   };
 }
 
-function frameOf(s: string, f: RawFrame, line: number, lineStart: number, url: string, r: Resolution, name: string | undefined, rewritten: string | undefined): SymbolicatedFrame {
-  const p = parsedOf(s, f, line, lineStart, url);
+function frameOf(s: string, f: RawFrame, line: number, lineStart: number, r: Resolution, name: string | undefined, rewritten: string | undefined): SymbolicatedFrame {
+  const p = parsedOf(s, f, line, lineStart);
   return {
     ...p,
     status: r.status,
@@ -465,6 +484,32 @@ function frameOf(s: string, f: RawFrame, line: number, lineStart: number, url: s
     name,
     rewritten: rewritten ?? p.text,
   };
+}
+
+/**
+ * Pieces of an output string, joined a few hundred at a time: the pieces then die young,
+ * rather than all surviving, and being copied by the collector, until the end.
+ */
+export class Joiner {
+  #pieces: string[] = [];
+  #blocks: string[] = [];
+
+  add(a: string, b: string): void {
+    const p = this.#pieces;
+    p.push(a, b);
+    if (p.length >= 512) {
+      this.#blocks.push(p.join(''));
+      this.#pieces = [];
+    }
+  }
+
+  join(): string {
+    this.#blocks.push(this.#pieces.join(''));
+    this.#pieces = [];
+    const b = this.#blocks;
+    this.#blocks = [];
+    return b.length === 1 ? b[0]! : b.join('');
+  }
 }
 
 function checkText(text: unknown): string {
@@ -479,13 +524,15 @@ function checkText(text: unknown): string {
 export function symbolicate(text: string, artifact: Artifact, options?: SymbolicateOptions): string {
   const s = checkText(text);
   const sym = new Symbolicator(checkArtifact(artifact), options, TEXT);
-  let out = '';
+  const out = new Joiner();
   let last = 0;
   symbolicateBlock(sym, s, newScanState(), (start, end, rewritten) => {
-    out += s.slice(last, start) + rewritten;
+    out.add(s.slice(last, start), rewritten);
     last = end;
   });
-  return last === 0 ? s : out + s.slice(last);
+  if (last === 0) return s;
+  out.add(s.slice(last), '');
+  return out.join();
 }
 
 /** The structured form: every wasm frame of `text` with what the artifact says about it. */
@@ -507,7 +554,7 @@ export function parseStack(text: string): ParsedFrame[] {
   scan(
     s,
     newScanState(),
-    (f) => void out.push(parsedOf(s, f, lineNo, lineStart, f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : '')),
+    (f) => void out.push(parsedOf(s, f, lineNo, lineStart)),
     (ls) => {
       lineNo += countLines(s, counted, ls);
       counted = ls;

@@ -183,34 +183,39 @@ class Scanner {
     if (this.nWT !== -1 && this.nWT < pos) this.nWT = s.indexOf(WT, pos);
   }
 
+  /** Whether onLine was called for the current line. */
+  announced = false;
+  lineStart = 0;
+
+  emit(): void {
+    if (!this.announced) {
+      this.announced = true;
+      this.onLine?.(this.lineStart);
+    }
+    this.lastEnd = this.f.end;
+    this.onFrame(this.f);
+  }
+
   /** Every frame of the line [ls, le). */
   line(ls: number, le: number): void {
     const s = this.s;
-    this.lastEnd = ls;
+    this.lastEnd = this.lineStart = ls;
     this.atFrom = this.brFrom = ls;
     this.atFound = this.brFound = -1;
-    let announced = false;
-    const emit = () => {
-      if (!announced) {
-        announced = true;
-        this.onLine?.(ls);
-      }
-      this.lastEnd = this.f.end;
-      this.onFrame(this.f);
-    };
+    this.announced = false;
     while (true) {
       const w = this.nWF !== -1 && this.nWF < le ? this.nWF : -1;
       const c = this.nWC !== -1 && this.nWC < le ? this.nWC : -1;
       if (w === -1 && c === -1) break;
       if (w !== -1 && (c === -1 || w < c)) {
         this.nWF = s.indexOf(WF, w + 1);
-        if (w >= this.lastEnd && this.wasmFunction(ls, le, w)) emit();
+        if (w >= this.lastEnd && this.wasmFunction(ls, le, w)) this.emit();
       } else {
         this.nWC = s.indexOf(WC, c + 1);
-        if (c >= this.lastEnd && this.jscNamed(ls, c)) emit();
+        if (c >= this.lastEnd && this.jscNamed(ls, c)) this.emit();
       }
     }
-    if (!announced && this.nWT !== -1 && this.nWT < le && this.wasmtimeLine(ls, le, false)) emit();
+    if (!this.announced && this.nWT !== -1 && this.nWT < le && this.wasmtimeLine(ls, le, false)) this.emit();
     if (this.nBT !== -1 && this.nBT < le) this.state.wasmtime = true;
   }
 
@@ -224,22 +229,31 @@ class Scanner {
     return f;
   }
 
-  /** Digits from p: [value or Infinity, end]; end === p when there are none. */
-  decimal(p: number, le: number): [number, number] {
+  /** The value (Infinity when it does not fit) and end of the last number read. */
+  numValue = 0;
+  numEnd = 0;
+
+  /** Digits from p to numValue/numEnd; numEnd === p when there are none. */
+  decimal(p: number, le: number): void {
     const s = this.s;
     let v = 0;
     let q = p;
-    while (q < le && isDigit(s.charCodeAt(q))) {
-      v = v < BIG ? v * 10 + (s.charCodeAt(q) - 48) : Infinity;
+    while (q < le) {
+      const c = s.charCodeAt(q);
+      if (c < 48 || c > 57) break;
+      v = v < BIG ? v * 10 + (c - 48) : Infinity;
       q++;
     }
-    return [v >= BIG ? Infinity : v, q];
+    this.numValue = v >= BIG ? Infinity : v;
+    this.numEnd = q;
   }
 
-  /** `0x` and hex digits from p: [value or Infinity, end], or [-1, p] when there are none. */
-  hex(p: number, le: number): [number, number] {
+  /** `0x` and hex digits from p to numValue/numEnd, or numValue -1 and numEnd p when there are none. */
+  hex(p: number, le: number): void {
     const s = this.s;
-    if (s.charCodeAt(p) !== 48 || (s.charCodeAt(p + 1) | 32) !== 120) return [-1, p];
+    this.numValue = -1;
+    this.numEnd = p;
+    if (s.charCodeAt(p) !== 48 || (s.charCodeAt(p + 1) | 32) !== 120) return;
     let v = 0;
     let q = p + 2;
     let d: number;
@@ -247,8 +261,9 @@ class Scanner {
       v = v < BIG ? v * 16 + d : Infinity;
       q++;
     }
-    if (q === p + 2) return [-1, p];
-    return [v >= BIG ? Infinity : v, q];
+    if (q === p + 2) return;
+    this.numValue = v >= BIG ? Infinity : v;
+    this.numEnd = q;
   }
 
   /** The nearest '@' before p on the line, no further back than MAX_URL or lastEnd; -1 if none. */
@@ -282,10 +297,10 @@ class Scanner {
   /** Whether `at ` (or `at async `) ends at p and starts the line or follows a space. */
   atWord(ls: number, p: number): number {
     const s = this.s;
-    for (const w of ['at ', 'at async ']) {
-      const a = p - w.length;
-      if (a >= this.lastEnd && s.startsWith(w, a) && (a === ls || isSpace(s.charCodeAt(a - 1)))) return a;
-    }
+    let a = p - 3;
+    if (a >= this.lastEnd && s.charCodeAt(a) === 97 && s.charCodeAt(a + 1) === 116 && s.charCodeAt(a + 2) === 32 && (a === ls || isSpace(s.charCodeAt(a - 1)))) return a;
+    a = p - 9;
+    if (a >= this.lastEnd && s.startsWith('at async ', a) && (a === ls || isSpace(s.charCodeAt(a - 1)))) return a;
     return -1;
   }
 
@@ -293,11 +308,18 @@ class Scanner {
   wasmFunction(ls: number, le: number, w: number): boolean {
     const s = this.s;
     const p = w + WF.length;
-    const [index, q] = this.decimal(p, le);
+    this.decimal(p, le);
+    const index = this.numValue;
+    const q = this.numEnd;
     const before = w > ls ? s.charCodeAt(w - 1) : -1;
     if (q > p && s.charCodeAt(q) === 93) {
-      const [offset, oe] = s.charCodeAt(q + 1) === 58 ? this.hex(q + 2, le) : [-1, q + 1];
-      const end = offset >= 0 ? oe : q + 1;
+      let offset = -1;
+      let end = q + 1;
+      if (s.charCodeAt(q + 1) === 58) {
+        this.hex(q + 2, le);
+        offset = this.numValue;
+        if (offset >= 0) end = this.numEnd;
+      }
       if (before === 58 && this.colonForm(ls, le, w - 1, index, offset, end)) return true;
     }
     if (before === 58) return false;
@@ -415,9 +437,9 @@ class Scanner {
       f.modStart = ms;
       f.modEnd = w - 1;
     }
-    const [index, q] = this.decimal(p, c - 1);
-    if (q === c - 1 && q > p) {
-      f.index = index;
+    this.decimal(p, c - 1);
+    if (this.numEnd === c - 1 && this.numEnd > p) {
+      f.index = this.numValue;
       f.nameIsIndex = true;
     }
     f.urlStart = c + 1;
@@ -431,8 +453,13 @@ class Scanner {
     if (q === w + WF.length || s.charCodeAt(q) !== 93) return false;
     if (this.firstNonSpace(ls, w) !== w || w < this.lastEnd) return false;
     void before;
-    const [offset, oe] = s.charCodeAt(q + 1) === 58 ? this.hex(q + 2, le) : [-1, q + 1];
-    const end = offset >= 0 ? oe : q + 1;
+    let offset = -1;
+    let end = q + 1;
+    if (s.charCodeAt(q + 1) === 58) {
+      this.hex(q + 2, le);
+      offset = this.numValue;
+      if (offset >= 0) end = this.numEnd;
+    }
     if (!this.onlySpaces(end, le)) return false;
     const f = this.reset('jsc', 'jsc');
     f.start = w;
@@ -473,10 +500,13 @@ class Scanner {
   wasmtimeLine(ls: number, le: number, inside: boolean): boolean {
     const s = this.s;
     const first = this.firstNonSpace(ls, le);
-    const [, de] = this.decimal(first, le);
+    this.decimal(first, le);
+    const de = this.numEnd;
     if (de > first && s.charCodeAt(de) === 58 && isSpace(s.charCodeAt(de + 1))) {
       const h = this.firstNonSpace(de + 1, le);
-      const [offset, he] = this.hex(h, le);
+      this.hex(h, le);
+      const offset = this.numValue;
+      const he = this.numEnd;
       if (offset >= 0 && s.startsWith(' - ', he) && he + 3 < le) {
         const r = he + 3;
         const f = this.reset('wasmtime', 'wasmtime');
@@ -496,9 +526,9 @@ class Scanner {
           f.modEnd = f.urlEnd = bang;
         } else f.urlStart = f.urlEnd = r;
         if (s.startsWith(WT, f.nameStart) && s.charCodeAt(le - 1) === 62) {
-          const [index, ie] = this.decimal(f.nameStart + WT.length, le);
-          if (ie === le - 1 && ie > f.nameStart + WT.length) {
-            f.index = index;
+          this.decimal(f.nameStart + WT.length, le);
+          if (this.numEnd === le - 1 && this.numEnd > f.nameStart + WT.length) {
+            f.index = this.numValue;
             f.nameIsIndex = true;
           }
         }
