@@ -69,10 +69,12 @@ function hexValue(c: number): number {
 export interface ScanState {
   /** Inside a Wasmtime backtrace: the lines that follow are read as its frames. */
   wasmtime: boolean;
+  /** Lines longer than this are not read (streams: so that any chunking gives the same output). */
+  maxLine: number;
 }
 
-export function newScanState(): ScanState {
-  return { wasmtime: false };
+export function newScanState(maxLine = Infinity): ScanState {
+  return { wasmtime: false, maxLine };
 }
 
 /**
@@ -198,6 +200,7 @@ class Scanner {
 
   /** Every frame of the line [ls, le). */
   line(ls: number, le: number): void {
+    if (le - ls > this.state.maxLine) return;
     const s = this.s;
     this.lastEnd = this.lineStart = ls;
     this.atFrom = this.brFrom = ls;

@@ -4,9 +4,10 @@
  *
  * Bytes are read as Latin-1 (one character per byte), so that every byte that is not part of
  * a rewritten frame comes out exactly as it went in, valid UTF-8 or not; names are written
- * as UTF-8. The input is cut after its last '\n' of each chunk; the rest of the line waits
- * for the next chunk. A line longer than MAX_LINE is passed through as it is, unread (a frame
- * is far shorter), so that memory stays bounded by MAX_LINE plus a chunk.
+ * as UTF-8. The input is cut after the last '\n' of each chunk; the rest of the line waits
+ * for the next chunk. A line longer than MAX_LINE bytes is passed through as it is, unread (a
+ * frame is far shorter), whatever the chunking, so that memory stays bounded by MAX_LINE plus
+ * a chunk.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Artifact } from './artifact.js';
@@ -27,7 +28,7 @@ export const BYTES: Codec = {
 
 export class TraceRewriter {
   readonly #sym: Symbolicator;
-  readonly #state: ScanState = newScanState();
+  readonly #state: ScanState = newScanState(MAX_LINE);
   readonly #onFrame: ((f: SymbolicatedFrame) => void) | undefined;
   #carry: Buffer | undefined;
   /** Inside a line longer than MAX_LINE: bytes go through until its '\n'. */
