@@ -412,13 +412,51 @@ function samplePath(file: string): string {
   return fileURLToPath(new URL(`../samples/${file}`, import.meta.url));
 }
 
+/** The runtime this process is, as the demo names it. */
+function runtimeName(): string {
+  const v = process.versions as Record<string, string | undefined>;
+  const deno = (globalThis as { Deno?: { version: { deno: string; v8: string } } }).Deno;
+  if (v.bun !== undefined) return `Bun ${v.bun} (JavaScriptCore)`;
+  if (deno !== undefined) return `Deno ${deno.version.deno} (V8 ${deno.version.v8})`;
+  return `Node ${process.version} (V8 ${v.v8 ?? '?'})`;
+}
+
+/**
+ * Runs the stripped sample until it traps; returns the trap's stack and how it was taken.
+ * Bun prints `at unknown` for every wasm frame of err.stack, so there the stack is written
+ * from its call sites (Error.prepareStackTrace), whose function names carry the index.
+ */
+function trapStack(stripped: ReturnType<typeof stripNameSection>): { stack: string; how: string } {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(stripped), {
+    host: { log: () => {}, now: () => 0, report: () => {} },
+  });
+  const E = Error as unknown as { stackTraceLimit: number; prepareStackTrace?: unknown };
+  const { stackTraceLimit, prepareStackTrace } = E;
+  const bun = (process.versions as Record<string, string | undefined>).bun !== undefined;
+  E.stackTraceLimit = 50;
+  if (bun)
+    E.prepareStackTrace = (e: Error, sites: { getFunctionName(): string | null; getFileName(): string | null }[]) =>
+      [String(e), ...sites.map((c) => `    ${c.getFunctionName() ?? ''}@${c.getFileName() ?? ''}`)].join('\n');
+  try {
+    (instance.exports.main as () => number)();
+  } catch (e) {
+    const stack = (e as Error).stack ?? String(e);
+    return { stack, how: bun ? `as ${runtimeName()} gives it in its call sites (err.stack prints \`at unknown\` for wasm frames)` : `as ${runtimeName()} prints it` };
+  } finally {
+    E.stackTraceLimit = stackTraceLimit;
+    E.prepareStackTrace = prepareStackTrace;
+  }
+  throw new FunckeyError('E_WASM', 'the sample module did not trap');
+}
+
 const demo: Command = {
   usage: 'funckey demo',
   summary: 'the whole path on the sample module: build, strip, trap, symbolicate',
   details: `Uses samples/demo.wasm, which ships with the package (its WAT source is samples/demo.wat):
 builds its artifact in memory, strips the name section from a copy of the module, runs the
 stripped copy in this process until it traps (a division by zero seven calls deep), and
-prints the trap's stack trace before and after symbolication.`,
+prints the trap's stack trace, as this runtime (Node, Deno or Bun) gives it, before and
+after symbolication. Exits 1 when the trace holds no frame funckey could name.`,
   options: {},
   run(pos, values) {
     if (pos.length > 0) throw usageError('demo takes no arguments');
@@ -430,27 +468,12 @@ prints the trap's stack trace before and after symbolication.`,
     const a = open(artifactBytes, { backend: backendOf(values) });
     try {
       const stripped = stripNameSection(bytes);
-      const reports: string[] = [];
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(stripped), {
-        host: {
-          log: () => {},
-          now: () => 0,
-          report: (order: number, price: number) => void reports.push(`order ${order}: ${price}`),
-        },
-      });
-      const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 50;
-      let before: string | undefined;
-      try {
-        (instance.exports.main as () => number)();
-      } catch (e) {
-        before = (e as Error).stack ?? String(e);
-      } finally {
-        Error.stackTraceLimit = limit;
-      }
-      if (before === undefined) throw new FunckeyError('E_WASM', 'the sample module did not trap');
+      const { stack: before, how } = trapStack(stripped);
       const after = symbolicate(before, a);
       const frames = symbolicateFrames(before, a);
+      const named = frames.filter((f) => f.status === 'resolved' && f.name !== undefined).length;
+      if (named === 0)
+        throw new FunckeyError('E_WASM', `${runtimeName()} printed no wasm frame funckey can name (${frames.length} found) in the trace: ${JSON.stringify(before)}`);
       if (values.json) {
         return json({
           module: wasmPath,
@@ -458,6 +481,7 @@ prints the trap's stack trace before and after symbolication.`,
           strippedBytes: stripped.length,
           artifactBytes: artifactBytes.length,
           backend: a.backend,
+          runtime: runtimeName(),
           before,
           after,
           frames: frames.map((f) => ({ line: f.line, funcIndex: f.funcIndex, offset: f.offset, key: f.key?.toString(), name: f.name, status: f.status })),
@@ -466,9 +490,9 @@ prints the trap's stack trace before and after symbolication.`,
       return [
         `Sample module:  ${wasmPath} (${bytes.length} bytes with its name section)`,
         `Artifact:       ${artifactBytes.length} bytes, built in memory in ${buildMs.toFixed(1)} ms, read by the ${a.backend} backend`,
-        `Stripped copy:  ${stripped.length} bytes, no name section; run in Node until it traps`,
+        `Stripped copy:  ${stripped.length} bytes, no name section; run in ${runtimeName()} until it traps`,
         '',
-        'Stack trace of the stripped module, as V8 prints it:',
+        `Stack trace of the stripped module, ${how}:`,
         '',
         indent(before),
         '',
@@ -476,7 +500,7 @@ prints the trap's stack trace before and after symbolication.`,
         '',
         indent(after),
         '',
-        `${frames.filter((f) => f.status === 'resolved' && f.name !== undefined).length} of ${frames.length} wasm frames named.`,
+        `${named} of ${frames.length} wasm frames named.`,
         '',
       ].join('\n');
     } finally {

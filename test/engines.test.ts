@@ -11,6 +11,7 @@
  * name in its wasm:// URL). Replayed from the fixtures always; run live for every engine
  * that is installed (node, gjs and jsc always in CI; deno, bun and wasmtime when present).
  */
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { buildFromWasmFile, open, symbolicate, symbolicateFrames, type Artifact } from '../lib/index.js';
@@ -140,6 +141,24 @@ describe('engine traces live', () => {
         return traces.get(m)!;
       };
       checkEngine(e.id, trace, backend);
+    });
+  }
+});
+
+describe('funckey demo under Deno and Bun', () => {
+  const cli = new URL('../dist/cli.js', import.meta.url).pathname;
+  const runtimes: [string, string[], RegExp][] = [
+    ['deno', ['run', '--allow-read', '--allow-env', '--allow-ffi', cli, 'demo'], /as Deno [^ ]+ \(V8 [^)]+\) prints it/],
+    ['bun', [cli, 'demo'], /as Bun [^ ]+ \(JavaScriptCore\) gives it in its call sites/],
+  ];
+  for (const [id, args, how] of runtimes) {
+    const exe = HEAVY ? (ENGINES as EngineDef[]).find((e) => e.id === id)!.find() : undefined;
+    it.skipIf(exe === undefined)(`${id}: names every frame and says which runtime printed the trace`, { timeout: 120_000 }, () => {
+      const r = spawnSync(exe!, args, { encoding: 'utf8', timeout: 60_000 });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(how);
+      expect(r.stdout).toContain('7 of 7 wasm frames named.');
+      expect(r.stdout.split('The same trace after')[1]).toContain('unit_average');
     });
   }
 });
