@@ -236,6 +236,26 @@ interface Resolution {
 const NONE: Resolution = { status: 'no-index', module: undefined, key: undefined, index: undefined };
 const st = (status: FrameStatus, module?: number, key?: FuncKey, index?: number): Resolution => ({ status, module, key, index });
 
+/** A function's name and the encoded strings the rewrites print (undefined: nothing to print). */
+interface Names {
+  name: string | undefined;
+  /** enc(name) */
+  bare: string | undefined;
+  /** V8: `mod.name`, `mod` without a name, `name` without a module name. */
+  v8: string | undefined;
+  /** v8 + ' (', what goes before a V8 frame's location. */
+  v8open: string | undefined;
+  /** SpiderMonkey: `mod.name`, `mod.` without a name, `name` without a module name. */
+  sm: string | undefined;
+}
+
+function namesOf(name: string | undefined, mod: string | undefined, enc: (s: string) => string): Names {
+  const v8 = name === undefined ? mod : mod === undefined ? name : `${mod}.${name}`;
+  const sm = mod !== undefined ? `${mod}.${name ?? ''}` : name;
+  const v8e = v8 === undefined ? undefined : enc(v8);
+  return { name, bare: name === undefined ? undefined : enc(name), v8: v8e, v8open: v8e === undefined ? undefined : v8e + ' (', sm: sm === undefined ? undefined : enc(sm) };
+}
+
 /**
  * Resolves and rewrites frames for one text or stream: holds the settings, the modules and
  * bounded caches of names (per module, by function index) and of URL -> module.
@@ -243,7 +263,7 @@ const st = (status: FrameStatus, module?: number, key?: FuncKey, index?: number)
 export class Symbolicator {
   readonly mods: Modules;
   readonly settings: Settings;
-  readonly names: Map<number, string | undefined>[] = [];
+  readonly names: Map<number, Names>[] = [];
   readonly urlModule = new Map<string, number>();
   /** What the last rewrite() found: the frame's resolution and the function's name. */
   res: Resolution = NONE;
@@ -258,12 +278,13 @@ export class Symbolicator {
     this.settings = settingsOf(options, this.mods);
   }
 
-  nameOf(m: number, fi: number): string | undefined {
+  /** The names of function fi of module m, looked up and encoded once. */
+  nameOf(m: number, fi: number): Names {
     const cache = (this.names[m] ??= new Map());
     let n = cache.get(fi);
-    if (n === undefined && !cache.has(fi)) {
+    if (n === undefined) {
       if (cache.size >= CACHE_MAX) cache.clear();
-      n = this.artifact.funcName(fi, m);
+      n = namesOf(this.artifact.funcName(fi, m), this.settings.moduleNames ? this.mods.name[m] : undefined, this.codec.enc);
       cache.set(fi, n);
     }
     return n;
@@ -331,56 +352,59 @@ export class Symbolicator {
     this.name = undefined;
     if (r.status !== 'resolved') return undefined;
     const m = r.module!;
-    const name = this.nameOf(m, r.index!);
-    this.name = name;
-    const modName = this.mods.name[m];
+    const names = this.nameOf(m, r.index!);
+    this.name = names.name;
     if (f.form === 'jsc' || f.form === 'jsc-legacy' || f.form === 'wasmtime') {
-      if (!this.checked(s, f, name, modName)) {
+      if (!this.checked(s, f, names.bare, this.mods.name[m])) {
         this.res = st('mismatch', m, r.key, r.index);
         return undefined;
       }
     }
-    return this.display(s, f, name, this.settings.moduleNames ? modName : undefined, this.mods.hasNames[m]!);
+    return this.display(s, f, names, this.settings.moduleNames ? this.mods.name[m] : undefined, this.mods.hasNames[m]!);
+  }
+
+  /**
+   * For a frame of the `v8` form (`at URL:…`), when the text alone is wanted: what goes
+   * before its URL (`NAME (`; a `)` goes after it), or undefined when it stays as it is.
+   */
+  v8Open(s: string, f: RawFrame): string | undefined {
+    const r = this.resolve(s, f);
+    return r.status === 'resolved' ? this.nameOf(r.module!, r.index!).v8open : undefined;
   }
 
   /** Whether a frame without an offset's check (JavaScriptCore, Wasmtime) agrees with the artifact. */
-  checked(s: string, f: RawFrame, name: string | undefined, modName: string | undefined): boolean {
-    const enc = this.codec.enc;
+  checked(s: string, f: RawFrame, encName: string | undefined, modName: string | undefined): boolean {
     if (f.modStart >= 0 && this.settings.matchers === undefined) {
       const pm = s.slice(f.modStart, f.modEnd);
-      if (pm !== '' && pm !== '<?>' && pm !== '<unknown>' && (modName === undefined || pm !== enc(modName))) return false;
+      if (pm !== '' && pm !== '<?>' && pm !== '<unknown>' && (modName === undefined || pm !== this.codec.enc(modName))) return false;
     }
     const printed = s.slice(f.nameStart, f.nameEnd);
     if (f.nameIsIndex) return f.form !== 'jsc' || printed === '' || printed === String(f.index);
-    return printed === '' || printed === '(null)' || (name !== undefined && printed === enc(name));
+    return printed === '' || printed === '(null)' || printed === encName;
   }
 
-  /** The frame rewritten with the function's name and module name (undefined: unchanged). */
-  display(s: string, f: RawFrame, fn: string | undefined, mod: string | undefined, hasNames: boolean): string | undefined {
-    const enc = this.codec.enc;
+  /** The frame rewritten with the function's names (undefined: unchanged). */
+  display(s: string, f: RawFrame, n: Names, mod: string | undefined, hasNames: boolean): string | undefined {
     switch (f.form) {
       case 'v8':
       case 'v8-named': {
         // A newer V8 (Deno's) prints `<anonymous>`, and function names without the module's.
         const newer = f.form === 'v8-named' && f.nameEnd - f.nameStart === 11 && s.startsWith('<anonymous>', f.nameStart);
-        const d = newer ? fn : fn === undefined ? mod : mod === undefined ? fn : `${mod}.${fn}`;
+        const d = newer ? n.bare : n.v8;
         if (d === undefined) return undefined;
-        if (f.form === 'v8-named') return replace(s, f.start, f.end, f.nameStart, f.nameEnd, enc(d));
-        return s.slice(f.start, f.nameStart) + enc(d) + ' (' + s.slice(f.nameStart, f.end) + ')';
+        if (f.form === 'v8-named') return replace(s, f.start, f.end, f.nameStart, f.nameEnd, d);
+        return s.slice(f.start, f.nameStart) + d + ' (' + s.slice(f.nameStart, f.end) + ')';
       }
-      case 'spidermonkey': {
-        const d = mod !== undefined ? `${mod}.${fn ?? ''}` : fn;
-        return d === undefined ? undefined : replace(s, f.start, f.end, f.nameStart, f.nameEnd, enc(d));
-      }
+      case 'spidermonkey':
+        return n.sm === undefined ? undefined : replace(s, f.start, f.end, f.nameStart, f.nameEnd, n.sm);
       case 'jsc':
       case 'jsc-legacy':
       case 'wasmtime': {
         const unnamed = f.form === 'wasmtime' || !hasNames ? undefined : f.form === 'jsc' ? '(null)' : '';
-        const n = fn ?? unnamed;
-        let nd = n === undefined ? undefined : enc(n);
+        let nd = n.bare ?? unnamed;
         const bare = f.form === 'jsc' && f.nameStart === f.start && f.nameEnd === f.start && s.charCodeAt(f.start) !== 64;
         if (nd !== undefined && bare) nd += '@';
-        const md = f.modStart >= 0 && mod !== undefined ? enc(mod) : undefined;
+        const md = f.modStart >= 0 && mod !== undefined ? this.codec.enc(mod) : undefined;
         if (nd === undefined && md === undefined) return undefined;
         return replace2(s, f, nd, md);
       }
@@ -414,7 +438,7 @@ function replace2(s: string, f: RawFrame, nd: string | undefined, md: string | u
 
 /**
  * Symbolicates the block s (whole lines, or the end of the input): calls onEdit(start, end,
- * rewritten) for every frame that changes, in order; collects frames when `frames` is given,
+ * text) for every change (s[start, end) becomes text), in order; collects frames when `frames` is given,
  * their line numbers counted from `firstLine`.
  */
 export function symbolicateBlock(
@@ -440,6 +464,15 @@ export function symbolicateBlock(
     s,
     state,
     (f) => {
+      if (frames === undefined && f.form === 'v8') {
+        // The common case, without building the rewritten frame: two insertions.
+        const open = sym.v8Open(s, f);
+        if (open !== undefined) {
+          onEdit(f.nameStart, f.nameStart, open);
+          onEdit(f.end, f.end, ')');
+        }
+        return;
+      }
       const rewritten = sym.rewrite(s, f);
       if (rewritten !== undefined) onEdit(f.start, f.end, rewritten);
       if (frames !== undefined) frames.push(frameOf(s, f, lineNo, lineStart, sym.res, sym.name, rewritten));

@@ -163,12 +163,14 @@ class Scanner {
       if (this.nBT !== -1 && (h === -1 || this.nBT < h)) h = this.nBT;
       if (this.nWT !== -1 && (h === -1 || this.nWT < h)) h = this.nWT;
       if (h === -1) return;
-      let ls = h;
-      while (ls > pos) {
-        const c = s.charCodeAt(ls - 1);
-        if (c === 10 || c === 13) break;
-        ls--;
-      }
+      let ls = s.lastIndexOf('\n', h - 1) + 1; // stops at pos - 1 at the latest: pos starts a line
+      if (ls < pos) ls = pos;
+      if (this.nCR !== -1)
+        for (let i = h; i > ls; i--)
+          if (s.charCodeAt(i - 1) === 13) {
+            ls = i;
+            break;
+          }
       const le = this.lineEnd(h);
       this.line(ls, le);
       pos = this.nextLine(le);
