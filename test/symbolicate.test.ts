@@ -209,6 +209,39 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
     expect(symbolicate('5@<?>:wasm-function[5]', named, { moduleNames: false })).toBe('price_order@<?>:wasm-function[5]');
   });
 
+  it('Wasmtime: frames by offset, the detail lines of WASMTIME_BACKTRACE_DETAILS passed through', () => {
+    // Captured frames are in test/fixtures/traces/wasmtime.*.txt (engines.test.ts); the `at`
+    // lines are written by hand after Wasmtime's backtrace format (the Python bindings print
+    // none): they, and a frame naming another module, stay as they are.
+    const a = demoArtifact(backend);
+    const text = [
+      'error while executing at wasm backtrace:',
+      '    0:     0x77 - <unknown>!<wasm function 3>',
+      '                    at /src/demo.c:3:5',
+      '    1:     0x9b - other!price_order',
+      '    2:     0xa2 - <unknown>!<wasm function 6>',
+      '',
+      'Caused by:',
+      '    0: 0x77 - <unknown>!<wasm function 9> and more: a name that is not the artifact\'s',
+    ].join('\n');
+    expect(symbolicate(text, a).split('\n')).toEqual([
+      'error while executing at wasm backtrace:',
+      '    0:     0x77 - <unknown>!unit_average',
+      '                    at /src/demo.c:3:5',
+      '    1:     0x9b - other!price_order',
+      '    2:     0xa2 - <unknown>!apply_discount',
+      '',
+      'Caused by:',
+      '    0: 0x77 - <unknown>!<wasm function 9> and more: a name that is not the artifact\'s',
+    ]);
+    expect(symbolicateFrames(text, a).map((f) => [f.engine, f.status, f.funcIndex, f.offset])).toEqual([
+      ['wasmtime', 'resolved', 3, 0x77],
+      ['wasmtime', 'mismatch', undefined, 0x9b],
+      ['wasmtime', 'resolved', 6, 0xa2],
+      ['wasmtime', 'mismatch', undefined, 0x77],
+    ]);
+  });
+
   it('with urls, rewrites only the frames whose URL maps to a module', () => {
     const a = demoArtifact(backend);
     const text = [
