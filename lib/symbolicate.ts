@@ -34,7 +34,9 @@
  * index. An offset that does not fit in 32 bits is a mismatch. Without an offset (JavaScript-
  * Core), the printed index is looked up, after the checks a frame allows: the index is in
  * the module's range (else `no-function`), a module name in the frame is the module's, a
- * name in the frame is the artifact's (else `mismatch`).
+ * name in the frame is the artifact's (else `mismatch`); and one frame that fails them marks
+ * every frame of its module prefix (`<?>`, a name) as a mismatch: the artifact is not that
+ * module's (in a stream, the frames after it).
  *
  * Which module of the artifact a frame belongs to:
  * - option `urls`: `[matcher, module]` pairs tried in order on the frame's URL (a string is
@@ -265,6 +267,17 @@ export class Symbolicator {
   readonly settings: Settings;
   readonly names: Map<number, Names>[] = [];
   readonly urlModule = new Map<string, number>();
+  /**
+   * Frames without an offset (JavaScriptCore) carry little to check, so one frame that
+   * contradicts the artifact (an index past the module's functions, another module or
+   * function name) marks its module prefix: the frames of that prefix in that module are
+   * all mismatches. `poisoned` holds the "module prefix" keys so marked, `named` those that
+   * named a frame; `renamedPoisoned` says a prefix was marked after naming some frame (the
+   * text functions then start over with the marks known).
+   */
+  readonly poisoned: Set<string>;
+  readonly named = new Set<string>();
+  renamedPoisoned = false;
   /** What the last rewrite() found: the frame's resolution and the function's name. */
   res: Resolution = NONE;
   name: string | undefined;
@@ -273,9 +286,27 @@ export class Symbolicator {
     readonly artifact: Artifact,
     options: unknown,
     readonly codec: Codec,
+    poisoned: Set<string> = new Set(),
   ) {
     this.mods = modulesOf(artifact);
     this.settings = settingsOf(options, this.mods);
+    this.poisoned = poisoned;
+  }
+
+  /** Frame f (no offset) in module m: by its index, unless its module prefix is marked. */
+  byIndex(s: string, f: RawFrame, m: number): Resolution {
+    const key = `${m} ${f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : ''}`;
+    if (this.poisoned.has(key)) return st('mismatch', m);
+    const r = this.inModule(f, m);
+    if (r.status === 'no-function') this.poison(key);
+    else if (r.status === 'resolved' && this.named.size < CACHE_MAX) this.named.add(key);
+    return r;
+  }
+
+  poison(key: string): void {
+    if (this.poisoned.size >= CACHE_MAX) return;
+    this.poisoned.add(key);
+    if (this.named.has(key)) this.renamedPoisoned = true;
   }
 
   /** The names of function fi of module m, looked up and encoded once. */
@@ -310,7 +341,7 @@ export class Symbolicator {
   resolve(s: string, f: RawFrame): Resolution {
     if (f.index < 0 && f.offset < 0) return NONE;
     const { matchers, fixed } = this.settings;
-    if (matchers === undefined && fixed !== undefined) return this.inModule(f, fixed);
+    if (matchers === undefined && fixed !== undefined) return f.offset >= 0 ? this.inModule(f, fixed) : this.byIndex(s, f, fixed);
     const url = f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : '';
     if (matchers !== undefined) {
       let m = this.urlModule.get(url);
@@ -320,7 +351,7 @@ export class Symbolicator {
         if (this.urlModule.size >= CACHE_MAX) this.urlModule.clear();
         this.urlModule.set(url, m);
       }
-      return m < 0 ? st('foreign') : this.inModule(f, m);
+      return m < 0 ? st('foreign') : f.offset >= 0 ? this.inModule(f, m) : this.byIndex(s, f, m);
     }
     const known = this.urlModule.get(url);
     if (known !== undefined) {
@@ -356,6 +387,7 @@ export class Symbolicator {
     this.name = names.name;
     if (f.form === 'jsc' || f.form === 'jsc-legacy' || f.form === 'wasmtime') {
       if (!this.checked(s, f, names.bare, this.mods.name[m])) {
+        if (f.offset < 0) this.poison(`${m} ${f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : ''}`);
         this.res = st('mismatch', m, r.key, r.index);
         return undefined;
       }
@@ -556,25 +588,37 @@ function checkText(text: unknown): string {
  */
 export function symbolicate(text: string, artifact: Artifact, options?: SymbolicateOptions): string {
   const s = checkText(text);
-  const sym = new Symbolicator(checkArtifact(artifact), options, TEXT);
-  const out = new Joiner();
-  let last = 0;
-  symbolicateBlock(sym, s, newScanState(), (start, end, rewritten) => {
-    out.add(s.slice(last, start), rewritten);
-    last = end;
-  });
-  if (last === 0) return s;
-  out.add(s.slice(last), '');
-  return out.join();
+  const a = checkArtifact(artifact);
+  let sym = new Symbolicator(a, options, TEXT);
+  for (;;) {
+    const out = new Joiner();
+    let last = 0;
+    symbolicateBlock(sym, s, newScanState(), (start, end, rewritten) => {
+      out.add(s.slice(last, start), rewritten);
+      last = end;
+    });
+    // A module prefix found wrong after some of its frames were named: again, knowing it.
+    if (sym.renamedPoisoned) {
+      sym = new Symbolicator(a, options, TEXT, sym.poisoned);
+      continue;
+    }
+    if (last === 0) return s;
+    out.add(s.slice(last), '');
+    return out.join();
+  }
 }
 
 /** The structured form: every wasm frame of `text` with what the artifact says about it. */
 export function symbolicateFrames(text: string, artifact: Artifact, options?: SymbolicateOptions): SymbolicatedFrame[] {
   const s = checkText(text);
-  const sym = new Symbolicator(checkArtifact(artifact), options, TEXT);
-  const frames: SymbolicatedFrame[] = [];
-  symbolicateBlock(sym, s, newScanState(), () => {}, frames);
-  return frames;
+  const a = checkArtifact(artifact);
+  let sym = new Symbolicator(a, options, TEXT);
+  for (;;) {
+    const frames: SymbolicatedFrame[] = [];
+    symbolicateBlock(sym, s, newScanState(), () => {}, frames);
+    if (!sym.renamedPoisoned) return frames;
+    sym = new Symbolicator(a, options, TEXT, sym.poisoned);
+  }
 }
 
 /** Every WebAssembly frame of a text, in order, without looking anything up. */

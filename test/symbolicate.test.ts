@@ -242,6 +242,17 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
     ]);
   });
 
+  it('JavaScriptCore: one frame that contradicts the artifact marks every frame of its module prefix', () => {
+    const a = demoArtifact(backend);
+    // demo has 11 functions: index 99 is not one of them, so this trace is not demo's, and
+    // its frame 5 (which demo has) must not be named either, before or after it.
+    const text = '5@<?>:wasm-function[5]\n99@<?>:wasm-function[99]\n3@<?>:wasm-function[3]';
+    expect(symbolicate(text, a)).toBe(text);
+    expect(symbolicateFrames(text, a).map((f) => f.status)).toEqual(['mismatch', 'no-function', 'mismatch']);
+    // In a stream, only the frames after it can be (test/symbolicate-stream.test.ts); alone, 5 is named.
+    expect(symbolicate('5@<?>:wasm-function[5]', a)).toBe('price_order@<?>:wasm-function[5]');
+  });
+
   it('with urls, rewrites only the frames whose URL maps to a module', () => {
     const a = demoArtifact(backend);
     const text = [
