@@ -296,9 +296,9 @@ export class Symbolicator {
   /** Frame f (no offset) in module m: by its index, unless its module prefix is marked. */
   byIndex(s: string, f: RawFrame, m: number): Resolution {
     const key = `${m} ${f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : ''}`;
-    if (this.poisoned.has(key)) return st('mismatch', m);
     const r = this.inModule(f, m);
     if (r.status === 'no-function') this.poison(key);
+    else if (this.poisoned.has(key)) return st('mismatch', m);
     else if (r.status === 'resolved' && this.named.size < CACHE_MAX) this.named.add(key);
     return r;
   }
