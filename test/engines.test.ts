@@ -105,14 +105,13 @@ describe.each(BACKENDS)('engine traces replayed (%s backend)', (backend) => {
     // Indices past the module's functions; and then every frame of that module prefix (<?>),
     // also those before it with an index in range, which would otherwise get demo's names.
     const s = symbolicateFrames(stripped, demo);
-    expect(s[0]).toMatchObject({ funcIndex: 12000, status: 'no-function' });
-    expect(s.slice(1).map((f) => f.status)).toEqual(s.slice(1).map(() => 'mismatch'));
+    expect(s.map((f) => f.status)).toEqual(s.map((f) => (f.funcIndex! > 10 ? 'no-function' : 'mismatch')));
     expect(s.filter((f) => f.funcIndex! <= 10).map((f) => f.funcIndex)).toEqual([10, 5, 3, 2, 1]);
     expect(symbolicate(stripped, demo)).toBe(stripped);
     expect(symbolicate(stripped, many)).toBe(stripped);
     // The module name in the frame is not the artifact's (or the index is past its functions).
     const m = symbolicateFrames(named, many);
-    expect(m.map((f) => f.status)).toEqual(m.map((_, i) => (i === 0 ? 'no-function' : 'mismatch')));
+    expect(m.map((f) => f.status)).toEqual(m.map((f) => (f.funcIndex! >= 402 ? 'no-function' : 'mismatch')));
     expect(m.filter((f) => f.status === 'mismatch').length).toBeGreaterThan(3);
     // A name in the frame that is not the artifact's name of that index.
     const anonNamed = fixture('jsc', 'anon');
