@@ -235,6 +235,8 @@ interface Resolution {
   index: number | undefined;
 }
 
+const NO_FUNCTION = -1;
+const MISMATCH = -2;
 const NONE: Resolution = { status: 'no-index', module: undefined, key: undefined, index: undefined };
 const st = (status: FrameStatus, module?: number, key?: FuncKey, index?: number): Resolution => ({ status, module, key, index });
 
@@ -321,20 +323,34 @@ export class Symbolicator {
     return n;
   }
 
-  /** Frame f in module m. */
-  inModule(f: RawFrame, m: number): Resolution {
+  /** The key indexIn() found at the frame's offset, if any. */
+  key: FuncKey | undefined;
+
+  /**
+   * The function index of frame f in module m, or NO_FUNCTION, or MISMATCH (another index at
+   * the offset, or an offset that does not fit); `key` is the key at the offset, if any.
+   */
+  indexIn(f: RawFrame, m: number): number {
     const { imported, funcs, byteOffset } = this.mods;
+    this.key = undefined;
     if (f.offset >= 0) {
       const at = byteOffset[m]! + f.offset;
-      if (!(at <= U32_MAX)) return st('mismatch', m);
+      if (!(at <= U32_MAX)) return MISMATCH;
       const key = this.artifact.funcByOffset(at);
-      if (key === undefined || key.kind !== FuncKind.DefinedWasmFunction || key.module !== m) return st('no-function', m);
+      if (key === undefined || key.kind !== FuncKind.DefinedWasmFunction || key.module !== m) return NO_FUNCTION;
+      this.key = key;
       const fi = imported[m]! + key.index;
-      if (f.index >= 0 && f.index !== fi && f.index !== 0) return st('mismatch', m, key, fi);
-      return st('resolved', m, key, fi);
+      return f.index >= 0 && f.index !== fi && f.index !== 0 ? MISMATCH : fi;
     }
-    if (f.index >= funcs[m]!) return st('no-function', m);
-    return st('resolved', m, undefined, f.index);
+    return f.index >= funcs[m]! ? NO_FUNCTION : f.index;
+  }
+
+  /** Frame f in module m. */
+  inModule(f: RawFrame, m: number): Resolution {
+    const fi = this.indexIn(f, m);
+    if (fi === NO_FUNCTION) return st('no-function', m);
+    if (fi === MISMATCH) return st('mismatch', m, this.key, this.key === undefined ? undefined : this.mods.imported[m]! + this.key.index);
+    return st('resolved', m, this.key, fi);
   }
 
   /** The module and function of frame f of text s. */
@@ -400,6 +416,11 @@ export class Symbolicator {
    * before its URL (`NAME (`; a `)` goes after it), or undefined when it stays as it is.
    */
   v8Open(s: string, f: RawFrame): string | undefined {
+    const { matchers, fixed } = this.settings;
+    if (matchers === undefined && fixed !== undefined) {
+      const fi = this.indexIn(f, fixed);
+      return fi >= 0 ? this.nameOf(fixed, fi).v8open : undefined;
+    }
     const r = this.resolve(s, f);
     return r.status === 'resolved' ? this.nameOf(r.module!, r.index!).v8open : undefined;
   }
