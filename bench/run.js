@@ -65,6 +65,7 @@ if (childAt >= 0) {
     3: async () => (await import('./group3-throughput.js')).group3,
     4: async () => (await import('./group4-size.js')).group4,
     5: async () => (await import('./group5-shapes.js')).group5,
+    6: async () => (await import('./symbolicate-throughput.js')).group6,
   };
   try {
     const run = await groups[group]();
