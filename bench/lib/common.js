@@ -1,4 +1,4 @@
-// Shared helpers of the benchmarks: seeded random numbers, measurement through mitata,
+// Shared helpers of the benchmarks: seeded random numbers (rand.js), measurement through mitata,
 // result records, tables, and discovery of the optional parts (native backend, wasm reader,
 // real module) so that a missing part shows as "n/a" instead of failing.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { measure, do_not_optimize } from 'mitata';
+
+export { rng, shuffle } from './rand.js';
 
 export { do_not_optimize };
 
@@ -23,18 +25,6 @@ export function removeWorkDir() {
   scratch = undefined;
 }
 
-/** A small seeded generator (32-bit state), uniform in [0, 1). */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 let freshCount = 0;
 /**
  * A fresh copy of a pass factory, compiled from its source with its own feedback in V8, so
@@ -47,17 +37,6 @@ let freshCount = 0;
  */
 export function fresh(factory) {
   return new Function(`return (${factory.toString()}); // copy ${freshCount++}`)();
-}
-
-/** Fisher-Yates shuffle in place, seeded. */
-export function shuffle(arr, r) {
-  for (let i = arr.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    const t = arr[i];
-    arr[i] = arr[j];
-    arr[j] = t;
-  }
-  return arr;
 }
 
 export function median(xs) {
@@ -99,8 +78,9 @@ export function sparseIndexBytes(desc) {
 
 // ---- options ----
 
-export function parseArgs(argv) {
-  const opts = { quick: false, json: undefined, groups: [1, 2, 3, 4, 5] };
+/** The runner's options; `groups` lists the group numbers there are (the default: all). */
+export function parseArgs(argv, groups) {
+  const opts = { quick: false, json: undefined, groups: [...groups] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
@@ -113,7 +93,7 @@ export function parseArgs(argv) {
     else throw new Error(`unknown option ${a}`);
   }
   if (opts.json === '') throw new Error('--json needs a file name');
-  for (const g of opts.groups) if (![1, 2, 3, 4, 5].includes(g)) throw new Error(`--group takes 1 to 5, got ${g}`);
+  for (const g of opts.groups) if (!groups.includes(g)) throw new Error(`--group takes one of ${groups.join(', ')}, got ${g}`);
   return opts;
 }
 
@@ -220,7 +200,7 @@ let funckeyPromise;
 /**
  * The package as built by tsc (dist/), plus the internal cores (JsCore, openNativeCore) for
  * table-only timings. FUNCKEY_BENCH_ROOT=<package dir> loads another checkout's build instead
- * (bench/compare-formats.js measures two checkouts with the same benchmark code).
+ * (bench/tools/compare-formats.js measures two checkouts with the same benchmark code).
  */
 export function loadFunckey() {
   funckeyPromise ??= (async () => {

@@ -112,7 +112,7 @@ export async function group1b({ quick, rec, fk, native }) {
     const encoding = namespaceEncoding(desc, NS_A2W, true);
     const sortedEncoding = namespaceEncoding(sdesc, NS_A2W, true);
     const denseEncoding = namespaceEncoding(describe(asDense.bytes), NS_A2W, true);
-    // Formats 1 and 2 (a build compared by compare-formats.js) cannot lay a sparse namespace out
+    // Formats 1 and 2 (a build compared by tools/compare-formats.js) cannot lay a sparse namespace out
     // dense: their rows have the hits only.
     const everyIndex = denseEncoding === 'direct';
     if (!everyIndex && version >= 3) throw new Error(`group 1b: at ${pct(d)} the trampolines laid out dense are ${denseEncoding}`);

@@ -2,13 +2,13 @@
 // the function's location and its ArrayToWasm trampoline's location. 1a times doing that for
 // all functions of a 64Ki-function module in a shuffled order, with the per-kind dense arrays
 // (the layout a FuncKey table replaces) and with the FuncKey table, per call and in batch.
-// 1b (group1b-sparse-dense.js) times the two lookups apart, sparse against dense, on shapes
+// 1b (sparse-dense.js) times the two lookups apart, sparse against dense, on shapes
 // whose trampolines cover 1% to 90% of the functions, with the table's size.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { do_not_optimize, fmtNs, fmtRatio, fresh, loadFunckey, nativeInfo, printTable, rng, shuffle, timeRoundRobin, workDir } from './lib/common.js';
 import { NONE, buildShapeArtifact, makeShape } from './lib/shapes.js';
-import { group1b } from './group1b-sparse-dense.js';
+import { group1b } from './sparse-dense.js';
 
 export async function group1({ quick, rec }) {
   const fk = await loadFunckey();
