@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import wasmparser from 'wasmparser';
 // @ts-expect-error plain JavaScript without declarations
 import { decodeNameMap, encodeSyntheticModule, nameSectionBytes, scanModule } from '../bench/lib/wasm.js';
+import { HEAVY } from './helpers/heavy.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'funckey-bench-'));
@@ -56,7 +57,8 @@ describe('bench helpers', () => {
   });
 });
 
-describe('npm run bench -- --quick', () => {
+// Every group once in quick mode: about half a minute on two cores, so in heavy runs only.
+describe.runIf(HEAVY)('npm run bench -- --quick', () => {
   it('runs every group and writes well-formed records', () => {
     const out = join(tmp, 'bench.json');
     const res = spawnSync(process.execPath, ['bench/run.js', '--quick', '--json', out], {
@@ -133,7 +135,8 @@ describe('npm run bench -- --quick', () => {
   }, 180_000);
 });
 
-describe('bench processes', () => {
+// Starts the runner twice and kills it: in heavy runs only, like the run above.
+describe.runIf(HEAVY)('bench processes', () => {
   /** The processes whose parent is pid, from /proc (Linux). */
   const childrenOf = (pid: number): number[] => {
     const out: number[] = [];
