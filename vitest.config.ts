@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
@@ -8,5 +9,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // At least two files at a time (vitest's default is one less than the cores): many files
+    // spend much of their time waiting for child processes and workers.
+    maxWorkers: Math.max(2, availableParallelism() - 1),
   },
 });

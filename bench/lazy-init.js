@@ -173,11 +173,7 @@ export async function group1({ quick, rec }) {
     `one pass resolving, for each of 65,536 defined functions in a seeded shuffled order, its location and its ArrayToWasm trampoline's location (${escaping} escaping functions = ${((100 * escaping) / n).toFixed(0)}%, 200 WasmToArray trampolines in the table); same checksum in every case; the rows timed round robin in ${rounds} rounds of ${quick ? 20 : 80} ms of mitata samples each: per pass the median over the rounds of each round's median, vs dense the median of the ratios within each round`,
     ['case', 'backend', 'per 64Ki inits', 'per init', 'added per init', 'vs dense', 'slowdown'],
     rows.map((r) => r.map((c) => (c === undefined ? 'n/a' : c))),
-    [
-      native.available ? '' : `native: n/a (${native.reason ?? 'not available'})`,
-      'The seed measured +46% for the same change in a compiled runtime (2.6 ms -> 3.8 ms per 64Ki lazy initialisations, i.e. +18 ns per',
-      'init) over the whole call path; here only the two lookups are timed, so compare "added per init" with +18 ns, not the percentages.',
-    ].filter(Boolean),
+    native.available ? [] : [`native: n/a (${native.reason ?? 'not available'})`],
     2,
   );
 

@@ -98,7 +98,7 @@ export async function group4({ quick, rec }) {
     if (builderOnly) builds.push(await timeBuild(`${m.label}:   of which builderFromWasm (read the module, fill the builder)`, n, () => builderOnly(m.bytes)));
     builds.push(await timeBuild(`${m.label}: hand-written name section -> Map (for scale)`, n, () => decodeNameMap(m.bytes).size));
   }
-  if (!build) notes.push('buildFromWasm: n/a (the wasm reader has not landed); module artifacts above built by the bench\'s own module scan + ArtifactBuilder');
+  if (!build) notes.push('buildFromWasm: n/a in this build; module artifacts above built by the bench\'s own module scan + ArtifactBuilder');
 
   // Synthetic table shapes (no wasm), names for every function.
   for (const frac of [0.05, 0.3, 0.9]) {

@@ -18,7 +18,7 @@ import { NONE, densitySeed, densityShapeArtifact, namespaceEncoding } from './li
 
 const NS_DEF = 0;
 const NS_A2W = (1 << 28) >>> 0;
-/** The issue's targets: sparse/dense at most this, and the table at most the sorted encoding's. */
+/** The targets: sparse/dense at most this, and the table at most the sorted encoding's. */
 const TARGET_RATIO = 1.3;
 
 /** One pass over `order` through a core: core.funcLoc(ns, index, out) -> boolean. */

@@ -21,7 +21,7 @@ import {
 import { IN_CI } from './helpers/wabt.js';
 import { count } from './helpers/heavy.js';
 
-const MUTANTS = count('FUNCKEY_MUTANTS', 1000, 4000);
+const MUTANTS = count('FUNCKEY_MUTANTS', 600, 4000);
 
 function queriesFor(model: Model, seed: number): Queries {
   const r = rng(seed);
@@ -76,10 +76,10 @@ const SAMPLES = ['demo.wasm', 'many.wasm'].map((f) => join(ROOT, 'samples', f));
 const LARGE_ARTIFACT = join(ROOT, 'node_modules', '@biomejs', 'wasm-nodejs', 'biome_wasm_bg.wasm');
 /** The large real module for wasm mutants: swc's, 18 MB, with a name section. */
 const LARGE_WASM = join(ROOT, 'node_modules', '@swc', 'wasm', 'wasm_bg.wasm');
-const REAL_MUTANTS = count('FUNCKEY_REAL_MUTANTS', 800, 3000);
-const LARGE_MUTANTS = count('FUNCKEY_LARGE_MUTANTS', 80, 300);
-const WASM_MUTANTS = count('FUNCKEY_WASM_MUTANTS', 1000, 3000);
-const LARGE_WASM_MUTANTS = count('FUNCKEY_LARGE_WASM_MUTANTS', 40, 120);
+const REAL_MUTANTS = count('FUNCKEY_REAL_MUTANTS', 500, 3000);
+const LARGE_MUTANTS = count('FUNCKEY_LARGE_MUTANTS', 50, 300);
+const WASM_MUTANTS = count('FUNCKEY_WASM_MUTANTS', 600, 3000);
+const LARGE_WASM_MUTANTS = count('FUNCKEY_LARGE_WASM_MUTANTS', 30, 120);
 
 /** Questions about the artifact of a real module, chosen from what the wasm reader found in it (its answers are not expected values). */
 function realQueries(wasm: Uint8Array, r: Rand, max = 60): Queries {

@@ -32,8 +32,7 @@ let freshCount = 0;
  * native cores through one call site, say). The factory must use nothing but its arguments.
  * Each copy's source is made unique: V8 caches the compilation of identical `new Function`
  * sources, so copies of one source share a SharedFunctionInfo and its feedback cell, and
- * then the first pass created ran 3 to 6 ns per lookup faster than the later ones through the
- * same code (in group 1b's js core; with unique sources all run alike).
+ * then the first pass created runs faster than the later ones through the same code.
  */
 export function fresh(factory) {
   return new Function(`return (${factory.toString()}); // copy ${freshCount++}`)();
