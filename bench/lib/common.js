@@ -255,7 +255,7 @@ export async function loadBuilderFromWasm() {
 }
 
 /**
- * The wasm reader's builder, when it has landed: a function (bytes, options) that returns
+ * The wasm reader's builder, when the build measured has one: a function (bytes, options) that returns
  * the artifact's bytes, whatever shape the module exports (bytes, or a builder to finish).
  */
 export async function loadBuildFromWasm() {
