@@ -57,7 +57,7 @@ describe('bench helpers', () => {
   });
 });
 
-// Every group once in quick mode: about half a minute on two cores, so in heavy runs only.
+// Every group once in quick mode: by far the longest test, so in heavy runs only.
 describe.runIf(HEAVY)('npm run bench -- --quick', () => {
   it('runs every group and writes well-formed records', () => {
     const out = join(tmp, 'bench.json');

@@ -115,7 +115,7 @@ export async function timeIt(fn, { quick, perCall = 1, minCpuMs } = {}) {
  * Several functions timed round robin: `rounds` rounds, each measuring every function in
  * turn with mitata for `minCpuMs` ms. On a machine whose speed drifts over seconds, functions
  * timed one after the other for longer stretches compare badly (an identical lookup timed
- * twice differed by up to 1.8x in group 1b's js core); in round robin the drift falls on all
+ * twice can differ by more than the effect measured); in round robin the drift falls on all
  * of them alike, and a ratio is taken within each round. Returns, per function, the median
  * over rounds of each round's median (and the quartiles of those), per lookup (perCall[j]
  * lookups per call of fns[j]); and ratio(a, b), the median over rounds of a's time over b's.
