@@ -12,9 +12,12 @@ const dir = mkdtempSync(join(tmpdir(), 'funckey-artifact-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const CASES = count('FUNCKEY_MODEL_CASES', 200, 1500);
-/** Random tables built in each of the six sparse encoding choices; with each name encoding; with and without the offset index. */
+/** Random tables built in each of the six sparse encoding choices. */
 const ENCODING_CASES = count('FUNCKEY_ENCODING_CASES', 40, 200);
+/** Random tables built with each name encoding. */
 const NAME_CASES = count('FUNCKEY_NAME_CASES', 40, 100);
+/** Random tables built with and without the offset index. */
+const OFFSET_CASES = count('FUNCKEY_OFFSET_CASES', 40, 100);
 /** Random queries of the 64Ki-function table. */
 const LARGE_QUERIES = count('FUNCKEY_LARGE_QUERIES', 5000, 20000);
 
@@ -300,7 +303,7 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
   });
 
   it('finds functions by offset alike with and without the offset index (offsetIndex: false, one bucket)', () => {
-    for (let seed = 9001; seed < 9001 + NAME_CASES; seed++) {
+    for (let seed = 9001; seed < 9001 + OFFSET_CASES; seed++) {
       const model = randomModel(seed);
       const a = open(buildModel(model, 'auto', 'auto', false).finish(), { backend });
       const d = a.describe();
