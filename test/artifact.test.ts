@@ -11,7 +11,7 @@ import { count, HEAVY } from './helpers/heavy.js';
 const dir = mkdtempSync(join(tmpdir(), 'funckey-artifact-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const CASES = count('FUNCKEY_MODEL_CASES', 200, 1500);
+const CASES = count('FUNCKEY_MODEL_CASES', 150, 1500);
 /** Random tables built in each of the six sparse encoding choices. */
 const ENCODING_CASES = count('FUNCKEY_ENCODING_CASES', 40, 200);
 /** Random tables built with each name encoding. */

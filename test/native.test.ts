@@ -29,7 +29,7 @@ it('the addon loads (required in CI)', () => {
   if (!NATIVE.available) expect(NATIVE.reason).toMatch(/\S/);
 });
 
-const SEEDS = count('FUNCKEY_NATIVE_CASES', 120, 400);
+const SEEDS = count('FUNCKEY_NATIVE_CASES', 80, 400);
 
 
 /** Section `name`'s [offset, size] in an artifact, read from its section table (ELF64, FORMAT.md 1). */

@@ -23,7 +23,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const onLinux = existsSync('/proc/self/maps') && existsSync('/proc/self/fd');
 /** Artifacts open at once: far more than the descriptor limit either way. */
-const MANY = count('FUNCKEY_MANY_ARTIFACTS', 1000, 5000);
+const MANY = count('FUNCKEY_MANY_ARTIFACTS', 600, 5000);
 const FD_LIMIT = 256;
 const CYCLES = count('FUNCKEY_CYCLES', 5000, 10000);
 /** Unrelated runtime activity (GC threads, JIT pages) may add or drop a few mappings. */
