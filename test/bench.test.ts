@@ -64,7 +64,8 @@ describe.runIf(HEAVY)('npm run bench -- --quick', () => {
     const res = spawnSync(process.execPath, ['bench/run.js', '--quick', '--json', out], {
       cwd: ROOT,
       encoding: 'utf8',
-      timeout: 170_000,
+      // A quick run takes well under a minute on two idle cores; a loaded machine, far longer.
+      timeout: 400_000,
     });
     expect(res.status, res.stderr).toBe(0);
     for (const title of ['1a', '1b', '2', '3', '4', '5a', '5b']) expect(res.stdout).toContain(`## Group ${title}:`);
@@ -118,10 +119,11 @@ describe.runIf(HEAVY)('npm run bench -- --quick', () => {
         expect(base?.queries).toBe(r.queries);
         expect(base?.n).toBe(r.n);
         // The ratio is the median of per-round ratios (round robin), so near, not equal to,
-        // the ratio of the medians.
+        // the ratio of the medians; in quick mode (three short rounds) on a loaded machine
+        // the two can differ severalfold, so the check is loose: within a factor of ten.
         const ofMedians = (r.median_ns as number) / (base!.median_ns as number);
-        expect(r.ratio as number).toBeGreaterThan(ofMedians / 3);
-        expect(r.ratio as number).toBeLessThan(ofMedians * 3);
+        expect(r.ratio as number).toBeGreaterThan(ofMedians / 10);
+        expect(r.ratio as number).toBeLessThan(ofMedians * 10);
         expect(r.samples).toBeGreaterThanOrEqual(3);
       }
       const hits = sparse.find((r) => r.queries === 'hits')!;
@@ -132,7 +134,7 @@ describe.runIf(HEAVY)('npm run bench -- --quick', () => {
       const p = `table bytes, ${Math.round(d * 100)}%`;
       expect(sizes.sort()).toEqual([`${p}, auto`, `${p}, direct`, `${p}, sorted`]);
     }
-  }, 180_000);
+  }, 420_000);
 });
 
 // Starts the runner twice and kills it: in heavy runs only, like the run above.
