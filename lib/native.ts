@@ -65,7 +65,7 @@ function packageRoot(): string {
  * The addon file to load, looked for as node-gyp-build does but without its directory scan
  * when the file is where this package puts it: the local build (build/Release/funckey.node),
  * else this platform's prebuild as prebuildify names it (prebuilds/<platform>-<arch>/
- * node.napi[.glibc].node). Anything else (a FUNCKEY_PREBUILD override, musl, a Debug build)
+ * funckey[.glibc].node). Anything else (a FUNCKEY_PREBUILD override, musl, a Debug build)
  * goes through node-gyp-build.
  */
 function addonPath(root: string): string {
@@ -73,7 +73,7 @@ function addonPath(root: string): string {
   if (existsSync(release)) return release;
   const dir = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
   const musl = process.platform === 'linux' && existsSync('/etc/alpine-release');
-  for (const file of musl ? [] : process.platform === 'linux' ? ['node.napi.glibc.node', 'node.napi.node'] : ['node.napi.node']) {
+  for (const file of musl ? [] : process.platform === 'linux' ? ['funckey.glibc.node', 'funckey.node'] : ['funckey.node']) {
     const p = join(dir, file);
     if (existsSync(p) && envVar('FUNCKEY_PREBUILD') === undefined) return p;
   }

@@ -1,0 +1,49 @@
+/**
+ * The package's entry point, bundled into dist/funckey.cjs (`require('funckey')`; the ES
+ * module dist/funckey.mjs re-exports it, so both see one copy). It exports what lib/index.ts
+ * exports, but loads at once only what a reader uses: errors, keys, open and the artifact,
+ * both backends, the builder. The wasm parser, building from wasm, hashing, stripping and
+ * symbolication are bundled apart (dist/funckey-lazy.cjs) and loaded, synchronously, on the
+ * first call of one of their functions (scripts/bundle.mjs builds both).
+ */
+import * as args from './args.js';
+import * as artifact from './artifact.js';
+import * as errors from './errors.js';
+import * as format from './format.js';
+import type * as Index from './index.js';
+import * as key from './key.js';
+import * as native from './native.js';
+import * as reader from './reader.js';
+import * as u32vec from './u32vec.js';
+import * as writer from './writer.js';
+
+export { FunckeyError, ERROR_CODES } from './errors.js';
+export { FuncKey, FuncKind, Abi, kindIsSparse, kindHasSrcLocs } from './key.js';
+export { NONE, FORMAT_VERSION } from './format.js';
+export { ArtifactBuilder } from './writer.js';
+export { open, Artifact } from './artifact.js';
+export { nativeStatus } from './native.js';
+
+/** Internal: the modules of this bundle, which the lazy bundle imports instead of copies of its own. */
+export const __modules = { args, artifact, errors, format, key, native, reader, u32vec, writer };
+
+declare const require: (id: string) => unknown;
+let lazy: typeof Index | undefined;
+function load(): typeof Index {
+  return (lazy ??= require('./funckey-lazy.cjs') as typeof Index);
+}
+
+/** A function of lib/index.ts that loads the lazy bundle on its first call. */
+function lazyFn<K extends keyof typeof Index>(name: K): (typeof Index)[K] {
+  return ((...a: unknown[]) => (load()[name] as (...a: unknown[]) => unknown)(...a)) as (typeof Index)[K];
+}
+
+export const buildFromWasm = lazyFn('buildFromWasm');
+export const buildFromWasmFile = lazyFn('buildFromWasmFile');
+export const builderFromWasm = lazyFn('builderFromWasm');
+export const parseWasm = lazyFn('parseWasm');
+export const stripNameSection = lazyFn('stripNameSection');
+export const stripCustomSections = lazyFn('stripCustomSections');
+export const symbolicate = lazyFn('symbolicate');
+export const symbolicateFrames = lazyFn('symbolicateFrames');
+export const parseStack = lazyFn('parseStack');
