@@ -2,9 +2,9 @@
  * The package's entry point, bundled into dist/funckey.cjs (`require('funckey')`; the ES
  * module dist/funckey.mjs re-exports it, so both see one copy). It exports what lib/index.ts
  * exports, but loads at once only what a reader uses: errors, keys, open and the artifact,
- * both backends, the builder. The wasm parser, building from wasm, hashing, stripping and
+ * both backends. The builder, the wasm parser, building from wasm, hashing, stripping and
  * symbolication are bundled apart (dist/funckey-lazy.cjs) and loaded, synchronously, on the
- * first call of one of their functions (scripts/bundle.mjs builds both).
+ * first use of one of them (scripts/bundle.mjs builds both).
  */
 import * as args from './args.js';
 import * as artifact from './artifact.js';
@@ -14,18 +14,15 @@ import type * as Index from './index.js';
 import * as key from './key.js';
 import * as native from './native.js';
 import * as reader from './reader.js';
-import * as u32vec from './u32vec.js';
-import * as writer from './writer.js';
 
 export { FunckeyError, ERROR_CODES } from './errors.js';
 export { FuncKey, FuncKind, Abi, kindIsSparse, kindHasSrcLocs } from './key.js';
 export { NONE, FORMAT_VERSION } from './format.js';
-export { ArtifactBuilder } from './writer.js';
 export { open, Artifact } from './artifact.js';
 export { nativeStatus } from './native.js';
 
 /** Internal: the modules of this bundle, which the lazy bundle imports instead of copies of its own. */
-export const __modules = { args, artifact, errors, format, key, native, reader, u32vec, writer };
+export const __modules = { args, artifact, errors, format, key, native, reader };
 
 declare const require: (id: string) => unknown;
 let lazy: typeof Index | undefined;
@@ -47,3 +44,20 @@ export const stripCustomSections = lazyFn('stripCustomSections');
 export const symbolicate = lazyFn('symbolicate');
 export const symbolicateFrames = lazyFn('symbolicateFrames');
 export const parseStack = lazyFn('parseStack');
+
+/**
+ * A class of lib/index.ts that loads the lazy bundle on first use: a Proxy of a function that
+ * forwards `new`, `extends`, `instanceof` (through `prototype`) and static members to the
+ * real class.
+ */
+function lazyClass<K extends keyof typeof Index>(name: K): (typeof Index)[K] {
+  const real = () => load()[name] as unknown as new (...a: unknown[]) => object;
+  const proxy: object = new Proxy(function () {}, {
+    construct: (_t, args, newTarget) => Reflect.construct(real(), args, newTarget === proxy ? real() : newTarget),
+    get: (_t, k) => Reflect.get(real(), k),
+    has: (_t, k) => Reflect.has(real(), k),
+  });
+  return proxy as (typeof Index)[K];
+}
+
+export const ArtifactBuilder = lazyClass('ArtifactBuilder');

@@ -12,6 +12,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FuncKey } from '../lib/key.js';
+import { ArtifactBuilder } from '../lib/writer.js';
 
 const root = join(import.meta.dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'funckey-packaging-'));
@@ -93,23 +95,27 @@ describe('the main entry point', () => {
   });
 
   it('loads what a reader does not use only when it is used', () => {
+    const file = join(dir, 'one.fkx');
+    const b = new ArtifactBuilder();
+    b.addModule({ importedFuncs: 0, definedFuncs: 1 });
+    b.pushFunc(FuncKey.definedWasmFunction(0, 0), { start: 0, length: 4 });
+    b.setFuncName(0, 0, 'f');
+    b.writeFile(file);
     const r = node(
       p,
       `const fk = require('funckey');
        const lazyLoaded = () => Object.keys(require.cache).some((f) => f.endsWith('funckey-lazy.cjs'));
        const crypto = () => process.moduleLoadList.some((m) => /\\bcrypto\\b/.test(m));
-       const b = new fk.ArtifactBuilder();
-       b.addModule({ importedFuncs: 0, definedFuncs: 1 });
-       b.pushFunc(fk.FuncKey.definedWasmFunction(0, 0), { start: 0, length: 4 });
-       b.setFuncName(0, 0, 'f');
-       const a = fk.open(b.finish());
+       const a = fk.open(${JSON.stringify(file)});
        const before = { name: a.funcName(0), lazy: lazyLoaded(), crypto: crypto() };
-       fk.parseStack('');
-       console.log(JSON.stringify({ before, after: { lazy: lazyLoaded() } }));`,
+       class Mine extends fk.ArtifactBuilder { mine() { return 'mine'; } }
+       const m = new Mine();
+       const after = { lazy: lazyLoaded(), mine: m instanceof Mine && m instanceof fk.ArtifactBuilder && m.mine() === 'mine', add: typeof m.addModule };
+       console.log(JSON.stringify({ before, after }));`,
       'cjs',
     );
     expect(r.before).toEqual({ name: 'f', lazy: false, crypto: false });
-    expect(r.after).toEqual({ lazy: true });
+    expect(r.after).toEqual({ lazy: true, mine: true, add: 'function' });
   });
 
   it('with an environment that throws when read (Deno without --allow-env), open falls back as if FUNCKEY_BACKEND were unset', () => {
