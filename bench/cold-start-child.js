@@ -4,7 +4,8 @@
 // main entry point (`import 'funckey'`, the package's own name), as a user imports it.
 //   node bench/cold-start-child.js METHOD FILE FIRST_INDEX INDEX_COUNT SEED
 // METHOD: handwritten | wasmparser | funckey-js | funckey-native, or the floors import-only
-// (import funckey, nothing else), trivial-esm (import a one-line ES module) and empty.
+// (import funckey, nothing else), import-eager (every module of the package, as dist/index.js
+// imports them), trivial-esm (import a one-line ES module) and empty.
 // Prints one JSON line: ms (to the first name), importMs and openMs (the clock when the
 // import, then the open, had finished), rss and anon (RSS and its private part, after the
 // 1,000 lookups), name, sum.
@@ -53,6 +54,10 @@ if (method === 'handwritten') {
   lookup = (i) => art.funcName(i);
 } else if (method === 'import-only') {
   await import('funckey');
+  lookup = () => undefined;
+} else if (method === 'import-eager') {
+  // reference: every module of the package at once, as lib/index.ts (tsc's dist/index.js) imports them
+  await import('../dist/index.js');
   lookup = () => undefined;
 } else if (method === 'trivial-esm') {
   await import('./lib/trivial.js');

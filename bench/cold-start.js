@@ -67,6 +67,7 @@ export async function group2({ quick, rec }) {
     { id: 'funckey-native', label: "import 'funckey', open, funcName", backend: 'native', enc: 'dense' },
     { id: 'funckey-js', label: "import 'funckey', open, funcName", backend: 'js', enc: 'dense' },
     { id: 'import-only', label: "floor: import 'funckey', open nothing", backend: '-', floor: true },
+    { id: 'import-eager', label: 'reference: import every module at once (dist/index.js)', backend: '-', floor: true },
     { id: 'trivial-esm', label: 'floor: import a one-line ES module', backend: '-', floor: true },
     { id: 'empty', label: 'floor: empty script', backend: '-', floor: true },
   ];
