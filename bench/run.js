@@ -19,7 +19,7 @@ import { Recorder, nativeInfo, parseArgs, removeWorkDir, workDir } from './lib/c
  */
 const GROUPS = new Map([
   [1, { file: './lazy-init.js', fn: 'group1', what: 'lazy init (1a) and sparse against dense lookups (1b)' }],
-  [2, { file: './group2-first-name.js', fn: 'group2', what: 'time to first name, fresh processes' }],
+  [2, { file: './cold-start.js', fn: 'group2', what: 'cold start: script start to first name, and RSS' }],
   [3, { file: './throughput.js', fn: 'group3', what: 'lookup throughput, per call and batch' }],
   [4, { file: './size.js', fn: 'group4', what: 'table and name index size, build time' }],
   [5, { file: './func-by-offset.js', fn: 'group5', what: 'funcByOffset across shapes and sizes' }],

@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { fmtBytes, fmtNs, fmtRatio, loadBuildFromWasm, loadBuilderFromWasm, loadFunckey, printTable, realModule, tableBytes, timeIt } from './lib/common.js';
 import { buildShapeArtifact, denseLayoutBytes, makeShape, shapeName } from './lib/shapes.js';
-import { artifactFromWasm, syntheticModulePath } from './group2-first-name.js';
+import { artifactFromWasm, syntheticModulePath } from './cold-start.js';
 import { decodeNameMap, nameSectionBytes, scanModule } from './lib/wasm.js';
 
 

@@ -4,7 +4,7 @@ import { argU32, describeValue } from './args.js';
 import { FunckeyError } from './errors.js';
 import { NONE } from './format.js';
 import { FuncKey, UNCHECKED } from './key.js';
-import { nativeStatus, openNativeCore } from './native.js';
+import { envVar, nativeStatus, openNativeCore } from './native.js';
 import { JsCore } from './reader.js';
 import type { FuncLoc } from './writer.js';
 
@@ -68,7 +68,7 @@ function outArrays(out: unknown, names: [string, string], n: number, inputs: Uin
 function resolveBackend(choice: unknown): BackendName {
   let c = choice;
   if (c === undefined || c === 'auto') {
-    const env = process.env.FUNCKEY_BACKEND;
+    const env = envVar('FUNCKEY_BACKEND');
     if (env !== undefined && env !== '' && env !== 'auto') {
       if (env !== 'js' && env !== 'native')
         throw new FunckeyError('E_ARG', `FUNCKEY_BACKEND must be 'auto', 'native' or 'js', got ${JSON.stringify(env)}`);

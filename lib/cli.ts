@@ -4,17 +4,20 @@
  * it, symbolicate stack traces with it, and a demo of the whole path on a sample module.
  *
  * Exit status: 0 on success; 1 on a usage or input error, with one line on stderr,
- * `funckey: E_CODE: message`; 2 on an unexpected internal error.
+ * `funckey: E_CODE: message` (with --json, one JSON line `{"error":{"code","message"}}`);
+ * 2 on an internal error (a bug in funckey, not in the input).
  */
-import { closeSync, openSync, readFileSync, readSync, realpathSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { extname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { open, type Artifact, type BackendChoice } from './artifact.js';
+import { readBounded } from './bounded-read.js';
 import { builderFromWasm } from './build.js';
 import { FunckeyError } from './errors.js';
 import { FuncKey, FuncKind, kindIsSparse } from './key.js';
+import { envVar, nativeStatus } from './native.js';
 import { symbolicate, symbolicateFrames, type SymbolicatedFrame, type SymbolicateOptions } from './symbolicate.js';
 import { TraceRewriter } from './trace-stream.js';
 import { stripNameSection } from './wasm-strip.js';
@@ -53,9 +56,52 @@ function backendOf(values: Values): BackendChoice {
   return b;
 }
 
+/**
+ * Runs f; a FunckeyError from it that does not name `path` gets it in front, so every message
+ * names the user's file once.
+ */
+function naming<T>(path: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (!(e instanceof FunckeyError) || e.message.includes(path)) throw e;
+    throw new FunckeyError(e.code, `${path}: ${e.message}`, { cause: e, offset: e.offset });
+  }
+}
+
+/** Whether the file starts like a WebAssembly binary (\0asm). */
+function looksLikeWasm(path: string): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(path, 'r');
+    const b = new Uint8Array(4);
+    return readSync(fd, b, 0, 4, 0) === 4 && b[0] === 0 && b[1] === 0x61 && b[2] === 0x73 && b[3] === 0x6d;
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Why `backend` answers: the option, the environment variable, or what auto found. */
+function backendReason(values: Values, backend: string): string {
+  if (values.backend !== undefined && values.backend !== 'auto') return `chosen by --backend ${backend}`;
+  const env = envVar('FUNCKEY_BACKEND');
+  if (env !== undefined && env !== '' && env !== 'auto') return `chosen by FUNCKEY_BACKEND=${env}`;
+  const s = nativeStatus();
+  return s.available ? `the addon loaded from ${s.path}` : `the native addon is not available: ${s.reason ?? 'unknown reason'}`;
+}
+
 function openArtifact(path: string | undefined, values: Values): Artifact {
   if (path === undefined) throw usageError('missing <artifact> argument');
-  return open(path, { backend: backendOf(values) });
+  const backend = backendOf(values);
+  try {
+    return naming(path, () => open(path, { backend }));
+  } catch (e) {
+    if (e instanceof FunckeyError && e.code === 'E_FORMAT' && looksLikeWasm(path))
+      throw new FunckeyError('E_FORMAT', `${path} is a WebAssembly module, not an artifact: run 'funckey build ${path}' first`, { cause: e });
+    throw e;
+  }
 }
 
 /** A u32 written in decimal or 0x hex. */
@@ -74,13 +120,21 @@ function moduleOption(values: Values): number | undefined {
 const hex = (n: number) => '0x' + n.toString(16);
 const json = (x: unknown) => JSON.stringify(x, null, 2) + '\n';
 
+/** A binary input file, bounded as readBounded reads (lib/bounded-read.ts). */
 function readBinary(path: string): Uint8Array {
+  return readBounded(path);
+}
+
+/** E_ARG when writing `output` would replace `input` (the same file, whatever the paths say). */
+function refuseOverwrite(input: string, output: string): void {
+  let a, b;
   try {
-    return readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new FunckeyError('E_IO', `cannot read ${path}: ${err.code ?? err.message}`, { cause: e });
+    a = statSync(input);
+    b = statSync(output);
+  } catch {
+    return; // no output yet (or no input: reading it reports that)
   }
+  if (a.dev === b.dev && a.ino === b.ino) throw usageError(`${output} is the input ${input}: refusing to overwrite it (choose another -o)`);
 }
 
 /** The name of a key's function, for the kinds that are functions of a module. */
@@ -135,9 +189,10 @@ Options:
     const input = pos[0]!;
     const output = (values.output as string | undefined) ?? (extname(input) === '' ? input : input.slice(0, -extname(input).length)) + '.fkx';
     if (output === '') throw usageError('--output must not be empty');
+    refuseOverwrite(input, output);
     const bytes = readBinary(input);
     const t0 = performance.now();
-    const { builder, parsed } = builderFromWasm(bytes);
+    const { builder, parsed } = naming(input, () => builderFromWasm(bytes));
     const artifact = builder.finish();
     writeFileAtomic(output, artifact);
     const ms = performance.now() - t0;
@@ -160,11 +215,12 @@ const info: Command = {
     const a = openArtifact(pos[0], values);
     try {
       const d = a.describe();
-      if (values.json) return json({ path: pos[0], backend: a.backend, ...d });
+      const why = backendReason(values, a.backend);
+      if (values.json) return json({ path: pos[0], backend: a.backend, backendReason: why, ...d });
       const out: string[] = [];
       out.push(`artifact        ${pos[0]}`);
       out.push(`format version  ${d.formatVersion}`);
-      out.push(`backend         ${a.backend}`);
+      out.push(`backend         ${a.backend} (${why})`);
       out.push(`file size       ${d.fileSize} bytes`);
       out.push(`text size       ${d.textSize} bytes`);
       out.push(`functions       ${d.funcCount} locations, ${d.sparseCount} sparse indices, ${d.srcLocCount} source locations`);
@@ -277,6 +333,11 @@ const name: Command = {
     const module = moduleOption(values) ?? 0;
     const a = openArtifact(pos[0], values);
     try {
+      const m = a.modules[module];
+      const count = m === undefined ? undefined : m.importedFuncs + m.definedFuncs;
+      for (const i of indices)
+        if (count !== undefined && i >= count)
+          throw new FunckeyError('E_RANGE', `FUNC_INDEX ${i} is out of range: module ${module} has ${count} functions (0 to ${count - 1})`);
       const names = a.funcNames(new Uint32Array(indices), module);
       const rows = indices.map((funcIndex, i) => ({ module, funcIndex, name: names[i] }));
       if (values.json) return json(rows);
@@ -573,15 +634,21 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
     out(cmd.run(parsed.positionals, parsed.values));
     return 0;
   } catch (e) {
-    if (e instanceof FunckeyError) {
-      err(`funckey: ${e.code}: ${e.message.replace(/\s*\n\s*/g, ' ')}\n`);
-      return 1;
-    }
-    const msg = e instanceof Error ? e.message : String(e);
-    // Not a FunckeyError: a bug in funckey, not in the input. Say so rather than invent a code.
-    err(`funckey: internal error (a bug; please report it): ${msg.replace(/\s*\n\s*/g, ' ')}\n`);
-    return 2;
+    return report(e, argv.includes('--json'), err);
   }
+}
+
+/**
+ * Writes the error of a failed command and returns the exit status: 1 for a FunckeyError (the
+ * input or the arguments), 2 for anything else (a bug in funckey, not in the input: said so
+ * rather than given an invented code). With --json, one JSON line.
+ */
+function report(e: unknown, asJson: boolean, err: (s: string) => void): number {
+  const known = e instanceof FunckeyError;
+  const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
+  if (asJson) err(JSON.stringify({ error: known ? { code: e.code, message } : { code: 'internal', message } }) + '\n');
+  else err(known ? `funckey: ${e.code}: ${message}\n` : `funckey: internal error (a bug; please report it): ${message}\n`);
+  return known ? 1 : 2;
 }
 
 /** True when this file is the program node runs (directly or through the npm bin link). */

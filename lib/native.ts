@@ -9,6 +9,7 @@
  * with no arguments, and reads the answer from `scratch`, so no JS value is converted or
  * made per call; batch lookups fill the caller's arrays in one call.
  */
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +19,8 @@ import { NONE } from './format.js';
 
 export interface NativeStatus {
   available: boolean;
+  /** The addon file that loaded, when it did. */
+  path?: string;
   /** Why the addon did not load, when it did not. */
   reason?: string;
 }
@@ -53,34 +56,73 @@ const EXPORTS = [
 let addon: Addon | undefined;
 let status: NativeStatus | undefined;
 
-/** The package root: this file is lib/native.ts (tests) or dist/native.js (the package). */
+/** The package root: this file is lib/native.ts (tests), dist/native.js or a bundle in dist/ (the package). */
 function packageRoot(): string {
   return join(dirname(fileURLToPath(import.meta.url)), '..');
 }
 
+/**
+ * The addon file to load, looked for as node-gyp-build does but without its directory scan
+ * when the file is where this package puts it: the local build (build/Release/funckey.node),
+ * else this platform's prebuild as prebuildify names it (prebuilds/<platform>-<arch>/
+ * funckey[.glibc].node). Anything else (a FUNCKEY_PREBUILD override, musl, a Debug build)
+ * goes through node-gyp-build.
+ */
+function addonPath(root: string): string {
+  const release = join(root, 'build', 'Release', 'funckey.node');
+  if (existsSync(release)) return release;
+  const dir = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
+  const musl = process.platform === 'linux' && existsSync('/etc/alpine-release');
+  for (const file of musl ? [] : process.platform === 'linux' ? ['funckey.glibc.node', 'funckey.node'] : ['funckey.node']) {
+    const p = join(dir, file);
+    if (existsSync(p) && envVar('FUNCKEY_PREBUILD') === undefined) return p;
+  }
+  const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build') as { path(dir: string): string };
+  return nodeGypBuild.path(root);
+}
+
+/**
+ * An environment variable, or undefined when it is unset or cannot be read (Deno without
+ * --allow-env throws NotCapable: funckey then behaves as if the variable were unset).
+ */
+export function envVar(name: string): string | undefined {
+  try {
+    const v = process.env[name];
+    return typeof v === 'string' ? v : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function load(): NativeStatus {
   if (status !== undefined) return status;
+  let path: string | undefined;
   try {
-    const require = createRequire(import.meta.url);
-    const nodeGypBuild = require('node-gyp-build') as (dir: string) => unknown;
-    const a = nodeGypBuild(packageRoot()) as Addon;
+    path = addonPath(packageRoot());
+    const m = { exports: {} as Addon };
+    process.dlopen(m, path);
+    const a = m.exports;
     const missing = EXPORTS.filter((f) => typeof (a as unknown as Record<string, unknown>)?.[f] !== 'function');
     if (a?.bindingAbi !== BINDING_ABI || missing.length > 0 || !(a.scratch instanceof Uint32Array) || a.scratch.length < 4)
       throw new Error(`the addon found is of another version (binding ABI ${String(a?.bindingAbi)}, this package needs ${BINDING_ABI})`);
     a.setErrorFactory((code, message) => new FunckeyError(isErrorCode(code) ? code : 'E_CORRUPT', message));
     addon = a;
-    status = { available: true };
+    status = { available: true, path };
   } catch (e) {
-    const msg = e instanceof Error ? e.message : String(e);
-    status = { available: false, reason: msg.split('\n')[0] };
+    const msg = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+    status = { available: false, reason: msg.includes(path ?? '\0') || path === undefined ? msg : `${path}: ${msg}` };
   }
   return status;
 }
 
-/** Whether the addon loaded, and why not when it did not. Loads it on first call. */
+/**
+ * Whether the addon loaded: `{ available: true, path }` with the file that loaded, or
+ * `{ available: false, reason }` (no build and no prebuild for this platform, a file that
+ * does not load, one of another version). Loads the addon on first call.
+ */
 export function nativeStatus(): NativeStatus {
   const s = load();
-  return s.available ? { available: true } : { available: false, reason: s.reason };
+  return s.available ? { available: true, path: s.path } : { available: false, reason: s.reason };
 }
 
 /** Counters of the addon, for tests: artifacts not yet finalized (`live`) and not yet closed (`open`). */

@@ -15,8 +15,8 @@ import { FunckeyError } from './errors.js';
 import { checkArtifact, countLines, Joiner, symbolicateBlock, Symbolicator, type Codec, type SymbolicatedFrame, type SymbolicateOptions } from './symbolicate.js';
 import { newScanState, type ScanState } from './trace-scan.js';
 
-/** Lines longer than this many bytes are passed through unread. */
-export const MAX_LINE = 1 << 20;
+import { MAX_LINE } from './limits.js';
+export { MAX_LINE };
 
 const ASCII = /^[\x00-\x7f]*$/;
 

@@ -620,7 +620,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
       /* not created, or already renamed */
     }
     const err = e as NodeJS.ErrnoException;
-    throw new FunckeyError('E_IO', `cannot write ${path}: ${err.code ?? ''} ${err.message}`.trim(), { cause: e });
+    throw new FunckeyError('E_IO', `cannot write ${path}: ${err.code ?? err.message}`, { cause: e });
   }
 }
 

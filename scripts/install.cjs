@@ -6,13 +6,17 @@
 //    node-gyp package, else one on PATH).
 // 3. If that fails too, print one line and exit 0: funckey then answers with its js backend.
 //
-// FUNCKEY_SKIP_NATIVE=1 skips the build; FUNCKEY_BUILD_VERBOSE=1 shows the compiler output.
+// FUNCKEY_SKIP_NATIVE=1 skips the build; FUNCKEY_BUILD_VERBOSE=1 shows the compiler output;
+// FUNCKEY_BUILD_TIMEOUT=<seconds> bounds the build (default 600): a node-gyp still running
+// then is killed and funckey falls back to js, so that no install waits forever.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const path = require('node:path');
 const fs = require('node:fs');
 
 const root = path.join(__dirname, '..');
+
+const BUILD_TIMEOUT_S = Number(process.env.FUNCKEY_BUILD_TIMEOUT) > 0 ? Number(process.env.FUNCKEY_BUILD_TIMEOUT) : 600;
 
 function fallback(reason) {
   console.log(`funckey: native addon unavailable (${reason}); funckey will use the js backend`);
@@ -22,7 +26,7 @@ function fallback(reason) {
 function loads() {
   // In a child process, so that a crashing or half-built addon cannot take the install down.
   const code = `require(${JSON.stringify(require.resolve('node-gyp-build'))})(${JSON.stringify(root)})`;
-  const r = spawnSync(process.execPath, ['-e', code], { stdio: 'ignore' });
+  const r = spawnSync(process.execPath, ['-e', code], { stdio: 'ignore', timeout: 60_000, killSignal: 'SIGKILL' });
   return r.status === 0;
 }
 
@@ -34,6 +38,23 @@ function nodeGypCommand() {
   } catch {
     return [process.platform === 'win32' ? 'node-gyp.cmd' : 'node-gyp', []];
   }
+}
+
+/**
+ * The line of node-gyp's output that says why the build failed: a compiler error, else the
+ * error node-gyp reports (e.g. "FetchError: request to https://.../node-v20.x-headers.tar.gz
+ * failed, reason: getaddrinfo ENOTFOUND nodejs.org" when headers cannot be fetched). A long
+ * line keeps its start and its end, where the cause is.
+ */
+function buildFailure(output) {
+  const lines = output.split('\n').map((l) => l.trim());
+  const line =
+    lines.find((l) => /\berror:/i.test(l) && !l.startsWith('gyp')) ??
+    lines.find((l) => /^gyp ERR! stack \w*Error\b/.test(l))?.replace(/^gyp ERR! stack /, '') ??
+    lines.find((l) => l.startsWith('gyp ERR!') && !/^gyp ERR! \w+ error$/.test(l)) ??
+    lines.find((l) => l.startsWith('gyp ERR!'));
+  if (line === undefined) return undefined;
+  return line.length <= 300 ? line : `${line.slice(0, 120)} ... ${line.slice(-170)}`;
 }
 
 function main() {
@@ -54,15 +75,20 @@ function main() {
   const prefix = path.join(path.dirname(process.execPath), '..');
   if (!process.env.npm_config_nodedir && fs.existsSync(path.join(prefix, 'include', 'node', 'common.gypi')))
     args.push(`--nodedir=${prefix}`);
-  const r = spawnSync(cmd, args, { cwd: root, stdio: verbose ? 'inherit' : 'pipe', encoding: 'utf8', shell: false });
+  const r = spawnSync(cmd, args, {
+    cwd: root,
+    stdio: verbose ? 'inherit' : 'pipe',
+    encoding: 'utf8',
+    shell: false,
+    timeout: BUILD_TIMEOUT_S * 1000,
+    killSignal: 'SIGKILL',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.error && r.error.code === 'ETIMEDOUT') fallback(`node-gyp did not finish in ${BUILD_TIMEOUT_S} s (FUNCKEY_BUILD_TIMEOUT) and was stopped`);
   if (r.error) fallback(`cannot run node-gyp: ${r.error.message}`);
   if (r.status !== 0) {
-    const lines = `${r.stdout ?? ''}\n${r.stderr ?? ''}`.split('\n').map((l) => l.trim());
-    const first =
-      lines.find((l) => /\berror:/i.test(l) && !l.startsWith('gyp')) ??
-      lines.find((l) => l.startsWith('gyp ERR! stack Error')) ??
-      lines.find((l) => l.startsWith('gyp ERR!'));
-    fallback(`the build failed${first ? `: ${first.slice(0, 160)}` : ''}`);
+    const cause = buildFailure(`${r.stdout ?? ''}\n${r.stderr ?? ''}`);
+    fallback(`the build failed${cause ? `: ${cause}` : ''}`);
   }
   if (!loads()) fallback('the addon was built but does not load');
 }

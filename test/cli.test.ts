@@ -5,7 +5,7 @@
  * is function 5, `price_order`, body 0x82..0x9e (28 bytes) after its size byte at 0x81.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -115,6 +115,43 @@ describe('funckey build', () => {
     expectFailure(run(['build']), 'E_ARG');
     expectFailure(run(['build', DEMO_WASM, DEMO_WASM]), 'E_ARG');
   });
+
+  it('names the input once, never the temporary file', () => {
+    const junk = join(dir, 'junk2.wasm');
+    writeFileSync(junk, 'not a wasm module at all');
+    const r = run(['build', junk]);
+    expect(r.stderr.split(junk).length - 1).toBe(1);
+    const out = join(dir, 'no-such-dir', 'x.fkx');
+    const w = run(['build', DEMO_WASM, '-o', out]);
+    expect(w.stderr).toBe(`funckey: E_IO: cannot write ${out}: ENOENT\n`);
+  });
+
+  it('refuses to overwrite its input: the same file by another path or a link', () => {
+    const input = join(dir, 'self.wasm');
+    copyFileSync(DEMO_WASM, input);
+    const before = readFileSync(input);
+    const link = join(dir, 'self-link.wasm');
+    symlinkSync(input, link);
+    for (const output of [input, join(dir, '.', 'x', '..', 'self.wasm'), link]) {
+      const r = run(['build', input, '-o', output]);
+      expectFailure(r, 'E_ARG');
+      expect(r.stderr).toContain('refusing to overwrite');
+    }
+    expect(readFileSync(input).equals(before)).toBe(true);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('reads a device or a pipe only up to the documented limit (E_IO past it)', () => {
+    const r = run(['build', '/dev/zero', '-o', join(dir, 'zero.fkx')]);
+    expectFailure(r, 'E_IO');
+    expect(r.stderr).toBe('funckey: E_IO: cannot read /dev/zero: not a regular file, and more than 256 MiB (the limit for pipes and devices)\n');
+    // A pipe within the limit is read whole: the module from stdin builds the same artifact.
+    const p = spawnSync('sh', ['-c', 'cat "$1" | "$2" "$3" build /dev/stdin -o "$4"', 'sh', DEMO_WASM, process.execPath, CLI, join(dir, 'stdin.fkx')], {
+      encoding: 'utf8',
+    });
+    expect(p.stderr).toBe('');
+    expect(readFileSync(join(dir, 'stdin.fkx')).equals(readFileSync(ARTIFACT))).toBe(true);
+  });
 });
 
 describe('funckey info', () => {
@@ -140,7 +177,7 @@ describe('funckey info', () => {
   it('prints version, backend, modules, counts, namespaces and sections', () => {
     const out = ok(run(['info', ARTIFACT]));
     expect(out).toMatch(/^format version {2}3$/m);
-    expect(out).toMatch(/^backend {9}(js|native)$/m);
+    expect(out).toMatch(/^backend {9}(js|native) \(.+\)$/m);
     expect(out).toMatch(/^text size {7}564 bytes$/m);
     expect(out).toMatch(/^modules {9}1$/m);
     expect(out).toContain('  0: name -, 3 imported + 8 defined functions, byte offset 0, names dense (11), sha256 ');
@@ -161,9 +198,16 @@ describe('funckey info', () => {
   });
 
   it('--backend chooses the reader', () => {
-    expect(JSON.parse(ok(run(['info', ARTIFACT, '--json', '--backend', 'js']))).backend).toBe('js');
+    expect(JSON.parse(ok(run(['info', ARTIFACT, '--json', '--backend', 'js'])))).toMatchObject({ backend: 'js', backendReason: 'chosen by --backend js' });
     if (NATIVE.available) expect(JSON.parse(ok(run(['info', ARTIFACT, '--json', '--backend', 'native']))).backend).toBe('native');
-    expect(JSON.parse(ok(run(['info', ARTIFACT, '--json'], undefined, { FUNCKEY_BACKEND: 'js' }))).backend).toBe('js');
+    expect(JSON.parse(ok(run(['info', ARTIFACT, '--json'], undefined, { FUNCKEY_BACKEND: 'js' })))).toMatchObject({
+      backend: 'js',
+      backendReason: 'chosen by FUNCKEY_BACKEND=js',
+    });
+    // auto: native names the addon file it loaded; js says why native did not load.
+    const auto = JSON.parse(ok(run(['info', ARTIFACT, '--json'], undefined, { FUNCKEY_BACKEND: '' })));
+    if (NATIVE.available) expect(auto.backendReason).toMatch(/^the addon loaded from \/.+\.node$/);
+    else expect(auto.backendReason).toMatch(/^the native addon is not available: \S/);
     expectFailure(run(['info', ARTIFACT, '--backend', 'fast']), 'E_ARG');
   });
 
@@ -171,7 +215,15 @@ describe('funckey info', () => {
     const r = run(['info', join(dir, 'missing.fkx')]);
     expectFailure(r, 'E_IO');
     expect(r.stderr).toContain('missing.fkx');
-    expectFailure(run(['info', DEMO_WASM]), 'E_FORMAT');
+    const w = run(['info', DEMO_WASM]);
+    expectFailure(w, 'E_FORMAT');
+    expect(w.stderr).toBe(`funckey: E_FORMAT: ${DEMO_WASM} is a WebAssembly module, not an artifact: run 'funckey build ${DEMO_WASM}' first\n`);
+    const junk = join(dir, 'junk.fkx');
+    writeFileSync(junk, 'neither an artifact nor a module');
+    const j = run(['info', junk]);
+    expectFailure(j, 'E_FORMAT');
+    expect(j.stderr.split(junk).length - 1).toBe(1);
+    expect(j.stderr).not.toContain('funckey build');
     expectFailure(run(['info']), 'E_ARG');
   });
 });
@@ -222,12 +274,13 @@ describe.each(BACKENDS)('lookups (%s backend)', (backend) => {
   });
 
   it('name: function names by index, --module', () => {
-    expect(ok(run(['name', ARTIFACT, '0', '2', '10', '11', ...b]))).toBe('0  host_log\n2  host_report\n10  main\n11  (no name)\n');
+    expect(ok(run(['name', ARTIFACT, '0', '2', '10', ...b]))).toBe('0  host_log\n2  host_report\n10  main\n');
     expect(ok(run(['name', ARTIFACT, '5', '--module', '0', ...b]))).toBe('5  price_order\n');
-    expect(JSON.parse(ok(run(['name', ARTIFACT, '4', '99', '--json', ...b])))).toEqual([
-      { module: 0, funcIndex: 4, name: 'order_total' },
-      { module: 0, funcIndex: 99 },
-    ]);
+    expect(JSON.parse(ok(run(['name', ARTIFACT, '4', '--json', ...b])))).toEqual([{ module: 0, funcIndex: 4, name: 'order_total' }]);
+    // 3 imported + 8 defined functions: 11 is past the last one.
+    const r = run(['name', ARTIFACT, '10', '11', ...b]);
+    expectFailure(r, 'E_RANGE');
+    expect(r.stderr).toBe('funckey: E_RANGE: FUNC_INDEX 11 is out of range: module 0 has 11 functions (0 to 10)\n');
     expectFailure(run(['name', ARTIFACT, '1', '--module', '1', ...b]), 'E_RANGE');
     expectFailure(run(['name', ARTIFACT, '1', '--module', 'x', ...b]), 'E_ARG');
   });
@@ -278,5 +331,23 @@ describe('usage errors', () => {
     expectFailure(run(['info', ARTIFACT, '--frob']), 'E_ARG');
     expectFailure(run(['name', ARTIFACT, '1', '--module']), 'E_ARG');
     expectFailure(run(['build', DEMO_WASM, '-o']), 'E_ARG');
+  });
+
+  it('with --json, the error is one JSON line on stderr, with the same exit status', () => {
+    for (const [args, code] of [
+      [['frobnicate', '--json'], 'E_ARG'],
+      [['info', join(dir, 'missing.fkx'), '--json'], 'E_IO'],
+      [['name', ARTIFACT, '99', '--json'], 'E_RANGE'],
+      [['info', ARTIFACT, '--frob', '--json'], 'E_ARG'],
+    ] as const) {
+      const r = run([...args]);
+      expect(r.status).toBe(1);
+      expect(r.stdout).toBe('');
+      expect(r.stderr.endsWith('\n') && r.stderr.split('\n').length).toBe(2);
+      const e = JSON.parse(r.stderr);
+      expect(Object.keys(e)).toEqual(['error']);
+      expect(e.error.code).toBe(code);
+      expect(e.error.message).toMatch(/\S/);
+    }
   });
 });

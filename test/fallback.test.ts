@@ -68,6 +68,27 @@ for (const opts of [{ backend: 'native' }, {}]) {
 console.log(JSON.stringify(res));
 `;
 
+/** A copy of what the install script needs (package.json, binding.gyp, native/, scripts/), no addon. */
+function installCopy(name: string): string {
+  const pkg = join(dir, name);
+  mkdirSync(pkg);
+  for (const f of ['package.json', 'binding.gyp', 'native', 'scripts']) cpSync(join(root, f), join(pkg, f), { recursive: true });
+  symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+  return pkg;
+}
+
+/** Runs the install script of `pkg` with node-gyp replaced by the script `fake` (as npm passes it). */
+function installWithFakeNodeGyp(pkg: string, fake: string, env: Record<string, string> = {}) {
+  const gyp = join(pkg, 'fake-node-gyp.cjs');
+  writeFileSync(gyp, fake);
+  return spawnSync(process.execPath, [join(pkg, 'scripts', 'install.cjs')], {
+    cwd: pkg,
+    encoding: 'utf8',
+    env: { ...process.env, npm_config_node_gyp: gyp, FUNCKEY_BUILD_VERBOSE: '', FUNCKEY_SKIP_NATIVE: '', ...env },
+    timeout: 60_000,
+  });
+}
+
 describe('without the addon', () => {
   it('the compiled package is present (npm test builds it)', () => {
     expect(existsSync(join(root, 'dist', 'index.js'))).toBe(true);
@@ -115,10 +136,7 @@ describe('without the addon', () => {
   });
 
   it('the install script exits 0 with one line when the compiler fails', () => {
-    const pkg = join(dir, 'install');
-    mkdirSync(pkg);
-    for (const f of ['package.json', 'binding.gyp', 'native', 'scripts']) cpSync(join(root, f), join(pkg, f), { recursive: true });
-    symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'), 'dir');
+    const pkg = installCopy('install');
     const r = spawnSync(process.execPath, [join(pkg, 'scripts', 'install.cjs')], {
       cwd: pkg,
       encoding: 'utf8',
@@ -138,5 +156,38 @@ describe('without the addon', () => {
     });
     expect(s.status).toBe(0);
     expect(s.stdout.trim()).toMatch(/^funckey: .*js backend$/);
+  });
+
+  it('the install script stops a node-gyp that never exits, and says so in one line', () => {
+    const pkg = installCopy('hang');
+    const t0 = Date.now();
+    const r = installWithFakeNodeGyp(pkg, 'setInterval(() => {}, 1000); process.on("SIGTERM", () => {});\n', { FUNCKEY_BUILD_TIMEOUT: '1' });
+    expect(r.status).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(30_000);
+    expect(r.stdout).toBe(
+      'funckey: native addon unavailable (node-gyp did not finish in 1 s (FUNCKEY_BUILD_TIMEOUT) and was stopped); funckey will use the js backend\n',
+    );
+  });
+
+  it('when headers cannot be fetched, the one line keeps the cause', () => {
+    const pkg = installCopy('offline');
+    // node-gyp 11.5.0's own output when the headers' server refuses the connection
+    // (node-gyp install --dist-url=http://127.0.0.1:9), trimmed to its error lines.
+    const output = [
+      'gyp info using node-gyp@11.5.0',
+      'gyp http GET http://127.0.0.1:9/v20.20.2/node-v20.20.2-headers.tar.gz',
+      'gyp http fetch GET http://127.0.0.1:9/v20.20.2/node-v20.20.2-headers.tar.gz attempt 1 failed with ECONNREFUSED',
+      'gyp WARN install got an error, rolling back install',
+      'gyp ERR! configure error ',
+      'gyp ERR! stack FetchError: request to http://127.0.0.1:9/v20.20.2/node-v20.20.2-headers.tar.gz failed, reason: connect ECONNREFUSED 127.0.0.1:9',
+      'gyp ERR! stack at ClientRequest.<anonymous> (/work/main/node_modules/minipass-fetch/lib/index.js:130:14)',
+      'gyp ERR! not ok ',
+    ].join('\n');
+    const r = installWithFakeNodeGyp(pkg, `process.stderr.write(${JSON.stringify(output + '\n')}); process.exit(1);\n`);
+    expect(r.status).toBe(0);
+    const lines = r.stdout.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain('FetchError: request to http://127.0.0.1:9/v20.20.2/node-v20.20.2-headers.tar.gz failed, reason: connect ECONNREFUSED 127.0.0.1:9');
+    expect(lines[0]).toMatch(/funckey will use the js backend$/);
   });
 });

@@ -1,22 +1,31 @@
-// One fresh process of the time-to-first-name benchmark (group 2): from the start of this
-// script to the first function name, then 1,000 seeded random lookups, then the resident
-// memory. Everything it uses is imported after the clock starts.
-//   node bench/first-name-child.js METHOD FILE FIRST_INDEX INDEX_COUNT SEED
+// One fresh process of the cold-start benchmark (group 2, bench/cold-start.js): from the start
+// of this script to the first function name, then 1,000 seeded random lookups, then the
+// resident memory. Everything it uses is imported after the clock starts; funckey through its
+// main entry point (`import 'funckey'`, the package's own name), as a user imports it.
+//   node bench/cold-start-child.js METHOD FILE FIRST_INDEX INDEX_COUNT SEED
 // METHOD: handwritten | wasmparser | funckey-js | funckey-native, or the floors import-only
-// (import the package, nothing else) and empty. Prints one JSON line.
+// (import funckey, nothing else), import-eager (every module of the package, as dist/index.js
+// imports them), trivial-esm (import a one-line ES module) and empty.
+// Prints one JSON line: ms (to the first name), importMs and openMs (the clock when the
+// import, then the open, had finished), rss and anon (RSS and its private part, after the
+// 1,000 lookups), name, sum.
 const t0 = performance.now();
-const rss0 = process.memoryUsage.rss();
 const [method, file, firstArg, countArg, seedArg] = process.argv.slice(2);
 
 let lookup;
+let importMs;
+let openMs;
 if (method === 'handwritten') {
   const { readFileSync } = await import('node:fs');
   const { decodeNameMap } = await import('./lib/wasm.js');
+  importMs = performance.now() - t0;
   const names = decodeNameMap(readFileSync(file));
+  openMs = performance.now() - t0;
   lookup = (i) => names.get(i);
 } else if (method === 'wasmparser') {
   const { readFileSync } = await import('node:fs');
   const wp = (await import('wasmparser')).default;
+  importMs = performance.now() - t0;
   const bytes = readFileSync(file);
   const reader = new wp.BinaryReader();
   reader.setData(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -35,17 +44,25 @@ if (method === 'handwritten') {
       if (e.type === wp.NameType.Function) for (const n of e.names) names.set(n.index, wp.bytesToString(n.name));
     }
   }
+  openMs = performance.now() - t0;
   lookup = (i) => names.get(i);
 } else if (method === 'funckey-js' || method === 'funckey-native') {
-  const { open } = await import('../dist/index.js');
+  const { open } = await import('funckey');
+  importMs = performance.now() - t0;
   const art = open(file, { backend: method === 'funckey-js' ? 'js' : 'native' });
+  openMs = performance.now() - t0;
   lookup = (i) => art.funcName(i);
 } else if (method === 'import-only') {
-  // floor: the package's import, no artifact opened
+  await import('funckey');
+  lookup = () => undefined;
+} else if (method === 'import-eager') {
+  // reference: every module of the package at once, as lib/index.ts (tsc's dist/index.js) imports them
   await import('../dist/index.js');
   lookup = () => undefined;
+} else if (method === 'trivial-esm') {
+  await import('./lib/trivial.js');
+  lookup = () => undefined;
 } else if (method === 'empty') {
-  // floor: nothing at all
   lookup = () => undefined;
 } else {
   throw new Error(`unknown method ${method}`);
@@ -62,5 +79,14 @@ for (let k = 0; k < 1000; k++) {
   const n = lookup(s % count);
   if (n !== undefined) sum += n.length;
 }
-const rss1 = process.memoryUsage.rss();
-process.stdout.write(JSON.stringify({ ms: t1 - t0, name, sum, rss0, rss1 }) + '\n');
+const rss = process.memoryUsage.rss();
+// The private part of it (Linux): RSS less the pages of mapped files, which the page cache shares.
+let anon;
+try {
+  const { readFileSync } = await import('node:fs');
+  const m = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
+  if (m) anon = Number(m[1]) * 1024;
+} catch {
+  // not Linux
+}
+process.stdout.write(JSON.stringify({ ms: t1 - t0, importMs, openMs, name, sum, rss, anon }) + '\n');

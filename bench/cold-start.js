@@ -1,6 +1,9 @@
-// Group 2: time to first name, in fresh processes. A tool that needs one function name
-// either parses the module's `name` section (by hand or with the wasmparser package) or
-// opens a funckey artifact built beforehand and looks the name up.
+// Group 2: cold start, in fresh processes: from script start to the first function name, and
+// the memory after 1,000 more. A tool that needs one function name either decodes the
+// module's `name` section eagerly (by hand or with the wasmparser package) or imports funckey
+// through its main entry point, opens an artifact built beforehand and looks the name up.
+// Ratios against the eager decode and against the floor of a trivial ES module; RSS above
+// the floor of an empty script.
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -59,14 +62,16 @@ export async function group2({ quick, rec }) {
   modules.push({ ...syntheticModulePath(), kind: 'synthetic' });
 
   const methods = [
-    { id: 'handwritten', label: 'name section -> Map, hand-written decoder', backend: '-' },
-    { id: 'wasmparser', label: 'name section -> Map, wasmparser', backend: '-' },
-    { id: 'funckey-js', label: 'funckey, sparse name index', backend: 'js', enc: 'sparse' },
-    { id: 'funckey-js', label: 'funckey, dense header', backend: 'js', enc: 'dense' },
-    { id: 'funckey-native', label: 'funckey, dense header (mmap)', backend: 'native', enc: 'dense' },
-    { id: 'import-only', label: 'floor: import funckey, open nothing', backend: '-', floor: true },
+    { id: 'handwritten', label: 'eager decode of the name section, hand-written', backend: '-' },
+    { id: 'wasmparser', label: 'eager decode of the name section, wasmparser', backend: '-' },
+    { id: 'funckey-native', label: "import 'funckey', open, funcName", backend: 'native', enc: 'dense' },
+    { id: 'funckey-js', label: "import 'funckey', open, funcName", backend: 'js', enc: 'dense' },
+    { id: 'import-only', label: "floor: import 'funckey', open nothing", backend: '-', floor: true },
+    { id: 'import-eager', label: 'reference: import every module at once (dist/index.js)', backend: '-', floor: true },
+    { id: 'trivial-esm', label: 'floor: import a one-line ES module', backend: '-', floor: true },
     { id: 'empty', label: 'floor: empty script', backend: '-', floor: true },
   ];
+  const at = (id) => methods.findIndex((m) => m.id === id);
   const rows = [];
   const notes = [];
   if (!real) notes.push('real module: n/a (install the @biomejs/wasm-nodejs dev dependency, or set FUNCKEY_BENCH_WASM=path.wasm)');
@@ -78,27 +83,23 @@ export async function group2({ quick, rec }) {
     const keys = [...names.keys()];
     const first = keys[Math.floor(r() * keys.length)];
     const expected = names.get(first);
-    const files = {};
-    let by;
-    for (const enc of ['sparse', 'dense']) {
-      const a = await artifactFromWasm(fk, mod.bytes, enc);
-      by = a.by;
-      files[enc] = join(workDir(), `first-name-${mod.kind}-${enc}.fkx`);
-      writeFileSync(files[enc], a.bytes);
-    }
-    notes.push(`${mod.label}: ${fmtBytes(mod.bytes.length)}, ${names.size} names, artifacts built by ${by}, first name looked up: function ${first}`);
+    const a = await artifactFromWasm(fk, mod.bytes, 'dense');
+    const file = join(workDir(), `cold-start-${mod.kind}.fkx`);
+    writeFileSync(file, a.bytes);
+    notes.push(`${mod.label}: ${fmtBytes(mod.bytes.length)}, ${names.size} names, artifact of ${fmtBytes(a.bytes.length)} built by ${a.by}, first name looked up: function ${first}`);
 
-    const samples = methods.map(() => ({ ms: [], wall: [], rss: [], sums: new Set() }));
+    const samples = methods.map(() => ({ ms: [], importMs: [], openMs: [], wall: [], rss: [], anon: [], sums: new Set() }));
     for (let run = 0; run < runs; run++) {
       // Round robin, so that a change of machine load falls on every method alike.
       for (let mi = 0; mi < methods.length; mi++) {
         const m = methods[mi];
         if (m.backend === 'native' && !native.available) continue;
-        const file = m.enc ? files[m.enc] : mod.path;
+        const input = m.enc ? file : mod.path;
         const w0 = performance.now();
-        const res = spawnSync(process.execPath, [join(BENCH_DIR, 'first-name-child.js'), m.id, file, String(first), String(count), String(run + 1)], {
+        const res = spawnSync(process.execPath, [join(BENCH_DIR, 'cold-start-child.js'), m.id, input, String(first), String(count), String(run + 1)], {
           encoding: 'utf8',
           cwd: BENCH_DIR,
+          env: { ...process.env, FUNCKEY_BACKEND: '' },
         });
         const wall = performance.now() - w0;
         if (res.status !== 0) throw new Error(`group 2: ${m.label} failed: ${res.stderr}`);
@@ -106,8 +107,11 @@ export async function group2({ quick, rec }) {
         if (!m.floor && out.name !== expected) throw new Error(`group 2: ${m.label} found ${JSON.stringify(out.name)} for function ${first}, expected ${JSON.stringify(expected)}`);
         const s = samples[mi];
         s.ms.push(out.ms * 1e6);
+        if (out.importMs !== undefined) s.importMs.push(out.importMs * 1e6);
+        if (out.openMs !== undefined) s.openMs.push(out.openMs * 1e6);
         s.wall.push(wall * 1e6);
-        s.rss.push(out.rss1 - out.rss0);
+        s.rss.push(out.rss);
+        if (out.anon !== undefined) s.anon.push(out.anon);
         if (!m.floor) s.sums.add(`${run}:${out.sum}`);
       }
     }
@@ -120,37 +124,60 @@ export async function group2({ quick, rec }) {
         sumsByRun.set(run, v);
       }
 
-    const base = median(samples[0].ms);
+    const eager = median(samples[0].ms);
+    const floorEsm = median(samples[at('trivial-esm')].ms);
+    const floorRss = median(samples[at('empty')].rss);
+    const floorAnon = median(samples[at('empty')].anon);
     for (let mi = 0; mi < methods.length; mi++) {
       const m = methods[mi];
       const s = samples[mi];
       if (s.ms.length === 0) {
-        rows.push([mod.kind, m.label, m.backend, 'n/a', 'n/a', 'n/a', 'n/a']);
+        rows.push([mod.kind, m.label, m.backend, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a']);
         continue;
       }
       const med = median(s.ms);
       const wall = median(s.wall);
       const rss = median(s.rss);
-      rows.push([mod.kind, m.label, m.backend, fmtNs(med), fmtNs(wall), mi === 0 ? 'baseline' : fmtRatio(med / base), fmtBytes(rss)]);
+      const anon = s.anon.length ? median(s.anon) : undefined;
+      const imp = s.importMs.length ? median(s.importMs) : undefined;
+      const opened = s.openMs.length ? median(s.openMs) : undefined;
+      rows.push([
+        mod.kind,
+        m.label,
+        m.backend,
+        imp === undefined ? '-' : fmtNs(imp),
+        opened === undefined ? '-' : fmtNs(opened),
+        fmtNs(med),
+        mi === 0 ? 'baseline' : `${fmtRatio(eager / med)} faster`,
+        fmtRatio(med / floorEsm),
+        fmtBytes(rss - floorRss),
+        anon === undefined ? 'n/a' : fmtBytes(anon - floorAnon),
+        fmtNs(wall),
+      ]);
       rec.add({
         group: 2,
         case: `${mod.label}: ${m.label}`,
         backend: m.backend,
         n: names.size,
         median_ns: med,
-        ratio: med / base,
+        ratio: med / eager,
         baseline: `${mod.label}: ${methods[0].label}`,
+        import_median_ns: imp,
+        open_median_ns: opened,
+        vs_trivial_esm: med / floorEsm,
         wall_median_ns: wall,
-        rss_grown_bytes: rss,
+        rss_bytes: rss,
+        rss_grown_bytes: rss - floorRss,
+        rss_anon_grown_bytes: anon === undefined ? undefined : anon - floorAnon,
         runs: s.ms.length,
       });
     }
   }
   if (!native.available) notes.push(`native: n/a (${native.reason ?? 'not available'})`);
   printTable(
-    'Group 2: time to first name (fresh process each time)',
-    `median of ${runs} fresh \`node\` processes per row, methods run round robin: in-process time from script start (before any import) to the first name, wall time from spawn to exit, RSS after 1,000 seeded random name lookups minus RSS at script start; artifacts built and written before timing`,
-    ['module', 'method', 'backend', 'to first name', 'wall', 'vs hand-written', 'RSS grown'],
+    'Group 2: cold start, script start to first name (fresh process each time)',
+    `median of ${runs} fresh \`node\` processes per row, methods run round robin: the clock from script start (before any import) when the import, the open (or the eager decode) and the first name were done; the eager decode's time over this one; this one over the trivial ES module's; RSS after 1,000 more seeded random names minus the empty script's, and its private part (less the mapped file's pages, which the page cache shares); wall time from spawn to exit. funckey through its main entry point ('funckey'), artifacts built and written before timing`,
+    ['module', 'method', 'backend', 'imported', 'opened', 'first name', 'vs eager decode', 'vs trivial ESM', 'RSS above empty', 'private', 'wall'],
     rows,
     notes,
     3,
