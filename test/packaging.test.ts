@@ -163,8 +163,10 @@ console.log(JSON.stringify({ name: a.funcName(3), key: String(key), native: nati
 `,
   );
   const out = join(p, `out-${module}`);
-  // No @types/node (the package's types need none): half the compile time.
-  const config = { compilerOptions: { module, moduleResolution: resolution, target: 'es2022', strict: true, types: [], outDir: out }, files: ['app.ts'] };
+  // @types/node as a Node project has it: the stream API's types name node:stream and Buffer.
+  const typeRoots = [join(root, 'node_modules', '@types')];
+  const compilerOptions = { module, moduleResolution: resolution, target: 'es2022', strict: true, typeRoots, types: ['node'], outDir: out };
+  const config = { compilerOptions, files: ['app.ts'] };
   writeFileSync(join(p, 'tsconfig.json'), JSON.stringify(config));
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(p, 'tsconfig.json')], {
     cwd: p,
