@@ -47,11 +47,10 @@ export class Cursor {
     return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
   }
 
+  /** 8 bytes; above 2^53 the value is rounded (only constants get that large). */
   u64(): number {
     const lo = this.u32();
-    const hi = this.u32();
-    if (hi > 0x1fffff) this.fail('64-bit value above 2^53', this.pos - 8);
-    return hi * 0x100000000 + lo;
+    return this.u32() * 0x100000000 + lo;
   }
 
   /** An unsigned value of `size` bytes (1, 2, 4 or 8). */
@@ -65,36 +64,38 @@ export class Cursor {
     }
   }
 
-  /** ULEB128; more than 53 bits of value is an error, longer encodings of 0 bits are read. */
+  /** ULEB128; above 2^53 the value is rounded (only constants get that large). */
   uleb(): number {
-    let result = 0, mul = 1;
-    const start = this.pos;
-    for (;;) {
-      if (this.pos >= this.end) this.fail('LEB128 past the end', start);
-      const byte = this.bytes[this.pos++]!;
-      const low = byte & 0x7f;
-      if (low !== 0) {
-        if (mul > 2 ** 46 && low >= 2 ** 53 / mul) this.fail('LEB128 above 2^53', start);
-        result += low * mul;
-      }
-      if ((byte & 0x80) === 0) return result;
-      if (mul < 2 ** 63) mul *= 128;
+    const b = this.bytes, end = this.end;
+    let p = this.pos;
+    if (p < end && b[p]! < 0x80) {
+      this.pos = p + 1;
+      return b[p]!;
     }
+    let result = 0, mul = 1;
+    for (;;) {
+      if (p >= end) this.fail('LEB128 past the end', this.pos);
+      const byte = b[p++]!;
+      result += (byte & 0x7f) * mul;
+      if ((byte & 0x80) === 0) break;
+      if (mul < 2 ** 70) mul *= 128; // stays finite on overlong encodings
+    }
+    this.pos = p;
+    return result;
   }
 
-  /** SLEB128 within ±2^53. */
+  /** SLEB128; beyond ±2^53 the value is rounded. */
   sleb(): number {
-    let result = 0, mul = 1, byte = 0;
-    const start = this.pos;
+    const b = this.bytes, end = this.end;
+    let p = this.pos, result = 0, mul = 1, byte = 0;
     do {
-      if (this.pos >= this.end) this.fail('LEB128 past the end', start);
-      byte = this.bytes[this.pos++]!;
-      if (mul <= 2 ** 49) result += (byte & 0x7f) * mul;
-      else if ((byte & 0x7f) !== 0 && (byte & 0x7f) !== 0x7f) this.fail('LEB128 beyond ±2^53', start);
-      if (mul < 2 ** 63) mul *= 128;
+      if (p >= end) this.fail('LEB128 past the end', this.pos);
+      byte = b[p++]!;
+      result += (byte & 0x7f) * mul;
+      if (mul < 2 ** 70) mul *= 128;
     } while (byte & 0x80);
-    if (byte & 0x40 && mul <= 2 ** 56) result -= mul;
-    return result;
+    this.pos = p;
+    return byte & 0x40 ? result - mul : result;
   }
 
   skip(n: number): void {

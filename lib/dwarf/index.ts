@@ -30,16 +30,6 @@ export interface SrcLocTable {
   files: string[];
 }
 
-function intern(map: Map<string, number>, list: string[], s: string): number {
-  let i = map.get(s);
-  if (i === undefined) {
-    i = list.length;
-    list.push(s);
-    map.set(s, i);
-  }
-  return i;
-}
-
 /**
  * Reads the DWARF of a core module (`module`: its bytes from `\0asm`) into a SrcLocTable;
  * undefined when it has no .debug_info. Malformed or unsupported DWARF throws E_DWARF (with
@@ -49,41 +39,19 @@ export function readSrcLocs(module: Uint8Array): SrcLocTable | undefined {
   const found = findDebugSections(module);
   if (found === undefined) return undefined;
   const sym = new Symbolizer(found.sections);
-  const t: SrcLocTable = {
-    codeStart: found.codeStart, codeSize: found.codeSize, debugBytes: found.debugBytes,
-    starts: [], rows: [], rowFunction: [], rowFile: [], rowLine: [], rowColumn: [], rowParent: [],
-    functions: [], files: [],
-  };
-  const fnIndex = new Map<string, number>(), fileIndex = new Map<string, number>();
-  const rowIndex = new Map<string, number>();
-  const rowOf = (frames: SrcFrame[]): number => {
-    let parent = -1;
-    for (let i = frames.length - 1; i >= 0; i--) {
-      const f = frames[i]!;
-      const fn = intern(fnIndex, t.functions, f.function);
-      const file = intern(fileIndex, t.files, f.file);
-      const key = `${parent},${fn},${file},${f.line},${f.column}`;
-      let r = rowIndex.get(key);
-      if (r === undefined) {
-        r = t.rowFunction.length;
-        t.rowFunction.push(fn);
-        t.rowFile.push(file);
-        t.rowLine.push(f.line);
-        t.rowColumn.push(f.column);
-        t.rowParent.push(parent);
-        rowIndex.set(key, r);
-      }
-      parent = r;
-    }
-    return parent;
-  };
+  const starts: number[] = [], rows: number[] = [];
   for (const at of sym.breakpoints(found.codeSize)) {
-    const row = rowOf(sym.lookup(at));
-    if (t.rows.length > 0 && t.rows[t.rows.length - 1] === row) continue;
-    t.starts.push(at);
-    t.rows.push(row);
+    const row = sym.rowAt(at);
+    if (rows.length > 0 && rows[rows.length - 1] === row) continue;
+    starts.push(at);
+    rows.push(row);
   }
-  return t;
+  const r = sym.rows;
+  return {
+    codeStart: found.codeStart, codeSize: found.codeSize, debugBytes: found.debugBytes, starts, rows,
+    rowFunction: r.fn, rowFile: r.file, rowLine: r.line, rowColumn: r.column, rowParent: r.parent,
+    functions: sym.functions.list, files: sym.files.list,
+  };
 }
 
 /** The chain of a SrcLocTable for a code-section-relative address, innermost first. */

@@ -61,36 +61,54 @@ const AT_CALL_COLUMN = 0x57, AT_CALL_FILE = 0x58, AT_CALL_LINE = 0x59, AT_LINKAG
 const AT_STR_OFFSETS_BASE = 0x72, AT_ADDR_BASE = 0x73, AT_RNGLISTS_BASE = 0x74;
 const AT_MIPS_LINKAGE_NAME = 0x2007, AT_GNU_ADDR_BASE = 0x2133;
 
-/** The attributes of one DIE that this reader keeps, as (Kind, value); first occurrence wins. */
-class Attrs {
-  seen = new Set<number>();
-  k = new Map<number, Kind>();
-  v = new Map<number, number>();
-  reset(): void {
-    this.seen.clear();
-    this.k.clear();
-    this.v.clear();
-  }
-  set(name: number, k: Kind, v: number): void {
-    if (this.seen.has(name)) return;
-    this.seen.add(name);
-    this.k.set(name, k);
-    this.v.set(name, v);
-  }
-}
-
-const KEPT = new Set([
+const KEPT = [
   AT_NAME, AT_STMT_LIST, AT_LOW_PC, AT_HIGH_PC, AT_COMP_DIR, AT_ABSTRACT_ORIGIN, AT_SPECIFICATION,
   AT_RANGES, AT_CALL_COLUMN, AT_CALL_FILE, AT_CALL_LINE, AT_LINKAGE_NAME, AT_STR_OFFSETS_BASE,
   AT_ADDR_BASE, AT_RNGLISTS_BASE, AT_MIPS_LINKAGE_NAME, AT_GNU_ADDR_BASE,
-]);
+];
+/** Slot of each kept attribute below 0x80 (the others are looked up in KEPT). */
+const SLOT = new Int8Array(0x80).fill(-1);
+KEPT.forEach((name, i) => {
+  if (name < 0x80) SLOT[name] = i;
+});
+function slotOf(name: number): number {
+  return name < 0x80 ? SLOT[name]! : KEPT.indexOf(name);
+}
+
+/** The attributes of one DIE that this reader keeps, as (Kind, value); first occurrence wins. */
+class Attrs {
+  private kinds = new Int32Array(KEPT.length);
+  private vals = new Float64Array(KEPT.length);
+  reset(): void {
+    this.kinds.fill(-1);
+  }
+  set(slot: number, k: Kind, v: number): void {
+    if (this.kinds[slot] !== -1) return;
+    this.kinds[slot] = k;
+    this.vals[slot] = v;
+  }
+  has(name: number): boolean {
+    return this.kinds[slotOf(name)] !== -1;
+  }
+  kind(name: number): Kind | undefined {
+    const k = this.kinds[slotOf(name)]!;
+    return k === -1 ? undefined : k;
+  }
+  val(name: number): number | undefined {
+    const i = slotOf(name);
+    return this.kinds[i] === -1 ? undefined : this.vals[i];
+  }
+}
 
 function readDie(c: Cursor, ab: Abbrev, u: Unit, keep: boolean, out: Attrs): void {
   out.reset();
   const { names, forms, consts } = ab;
   for (let i = 0; i < names.length; i++) {
     const v = readForm(c, forms[i]!, consts[i]!, u);
-    if (keep && KEPT.has(names[i]!)) out.set(names[i]!, kind, v);
+    if (keep) {
+      const slot = slotOf(names[i]!);
+      if (slot >= 0) out.set(slot, kind, v);
+    }
   }
 }
 
@@ -112,25 +130,25 @@ export function stringOf(s: DebugSections, u: Unit, k: Kind, v: number): string 
 /** The address ranges of a DIE with these attributes (LLVM's rule: low/high pc, else ranges). */
 function dieRanges(s: DebugSections, u: Unit, a: Attrs): number[] {
   const out: number[] = [];
-  const lowK = a.k.get(AT_LOW_PC);
-  const low = lowK === undefined ? undefined : resolveAddr(s, u, lowK, a.v.get(AT_LOW_PC)!);
-  const highK = a.k.get(AT_HIGH_PC);
+  const lowK = a.kind(AT_LOW_PC);
+  const low = lowK === undefined ? undefined : resolveAddr(s, u, lowK, a.val(AT_LOW_PC)!);
+  const highK = a.kind(AT_HIGH_PC);
   if (low !== undefined && highK !== undefined) {
     if (low === allOnes(u.addrSize)) return out; // a tombstone: code the linker removed
-    const hv = a.v.get(AT_HIGH_PC)!;
+    const hv = a.val(AT_HIGH_PC)!;
     const high = highK === Kind.Const ? low + hv : resolveAddr(s, u, highK, hv);
     if (high !== undefined) {
       out.push(low, high);
       return out;
     }
   }
-  const rk = a.k.get(AT_RANGES);
-  if (rk === Kind.Const || rk === Kind.RngListX) readRanges(s, u, rk, a.v.get(AT_RANGES)!, out);
+  const rk = a.kind(AT_RANGES);
+  if (rk === Kind.Const || rk === Kind.RngListX) readRanges(s, u, rk, a.val(AT_RANGES)!, out);
   return out;
 }
 
 function constOf(a: Attrs, name: number): number | undefined {
-  return a.k.get(name) === Kind.Const ? a.v.get(name) : undefined;
+  return a.kind(name) === Kind.Const ? a.val(name) : undefined;
 }
 
 interface Header {
@@ -178,7 +196,7 @@ function newSubs(): Subroutines {
 }
 
 function refOf(a: Attrs, name: number): number {
-  return a.k.get(name) === Kind.Ref ? a.v.get(name)! : -1;
+  return a.kind(name) === Kind.Ref ? a.val(name)! : -1;
 }
 
 function pushSub(subs: Subroutines, s: DebugSections, u: Unit, unitIndex: number, at: number, tag: number, parent: number, a: Attrs): number {
@@ -191,11 +209,11 @@ function pushSub(subs: Subroutines, s: DebugSections, u: Unit, unitIndex: number
   subs.callFile.push(constOf(a, AT_CALL_FILE) ?? 0);
   subs.callLine.push(constOf(a, AT_CALL_LINE) ?? 0);
   subs.callColumn.push(constOf(a, AT_CALL_COLUMN) ?? 0);
-  subs.nameKind.push(a.k.get(AT_NAME) ?? Kind.None);
-  subs.nameVal.push(a.v.get(AT_NAME) ?? 0);
-  const lk = a.k.has(AT_MIPS_LINKAGE_NAME) ? AT_MIPS_LINKAGE_NAME : AT_LINKAGE_NAME; // LLVM asks for MIPS first
-  subs.linkKind.push(a.k.get(lk) ?? Kind.None);
-  subs.linkVal.push(a.v.get(lk) ?? 0);
+  subs.nameKind.push(a.kind(AT_NAME) ?? Kind.None);
+  subs.nameVal.push(a.val(AT_NAME) ?? 0);
+  const lk = a.has(AT_MIPS_LINKAGE_NAME) ? AT_MIPS_LINKAGE_NAME : AT_LINKAGE_NAME; // LLVM asks for MIPS first
+  subs.linkKind.push(a.kind(lk) ?? Kind.None);
+  subs.linkVal.push(a.val(lk) ?? 0);
   subs.origin.push(refOf(a, AT_ABSTRACT_ORIGIN));
   subs.spec.push(refOf(a, AT_SPECIFICATION));
   return i;
@@ -206,11 +224,11 @@ function readUnitDie(s: DebugSections, u: Unit, a: Attrs): void {
   u.strOffsetsBase = constOf(a, AT_STR_OFFSETS_BASE);
   u.addrBase = constOf(a, AT_ADDR_BASE) ?? constOf(a, AT_GNU_ADDR_BASE);
   u.rnglistsBase = constOf(a, AT_RNGLISTS_BASE);
-  const lowK = a.k.get(AT_LOW_PC);
-  u.base = lowK === undefined ? undefined : resolveAddr(s, u, lowK, a.v.get(AT_LOW_PC)!);
+  const lowK = a.kind(AT_LOW_PC);
+  u.base = lowK === undefined ? undefined : resolveAddr(s, u, lowK, a.val(AT_LOW_PC)!);
   u.stmtList = constOf(a, AT_STMT_LIST) ?? -1;
-  const dirK = a.k.get(AT_COMP_DIR);
-  u.compDir = (dirK !== undefined ? stringOf(s, u, dirK, a.v.get(AT_COMP_DIR)!) : undefined) ?? '';
+  const dirK = a.kind(AT_COMP_DIR);
+  u.compDir = (dirK !== undefined ? stringOf(s, u, dirK, a.val(AT_COMP_DIR)!) : undefined) ?? '';
   u.ranges = dieRanges(s, u, a);
 }
 

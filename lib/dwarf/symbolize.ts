@@ -1,6 +1,7 @@
 import { AddrDieMap, UnitRanges } from './addrmap.js';
 import { readInfo, stringOf, type DebugInfo, type Unit } from './info.js';
 import { filePath, lookupRow, readLineTable, type LineTable } from './line.js';
+import { RowTable, StringTable } from './rows.js';
 import type { DebugSections } from './sections.js';
 
 /** One frame of a source location: innermost first in a chain. */
@@ -13,8 +14,8 @@ export interface SrcFrame {
 
 /**
  * Answers, for a code-section-relative address, the inline chain llvm-symbolizer-14
- * `--inlines --no-demangle` gives (see docs/DWARF.md for the rule and its exceptions). Built
- * once per module; every lookup is a few binary searches.
+ * `--inlines --no-demangle` gives (see docs/DWARF.md for the rule and its exceptions), as a
+ * row of its RowTable. Built once per module; every lookup is a few binary searches.
  */
 export class Symbolizer {
   private readonly s: DebugSections;
@@ -23,6 +24,12 @@ export class Symbolizer {
   private readonly dieMaps: (AddrDieMap | undefined)[] = [];
   private readonly lines = new Map<number, LineTable>();
   private readonly names = new Map<number, string>();
+  private readonly fnIds: number[] = [];
+  private readonly callerRows: number[] = [];
+  private readonly fileIds = new Map<LineTable, Int32Array>();
+  readonly rows = new RowTable();
+  readonly functions = new StringTable();
+  readonly files = new StringTable();
 
   constructor(s: DebugSections) {
     this.s = s;
@@ -103,42 +110,70 @@ export class Symbolizer {
     return undefined;
   }
 
-  private file(t: LineTable | undefined, u: Unit, index: number): string {
-    return (t !== undefined ? filePath(t, index, u.compDir) : undefined) ?? '';
+  /** The file string id of file `index` of table `t`; -1 when the table has no such file. */
+  private fileIdOrNone(t: LineTable, u: Unit, index: number): number {
+    let ids = this.fileIds.get(t);
+    if (ids === undefined) this.fileIds.set(t, (ids = new Int32Array(t.files.length + 1).fill(-2)));
+    let id = index < ids.length ? ids[index]! : -1;
+    if (id === -2) {
+      const path = filePath(t, index, u.compDir);
+      ids[index] = id = path === undefined ? -1 : this.files.id(path);
+    }
+    return id;
   }
 
-  /** The chain for one code-section-relative address, innermost first; [] without line info. */
-  lookup(address: number): SrcFrame[] {
+  /** The file string id of file `index` of table `t`, '' when there is none. */
+  private fileId(t: LineTable | undefined, u: Unit, index: number): number {
+    const id = t === undefined ? -1 : this.fileIdOrNone(t, u, index);
+    return id >= 0 ? id : this.files.id('');
+  }
+
+  private fnId(sub: number): number {
+    let id = this.fnIds[sub];
+    if (id === undefined) this.fnIds[sub] = id = this.functions.id(this.name(sub));
+    return id;
+  }
+
+  /**
+   * The row of the frames that `sub` is inlined into: its parent subroutine at the place of
+   * `sub`'s call, inside that one's own callers (-1 for a subprogram, which is outermost).
+   */
+  private callerRow(sub: number, t: LineTable | undefined, u: Unit): number {
+    const known = this.callerRows[sub];
+    if (known !== undefined) return known;
+    const subs = this.info.subs;
+    // Iterative, outermost first, so that a deep chain does not recurse.
+    const chain: number[] = [];
+    for (let d = sub; d >= 0 && this.callerRows[d] === undefined && chain.length <= subs.offset.length; d = subs.parent[d]!) {
+      chain.push(d);
+      if (!subs.inlined[d]) break;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const d = chain[i]!, p = subs.parent[d]!;
+      let row = -1;
+      if (subs.inlined[d] && p >= 0) {
+        const above = this.callerRows[p] ?? -1;
+        row = this.rows.get(this.fnId(p), this.fileId(t, u, subs.callFile[d]!), subs.callLine[d]!, subs.callColumn[d]!, above);
+      }
+      this.callerRows[d] = row;
+    }
+    return this.callerRows[sub]!;
+  }
+
+  /** The row of the innermost frame at a code-section-relative address; -1 without line info. */
+  rowAt(address: number): number {
     const unit = this.units.find(address);
-    if (unit < 0) return [];
+    if (unit < 0) return -1;
     const u = this.info.units[unit]!;
     const t = u.stmtList >= 0 ? this.lines.get(u.stmtList) : undefined;
-    const subs = this.info.subs;
-    const frames: SrcFrame[] = [];
-    let d = this.dieMap(unit).find(address);
+    const d = this.dieMap(unit).find(address);
     const row = t !== undefined ? lookupRow(t, address) : -1;
-    if (d < 0) {
-      if (row < 0) return frames;
-      const file = filePath(t!, t!.file[row]!, u.compDir);
-      if (file === undefined) return frames;
-      frames.push({ function: '', file, line: t!.line[row]!, column: t!.column[row]! });
-      return frames;
-    }
-    // The innermost frame's place comes from the line table, each outer one's from the
-    // call site of the frame inside it.
-    let file = '', line = 0, column = 0;
-    if (row >= 0) {
-      const f = t !== undefined ? filePath(t, t.file[row]!, u.compDir) : undefined;
-      if (f !== undefined) [file, line, column] = [f, t!.line[row]!, t!.column[row]!];
-    }
-    for (let guard = 0; d >= 0 && guard <= subs.offset.length; guard++) {
-      frames.push({ function: this.name(d), file, line, column });
-      if (!subs.inlined[d]) break;
-      file = this.file(t, u, subs.callFile[d]!);
-      line = subs.callLine[d]!;
-      column = subs.callColumn[d]!;
-      d = subs.parent[d]!;
-    }
-    return frames;
+    // The innermost frame's place comes from the line table, each outer one's from the call
+    // site of the frame inside it (callerRow).
+    const file = row >= 0 ? this.fileIdOrNone(t!, u, t!.file[row]!) : -1;
+    if (d < 0) return file < 0 ? -1 : this.rows.get(this.functions.id(''), file, t!.line[row]!, t!.column[row]!, -1);
+    const parent = this.callerRow(d, t, u);
+    if (file < 0) return this.rows.get(this.fnId(d), this.files.id(''), 0, 0, parent);
+    return this.rows.get(this.fnId(d), file, t!.line[row]!, t!.column[row]!, parent);
   }
 }
