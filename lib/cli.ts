@@ -16,7 +16,7 @@ import { builderFromWasm } from './build.js';
 import { FunckeyError } from './errors.js';
 import { FuncKey, FuncKind, kindIsSparse } from './key.js';
 import { symbolicate, symbolicateFrames, type SymbolicateOptions } from './symbolicate.js';
-import { stripNameSection } from './wasm-strip.js';
+import { stripCustomSections, stripNameSection } from './wasm-strip.js';
 import { writeFileAtomic } from './writer.js';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -274,6 +274,64 @@ in no function is reported as such; that is not an error.`,
   },
 };
 
+/** The custom sections `funckey strip` drops: what the artifact stands in for. */
+const isStrippable = (n: string) => n === 'name' || n.startsWith('.debug_');
+
+const strip: Command = {
+  usage: 'funckey strip <in.wasm> -o <out.wasm>',
+  summary: 'write the module without its name and .debug_* sections (build first, then strip)',
+  details: `Copies a core WebAssembly module without its \`name\` and \`.debug_*\` custom
+sections; every other section is copied byte for byte. Build the artifact from the module
+first: the artifact keeps the names and source locations the stripped module no longer
+has. Code offsets are unchanged when those sections come after the code section, as
+compilers and linkers place them; the command says so, or warns when they do not.
+Components are not stripped (their nested modules would move).
+
+Options:
+  -o, --output <file>     where to write the stripped module (required)`,
+  options: { output: { type: 'string', short: 'o' } },
+  run(pos, values) {
+    if (pos.length !== 1) throw usageError(pos.length === 0 ? 'missing <in.wasm> argument' : 'strip takes one <in.wasm>');
+    const out = values.output;
+    if (typeof out !== 'string' || out === '') throw usageError('missing -o <out.wasm>');
+    const bytes = readBinary(pos[0]!);
+    const wasm = bytes.length >= 8 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
+    if (!wasm) throw new FunckeyError('E_WASM', `${pos[0]} is not a WebAssembly binary (bad magic)`, { offset: 0 });
+    if (bytes[4] !== 1) throw usageError(`${pos[0]} is not a core module (components are not stripped)`);
+    const dropped: string[] = [];
+    const stripped = stripCustomSections(bytes, (n) => {
+      const drop = isStrippable(n);
+      if (drop) dropped.push(n);
+      return drop;
+    });
+    const codeMoved = codeOffset(bytes) !== codeOffset(stripped);
+    writeFileAtomic(out, stripped);
+    const r = { input: pos[0], output: out, inputBytes: bytes.length, outputBytes: stripped.length, dropped, codeOffsetsUnchanged: !codeMoved };
+    if (values.json) return json(r);
+    let text = `${out}: ${stripped.length} bytes (${bytes.length - stripped.length} dropped: ${dropped.length === 0 ? 'nothing' : dropped.join(', ')})\n`;
+    if (codeMoved) text += 'warning: a dropped section came before the code section; code offsets moved, so build the artifact from the stripped module\n';
+    return text;
+  },
+};
+
+/** Where the code section's header starts in a module (-1 without one); the sections are well-formed. */
+function codeOffset(bytes: Uint8Array): number {
+  let pos = 8;
+  while (pos < bytes.length) {
+    const id = bytes[pos]!;
+    let size = 0, mul = 1, p = pos + 1;
+    for (let i = 0; i < 5 && p < bytes.length; i++) {
+      const b = bytes[p++]!;
+      size += (b & 0x7f) * mul;
+      mul *= 128;
+      if ((b & 0x80) === 0) break;
+    }
+    if (id === 10) return pos;
+    pos = p + size;
+  }
+  return -1;
+}
+
 const name: Command = {
   usage: 'funckey name <artifact> <FUNC_INDEX>... [--module N]',
   summary: 'function names by function index (counting imports)',
@@ -429,7 +487,7 @@ function indent(text: string): string {
     .join('\n');
 }
 
-const COMMANDS: Record<string, Command> = { build, info, lookup, addr, name, symbolicate: symbolicateCmd, demo };
+const COMMANDS: Record<string, Command> = { build, info, lookup, addr, name, symbolicate: symbolicateCmd, strip, demo };
 
 function mainHelp(): string {
   const lines = [
