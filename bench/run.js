@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--group N[,M]] [--json out.json]
-// Five groups, each printing its tables measured in this run; see bench/README.md.
+// Groups 1 to 5 and 7, each printing its tables measured in this run; see bench/README.md.
 // Each group runs in its own `node` process (this script with --child), so that one group's
 // JIT state (e.g. call sites made polymorphic by the other backend) and heap do not leak
 // into the next; the parent collects the records. Neither outlives the process that started
@@ -17,7 +17,8 @@ const HELP = `usage: node bench/run.js [--quick] [--group N[,M...]] [--json FILE
   --quick     small sizes and few iterations (every group, well under two minutes)
   --group N   run only group N (1 lazy init: 1a the lookups of a lazy initialisation,
               1b sparse against dense lookups and table size across densities; 2 time to
-              first name; 3 throughput; 4 size; 5 funcByOffset across shapes and sizes)
+              first name; 3 throughput; 4 size; 5 funcByOffset across shapes and sizes;
+              7 source locations from DWARF against llvm-14's tools)
   --json F    write one record per measurement to F`;
 
 /** Calls gone() once the process that started this one has exited (this one then has another parent). */
@@ -65,6 +66,7 @@ if (childAt >= 0) {
     3: async () => (await import('./group3-throughput.js')).group3,
     4: async () => (await import('./group4-size.js')).group4,
     5: async () => (await import('./group5-shapes.js')).group5,
+    7: async () => (await import('./dwarf.js')).group7,
   };
   try {
     const run = await groups[group]();

@@ -100,7 +100,7 @@ export function sparseIndexBytes(desc) {
 // ---- options ----
 
 export function parseArgs(argv) {
-  const opts = { quick: false, json: undefined, groups: [1, 2, 3, 4, 5] };
+  const opts = { quick: false, json: undefined, groups: [1, 2, 3, 4, 5, 7] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
@@ -113,7 +113,7 @@ export function parseArgs(argv) {
     else throw new Error(`unknown option ${a}`);
   }
   if (opts.json === '') throw new Error('--json needs a file name');
-  for (const g of opts.groups) if (![1, 2, 3, 4, 5].includes(g)) throw new Error(`--group takes 1 to 5, got ${g}`);
+  for (const g of opts.groups) if (![1, 2, 3, 4, 5, 7].includes(g)) throw new Error(`--group takes 1 to 5 or 7, got ${g}`);
   return opts;
 }
 

@@ -1,0 +1,133 @@
+// Group 7: source locations from DWARF, side by side with LLVM's tools on the same module.
+//   build:  funckey's DWARF reading (lib/dwarf: every unit, line table and inline chain into
+//           the table of source-location rows) against `llvm-dwarfdump-14 --debug-line`
+//           (which decodes the line tables only) writing to /dev/null, both wall time;
+//   lookup: the whole inline chain of one address from that table, against
+//           `llvm-symbolizer-14 --inlines` in its stdin batch mode (wall time of the batch
+//           over the same addresses, less the time of an empty batch, per address);
+//   size:   the table as the artifact will store it (u32 fields: pieces 2, rows 5; strings
+//           as bytes) against the .debug_line + .debug_info bytes it stands in for.
+// The module: the generated one of `scripts/make-dwarf-fixtures.sh --large` (20,000 C
+// functions, more than 1 MB of .debug_line; built once into the system's temp directory and
+// kept there), or FUNCKEY_DWARF_MODULE=<file.wasm>; in --quick mode the committed fixture
+// test/fixtures/dwarf/rust-O0.wasm. The lookups here read the table built in memory: the
+// artifact's section for it (read in place by both backends) and the cold-start row follow
+// with the artifact format that carries it.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { pathToFileURL } from 'node:url';
+import { do_not_optimize, fmtBytes, fmtNs, fmtRatio, printTable, rng, ROOT, timeIt } from './lib/common.js';
+
+const SCRIPT = join(ROOT, 'scripts', 'make-dwarf-fixtures.sh');
+
+function has(cmd) {
+  return spawnSync(cmd, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The benchmark's module: its path and how it was made. */
+function benchModule(quick) {
+  if (process.env.FUNCKEY_DWARF_MODULE) return { path: process.env.FUNCKEY_DWARF_MODULE, what: 'FUNCKEY_DWARF_MODULE' };
+  if (quick) return { path: join(ROOT, 'test', 'fixtures', 'dwarf', 'rust-O0.wasm'), what: 'fixture rust-O0.wasm (quick mode)' };
+  const n = 20000;
+  const key = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex').slice(0, 12);
+  const dir = join(tmpdir(), 'funckey-dwarf-bench');
+  const path = join(dir, `large-${n}-${key}.wasm`);
+  if (!existsSync(path)) {
+    if (!has('clang-14')) return undefined;
+    mkdirSync(dir, { recursive: true });
+    console.log(`(building ${path} with scripts/make-dwarf-fixtures.sh --large; a few minutes, once)`);
+    execFileSync('bash', [SCRIPT, '--large', path + '.tmp', String(n)], { stdio: 'inherit' });
+    execFileSync('mv', [path + '.tmp', path]);
+  }
+  return { path, what: `scripts/make-dwarf-fixtures.sh --large (${n} functions)` };
+}
+
+/** Median wall time in ns of running a command `runs` times (output discarded). */
+function wall(cmd, args, input, runs) {
+  const t = [];
+  for (let i = 0; i < runs; i++) {
+    const s = performance.now();
+    const r = spawnSync(cmd, args, { input, stdio: ['pipe', 'ignore', 'ignore'], maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status})`);
+    t.push((performance.now() - s) * 1e6);
+  }
+  t.sort((a, b) => a - b);
+  return t[Math.floor(t.length / 2)];
+}
+
+function tableBytes(t) {
+  const strings = [...t.functions, ...t.files].reduce((n, s) => n + Buffer.byteLength(s), 0);
+  return 8 * t.starts.length + 20 * t.rowLine.length + 8 * (t.functions.length + t.files.length) + strings;
+}
+
+export async function group7({ quick, rec }) {
+  const dist = pathToFileURL(join(ROOT, 'dist', 'dwarf', 'index.js')).href;
+  const { readSrcLocs, tableLookup, findDebugSections } = await import(dist);
+  const mod = benchModule(quick);
+  const llvm = has('llvm-symbolizer-14') && has('llvm-dwarfdump-14');
+  if (mod === undefined) {
+    console.log('\n## group 7: DWARF\n(skipped: clang-14 is needed to build the module; apt-get install clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32)');
+    return;
+  }
+  const bytes = new Uint8Array(readFileSync(mod.path));
+  const found = findDebugSections(bytes);
+  const size = (s) => s?.length ?? 0;
+  const lineInfo = size(found.sections.line) + size(found.sections.info);
+  const runs = quick ? 3 : 7;
+
+  // Build.
+  const build = await timeIt(() => do_not_optimize(readSrcLocs(bytes)), { quick, minCpuMs: quick ? 200 : 3000 });
+  const t = readSrcLocs(bytes);
+  const dump = llvm ? wall('llvm-dwarfdump-14', ['--debug-line', mod.path], undefined, runs) : undefined;
+  // Without llvm-14 a funckey record is its own baseline (ratio 1).
+  const BUILD = 'build: source-location table';
+  rec.add({ group: 7, case: BUILD, backend: 'js', n: bytes.length, median_ns: build.median, ratio: dump === undefined ? 1 : build.median / dump, baseline: dump === undefined ? BUILD : 'build: llvm-dwarfdump-14 --debug-line' });
+  if (dump !== undefined) rec.add({ group: 7, case: 'build: llvm-dwarfdump-14 --debug-line', backend: 'llvm', n: bytes.length, median_ns: dump, ratio: 1, baseline: 'build: llvm-dwarfdump-14 --debug-line' });
+
+  // Lookups: addresses spread over the code, the same for both.
+  const r = rng(7);
+  const count = 20000;
+  const addrs = Uint32Array.from({ length: count }, () => Math.floor(r() * t.codeSize));
+  let k = 0;
+  const look = await timeIt(() => do_not_optimize(tableLookup(t, addrs[k++ % count])), { quick });
+  let sym;
+  if (llvm) {
+    const input = Array.from(addrs, (a) => '0x' + a.toString(16)).join('\n') + '\n';
+    const batch = wall('llvm-symbolizer-14', ['--inlines', `--obj=${mod.path}`], input, runs);
+    const empty = wall('llvm-symbolizer-14', ['--inlines', `--obj=${mod.path}`], '0x0\n', runs);
+    if (batch > empty) sym = (batch - empty) / count;
+  }
+  const LOOKUP = 'lookup: whole chain of one address (in-memory table)';
+  rec.add({ group: 7, case: LOOKUP, backend: 'js', n: count, median_ns: look.median, ratio: sym === undefined ? 1 : look.median / sym, baseline: sym === undefined ? LOOKUP : 'lookup: llvm-symbolizer-14 --inlines batch' });
+  if (sym !== undefined) rec.add({ group: 7, case: 'lookup: llvm-symbolizer-14 --inlines batch', backend: 'llvm', n: count, median_ns: sym, ratio: 1, baseline: 'lookup: llvm-symbolizer-14 --inlines batch' });
+
+  const tb = tableBytes(t);
+  rec.add({ group: 7, case: 'size: .debug_line + .debug_info', backend: '-', n: bytes.length, median_ns: null, unit: 'bytes', bytes: lineInfo, ratio: 1, baseline: 'size: .debug_line + .debug_info' });
+  rec.add({ group: 7, case: 'size: source-location tables', backend: '-', n: bytes.length, median_ns: null, unit: 'bytes', bytes: tb, ratio: tb / lineInfo, baseline: 'size: .debug_line + .debug_info' });
+
+  printTable(
+    `group 7: DWARF source locations (${mod.what}: ${fmtBytes(bytes.length)}, .debug_line ${fmtBytes(size(found.sections.line))}, .debug_info ${fmtBytes(size(found.sections.info))})`,
+    `mitata medians in this process; llvm tools: median wall time of ${runs} runs (lookup: a batch of ${count} addresses less an empty batch, per address)`,
+    ['what', 'funckey', 'llvm-14', 'funckey / llvm'],
+    [
+      ['build (all of the DWARF) vs llvm-dwarfdump --debug-line', fmtNs(build.median), fmtNs(dump), fmtRatio(dump === undefined ? undefined : build.median / dump)],
+      ['lookup, whole chain, per address vs llvm-symbolizer batch', fmtNs(look.median), fmtNs(sym), fmtRatio(sym === undefined ? undefined : look.median / sym)],
+      ['size vs .debug_line + .debug_info', fmtBytes(tb), fmtBytes(lineInfo), fmtRatio(tb / lineInfo)],
+    ],
+    [
+      `table: ${t.starts.length} pieces, ${t.rowLine.length} rows, ${t.functions.length} functions, ${t.files.length} files`,
+      llvm ? '' : '(llvm-14 not installed: its columns are n/a)',
+    ].filter(Boolean),
+  );
+}
+
+// Run alone: node bench/dwarf.js [--quick]
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const records = [];
+  await group7({ quick: process.argv.includes('--quick'), rec: { add: (x) => records.push({ unit: 'ns', ...x }) } });
+  if (process.argv.includes('--json')) writeFileSync(process.argv[process.argv.indexOf('--json') + 1], JSON.stringify(records));
+}
