@@ -49,7 +49,7 @@ export function readSrcLocs(module: Uint8Array): SrcLocTable | undefined {
   const r = sym.rows;
   return {
     codeStart: found.codeStart, codeSize: found.codeSize, debugBytes: found.debugBytes, starts, rows,
-    rowFunction: r.fn, rowFile: r.file, rowLine: r.line, rowColumn: r.column, rowParent: r.parent,
+    rowFunction: r.field(0), rowFile: r.field(1), rowLine: r.field(2), rowColumn: r.field(3), rowParent: r.field(4),
     functions: sym.functions.list, files: sym.files.list,
   };
 }

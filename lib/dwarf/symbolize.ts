@@ -56,10 +56,14 @@ export class Symbolizer {
   }
 
   /** The addresses where an answer can change, within [0, limit): unit, DIE and row bounds. */
-  breakpoints(limit: number): number[] {
-    const out = [0];
+  breakpoints(limit: number): Float64Array {
+    let n = 1;
+    for (let u = 0; u < this.info.units.length; u++) n += 2 * this.dieMap(u).low.length;
+    for (const t of this.lines.values()) n += t.addr.length + 2 * t.seqLow.length;
+    const out = new Float64Array(n + 2 * this.units.low.length);
+    let k = 1; // out[0] = 0
     const push = (x: number): void => {
-      if (x > 0 && x < limit) out.push(x);
+      if (x > 0 && x < limit) out[k++] = x;
     };
     for (let i = 0; i < this.units.low.length; i++) (push(this.units.low[i]!), push(this.units.high[i]!));
     for (let u = 0; u < this.info.units.length; u++) {
@@ -67,14 +71,13 @@ export class Symbolizer {
       for (let i = 0; i < m.low.length; i++) (push(m.low[i]!), push(m.high[i]!));
     }
     for (const t of this.lines.values()) {
-      for (const a of t.addr) push(a);
+      for (let i = 0; i < t.addr.length; i++) push(t.addr[i]!);
       for (let i = 0; i < t.seqLow.length; i++) (push(t.seqLow[i]!), push(t.seqHigh[i]!));
     }
-    out.sort((a, b) => a - b);
-    let n = 0;
-    for (let i = 0; i < out.length; i++) if (i === 0 || out[i] !== out[n - 1]) out[n++] = out[i]!;
-    out.length = n;
-    return out;
+    const sorted = out.subarray(0, k).sort();
+    let m = 0;
+    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
+    return sorted.subarray(0, m);
   }
 
   /** A subroutine's name: DW_AT_linkage_name, else DW_AT_name, through origins and specifications. */
