@@ -12,7 +12,8 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { open, type Artifact, type BackendChoice } from './artifact.js';
-import { builderFromWasm } from './build.js';
+import { builderFromWasm, type ModuleSrcLocs } from './build.js';
+import { tableLookup, type SrcFrame } from './dwarf/index.js';
 import { FunckeyError } from './errors.js';
 import { FuncKey, FuncKind, kindIsSparse } from './key.js';
 import { symbolicate, symbolicateFrames, type SymbolicateOptions } from './symbolicate.js';
@@ -243,21 +244,39 @@ is reported as not found; that is not an error.`,
 };
 
 const addr: Command = {
-  usage: 'funckey addr <artifact> <OFFSET>...',
-  summary: 'byte offsets (decimal or 0x hex) -> key, function index, name',
+  usage: 'funckey addr <artifact|module.wasm> <OFFSET>... | --symbolizer',
+  summary: 'byte offsets (decimal or 0x hex) -> key, function index, name, file:line:column',
   details: `Each OFFSET is a byte offset in the artifact's text: for an artifact built from a
 .wasm file, an offset in that file, as V8 prints it after wasm-function[N]:. An offset
-in no function is reported as such; that is not an error.`,
-  options: {},
+in no function is reported as such; that is not an error.
+
+Given a .wasm module instead of an artifact, the artifact is built in memory and the
+module's DWARF gives each offset's source location: the chain of frames, innermost first,
+inlined frames marked, each as function file:line:column (docs/DWARF.md).
+
+Options:
+  --symbolizer            read addresses from standard input, one a line, and answer as
+                          llvm-symbolizer --inlines --no-demangle does (its LLVM output
+                          style): the addresses are offsets from the code section's payload,
+                          as llvm-symbolizer takes them for wasm; a .wasm module only
+  --module <N>            with --symbolizer: the core module (default 0)`,
+  options: { symbolizer: { type: 'boolean' }, module: { type: 'string' } },
   run(pos, values) {
-    if (pos.length < 2) throw usageError(pos.length === 0 ? 'missing <artifact> argument' : 'missing <OFFSET> argument');
+    if (pos.length === 0) throw usageError('missing <artifact> argument');
+    if (values.symbolizer) {
+      if (pos.length !== 1) throw usageError('--symbolizer reads addresses from standard input: give no OFFSET');
+      return symbolizerOutput(srcLocSource(pos[0]!, values), moduleOption(values) ?? 0, readInput('-'));
+    }
+    if (pos.length < 2) throw usageError('missing <OFFSET> argument');
     const offsets = pos.slice(1).map((t) => parseU32('OFFSET', t));
-    const a = openArtifact(pos[0], values);
+    const src = srcLocSource(pos[0]!, values);
+    const a = src.artifact;
     try {
       const rows = offsets.map((offset) => {
         const key = a.funcByOffset(offset);
         const nm = key === undefined ? undefined : nameOfKey(a, key);
-        return { offset, key: key?.toString(), module: key?.module, funcIndex: nm?.funcIndex, name: nm?.name };
+        const row = { offset, key: key?.toString(), module: key?.module, funcIndex: nm?.funcIndex, name: nm?.name };
+        return src.wasm ? { ...row, frames: framesAt(src.srcLocs, offset) } : row;
       });
       if (values.json) return json(rows);
       return rows
@@ -265,7 +284,13 @@ in no function is reported as such; that is not an error.`,
           if (r.key === undefined) return `${hex(r.offset)}  not in a function\n`;
           let s = `${hex(r.offset)}  ${r.key}`;
           if (r.funcIndex !== undefined) s += `  func ${r.funcIndex} name ${r.name === undefined ? '-' : r.name}`;
-          return s + '\n';
+          s += '\n';
+          const frames = 'frames' in r ? r.frames : [];
+          frames.forEach((f, i) => {
+            const where = `${f.file === '' ? '??' : f.file}:${f.line}:${f.column}`;
+            s += `  ${f.function === '' ? '??' : f.function} ${where}${i < frames.length - 1 ? ' (inlined)' : ''}\n`;
+          });
+          return s;
         })
         .join('');
     } finally {
@@ -273,6 +298,57 @@ in no function is reported as such; that is not an error.`,
     }
   },
 };
+
+interface SrcLocSource {
+  artifact: Artifact;
+  /** The modules' source locations, when the input was a .wasm module with DWARF. */
+  srcLocs: ModuleSrcLocs[];
+  wasm: boolean;
+}
+
+/** An artifact, opened, or a .wasm module, built in memory with its DWARF read. */
+function srcLocSource(path: string, values: Values): SrcLocSource {
+  const bytes = readBinary(path);
+  if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d) {
+    const b = builderFromWasm(bytes);
+    return { artifact: open(b.builder.finish(), { backend: backendOf(values) }), srcLocs: b.srcLocs, wasm: true };
+  }
+  return { artifact: openArtifact(path, values), srcLocs: [], wasm: false };
+}
+
+/** The chain at an offset of the outer binary, innermost first; [] without source locations. */
+function framesAt(srcLocs: ModuleSrcLocs[], offset: number): SrcFrame[] {
+  for (const s of srcLocs) {
+    if (offset >= s.base && offset - s.base < s.table.codeSize) return tableLookup(s.table, offset - s.base);
+  }
+  return [];
+}
+
+/** llvm-symbolizer's LLVM output style for each address line of `input` (code-section-relative). */
+function symbolizerOutput(src: SrcLocSource, module: number, input: string): string {
+  src.artifact.close();
+  if (!src.wasm) throw usageError('--symbolizer reads source locations from DWARF: give the .wasm module');
+  const mod = src.srcLocs.find((s) => s.module === module);
+  let out = '';
+  for (const raw of input.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    // As llvm-symbolizer reads a number: 0x hex, a leading 0 octal, else decimal; a line it
+    // cannot read it echoes.
+    const address = /^0[xX][0-9a-fA-F]{1,13}$/.test(line) ? parseInt(line.slice(2), 16)
+      : /^0[0-7]{0,17}$/.test(line) ? parseInt(line, 8)
+      : /^[1-9][0-9]{0,15}$/.test(line) ? Number(line) : -1;
+    if (address < 0) {
+      out += line + '\n';
+      continue;
+    }
+    const frames = mod !== undefined && address < mod.table.codeSize ? tableLookup(mod.table, address) : [];
+    if (frames.length === 0) out += '??\n??:0:0\n';
+    for (const f of frames) out += `${f.function === '' ? '??' : f.function}\n${f.file === '' ? '??' : f.file}:${f.line}:${f.column}\n`;
+    out += '\n';
+  }
+  return out;
+}
 
 /** The custom sections `funckey strip` drops: what the artifact stands in for. */
 const isStrippable = (n: string) => n === 'name' || n.startsWith('.debug_');

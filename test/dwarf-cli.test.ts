@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { describeWabt, run as tool } from './helpers/wabt.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -16,8 +16,8 @@ const FIXTURES = fileURLToPath(new URL('./fixtures/dwarf/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'funckey-dwarf-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function cli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' });
+function cli(args: string[], input?: string): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', input, maxBuffer: 1 << 28 });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -64,5 +64,73 @@ describeWabt('funckey strip', () => {
     writeFileSync(junk, 'not wasm at all');
     r = cli(['strip', junk, '-o', join(dir, 'y.wasm')]);
     expect([r.status, r.stderr.split(':')[1]?.trim()]).toEqual([1, 'E_WASM']);
+  });
+});
+
+/** A golden file (scripts/make-dwarf-fixtures.sh) as (address, frames "f|file|line|col") pairs. */
+function golden(name: string): [number, string[]][] {
+  const out: [number, string[]][] = [];
+  let prev: string[] = [];
+  for (const line of readFileSync(join(FIXTURES, name.replace(/\.wasm$/, '.golden')), 'utf8').split('\n')) {
+    if (line === '') continue;
+    const [addr, ...frames] = line.split('\t');
+    prev = frames.length === 1 && frames[0] === '=' ? prev : frames.filter((f) => f !== '');
+    out.push([parseInt(addr!, 16), prev]);
+  }
+  return out;
+}
+
+/** llvm-symbolizer's LLVM output style for golden chains. */
+function llvmStyle(chains: string[][]): string {
+  return chains
+    .map((frames) => {
+      if (frames.length === 0) return '??\n??:0:0\n\n';
+      return frames.map((f) => {
+        const [fn, file, line, col] = f.split('|');
+        return `${fn || '??'}\n${file || '??'}:${line}:${col}\n`;
+      }).join('') + '\n';
+    })
+    .join('');
+}
+
+const HAVE_LLVM = spawnSync('llvm-symbolizer-14', ['--version']).status === 0;
+const ALL = process.env.CI === 'true' || process.env.FUNCKEY_HEAVY === '1';
+
+describe('funckey addr --symbolizer', () => {
+  const names = ALL ? ['c-O0-dwarf4.wasm', 'c-O2-dwarf5.wasm', 'cpp-O2-dwarf4.wasm', 'cpp-O0-dwarf5.wasm', 'rust-O0.wasm', 'rust-O2.wasm'] : ['c-O2-dwarf5.wasm', 'rust-O2.wasm'];
+  for (const name of names) {
+    it(`${name}: every instruction address, as llvm-symbolizer-14 --inlines --no-demangle prints it`, () => {
+      const g = golden(name);
+      const input = g.map(([a]) => '0x' + a.toString(16)).join('\n') + '\n';
+      const r = cli(['addr', join(FIXTURES, name), '--symbolizer'], input);
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stdout).toBe(llvmStyle(g.map(([, c]) => c)));
+      if (HAVE_LLVM) {
+        const live = spawnSync('llvm-symbolizer-14', ['--inlines', '--no-demangle', `--obj=${join(FIXTURES, name)}`], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+        expect(r.stdout).toBe(live.stdout);
+      }
+    });
+  }
+
+  it('an artifact is E_ARG (the source locations come from the module)', () => {
+    const demo = fileURLToPath(new URL('../samples/demo.wasm', import.meta.url));
+    const art = join(dir, 'demo.fkx');
+    expect(cli(['build', demo, '-o', art]).status).toBe(0);
+    const r = cli(['addr', art, '--symbolizer'], '0x10\n');
+    expect([r.status, r.stderr.split(':')[1]?.trim()]).toEqual([1, 'E_ARG']);
+  });
+});
+
+describeWabt('funckey addr <module.wasm> OFFSET', () => {
+  it('prints the chain, innermost first, at offsets of the file (the code section moved in by wasm-objdump -h)', () => {
+    const name = 'c-O2-dwarf5.wasm';
+    const code = parseInt(/Code start=0x([0-9a-f]+)/.exec(tool('wasm-objdump', ['-h', join(FIXTURES, name)]))![1]!, 16);
+    const g = golden(name).filter(([, c]) => c.length >= 2).slice(0, 20);
+    const r = cli(['addr', join(FIXTURES, name), ...g.map(([a]) => '0x' + (a + code).toString(16)), '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { offset: number; frames: { function: string; file: string; line: number; column: number }[] }[];
+    expect(rows.map((x) => x.frames.map((f) => `${f.function}|${f.file}|${f.line}|${f.column}`))).toEqual(g.map(([, c]) => c));
+    const text = cli(['addr', join(FIXTURES, name), '0x' + (g[0]![0] + code).toString(16)]).stdout.split('\n');
+    expect(text[1]).toMatch(/^  \S+ \S+:\d+:\d+ \(inlined\)$/);
   });
 });
