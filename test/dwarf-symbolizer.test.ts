@@ -10,6 +10,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readSrcLocs, tableLookup, type SrcLocTable } from '../lib/dwarf/index.js';
+import { encodeSrcLocs } from '../lib/dwarf/encode.js';
+import { SrcLocReader, type SrcFrame } from '../lib/srclocs.js';
 
 const dir = join(__dirname, 'fixtures', 'dwarf');
 const fixtures = readdirSync(dir).filter((f) => f.endsWith('.wasm')).sort();
@@ -39,8 +41,10 @@ function parseGolden(text: string): [number, string[]][] {
   return out;
 }
 
+const text = (frames: SrcFrame[]) => frames.map((f) => `${f.function}|${f.file}|${f.line}|${f.column}`);
+
 function ours(t: SrcLocTable, address: number): string[] {
-  return tableLookup(t, address).map((f) => `${f.function}|${f.file}|${f.line}|${f.column}`);
+  return text(tableLookup(t, address));
 }
 
 describe.each(fixtures)('%s', (name) => {
@@ -63,6 +67,17 @@ describe.each(fixtures)('%s', (name) => {
       }
     }
     expect(diffs.slice(0, 5).join('\n'), `${diffs.length} of ${golden.length} addresses differ`).toBe('');
+  });
+
+  it('the same from the encoded tables, read in place at offsets of the file', () => {
+    const t = readSrcLocs(bytes)!;
+    const base = 1000 + t.codeStart; // as if the module sat at 1000 in a component
+    const r = new SrcLocReader(encodeSrcLocs([{ base, table: t }]));
+    let diffs = 0;
+    for (const [addr, chain] of golden) if (JSON.stringify(text(r.lookup(base + addr))) !== JSON.stringify(chain)) diffs++;
+    expect(diffs).toBe(0);
+    // Outside the code: nothing.
+    expect([r.lookup(0), r.lookup(base - 1), r.lookup(base + t.codeSize), r.lookup(0xffffffff)]).toEqual([[], [], [], []]);
   });
 
   // A live run takes about half a second: every fixture in CI and heavy runs, one otherwise.
