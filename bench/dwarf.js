@@ -1,18 +1,18 @@
 // Group 7: source locations from DWARF, side by side with LLVM's tools on the same module.
 //   build:  funckey's DWARF reading (lib/dwarf: every unit, line table and inline chain into
-//           the table of source-location rows) against `llvm-dwarfdump-14 --debug-line`
+//           the table of source-location rows) and its encoding, against `llvm-dwarfdump-14 --debug-line`
 //           (which decodes the line tables only) writing to /dev/null, both wall time;
-//   lookup: the whole inline chain of one address from that table, against
+//   lookup: the whole inline chain of one address, read in place from the encoded tables
+//           (lib/dwarf/encode.ts, lib/srclocs.ts; the js reader), against
 //           `llvm-symbolizer-14 --inlines` in its stdin batch mode (wall time of the batch
 //           over the same addresses, less the time of an empty batch, per address);
-//   size:   the table as the artifact will store it (u32 fields: pieces 2, rows 5; strings
-//           as bytes) against the .debug_line + .debug_info bytes it stands in for.
+//   size:   the encoded tables' bytes against the .debug_line + .debug_info bytes they
+//           stand in for.
 // The module: the generated one of `scripts/make-dwarf-fixtures.sh --large` (20,000 C
 // functions, more than 1 MB of .debug_line; built once into the system's temp directory and
 // kept there), or FUNCKEY_DWARF_MODULE=<file.wasm>; in --quick mode the committed fixture
-// test/fixtures/dwarf/rust-O0.wasm. The lookups here read the table built in memory: the
-// artifact's section for it (read in place by both backends) and the cold-start row follow
-// with the artifact format that carries it.
+// test/fixtures/dwarf/rust-O0.wasm. The native reader of the tables and the cold start (a
+// fresh process opening an artifact) need the artifact sections that carry them.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -59,14 +59,15 @@ function wall(cmd, args, input, runs) {
   return t[Math.floor(t.length / 2)];
 }
 
-function tableBytes(t) {
-  const strings = [...t.functions, ...t.files].reduce((n, s) => n + Buffer.byteLength(s), 0);
-  return 8 * t.starts.length + 20 * t.rowLine.length + 8 * (t.functions.length + t.files.length) + strings;
+function encodedBytes(e) {
+  return e.blocks.byteLength + e.pieces.length + e.frames.byteLength + e.strings.byteLength + e.stringBytes.length;
 }
 
 export async function group7({ quick, rec }) {
   const dist = pathToFileURL(join(ROOT, 'dist', 'dwarf', 'index.js')).href;
-  const { readSrcLocs, tableLookup, findDebugSections } = await import(dist);
+  const { readSrcLocs, findDebugSections } = await import(dist);
+  const { encodeSrcLocs } = await import(pathToFileURL(join(ROOT, 'dist', 'dwarf', 'encode.js')).href);
+  const { SrcLocReader } = await import(pathToFileURL(join(ROOT, 'dist', 'srclocs.js')).href);
   const mod = benchModule(quick);
   const llvm = has('llvm-symbolizer-14') && has('llvm-dwarfdump-14');
   if (mod === undefined) {
@@ -80,8 +81,10 @@ export async function group7({ quick, rec }) {
   const runs = quick ? 3 : 7;
 
   // Build.
-  const build = await timeIt(() => do_not_optimize(readSrcLocs(bytes)), { quick, minCpuMs: quick ? 200 : 3000 });
+  const build = await timeIt(() => do_not_optimize(encodeSrcLocs([{ base: 0, table: readSrcLocs(bytes) }])), { quick, minCpuMs: quick ? 200 : 3000 });
   const t = readSrcLocs(bytes);
+  const enc = encodeSrcLocs([{ base: 0, table: t }]);
+  const reader = new SrcLocReader(enc);
   const dump = llvm ? wall('llvm-dwarfdump-14', ['--debug-line', mod.path], undefined, runs) : undefined;
   // Without llvm-14 a funckey record is its own baseline (ratio 1).
   const BUILD = 'build: source-location table';
@@ -93,7 +96,7 @@ export async function group7({ quick, rec }) {
   const count = 20000;
   const addrs = Uint32Array.from({ length: count }, () => Math.floor(r() * t.codeSize));
   let k = 0;
-  const look = await timeIt(() => do_not_optimize(tableLookup(t, addrs[k++ % count])), { quick });
+  const look = await timeIt(() => do_not_optimize(reader.lookup(addrs[k++ % count])), { quick });
   let sym;
   if (llvm) {
     const input = Array.from(addrs, (a) => '0x' + a.toString(16)).join('\n') + '\n';
@@ -101,11 +104,11 @@ export async function group7({ quick, rec }) {
     const empty = wall('llvm-symbolizer-14', ['--inlines', `--obj=${mod.path}`], '0x0\n', runs);
     if (batch > empty) sym = (batch - empty) / count;
   }
-  const LOOKUP = 'lookup: whole chain of one address (in-memory table)';
+  const LOOKUP = 'lookup: whole chain of one address (encoded tables, in place)';
   rec.add({ group: 7, case: LOOKUP, backend: 'js', n: count, median_ns: look.median, ratio: sym === undefined ? 1 : look.median / sym, baseline: sym === undefined ? LOOKUP : 'lookup: llvm-symbolizer-14 --inlines batch' });
   if (sym !== undefined) rec.add({ group: 7, case: 'lookup: llvm-symbolizer-14 --inlines batch', backend: 'llvm', n: count, median_ns: sym, ratio: 1, baseline: 'lookup: llvm-symbolizer-14 --inlines batch' });
 
-  const tb = tableBytes(t);
+  const tb = encodedBytes(enc);
   rec.add({ group: 7, case: 'size: .debug_line + .debug_info', backend: '-', n: bytes.length, median_ns: null, unit: 'bytes', bytes: lineInfo, ratio: 1, baseline: 'size: .debug_line + .debug_info' });
   rec.add({ group: 7, case: 'size: source-location tables', backend: '-', n: bytes.length, median_ns: null, unit: 'bytes', bytes: tb, ratio: tb / lineInfo, baseline: 'size: .debug_line + .debug_info' });
 
@@ -119,7 +122,7 @@ export async function group7({ quick, rec }) {
       ['size vs .debug_line + .debug_info', fmtBytes(tb), fmtBytes(lineInfo), fmtRatio(tb / lineInfo)],
     ],
     [
-      `table: ${t.starts.length} pieces, ${t.rowLine.length} rows, ${t.functions.length} functions, ${t.files.length} files`,
+      `tables: ${t.starts.length} pieces in ${enc.blocks.length / 8} blocks (${fmtBytes(enc.pieces.length)}), ${enc.frames.length / 5} frames inlined into, ${enc.strings.length / 2} strings`,
       llvm ? '' : '(llvm-14 not installed: its columns are n/a)',
     ].filter(Boolean),
   );

@@ -9,6 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { FunckeyError } from '../lib/errors.js';
 import { readSrcLocs, type SrcLocTable } from '../lib/dwarf/index.js';
 import { findDebugSections } from '../lib/dwarf/sections.js';
+import { encodeSrcLocs } from '../lib/dwarf/encode.js';
+import { SrcLocReader } from '../lib/srclocs.js';
 import { int, pick, rng, type Rand } from './helpers/gen.js';
 
 const dir = join(__dirname, 'fixtures', 'dwarf');
@@ -79,5 +81,35 @@ describe.each(fixtures)('%s', (name) => {
     if (process.env.DWARF_HOSTILE_LOG) console.log(name, Object.fromEntries(codes));
     // Both outcomes occur: the mutations reach what the reader checks.
     expect(codes.get('E_DWARF') ?? 0).toBeGreaterThan(0);
+  });
+});
+
+describe('damaged source-location tables, read in place', () => {
+  it(`${COUNT * 5} mutants of the encoded tables of every fixture: an answer or E_CORRUPT at every address`, () => {
+    const r = rng(0x5eed);
+    let corrupt = 0;
+    for (const name of fixtures) {
+      const t = readSrcLocs(new Uint8Array(readFileSync(join(dir, name))))!;
+      const clean = encodeSrcLocs([{ base: t.codeStart, table: t }]);
+      for (let i = 0; i < COUNT / 2; i++) {
+        const s = { blocks: clean.blocks.slice(), pieces: clean.pieces.slice(), frames: clean.frames.slice(), strings: clean.strings.slice(), stringBytes: clean.stringBytes.slice() };
+        const which = int(r, 0, 3);
+        const words = [s.blocks, s.frames, s.strings][which % 3]!;
+        if (which === 3 || words.length === 0) s.pieces[int(r, 0, s.pieces.length - 1)] = int(r, 0, 255);
+        else words[int(r, 0, words.length - 1)] = pick(r, SPECIAL) >>> 0;
+        const reader = new SrcLocReader(s);
+        for (let a = 0; a < t.codeSize; a += int(r, 1, 40)) {
+          try {
+            const frames = reader.lookup(t.codeStart + a);
+            expect(frames.length).toBeLessThanOrEqual(s.frames.length / 5 + 1);
+          } catch (e) {
+            if (!(e instanceof FunckeyError)) throw e;
+            expect(e.code).toBe('E_CORRUPT');
+            corrupt++;
+          }
+        }
+      }
+    }
+    expect(corrupt).toBeGreaterThan(0);
   });
 });
