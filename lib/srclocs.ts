@@ -17,7 +17,7 @@ function corrupt(message: string): never {
   throw new FunckeyError('E_CORRUPT', `source locations: ${message}`);
 }
 
-const decoder = new TextDecoder('utf-8');
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true }); // as the native reader's strings
 
 /** Where the last uleb() stopped (no result pair allocated per read). */
 let ulebEnd = 0;

@@ -29,6 +29,7 @@
 
 #include "mapped_file.h"
 #include "reader.h"
+#include "srclocs.h"
 
 namespace funckey {
 namespace {
@@ -560,6 +561,66 @@ struct Holder {
   std::shared_ptr<Registry> registry;
 };
 
+// Any typed array argument's bytes; false after throwing E_ARG.
+bool GetBytes(napi_env env, Registry* reg, napi_value v, const char* what, const uint8_t** data, size_t* size) {
+  bool is_ta = false;
+  napi_is_typedarray(env, v, &is_ta);
+  napi_typedarray_type type;
+  size_t length = 0;
+  void* p = nullptr;
+  if (is_ta && napi_get_typedarray_info(env, v, &type, &length, &p, nullptr, nullptr) == napi_ok &&
+      (type == napi_uint8_array || type == napi_uint32_array)) {
+    *data = static_cast<const uint8_t*>(p);
+    *size = type == napi_uint32_array ? 4 * length : length;
+    return true;
+  }
+  Throw(env, reg, Code::kArg, std::string(what) + " must be a Uint8Array or a Uint32Array");
+  return false;
+}
+
+// srcLocLookup(blocks, pieces, frames, strings, stringBytes, offset): the chain of
+// source-location frames at offset (native/srclocs.h), as [{function, file, line, column}].
+napi_value SrcLocLookupExport(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  Registry* reg = GetRegistry(env, info, &argc, argv);
+  if (argc < 6) return Throw(env, reg, Code::kArg, "srcLocLookup takes six arguments");
+  SrcLocTables t;
+  if (!GetBytes(env, reg, argv[0], "blocks", &t.blocks, &t.blocks_size) || !GetBytes(env, reg, argv[1], "pieces", &t.pieces, &t.pieces_size) ||
+      !GetBytes(env, reg, argv[2], "frames", &t.frames, &t.frames_size) || !GetBytes(env, reg, argv[3], "strings", &t.strings, &t.strings_size) ||
+      !GetBytes(env, reg, argv[4], "stringBytes", &t.string_bytes, &t.string_bytes_size))
+    return nullptr;
+  uint32_t offset;
+  if (!GetU32(env, argv[5], &offset)) return Throw(env, reg, Code::kArg, "offset must be a number");
+  Status s = CheckSrcLocTables(t);
+  std::vector<SrcFrameRef> frames;
+  if (s.ok()) s = SrcLocLookup(t, offset, &frames);
+  if (!s.ok()) return Throw(env, reg, s.code, s.message);
+  // Strings decoded as lib/srclocs.ts's TextDecoder does (WHATWG replacement, BOM kept).
+  const auto text = [env](const uint8_t* p, size_t n) {
+    std::string out;
+    DecodeUtf8(p, n, false, &out);
+    napi_value v;
+    napi_create_string_utf8(env, out.data(), out.size(), &v);
+    return v;
+  };
+  napi_value result;
+  napi_create_array_with_length(env, frames.size(), &result);
+  for (size_t i = 0; i < frames.size(); i++) {
+    const SrcFrameRef& f = frames[i];
+    napi_value o, line, column;
+    napi_create_object(env, &o);
+    napi_set_named_property(env, o, "function", text(f.function, f.function_size));
+    napi_set_named_property(env, o, "file", text(f.file, f.file_size));
+    napi_create_uint32(env, f.line, &line);
+    napi_create_uint32(env, f.column, &column);
+    napi_set_named_property(env, o, "line", line);
+    napi_set_named_property(env, o, "column", column);
+    napi_set_element(env, result, static_cast<uint32_t>(i), o);
+  }
+  return result;
+}
+
 void FinalizeHolder(napi_env env, void* data, void* /*hint*/) {
   Holder* h = static_cast<Holder*>(data);
   if (h->registry->error_factory != nullptr) napi_delete_reference(env, h->registry->error_factory);
@@ -595,6 +656,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"describe", nullptr, Describe, nullptr, nullptr, nullptr, napi_enumerable, reg},
       {"setErrorFactory", nullptr, SetErrorFactory, nullptr, nullptr, nullptr, napi_enumerable, reg},
       {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_enumerable, reg},
+      {"srcLocLookup", nullptr, SrcLocLookupExport, nullptr, nullptr, nullptr, napi_enumerable, reg},
   };
   if (napi_define_properties(env, exports, sizeof props / sizeof props[0], props) != napi_ok) return nullptr;
   napi_value array, push;
