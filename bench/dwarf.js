@@ -3,7 +3,7 @@
 //           the table of source-location rows) and its encoding, against `llvm-dwarfdump-14 --debug-line`
 //           (which decodes the line tables only) writing to /dev/null, both wall time;
 //   lookup: the whole inline chain of one address, read in place from the encoded tables
-//           (lib/dwarf/encode.ts, lib/srclocs.ts; the js reader), against
+//           (lib/dwarf/encode.ts) by each reader (lib/srclocs.ts, native/srclocs.cc), against
 //           `llvm-symbolizer-14 --inlines` in its stdin batch mode (wall time of the batch
 //           over the same addresses, less the time of an empty batch, per address);
 //   size:   the encoded tables' bytes against the .debug_line + .debug_info bytes they
@@ -11,14 +11,15 @@
 // The module: the generated one of `scripts/make-dwarf-fixtures.sh --large` (20,000 C
 // functions, more than 1 MB of .debug_line; built once into the system's temp directory and
 // kept there), or FUNCKEY_DWARF_MODULE=<file.wasm>; in --quick mode the committed fixture
-// test/fixtures/dwarf/rust-O0.wasm. The native reader of the tables and the cold start (a
-// fresh process opening an artifact) need the artifact sections that carry them.
+// test/fixtures/dwarf/rust-O0.wasm. The cold start (a fresh process opening an artifact to
+// its first file:line) needs the artifact sections that carry the tables.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { do_not_optimize, fmtBytes, fmtNs, fmtRatio, printTable, rng, ROOT, timeIt } from './lib/common.js';
 
@@ -97,6 +98,25 @@ export async function group7({ quick, rec }) {
   const addrs = Uint32Array.from({ length: count }, () => Math.floor(r() * t.codeSize));
   let k = 0;
   const look = await timeIt(() => do_not_optimize(reader.lookup(addrs[k++ % count])), { quick });
+  // The native reader of the same tables (native/srclocs.cc through the addon's srcLocLookup).
+  let lookNative;
+  try {
+    const addon = createRequire(import.meta.url)('node-gyp-build')(ROOT);
+    if (typeof addon.srcLocLookup === 'function') {
+      const { blocks, pieces, frames, strings, stringBytes } = enc;
+      const out = new Uint32Array(4 * (frames.length / 5 + 1));
+      // The chain as the js reader gives it: strings by index, decoded once.
+      const chain = (offset) => {
+        const n = addon.srcLocLookup(blocks, pieces, frames, strings, stringBytes, offset, out);
+        const result = [];
+        for (let i = 0; i < n; i++) result.push({ function: reader.string(out[4 * i]), file: reader.string(out[4 * i + 1]), line: out[4 * i + 2], column: out[4 * i + 3] });
+        return result;
+      };
+      lookNative = await timeIt(() => do_not_optimize(chain(addrs[k++ % count])), { quick });
+    }
+  } catch {
+    lookNative = undefined; // no addon: its row is n/a
+  }
   let sym;
   if (llvm) {
     const input = Array.from(addrs, (a) => '0x' + a.toString(16)).join('\n') + '\n';
@@ -106,6 +126,7 @@ export async function group7({ quick, rec }) {
   }
   const LOOKUP = 'lookup: whole chain of one address (encoded tables, in place)';
   rec.add({ group: 7, case: LOOKUP, backend: 'js', n: count, median_ns: look.median, ratio: sym === undefined ? 1 : look.median / sym, baseline: sym === undefined ? LOOKUP : 'lookup: llvm-symbolizer-14 --inlines batch' });
+  if (lookNative !== undefined) rec.add({ group: 7, case: LOOKUP, backend: 'native', n: count, median_ns: lookNative.median, ratio: sym === undefined ? 1 : lookNative.median / sym, baseline: sym === undefined ? LOOKUP : 'lookup: llvm-symbolizer-14 --inlines batch' });
   if (sym !== undefined) rec.add({ group: 7, case: 'lookup: llvm-symbolizer-14 --inlines batch', backend: 'llvm', n: count, median_ns: sym, ratio: 1, baseline: 'lookup: llvm-symbolizer-14 --inlines batch' });
 
   const tb = encodedBytes(enc);
@@ -118,7 +139,8 @@ export async function group7({ quick, rec }) {
     ['what', 'funckey', 'llvm-14', 'funckey / llvm'],
     [
       ['build (all of the DWARF) vs llvm-dwarfdump --debug-line', fmtNs(build.median), fmtNs(dump), fmtRatio(dump === undefined ? undefined : build.median / dump)],
-      ['lookup, whole chain, per address vs llvm-symbolizer batch', fmtNs(look.median), fmtNs(sym), fmtRatio(sym === undefined ? undefined : look.median / sym)],
+      ['lookup, whole chain, per address vs llvm-symbolizer batch (js)', fmtNs(look.median), fmtNs(sym), fmtRatio(sym === undefined ? undefined : look.median / sym)],
+      ['lookup, whole chain, per address vs llvm-symbolizer batch (native)', fmtNs(lookNative?.median), fmtNs(sym), fmtRatio(sym === undefined || lookNative === undefined ? undefined : lookNative.median / sym)],
       ['size vs .debug_line + .debug_info', fmtBytes(tb), fmtBytes(lineInfo), fmtRatio(tb / lineInfo)],
     ],
     [

@@ -61,7 +61,8 @@ export class SrcLocReader {
     this.stringCount = s.strings.length / 2;
   }
 
-  private string(i: number): string {
+  /** String `i` of the tables (a function name or a file path); E_CORRUPT when there is none. */
+  string(i: number): string {
     if (!(i < this.stringCount)) corrupt(`string ${i} of ${this.stringCount}`);
     let text = this.cache.get(i);
     if (text === undefined) {

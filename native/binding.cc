@@ -69,6 +69,7 @@ struct Registry : std::enable_shared_from_this<Registry> {
   uint32_t scratch[4] = {0, 0, 0, 0};
   napi_ref error_factory = nullptr;
   napi_ref array_push = nullptr;  // Array.prototype.push as it was when the addon loaded
+  std::vector<SrcFrameRef> src_frames;  // srcLocLookup's frames, kept to reuse their memory
 
   uint32_t Add(OpenArtifact* a) {
     uint32_t slot;
@@ -578,13 +579,17 @@ bool GetBytes(napi_env env, Registry* reg, napi_value v, const char* what, const
   return false;
 }
 
-// srcLocLookup(blocks, pieces, frames, strings, stringBytes, offset): the chain of
-// source-location frames at offset (native/srclocs.h), as [{function, file, line, column}].
+// srcLocLookup(blocks, pieces, frames, strings, stringBytes, offset, out): the chain of
+// source-location frames at offset (native/srclocs.h), innermost first, written into the
+// Uint32Array out as (function string, file string, line, column) per frame; returns the
+// number of frames, or -needed (out's length in frames too small: nothing written). The
+// caller decodes strings by index (lib/srclocs.ts's strings table), so that a lookup
+// creates no JS value but its result.
 napi_value SrcLocLookupExport(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   Registry* reg = GetRegistry(env, info, &argc, argv);
-  if (argc < 6) return Throw(env, reg, Code::kArg, "srcLocLookup takes six arguments");
+  if (argc < 7) return Throw(env, reg, Code::kArg, "srcLocLookup takes seven arguments");
   SrcLocTables t;
   if (!GetBytes(env, reg, argv[0], "blocks", &t.blocks, &t.blocks_size) || !GetBytes(env, reg, argv[1], "pieces", &t.pieces, &t.pieces_size) ||
       !GetBytes(env, reg, argv[2], "frames", &t.frames, &t.frames_size) || !GetBytes(env, reg, argv[3], "strings", &t.strings, &t.strings_size) ||
@@ -592,32 +597,25 @@ napi_value SrcLocLookupExport(napi_env env, napi_callback_info info) {
     return nullptr;
   uint32_t offset;
   if (!GetU32(env, argv[5], &offset)) return Throw(env, reg, Code::kArg, "offset must be a number");
+  uint32_t* out;
+  size_t out_length;
+  if (!GetU32Array(env, reg, argv[6], "out", &out, &out_length)) return nullptr;
   Status s = CheckSrcLocTables(t);
-  std::vector<SrcFrameRef> frames;
+  std::vector<SrcFrameRef>& frames = reg->src_frames;
   if (s.ok()) s = SrcLocLookup(t, offset, &frames);
   if (!s.ok()) return Throw(env, reg, s.code, s.message);
-  // Strings decoded as lib/srclocs.ts's TextDecoder does (WHATWG replacement, BOM kept).
-  const auto text = [env](const uint8_t* p, size_t n) {
-    std::string out;
-    DecodeUtf8(p, n, false, &out);
-    napi_value v;
-    napi_create_string_utf8(env, out.data(), out.size(), &v);
-    return v;
-  };
   napi_value result;
-  napi_create_array_with_length(env, frames.size(), &result);
-  for (size_t i = 0; i < frames.size(); i++) {
-    const SrcFrameRef& f = frames[i];
-    napi_value o, line, column;
-    napi_create_object(env, &o);
-    napi_set_named_property(env, o, "function", text(f.function, f.function_size));
-    napi_set_named_property(env, o, "file", text(f.file, f.file_size));
-    napi_create_uint32(env, f.line, &line);
-    napi_create_uint32(env, f.column, &column);
-    napi_set_named_property(env, o, "line", line);
-    napi_set_named_property(env, o, "column", column);
-    napi_set_element(env, result, static_cast<uint32_t>(i), o);
+  if (frames.size() > out_length / 4) {
+    napi_create_int32(env, -static_cast<int32_t>(frames.size()), &result);
+    return result;
   }
+  for (size_t i = 0; i < frames.size(); i++) {
+    out[4 * i] = frames[i].function_index;
+    out[4 * i + 1] = frames[i].file_index;
+    out[4 * i + 2] = frames[i].line;
+    out[4 * i + 3] = frames[i].column;
+  }
+  napi_create_int32(env, static_cast<int32_t>(frames.size()), &result);
   return result;
 }
 

@@ -115,6 +115,8 @@ Status SrcLocLookup(const SrcLocTables& t, uint32_t offset, std::vector<SrcFrame
   }
   if (!loc) return Status::Ok();
   SrcFrameRef f;
+  f.function_index = fn;
+  f.file_index = file;
   Status s = strings.Get(fn, &f.function, &f.function_size);
   if (s.ok()) s = strings.Get(file, &f.file, &f.file_size);
   if (!s.ok()) return s;
@@ -126,8 +128,10 @@ Status SrcLocLookup(const SrcLocTables& t, uint32_t offset, std::vector<SrcFrame
     if (!(parent < frame_count && parent < limit)) return Corrupt("frame " + std::to_string(parent) + ": not before the frame inside it");
     const size_t o = static_cast<size_t>(parent) * kFrameWords;
     SrcFrameRef g;
-    s = strings.Get(U32(t.frames, o), &g.function, &g.function_size);
-    if (s.ok()) s = strings.Get(U32(t.frames, o + 1), &g.file, &g.file_size);
+    g.function_index = U32(t.frames, o);
+    g.file_index = U32(t.frames, o + 1);
+    s = strings.Get(g.function_index, &g.function, &g.function_size);
+    if (s.ok()) s = strings.Get(g.file_index, &g.file, &g.file_size);
     if (!s.ok()) return s;
     g.line = U32(t.frames, o + 2);
     g.column = U32(t.frames, o + 3);

@@ -26,8 +26,11 @@ struct SrcLocTables {
   size_t string_bytes_size = 0;
 };
 
-// One frame: its function and file as byte ranges of string_bytes (UTF-8, not validated).
+// One frame: its function and file as string indices (checked: each names a string that
+// lies inside string_bytes) and as those strings' byte ranges (UTF-8, not validated).
 struct SrcFrameRef {
+  uint32_t function_index;
+  uint32_t file_index;
   const uint8_t* function;
   size_t function_size;
   const uint8_t* file;
