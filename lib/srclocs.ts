@@ -49,7 +49,7 @@ export class SrcLocReader {
   private readonly blockCount: number;
   private readonly frameCount: number;
   private readonly stringCount: number;
-  private readonly cache = new Map<number, string>();
+  private readonly cache: (string | undefined)[] = [];
 
   constructor(s: SrcLocSections) {
     if (s.blocks.length % BLOCK_WORDS !== 0 || s.frames.length % FRAME_WORDS !== 0 || s.strings.length % 2 !== 0) {
@@ -64,12 +64,12 @@ export class SrcLocReader {
   /** String `i` of the tables (a function name or a file path); E_CORRUPT when there is none. */
   string(i: number): string {
     if (!(i < this.stringCount)) corrupt(`string ${i} of ${this.stringCount}`);
-    let text = this.cache.get(i);
+    let text = this.cache[i];
     if (text === undefined) {
       const off = this.s.strings[2 * i]!, len = this.s.strings[2 * i + 1]!;
       if (!(off <= this.s.stringBytes.length && len <= this.s.stringBytes.length - off)) corrupt(`string ${i} outside its bytes`);
       text = decoder.decode(this.s.stringBytes.subarray(off, off + len));
-      this.cache.set(i, text);
+      this.cache[i] = text;
     }
     return text;
   }
