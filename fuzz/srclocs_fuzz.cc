@@ -3,7 +3,7 @@
 // E_CORRUPT is fine, a crash, a sanitizer report or a hang is not. Build and run:
 //
 //   clang++-14 -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-//     fuzz/srclocs_fuzz.cc native/srclocs.cc native/reader.cc native/mapped_file.cc -o .fuzz/srclocs_fuzz
+//     fuzz/srclocs_fuzz.cc native/srclocs.cc -o .fuzz/srclocs_fuzz
 //   .fuzz/srclocs_fuzz -max_total_time=60 .fuzz/srclocs-work
 #include <cstddef>
 #include <cstdint>

@@ -32,9 +32,6 @@ class MappedFile {
  private:
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
-#ifdef _WIN32
-  void* view_ = nullptr;
-#endif
 };
 
 }  // namespace funckey
