@@ -1,5 +1,5 @@
 // npm run bench [-- --quick] [--group N[,M]] [--json out.json]
-// Groups 1 to 5 and 7, each printing its tables measured in this run; see bench/README.md.
+// The groups of GROUPS below, each printing its tables measured in this run; see bench/README.md.
 // Each group runs in its own `node` process (this script with --child), so that one group's
 // JIT state (e.g. call sites made polymorphic by the other backend) and heap do not leak
 // into the next; the parent collects the records. Neither outlives the process that started
@@ -13,12 +13,31 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Recorder, nativeInfo, parseArgs, removeWorkDir, workDir } from './lib/common.js';
 
+/**
+ * The groups: number (what --group and the records' `group` field use) -> the module that
+ * measures it and the function it exports, called as fn({ quick, rec }).
+ */
+const GROUPS = new Map([
+  [1, { file: './lazy-init.js', fn: 'group1', what: 'lazy init (1a) and sparse against dense lookups (1b)' }],
+  [2, { file: './group2-first-name.js', fn: 'group2', what: 'time to first name, fresh processes' }],
+  [3, { file: './throughput.js', fn: 'group3', what: 'lookup throughput, per call and batch' }],
+  [4, { file: './size.js', fn: 'group4', what: 'table and name index size, build time' }],
+  [5, { file: './func-by-offset.js', fn: 'group5', what: 'funcByOffset across shapes and sizes' }],
+  [6, { file: './symbolicate-throughput.js', fn: 'group6', what: 'symbolicate throughput against a line split' }],
+  [7, { file: './dwarf.js', fn: 'group7', what: 'source locations from DWARF against llvm-14 tools' }],
+]);
+
+/** The function that runs group g. */
+async function loadGroup(g) {
+  const entry = GROUPS.get(g);
+  if (entry === undefined) throw new Error(`no group ${g} (groups: ${[...GROUPS.keys()].join(', ')})`);
+  return (await import(entry.file))[entry.fn];
+}
+
 const HELP = `usage: node bench/run.js [--quick] [--group N[,M...]] [--json FILE]
-  --quick     small sizes and few iterations (every group, well under two minutes)
-  --group N   run only group N (1 lazy init: 1a the lookups of a lazy initialisation,
-              1b sparse against dense lookups and table size across densities; 2 time to
-              first name; 3 throughput; 4 size; 5 funcByOffset across shapes and sizes;
-              7 source locations from DWARF against llvm-14's tools)
+  --quick     small sizes and few iterations
+  --group N   run only group N:
+${[...GROUPS].map(([g, e]) => `                ${g}  ${e.what} (bench/${e.file.slice(2)})`).join('\n')}
   --json F    write one record per measurement to F`;
 
 /** Calls gone() once the process that started this one has exited (this one then has another parent). */
@@ -60,16 +79,8 @@ if (childAt >= 0) {
   ).unref();
   const quick = argv.includes('--quick');
   const rec = new Recorder();
-  const groups = {
-    1: async () => (await import('./group1-lazy-init.js')).group1,
-    2: async () => (await import('./group2-first-name.js')).group2,
-    3: async () => (await import('./group3-throughput.js')).group3,
-    4: async () => (await import('./group4-size.js')).group4,
-    5: async () => (await import('./group5-shapes.js')).group5,
-    7: async () => (await import('./dwarf.js')).group7,
-  };
+  const run = await loadGroup(group);
   try {
-    const run = await groups[group]();
     await run({ quick, rec });
   } finally {
     removeWorkDir();
@@ -78,7 +89,7 @@ if (childAt >= 0) {
   process.exit(0);
 }
 
-const opts = parseArgs(argv);
+const opts = parseArgs(argv, [...GROUPS.keys()]);
 if (opts.help) {
   console.log(HELP);
   process.exit(0);

@@ -9,6 +9,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { int, pick, rng } from '../bench/lib/rand.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const { ArtifactBuilder, FuncKey, buildFromWasm } = await import(join(root, 'dist', 'index.js'));
@@ -21,19 +22,6 @@ const write = (name, bytes) => {
   writeFileSync(join(out, name), bytes);
   count++;
 };
-
-function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const int = (r, lo, hi) => lo + Math.floor(r() * (hi - lo + 1));
-const pick = (r, xs) => xs[Math.floor(r() * xs.length)];
 
 /** Argument words appended after the artifact (the target reads them as u32 values). */
 function withTail(bytes, r) {

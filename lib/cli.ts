@@ -6,7 +6,7 @@
  * Exit status: 0 on success; 1 on a usage or input error, with one line on stderr,
  * `funckey: E_CODE: message`; 2 on an unexpected internal error.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, realpathSync, writeSync } from 'node:fs';
 import { extname } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -16,7 +16,8 @@ import { builderFromWasm, type ModuleSrcLocs } from './build.js';
 import { tableLookup, type SrcFrame } from './dwarf/index.js';
 import { FunckeyError } from './errors.js';
 import { FuncKey, FuncKind, kindIsSparse } from './key.js';
-import { symbolicate, symbolicateFrames, type SymbolicateOptions } from './symbolicate.js';
+import { symbolicate, symbolicateFrames, type SymbolicatedFrame, type SymbolicateOptions } from './symbolicate.js';
+import { TraceRewriter } from './trace-stream.js';
 import { stripCustomSections, stripNameSection } from './wasm-strip.js';
 import { writeFileAtomic } from './writer.js';
 
@@ -73,16 +74,6 @@ function moduleOption(values: Values): number | undefined {
 
 const hex = (n: number) => '0x' + n.toString(16);
 const json = (x: unknown) => JSON.stringify(x, null, 2) + '\n';
-
-function readInput(path: string | undefined): string {
-  const file = path === undefined || path === '-' ? 0 : path;
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new FunckeyError('E_IO', `cannot read ${file === 0 ? 'standard input' : path}: ${err.code ?? err.message}`, { cause: e });
-  }
-}
 
 function readBinary(path: string): Uint8Array {
   try {
@@ -265,7 +256,7 @@ Options:
     if (pos.length === 0) throw usageError('missing <artifact> argument');
     if (values.symbolizer) {
       if (pos.length !== 1) throw usageError('--symbolizer reads addresses from standard input: give no OFFSET');
-      return symbolizerOutput(srcLocSource(pos[0]!, values), moduleOption(values) ?? 0, readInput('-'));
+      return symbolizerOutput(srcLocSource(pos[0]!, values), moduleOption(values) ?? 0, readStdinText());
     }
     if (pos.length < 2) throw usageError('missing <OFFSET> argument');
     const offsets = pos.slice(1).map((t) => parseU32('OFFSET', t));
@@ -322,6 +313,18 @@ function framesAt(srcLocs: ModuleSrcLocs[], offset: number): SrcFrame[] {
     if (offset >= s.base && offset - s.base < s.table.codeSize) return tableLookup(s.table, offset - s.base);
   }
   return [];
+}
+
+/** All of standard input as text (blocking reads, as streamTrace reads). */
+function readStdinText(): string {
+  const chunks: Buffer[] = [];
+  const buf = Buffer.allocUnsafe(1 << 16);
+  for (;;) {
+    const n = readSome(0, buf, 'standard input');
+    if (n === 0) break;
+    chunks.push(Buffer.from(buf.subarray(0, n)));
+  }
+  return Buffer.concat(chunks).toString('utf8');
 }
 
 /** llvm-symbolizer's LLVM output style for each address line of `input` (code-section-relative). */
@@ -435,7 +438,8 @@ const symbolicateCmd: Command = {
   summary: 'put function names into the wasm frames of a stack trace',
   details: `Reads the trace from the file, or from standard input when it is '-' or absent, and
 writes it back with every WebAssembly frame the artifact knows given its function name
-(V8, SpiderMonkey and JavaScriptCore frame forms); every other line stays as it was.
+(V8, SpiderMonkey, JavaScriptCore and Wasmtime frame forms); every other byte stays as it
+was. Reads and writes as a stream, in constant memory, so a log of any size goes through.
 With --json, prints the frames found instead: line, engine, url, function index, offset,
 key, name and status.
 
@@ -450,37 +454,145 @@ Options:
     const module = moduleOption(values);
     const a = openArtifact(pos[0], values);
     try {
-      const text = readInput(pos[1]);
       const options: SymbolicateOptions = module === undefined ? {} : { module };
-      if (values.json) {
-        return json(
-          symbolicateFrames(text, a, options).map((f) => ({
-            line: f.line,
-            engine: f.engine,
-            form: f.form,
-            url: f.url,
-            funcIndex: f.funcIndex,
-            offset: f.offset,
-            printedName: f.printedName,
-            status: f.status,
-            module: f.module,
-            key: f.key?.toString(),
-            name: f.name,
-            text: f.text,
-            rewritten: f.rewritten,
-          })),
-        );
-      }
-      return symbolicate(text, a, options);
+      streamTrace(a, options, pos[1], values.json === true);
+      return '';
     } finally {
       a.close();
     }
   },
 };
 
+/** A frame of --json output. */
+function frameJson(f: SymbolicatedFrame): Record<string, unknown> {
+  return {
+    line: f.line,
+    engine: f.engine,
+    form: f.form,
+    url: f.url,
+    funcIndex: f.funcIndex,
+    offset: f.offset,
+    printedName: f.printedName,
+    status: f.status,
+    module: f.module,
+    key: f.key?.toString(),
+    resolvedIndex: f.resolvedIndex,
+    name: f.name,
+    text: f.text,
+    rewritten: f.rewritten,
+  };
+}
+
+/**
+ * Symbolicates the input (a file, or standard input for '-' or none) to standard output in
+ * chunks, with blocking reads and writes: memory stays bounded by the chunk and the longest
+ * line kept (TraceRewriter). With `json`, writes the frames as a JSON array instead.
+ */
+function streamTrace(a: Artifact, options: SymbolicateOptions, path: string | undefined, asJson: boolean): void {
+  const stdin = path === undefined || path === '-';
+  const what = stdin ? 'standard input' : path;
+  let fd: number;
+  try {
+    fd = stdin ? 0 : openSync(path, 'r');
+  } catch (e) {
+    throw ioError(`cannot read ${what}`, e);
+  }
+  let count = 0;
+  const onFrame = (f: SymbolicatedFrame) => {
+    const j = JSON.stringify(frameJson(f), null, 2).replace(/\n/g, '\n  ');
+    writeAll(Buffer.from(`${count++ === 0 ? '[\n  ' : ',\n  '}${j}`, 'utf8'));
+  };
+  try {
+    const rw = new TraceRewriter(a, options, asJson ? onFrame : undefined);
+    const buf = Buffer.allocUnsafe(1 << 20);
+    for (;;) {
+      const n = readSome(fd, buf, what);
+      if (n === 0) break;
+      for (const b of rw.push(buf.subarray(0, n))) if (!asJson) writeAll(b);
+    }
+    for (const b of rw.end()) if (!asJson) writeAll(b);
+    if (asJson) writeAll(Buffer.from(count === 0 ? '[]\n' : '\n]\n'));
+  } finally {
+    if (!stdin) closeSync(fd);
+  }
+}
+
+function ioError(message: string, e: unknown): FunckeyError {
+  const err = e as NodeJS.ErrnoException;
+  return new FunckeyError('E_IO', `${message}: ${err.code ?? err.message}`, { cause: e });
+}
+
+const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+
+/** A blocking read (retrying while a non-blocking descriptor has nothing yet). */
+function readSome(fd: number, buf: Buffer, what: string): number {
+  for (;;) {
+    try {
+      return readSync(fd, buf, 0, buf.length, null);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') pause(2);
+      else if (code === 'EOF') return 0;
+      else throw ioError(`cannot read ${what}`, e);
+    }
+  }
+}
+
+/** Writes all of b to standard output; a closed pipe ends the process quietly, as `head` expects. */
+function writeAll(b: Uint8Array): void {
+  let off = 0;
+  while (off < b.length) {
+    try {
+      off += writeSync(1, b, off, b.length - off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EAGAIN') pause(2);
+      else if (code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      else throw ioError('cannot write standard output', e);
+    }
+  }
+}
+
 /** Where the package's sample module is: samples/ next to dist/ (or lib/). */
 function samplePath(file: string): string {
   return fileURLToPath(new URL(`../samples/${file}`, import.meta.url));
+}
+
+/** The runtime this process is, as the demo names it. */
+function runtimeName(): string {
+  const v = process.versions as Record<string, string | undefined>;
+  const deno = (globalThis as { Deno?: { version: { deno: string; v8: string } } }).Deno;
+  if (v.bun !== undefined) return `Bun ${v.bun} (JavaScriptCore)`;
+  if (deno !== undefined) return `Deno ${deno.version.deno} (V8 ${deno.version.v8})`;
+  return `Node ${process.version} (V8 ${v.v8 ?? '?'})`;
+}
+
+/**
+ * Runs the stripped sample until it traps; returns the trap's stack and how it was taken.
+ * Bun prints `at unknown` for every wasm frame of err.stack, so there the stack is written
+ * from its call sites (Error.prepareStackTrace), whose function names carry the index.
+ */
+function trapStack(stripped: ReturnType<typeof stripNameSection>): { stack: string; how: string } {
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(stripped), {
+    host: { log: () => {}, now: () => 0, report: () => {} },
+  });
+  const E = Error as unknown as { stackTraceLimit: number; prepareStackTrace?: unknown };
+  const { stackTraceLimit, prepareStackTrace } = E;
+  const bun = (process.versions as Record<string, string | undefined>).bun !== undefined;
+  E.stackTraceLimit = 50;
+  if (bun)
+    E.prepareStackTrace = (e: Error, sites: { getFunctionName(): string | null; getFileName(): string | null }[]) =>
+      [String(e), ...sites.map((c) => `    ${c.getFunctionName() ?? ''}@${c.getFileName() ?? ''}`)].join('\n');
+  try {
+    (instance.exports.main as () => number)();
+  } catch (e) {
+    const stack = (e as Error).stack ?? String(e);
+    return { stack, how: bun ? `as ${runtimeName()} gives it in its call sites (err.stack prints \`at unknown\` for wasm frames)` : `as ${runtimeName()} prints it` };
+  } finally {
+    E.stackTraceLimit = stackTraceLimit;
+    E.prepareStackTrace = prepareStackTrace;
+  }
+  throw new FunckeyError('E_WASM', 'the sample module did not trap');
 }
 
 const demo: Command = {
@@ -489,7 +601,8 @@ const demo: Command = {
   details: `Uses samples/demo.wasm, which ships with the package (its WAT source is samples/demo.wat):
 builds its artifact in memory, strips the name section from a copy of the module, runs the
 stripped copy in this process until it traps (a division by zero seven calls deep), and
-prints the trap's stack trace before and after symbolication.`,
+prints the trap's stack trace, as this runtime (Node, Deno or Bun) gives it, before and
+after symbolication. Exits 1 when the trace holds no frame funckey could name.`,
   options: {},
   run(pos, values) {
     if (pos.length > 0) throw usageError('demo takes no arguments');
@@ -501,27 +614,12 @@ prints the trap's stack trace before and after symbolication.`,
     const a = open(artifactBytes, { backend: backendOf(values) });
     try {
       const stripped = stripNameSection(bytes);
-      const reports: string[] = [];
-      const instance = new WebAssembly.Instance(new WebAssembly.Module(stripped), {
-        host: {
-          log: () => {},
-          now: () => 0,
-          report: (order: number, price: number) => void reports.push(`order ${order}: ${price}`),
-        },
-      });
-      const limit = Error.stackTraceLimit;
-      Error.stackTraceLimit = 50;
-      let before: string | undefined;
-      try {
-        (instance.exports.main as () => number)();
-      } catch (e) {
-        before = (e as Error).stack ?? String(e);
-      } finally {
-        Error.stackTraceLimit = limit;
-      }
-      if (before === undefined) throw new FunckeyError('E_WASM', 'the sample module did not trap');
+      const { stack: before, how } = trapStack(stripped);
       const after = symbolicate(before, a);
       const frames = symbolicateFrames(before, a);
+      const named = frames.filter((f) => f.status === 'resolved' && f.name !== undefined).length;
+      if (named === 0)
+        throw new FunckeyError('E_WASM', `${runtimeName()} printed no wasm frame funckey can name (${frames.length} found) in the trace: ${JSON.stringify(before)}`);
       if (values.json) {
         return json({
           module: wasmPath,
@@ -529,6 +627,7 @@ prints the trap's stack trace before and after symbolication.`,
           strippedBytes: stripped.length,
           artifactBytes: artifactBytes.length,
           backend: a.backend,
+          runtime: runtimeName(),
           before,
           after,
           frames: frames.map((f) => ({ line: f.line, funcIndex: f.funcIndex, offset: f.offset, key: f.key?.toString(), name: f.name, status: f.status })),
@@ -537,9 +636,9 @@ prints the trap's stack trace before and after symbolication.`,
       return [
         `Sample module:  ${wasmPath} (${bytes.length} bytes with its name section)`,
         `Artifact:       ${artifactBytes.length} bytes, built in memory in ${buildMs.toFixed(1)} ms, read by the ${a.backend} backend`,
-        `Stripped copy:  ${stripped.length} bytes, no name section; run in Node until it traps`,
+        `Stripped copy:  ${stripped.length} bytes, no name section; run in ${runtimeName()} until it traps`,
         '',
-        'Stack trace of the stripped module, as V8 prints it:',
+        `Stack trace of the stripped module, ${how}:`,
         '',
         indent(before),
         '',
@@ -547,7 +646,7 @@ prints the trap's stack trace before and after symbolication.`,
         '',
         indent(after),
         '',
-        `${frames.filter((f) => f.status === 'resolved' && f.name !== undefined).length} of ${frames.length} wasm frames named.`,
+        `${named} of ${frames.length} wasm frames named.`,
         '',
       ].join('\n');
     } finally {

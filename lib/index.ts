@@ -20,3 +20,4 @@ export {
   type FrameStatus,
   type UrlMatcher,
 } from './symbolicate.js';
+export { symbolicateStream, TraceRewriter, MAX_LINE } from './trace-stream.js';

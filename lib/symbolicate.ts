@@ -1,60 +1,68 @@
 /**
- * Symbolication of WebAssembly stack traces: finds the wasm frames of V8, SpiderMonkey and
- * JavaScriptCore in a text (an `err.stack`, a crash report, a log) and puts back the function
- * names a stripped module no longer carries, from an artifact built from the unstripped
- * module. Everything that is not a recognised wasm frame, including the rest of a line that
- * holds one, is left byte for byte as it was.
+ * Symbolication of WebAssembly stack traces: finds the wasm frames of V8 (Node, Deno,
+ * Chrome), SpiderMonkey, JavaScriptCore (Safari, Bun) and Wasmtime in a text (an
+ * `err.stack`, a crash report, a log) and puts back the function names a stripped module no
+ * longer carries, from an artifact built from the unstripped module. Everything that is not a
+ * recognised wasm frame, including the rest of a line that holds one, is left as it was. The
+ * scanner is lib/trace-scan.ts; streams are lib/trace-stream.ts.
  *
- * Frames recognised (N is a function index counting imports, OFF a byte offset from the
- * start of the module, as the engines print them):
+ * Frames recognised (N a function index counting imports, OFF a byte offset from the start of
+ * the module, as the engines print them) and what the rewrite prints: what that engine prints
+ * for the same frame of the module with its name section (MOD. or MOD the module's name, when
+ * it has one and `moduleNames` is not false):
  *
  * | engine | frame | rewritten as |
  * |---|---|---|
- * | V8 | `at URL:wasm-function[N]:0xOFF` | `at NAME (URL:wasm-function[N]:0xOFF)` |
- * | V8 | `at OLD (URL:wasm-function[N]:0xOFF)` | `at NAME (URL:wasm-function[N]:0xOFF)` |
- * | SpiderMonkey | `OLD@URL:wasm-function[N]:0xOFF` (OLD may be empty; URL may be `x.js line 3 > WebAssembly.instantiate`) | `NAME@URL:wasm-function[N]:0xOFF` |
- * | JavaScriptCore | `[OLD@][MOD:]wasm-function[N][:0xOFF]` (a whole line; MOD is `<?>`, a module name or hash) | `NAME@[MOD:]wasm-function[N][:0xOFF]` |
- * | JavaScriptCore, older | `[MOD.]wasm-function[N]@[wasm code]` (MOD is often `<?>`) | `[MOD.]wasm-function[NAME]@[wasm code]` |
- * | JavaScriptCore | `NAME@[wasm code]`, `MOD.wasm-function[NAME]@[wasm code]` | recognised, left as they are: they carry no index |
+ * | V8 | `at URL:wasm-function[N]:0xOFF` | `at MOD.NAME (URL:…)`; `at MOD (URL:…)` for a function without a name |
+ * | V8 | `at OLD (URL:wasm-function[N]:0xOFF)` | `at MOD.NAME (URL:…)` |
+ * | V8 (Deno) | `at <anonymous> (URL:wasm-function[0]:0xOFF)` | `at NAME (URL:…)`: this V8 prints no module name |
+ * | SpiderMonkey | `OLD@URL:wasm-function[N]:0xOFF` (URL may be `x.js line 3 > WebAssembly.Module`) | `MOD.NAME@URL:…`; `MOD.@URL:…` without a name |
+ * | JavaScriptCore | `OLD@MOD:wasm-function[N]` (OLD is N or `(null)`; MOD `<?>` or a name) | `NAME@MOD:…`; `(null)@MOD:…` without a name |
+ * | JavaScriptCore | `[MOD:]wasm-function[N][:0xOFF]` alone on its line | `NAME@[MOD:]wasm-function…` |
+ * | JavaScriptCore, older; Bun's call sites | `[MOD.]wasm-function[N]@[wasm code]` | `[MOD.]wasm-function[NAME]@[wasm code]`; `[]` without a name |
+ * | JavaScriptCore | `NAME@[wasm code]`, `MOD.wasm-function[NAME]@[wasm code]` | recognised, left as they are: no index |
+ * | Wasmtime | `I: 0xOFF - MOD!<wasm function N>` (MOD `<unknown>` or a name) | `I: 0xOFF - MOD!NAME` |
  *
- * Each rewrite is what that engine prints for the same frame of the module with its name
- * section, keeping the URL, index and offset where the engine's format has them. V8 and
- * SpiderMonkey print `module.function` when the module has a name (and V8 prints the module
- * name alone for a function without one); NAME follows them unless `moduleNames: false`.
- * The older JavaScriptCore form has a single slot for the index or the name, so its rewrite
- * drops the index from the text (the structured form keeps it).
+ * A function without a name in a module without names stays as it was. Bun's `at unknown`
+ * holds nothing to look up.
  *
  * Which function a frame is: with a byte offset, `funcByOffset(module byte offset + OFF)`
  * gives the key `DefinedWasmFunction(m, i)`, hence the function index `imported(m) + i`,
- * hence the name; the index the engine printed must agree with it, else the frame is a
- * `mismatch` (the artifact was not built from this module) and stays as it was. Without an
- * offset, the printed index is looked up directly.
+ * hence the name. The index the engine printed must agree, else the frame is a `mismatch`
+ * (the artifact was not built from this module) and stays as it was; except a printed index
+ * 0, which Deno prints for every frame: the offset decides and `resolvedIndex` reports the
+ * index. An offset that does not fit in 32 bits is a mismatch. Without an offset (JavaScript-
+ * Core), the printed index is looked up, after the checks a frame allows: the index is in
+ * the module's range (else `no-function`), a module name in the frame is the module's, a
+ * name in the frame is the artifact's (else `mismatch`); and one frame that fails them marks
+ * every frame of its module prefix (`<?>`, a name) as a mismatch: the artifact is not that
+ * module's (in a stream, the frames after it).
  *
  * Which module of the artifact a frame belongs to:
  * - option `urls`: `[matcher, module]` pairs tried in order on the frame's URL (a string is
- *   compared for equality, a RegExp is tested, a function is called). A frame whose URL
- *   matches none is `foreign` and left as it is. For JavaScriptCore frames the URL is the
- *   module prefix (`<?>`, a name, or '') or `[wasm code]` for the older form.
+ *   compared for equality, a RegExp is tested, a function is called; once per distinct URL).
+ *   A frame whose URL matches none is `foreign`. For JavaScriptCore and Wasmtime frames the
+ *   URL is the module prefix (`<?>`, `<unknown>`, a name, or ''), or `[wasm code]`.
  * - else option `module`: every frame belongs to that module.
  * - else an artifact of one module: module 0.
- * - else (a component, or several modules): engines run core modules, so an offset counts
- *   from the start of the core module that trapped, and every module's offsets start near 0;
- *   a byte range of the outer binary cannot tell them apart. So each module is tried and the
- *   frame belongs to the one module where the offset falls in a defined function whose index
- *   is the printed one. None: `no-function`; several: `ambiguous`. A frame with no offset
- *   cannot be placed this way and is `ambiguous`. Pass `urls` or `module` to decide.
+ * - else (a component, or several modules), at most MAX_PROBE modules: engines run core
+ *   modules, so an offset counts from the start of the core module that trapped, and every
+ *   module's offsets start near 0. The frame belongs to the one module where the offset falls
+ *   in a defined function whose index is the printed one (None: `no-function`; several, or
+ *   no offset: `ambiguous`); a later frame of the same URL is tried in that module first.
+ *   With more modules, frames are `ambiguous`: pass `urls` or `module`. So the work per
+ *   frame is bounded whatever the number of modules.
  *
  * Limits: a name longer than 512 characters or a URL longer than 2048 is not recognised (the
- * frame stays as it was), which keeps the cost of any line linear in its length.
+ * frame stays as it was). Time is linear in the text; nothing is allocated per line.
  */
-import type { Artifact, ModuleInfo } from './artifact.js';
+import { Artifact } from './artifact.js';
+import { describeValue } from './args.js';
 import { FunckeyError } from './errors.js';
-import { FuncKey, FuncKind } from './key.js';
+import { FuncKind, type FuncKey } from './key.js';
+import { newScanState, scan, type Engine, type FrameForm, type RawFrame, type ScanState } from './trace-scan.js';
 
-export type Engine = 'v8' | 'spidermonkey' | 'jsc';
-
-/** The form a frame was written in (the rows of the table above). */
-export type FrameForm = 'v8' | 'v8-named' | 'spidermonkey' | 'jsc' | 'jsc-legacy' | 'jsc-named';
+export type { Engine, FrameForm } from './trace-scan.js';
 
 export interface ParsedFrame {
   /** 1-based line number of the frame in the text. */
@@ -66,11 +74,11 @@ export interface ParsedFrame {
   form: FrameForm;
   /** The frame's text as it appears in the line. */
   text: string;
-  /** The URL (V8, SpiderMonkey), the module prefix or `[wasm code]` (JavaScriptCore). */
+  /** The URL (V8, SpiderMonkey), the module prefix (JavaScriptCore, Wasmtime) or `[wasm code]`. */
   url: string;
   /** The function index the engine printed (counting imports), when it printed one. */
   funcIndex: number | undefined;
-  /** The byte offset the engine printed, when it printed one. */
+  /** The byte offset the engine printed, when it printed one (Infinity when too large to hold). */
   offset: number | undefined;
   /** The function name the engine printed, when it printed one. */
   printedName: string | undefined;
@@ -80,7 +88,8 @@ export interface ParsedFrame {
  * - resolved: the function was found; `name` is its name when the artifact has one.
  * - foreign: `urls` was given and the frame's URL matches none of it.
  * - no-function: the offset is in no defined function of the module, or the index is out of its range.
- * - mismatch: the offset's function has another index than the one printed.
+ * - mismatch: the frame contradicts the artifact (another index or name at the offset, an
+ *   offset that does not fit, another module name).
  * - ambiguous: several modules fit (see the module rules above), or none can be chosen.
  * - no-index: the frame names a function but gives neither an index nor an offset.
  */
@@ -90,8 +99,10 @@ export interface SymbolicatedFrame extends ParsedFrame {
   status: FrameStatus;
   /** The module of the artifact the frame was attributed to. */
   module: number | undefined;
-  /** The key of the function (for a frame with an offset that was resolved). */
+  /** The key of the function (for a frame with an offset in a defined function). */
   key: FuncKey | undefined;
+  /** The function index the artifact gives (differs from funcIndex where Deno printed 0). */
+  resolvedIndex: number | undefined;
   /** The function's name in the artifact, if it has one. */
   name: string | undefined;
   /** The frame as the rewritten text has it (equal to `text` when nothing changed). */
@@ -105,314 +116,491 @@ export interface SymbolicateOptions {
   urls?: Iterable<readonly [UrlMatcher, number]>;
   /** The module every frame belongs to when `urls` is absent. */
   module?: number;
-  /** Print `module.function` as V8 and SpiderMonkey do when the module has a name (default true). */
+  /** Print module names as the engines do when the module has one (default true). */
   moduleNames?: boolean;
 }
 
-// --- Parsing -------------------------------------------------------------------------------
-
-// Every repetition is bounded, so that a hostile line costs time linear in its length
-// (times these bounds), never quadratic: names up to MAX_NAME, URLs up to MAX_URL characters.
-const MAX_NAME = 512;
-const MAX_URL = 2048;
-const HEX = '0x(?<OFF>[0-9a-fA-F]{1,16})';
-const IDX = '(?<IDX>\\d{1,10})';
-function g(pattern: string, suffix: string): string {
-  return pattern.replace(/\?<([A-Z]+)>/g, (_, n: string) => `?<${n}${suffix}>`);
-}
-// V8: the name is everything between `at ` and the last ` (` before a URL without spaces.
-const V8_NAMED = g(`at (?<ASYNC>async )?(?<NAME>.{1,${MAX_NAME}}?) \\((?<URL>[^\\s]{1,${MAX_URL}}?):wasm-function\\[${IDX}\\]:${HEX}\\)`, 'vn');
-const V8_ANON = g(`at (?<ASYNC>async )?(?<URL>[^\\s()]{1,${MAX_URL}}?):wasm-function\\[${IDX}\\]:${HEX}`, 'va');
-const V8_LINE = new RegExp(`(?<=^|\\s)(?:${V8_NAMED}|${V8_ANON})`, 'g');
-// SpiderMonkey (and JavaScriptCore's `name@MOD:wasm-function[N]`): at the start of a line
-// the name is everything before the `@`; inside a line it has no spaces and starts after a
-// space or a comma. The JavaScriptCore forms start there too (Safari joins frames with commas).
-const SM = g(`(?<NAME>(?<=^\\s*)[^@]{0,${MAX_NAME}}?|(?<![^\\s,])[^\\s@,]{0,${MAX_NAME}})@(?<URL>[^@]{0,${MAX_URL}}?):wasm-function\\[${IDX}\\](?::${HEX})?`, 'sm');
-// JavaScriptCore, older: `<?>.wasm-function[12]@[wasm code]`, or a name in the brackets.
-const JSC_LEGACY = g(`(?<![^\\s@,])(?<PRE>(?:<\\?>|[^\\s@,]{0,${MAX_NAME}}?)\\.)?wasm-function\\[(?<SLOT>[^\\]\\s]{0,${MAX_NAME}})\\]@\\[wasm code\\]`, 'jl');
-const JSC_NAMED = g(`(?<![^\\s,])(?<NAME>[^\\s@,]{1,${MAX_NAME}})@\\[wasm code\\]`, 'jn');
-// JavaScriptCore, newer, without a name: the whole line is `[MOD:]wasm-function[N][:0xOFF]`.
-const JSC_BARE = g(`^(?<LEAD>\\s*)(?:(?<MOD>[^\\s@:]{0,${MAX_NAME}}):)?wasm-function\\[${IDX}\\](?::${HEX})?(?=\\s*$)`, 'jb');
-const OTHER_LINE = new RegExp(`(?<=^|\\s)(?:${V8_NAMED}|${V8_ANON})|${JSC_LEGACY}|${JSC_NAMED}|${SM}|${JSC_BARE}`, 'g');
-const STARTS_WITH_AT = /^\s*at\s/;
-
-/**
- * A frame and where its name goes: the rewritten frame is
- * `text[0, cut) + name + insert + text[resume, end) + tail`. (Plain data rather than a
- * closure, and frames built with one literal shape: this runs once per frame.)
- */
-interface Slot {
-  frame: ParsedFrame;
-  cut: number;
-  resume: number;
-  insert: string;
-  tail: string;
-}
-
-function num(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-function hex(s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const n = parseInt(s, 16);
-  return Number.isSafeInteger(n) ? n : undefined;
-}
-
-function frame(
-  line: number,
-  start: number,
-  text: string,
-  engine: Engine,
-  form: FrameForm,
-  url: string,
-  funcIndex: string | undefined,
-  offset: string | undefined,
-  printedName: string | undefined,
-): ParsedFrame {
-  return { line, start, end: start + text.length, engine, form, text, url, funcIndex: num(funcIndex), offset: hex(offset), printedName };
-}
-
-function slot(f: ParsedFrame, cut: number, resume: number, insert: string, tail: string): Slot {
-  return { frame: f, cut, resume, insert, tail };
-}
-
-function rewrite(s: Slot, name: string): string {
-  const t = s.frame.text;
-  return t.slice(0, s.cut) + name + s.insert + t.slice(s.resume) + s.tail;
-}
-
-function matchToSlot(m: RegExpExecArray, lineNo: number): Slot | undefined {
-  const gr = m.groups!;
-  const at = m.index;
-  const text = m[0];
-  if (gr.IDXvn !== undefined) {
-    // `at [async ]OLD (LOC)`: OLD is replaced.
-    const cut = 3 + (gr.ASYNCvn?.length ?? 0);
-    const f = frame(lineNo, at, text, 'v8', 'v8-named', gr.URLvn!, gr.IDXvn, gr.OFFvn, gr.NAMEvn);
-    return slot(f, cut, cut + gr.NAMEvn!.length, '', '');
-  }
-  if (gr.IDXva !== undefined) {
-    // `at [async ]LOC` becomes `at [async ]NAME (LOC)`.
-    const cut = 3 + (gr.ASYNCva?.length ?? 0);
-    return slot(frame(lineNo, at, text, 'v8', 'v8', gr.URLva!, gr.IDXva, gr.OFFva, undefined), cut, cut, ' (', ')');
-  }
-  if (gr.SLOTjl !== undefined) {
-    // `[MOD.]wasm-function[N]@[wasm code]`: N is replaced.
-    const isIndex = /^\d+$/.test(gr.SLOTjl);
-    const cut = (gr.PREjl?.length ?? 0) + 'wasm-function['.length;
-    const f = frame(lineNo, at, text, 'jsc', 'jsc-legacy', '[wasm code]', isIndex ? gr.SLOTjl : undefined, undefined, isIndex ? undefined : gr.SLOTjl);
-    return slot(f, cut, cut + gr.SLOTjl.length, '', '');
-  }
-  if (gr.NAMEjn !== undefined) {
-    return slot(frame(lineNo, at, text, 'jsc', 'jsc-named', '[wasm code]', undefined, undefined, gr.NAMEjn), 0, 0, '', '');
-  }
-  if (gr.IDXsm !== undefined) {
-    // `OLD@URL:...`: OLD (perhaps empty) is replaced. A URL with neither a scheme nor a path
-    // is JavaScriptCore's module prefix (`<?>`, a name or a hash).
-    const url = gr.URLsm!;
-    const jsc = !/[:/]/.test(url);
-    const printed = gr.NAMEsm!;
-    const f = frame(lineNo, at, text, jsc ? 'jsc' : 'spidermonkey', jsc ? 'jsc' : 'spidermonkey', url, gr.IDXsm, gr.OFFsm, printed === '' ? undefined : printed);
-    return slot(f, 0, printed.length, '', '');
-  }
-  if (gr.IDXjb !== undefined) {
-    // `[MOD:]wasm-function[N][:0xOFF]` alone on its line becomes `NAME@[MOD:]wasm-function...`.
-    const lead = gr.LEADjb!.length;
-    return slot(frame(lineNo, at + lead, text.slice(lead), 'jsc', 'jsc', gr.MODjb ?? '', gr.IDXjb, gr.OFFjb, undefined), 0, 0, '@', '');
-  }
-  return undefined;
-}
-
-function mightHoldFrame(line: string): boolean {
-  return line.includes('wasm-function[') || line.includes('@[wasm code]');
-}
-
-/** Splits text into lines, keeping each line's terminator apart. */
-function splitLines(text: string): { body: string; eol: string }[] {
-  const out: { body: string; eol: string }[] = [];
-  const re = /\r\n|\n|\r/g;
-  let last = 0;
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(text)) !== null) {
-    out.push({ body: text.slice(last, m.index), eol: m[0] });
-    last = m.index + m[0].length;
-  }
-  out.push({ body: text.slice(last), eol: '' });
-  return out;
-}
-
-function slotsOfLine(line: string, lineNo: number): Slot[] {
-  if (!mightHoldFrame(line)) return [];
-  const re = STARTS_WITH_AT.test(line) ? V8_LINE : OTHER_LINE;
-  re.lastIndex = 0;
-  const out: Slot[] = [];
-  let m: RegExpExecArray | null;
-  while ((m = re.exec(line)) !== null) {
-    if (m[0].length === 0) {
-      re.lastIndex++;
-      continue;
-    }
-    const s = matchToSlot(m, lineNo);
-    if (s !== undefined) out.push(s);
-  }
-  return out;
-}
-
-/** Every WebAssembly frame of a text, in order, without looking anything up. */
-export function parseStack(text: string): ParsedFrame[] {
-  if (typeof text !== 'string') throw new FunckeyError('E_ARG', 'text must be a string');
-  const out: ParsedFrame[] = [];
-  splitLines(text).forEach(({ body }, i) => {
-    for (const s of slotsOfLine(body, i + 1)) out.push(s.frame);
-  });
-  return out;
-}
-
-// --- Resolution ----------------------------------------------------------------------------
-
+/** Above this many modules, a frame is not placed by trying each one (see above). */
+export const MAX_PROBE = 64;
 const U32_MAX = 0xffffffff;
+/** Bound of the per-call caches (names, URLs): cleared when full. */
+const CACHE_MAX = 1 << 16;
 
-interface Resolver {
-  resolve(frame: ParsedFrame): { status: FrameStatus; module?: number; key?: FuncKey; funcIndex?: number };
-  modules: ModuleInfo[];
+// --- The modules of an artifact, read once --------------------------------------------------
+
+interface Modules {
+  count: number;
+  imported: number[];
+  funcs: number[];
+  byteOffset: number[];
+  name: (string | undefined)[];
+  /** The module has a name section: engines print `(null)` / `[]` for its unnamed functions. */
+  hasNames: boolean[];
 }
 
-function checkOptions(options: unknown): SymbolicateOptions {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'options must be an object');
-  return options as SymbolicateOptions;
+const MODULES = new WeakMap<Artifact, Modules>();
+
+function modulesOf(a: Artifact): Modules {
+  let t = MODULES.get(a);
+  if (t === undefined) {
+    const ms = a.describe().modules;
+    t = {
+      count: ms.length,
+      imported: ms.map((m) => m.importedFuncs),
+      funcs: ms.map((m) => m.importedFuncs + m.definedFuncs),
+      byteOffset: ms.map((m) => m.byteOffset),
+      name: ms.map((m) => m.name),
+      hasNames: ms.map((m) => m.name !== undefined || m.nameCount > 0),
+    };
+    MODULES.set(a, t);
+  }
+  return t;
 }
 
-function makeResolver(artifact: Artifact, options: SymbolicateOptions): Resolver {
-  const modules = artifact.modules;
-  const checkModule = (what: string, m: unknown): number => {
-    if (typeof m !== 'number' || !Number.isInteger(m) || m < 0) throw new FunckeyError('E_ARG', `${what} must be a module index, got ${String(m)}`);
-    if (m >= modules.length) throw new FunckeyError('E_RANGE', `${what}: module ${m} does not exist: the artifact has ${modules.length}`);
-    return m;
-  };
-  let matchers: { test: (url: string) => boolean; module: number }[] | undefined;
-  if (options.urls !== undefined) {
-    if (options.urls === null || typeof (options.urls as Iterable<unknown>)[Symbol.iterator] !== 'function')
+// --- Arguments -------------------------------------------------------------------------------
+
+interface Settings {
+  matchers: { test: (url: string) => boolean; module: number }[] | undefined;
+  fixed: number | undefined;
+  moduleNames: boolean;
+}
+
+export function checkArtifact(artifact: unknown): Artifact {
+  let closed: boolean | undefined;
+  try {
+    if (artifact instanceof Artifact) closed = artifact.closed; // throws for an object that only inherits from one
+  } catch {
+    closed = undefined;
+  }
+  if (closed === undefined) throw new FunckeyError('E_ARG', `artifact must be an Artifact from open(), got ${describeValue(artifact)}`);
+  if (closed) throw new FunckeyError('E_CLOSED', 'the artifact is closed');
+  return artifact as Artifact;
+}
+
+function checkModule(what: string, m: unknown, count: number): number {
+  if (typeof m !== 'number' || !Number.isInteger(m) || m < 0) throw new FunckeyError('E_ARG', `${what} must be a module index, got ${describeValue(m)}`);
+  if (m >= count) throw new FunckeyError('E_RANGE', `${what}: module ${m} does not exist: the artifact has ${count}`);
+  return m;
+}
+
+function matcherOf(matcher: unknown): (url: string) => boolean {
+  if (typeof matcher === 'string') return (u) => u === matcher;
+  if (matcher instanceof RegExp)
+    return (u) => {
+      matcher.lastIndex = 0;
+      return matcher.test(u);
+    };
+  if (typeof matcher === 'function') return (u) => Boolean((matcher as (u: string) => unknown)(u));
+  throw new FunckeyError('E_ARG', 'a urls matcher must be a string, a RegExp or a function');
+}
+
+function settingsOf(options: unknown, mods: Modules): Settings {
+  if (options === undefined) return { matchers: undefined, fixed: mods.count === 1 ? 0 : undefined, moduleNames: true };
+  if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', `options must be an object, got ${describeValue(options)}`);
+  const o = options as Record<string, unknown>;
+  const urls = o.urls;
+  const module = o.module;
+  const moduleNames = o.moduleNames;
+  let matchers: Settings['matchers'];
+  if (urls !== undefined) {
+    if (urls === null || typeof (urls as Iterable<unknown>)[Symbol.iterator] !== 'function')
       throw new FunckeyError('E_ARG', 'urls must be an array or a Map of [matcher, module] pairs');
     matchers = [];
-    for (const pair of options.urls) {
+    for (const pair of urls as Iterable<unknown>) {
       if (!Array.isArray(pair) || pair.length !== 2) throw new FunckeyError('E_ARG', 'each entry of urls must be a [matcher, module] pair');
-      const [matcher, module] = pair as [unknown, unknown];
-      const m = checkModule('urls', module);
-      if (typeof matcher === 'string') matchers.push({ test: (u) => u === matcher, module: m });
-      else if (matcher instanceof RegExp)
-        matchers.push({
-          test: (u) => {
-            matcher.lastIndex = 0;
-            return matcher.test(u);
-          },
-          module: m,
-        });
-      else if (typeof matcher === 'function') matchers.push({ test: (u) => Boolean((matcher as (u: string) => unknown)(u)), module: m });
-      else throw new FunckeyError('E_ARG', 'a urls matcher must be a string, a RegExp or a function');
+      matchers.push({ test: matcherOf(pair[0]), module: checkModule('urls', pair[1], mods.count) });
     }
   }
-  const fixed = options.module !== undefined ? checkModule('module', options.module) : modules.length === 1 ? 0 : undefined;
+  const fixed = module !== undefined ? checkModule('module', module, mods.count) : mods.count === 1 ? 0 : undefined;
+  if (moduleNames !== undefined && typeof moduleNames !== 'boolean') throw new FunckeyError('E_ARG', `moduleNames must be a boolean, got ${describeValue(moduleNames)}`);
+  return { matchers, fixed, moduleNames: moduleNames !== false };
+}
 
-  /** The key and function index of `offset` in module m, or undefined. */
-  const byOffset = (m: number, offset: number): { key: FuncKey; funcIndex: number } | undefined => {
-    const mod = modules[m]!;
-    const at = mod.byteOffset + offset;
-    if (at > U32_MAX) return undefined;
-    const key = artifact.funcByOffset(at);
-    if (key === undefined || key.kind !== FuncKind.DefinedWasmFunction || key.module !== m) return undefined;
-    return { key, funcIndex: mod.importedFuncs + key.index };
-  };
+// --- Resolution ------------------------------------------------------------------------------
 
-  const inModule = (frame: ParsedFrame, m: number) => {
-    if (frame.offset !== undefined) {
-      const hit = byOffset(m, frame.offset);
-      if (hit === undefined) return { status: 'no-function' as const, module: m };
-      if (frame.funcIndex !== undefined && frame.funcIndex !== hit.funcIndex)
-        return { status: 'mismatch' as const, module: m, key: hit.key, funcIndex: hit.funcIndex };
-      return { status: 'resolved' as const, module: m, key: hit.key, funcIndex: hit.funcIndex };
+/** How strings of the scanned text relate to JS strings: as they are, or Latin-1 of UTF-8 bytes. */
+export interface Codec {
+  /** A JS string as the scanned text holds it. */
+  enc(s: string): string;
+  /** A piece of the scanned text as a JS string. */
+  dec(s: string): string;
+}
+
+export const TEXT: Codec = { enc: (s) => s, dec: (s) => s };
+
+interface Resolution {
+  status: FrameStatus;
+  module: number | undefined;
+  key: FuncKey | undefined;
+  index: number | undefined;
+}
+
+const NO_FUNCTION = -1;
+const MISMATCH = -2;
+const NONE: Resolution = { status: 'no-index', module: undefined, key: undefined, index: undefined };
+const st = (status: FrameStatus, module?: number, key?: FuncKey, index?: number): Resolution => ({ status, module, key, index });
+
+/** A function's name and the encoded strings the rewrites print (undefined: nothing to print). */
+interface Names {
+  name: string | undefined;
+  /** enc(name) */
+  bare: string | undefined;
+  /** V8: `mod.name`, `mod` without a name, `name` without a module name. */
+  v8: string | undefined;
+  /** v8 + ' (', what goes before a V8 frame's location. */
+  v8open: string | undefined;
+  /** SpiderMonkey: `mod.name`, `mod.` without a name, `name` without a module name. */
+  sm: string | undefined;
+}
+
+function namesOf(name: string | undefined, mod: string | undefined, enc: (s: string) => string): Names {
+  const v8 = name === undefined ? mod : mod === undefined ? name : `${mod}.${name}`;
+  const sm = mod !== undefined ? `${mod}.${name ?? ''}` : name;
+  const v8e = v8 === undefined ? undefined : enc(v8);
+  return { name, bare: name === undefined ? undefined : enc(name), v8: v8e, v8open: v8e === undefined ? undefined : v8e + ' (', sm: sm === undefined ? undefined : enc(sm) };
+}
+
+/**
+ * Resolves and rewrites frames for one text or stream: holds the settings, the modules and
+ * bounded caches of names (per module, by function index) and of URL -> module.
+ */
+export class Symbolicator {
+  readonly mods: Modules;
+  readonly settings: Settings;
+  readonly names: Map<number, Names>[] = [];
+  readonly urlModule = new Map<string, number>();
+  /**
+   * Frames without an offset (JavaScriptCore) carry little to check, so one frame that
+   * contradicts the artifact (an index past the module's functions, another module or
+   * function name) marks its module prefix: the frames of that prefix in that module are
+   * all mismatches. `poisoned` holds the "module prefix" keys so marked, `named` those that
+   * named a frame; `renamedPoisoned` says a prefix was marked after naming some frame (the
+   * text functions then start over with the marks known).
+   */
+  readonly poisoned: Set<string>;
+  readonly named = new Set<string>();
+  renamedPoisoned = false;
+  /** What the last rewrite() found: the frame's resolution and the function's name. */
+  res: Resolution = NONE;
+  name: string | undefined;
+
+  constructor(
+    readonly artifact: Artifact,
+    options: unknown,
+    readonly codec: Codec,
+    poisoned: Set<string> = new Set(),
+  ) {
+    this.mods = modulesOf(artifact);
+    this.settings = settingsOf(options, this.mods);
+    this.poisoned = poisoned;
+  }
+
+  /** Frame f (no offset) in module m: by its index, unless its module prefix is marked. */
+  byIndex(s: string, f: RawFrame, m: number): Resolution {
+    const key = `${m} ${f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : ''}`;
+    const r = this.inModule(f, m);
+    if (r.status === 'no-function') this.poison(key);
+    else if (this.poisoned.has(key)) return st('mismatch', m);
+    else if (r.status === 'resolved' && this.named.size < CACHE_MAX) this.named.add(key);
+    return r;
+  }
+
+  poison(key: string): void {
+    if (this.poisoned.size >= CACHE_MAX) return;
+    this.poisoned.add(key);
+    if (this.named.has(key)) this.renamedPoisoned = true;
+  }
+
+  /** The names of function fi of module m, looked up and encoded once. */
+  nameOf(m: number, fi: number): Names {
+    const cache = (this.names[m] ??= new Map());
+    let n = cache.get(fi);
+    if (n === undefined) {
+      if (cache.size >= CACHE_MAX) cache.clear();
+      n = namesOf(this.artifact.funcName(fi, m), this.settings.moduleNames ? this.mods.name[m] : undefined, this.codec.enc);
+      cache.set(fi, n);
     }
-    const fi = frame.funcIndex!;
-    const mod = modules[m]!;
-    if (fi >= mod.importedFuncs + mod.definedFuncs) return { status: 'no-function' as const, module: m };
-    return { status: 'resolved' as const, module: m, funcIndex: fi };
-  };
+    return n;
+  }
 
-  return {
-    modules,
-    resolve(frame) {
-      if (frame.funcIndex === undefined && frame.offset === undefined) return { status: 'no-index' };
-      if (matchers !== undefined) {
-        const hit = matchers.find((x) => x.test(frame.url));
-        if (hit === undefined) return { status: 'foreign' };
-        return inModule(frame, hit.module);
+  /** The key indexIn() found at the frame's offset, if any. */
+  key: FuncKey | undefined;
+
+  /**
+   * The function index of frame f in module m, or NO_FUNCTION, or MISMATCH (another index at
+   * the offset, or an offset that does not fit); `key` is the key at the offset, if any.
+   */
+  indexIn(f: RawFrame, m: number): number {
+    const { imported, funcs, byteOffset } = this.mods;
+    this.key = undefined;
+    if (f.offset >= 0) {
+      const at = byteOffset[m]! + f.offset;
+      if (!(at <= U32_MAX)) return MISMATCH;
+      const key = this.artifact.funcByOffset(at);
+      if (key === undefined || key.kind !== FuncKind.DefinedWasmFunction || key.module !== m) return NO_FUNCTION;
+      this.key = key;
+      const fi = imported[m]! + key.index;
+      return f.index >= 0 && f.index !== fi && f.index !== 0 ? MISMATCH : fi;
+    }
+    return f.index >= funcs[m]! ? NO_FUNCTION : f.index;
+  }
+
+  /** Frame f in module m. */
+  inModule(f: RawFrame, m: number): Resolution {
+    const fi = this.indexIn(f, m);
+    if (fi === NO_FUNCTION) return st('no-function', m);
+    if (fi === MISMATCH) return st('mismatch', m, this.key, this.key === undefined ? undefined : this.mods.imported[m]! + this.key.index);
+    return st('resolved', m, this.key, fi);
+  }
+
+  /** The module and function of frame f of text s. */
+  resolve(s: string, f: RawFrame): Resolution {
+    if (f.index < 0 && f.offset < 0) return NONE;
+    const { matchers, fixed } = this.settings;
+    if (matchers === undefined && fixed !== undefined) return f.offset >= 0 ? this.inModule(f, fixed) : this.byIndex(s, f, fixed);
+    const url = f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : '';
+    if (matchers !== undefined) {
+      let m = this.urlModule.get(url);
+      if (m === undefined) {
+        const u = this.codec.dec(url);
+        m = matchers.find((x) => x.test(u))?.module ?? -1;
+        if (this.urlModule.size >= CACHE_MAX) this.urlModule.clear();
+        this.urlModule.set(url, m);
       }
-      if (fixed !== undefined) return inModule(frame, fixed);
-      if (frame.offset === undefined) return { status: 'ambiguous' };
-      let found: ReturnType<typeof inModule> | undefined;
-      let count = 0;
-      for (let m = 0; m < modules.length; m++) {
-        const r = inModule(frame, m);
-        if (r.status === 'resolved') {
-          count++;
-          found = r;
+      return m < 0 ? st('foreign') : f.offset >= 0 ? this.inModule(f, m) : this.byIndex(s, f, m);
+    }
+    const known = this.urlModule.get(url);
+    if (known !== undefined) {
+      const r = this.inModule(f, known);
+      if (r.status === 'resolved') return r;
+    }
+    if (f.offset < 0 || this.mods.count > MAX_PROBE) return st('ambiguous');
+    let found: Resolution | undefined;
+    for (let m = 0; m < this.mods.count; m++) {
+      const r = this.inModule(f, m);
+      if (r.status !== 'resolved') continue;
+      if (found !== undefined) return st('ambiguous');
+      found = r;
+    }
+    if (found === undefined) return st('no-function');
+    if (this.urlModule.size >= CACHE_MAX) this.urlModule.clear();
+    this.urlModule.set(url, found.module!);
+    return found;
+  }
+
+  /**
+   * Resolves frame f of text s, with the checks a frame allows beyond its index and offset
+   * (module prefix, printed name): sets `res` and `name`, returns the rewritten frame, or
+   * undefined when it stays as it is.
+   */
+  rewrite(s: string, f: RawFrame): string | undefined {
+    let r = this.resolve(s, f);
+    this.res = r;
+    this.name = undefined;
+    if (r.status !== 'resolved') return undefined;
+    const m = r.module!;
+    const names = this.nameOf(m, r.index!);
+    this.name = names.name;
+    if (f.form === 'jsc' || f.form === 'jsc-legacy' || f.form === 'wasmtime') {
+      if (!this.checked(s, f, names.bare, this.mods.name[m])) {
+        if (f.offset < 0) this.poison(`${m} ${f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : ''}`);
+        this.res = st('mismatch', m, r.key, r.index);
+        return undefined;
+      }
+    }
+    return this.display(s, f, names, this.settings.moduleNames ? this.mods.name[m] : undefined, this.mods.hasNames[m]!);
+  }
+
+  /**
+   * For a frame of the `v8` form (`at URL:…`), when the text alone is wanted: what goes
+   * before its URL (`NAME (`; a `)` goes after it), or undefined when it stays as it is.
+   */
+  v8Open(s: string, f: RawFrame): string | undefined {
+    const { matchers, fixed } = this.settings;
+    if (matchers === undefined && fixed !== undefined) {
+      const fi = this.indexIn(f, fixed);
+      return fi >= 0 ? this.nameOf(fixed, fi).v8open : undefined;
+    }
+    const r = this.resolve(s, f);
+    return r.status === 'resolved' ? this.nameOf(r.module!, r.index!).v8open : undefined;
+  }
+
+  /** Whether a frame without an offset's check (JavaScriptCore, Wasmtime) agrees with the artifact. */
+  checked(s: string, f: RawFrame, encName: string | undefined, modName: string | undefined): boolean {
+    if (f.modStart >= 0 && this.settings.matchers === undefined) {
+      const pm = s.slice(f.modStart, f.modEnd);
+      if (pm !== '' && pm !== '<?>' && pm !== '<unknown>' && (modName === undefined || pm !== this.codec.enc(modName))) return false;
+    }
+    const printed = s.slice(f.nameStart, f.nameEnd);
+    if (f.nameIsIndex) return f.form !== 'jsc' || printed === '' || printed === String(f.index);
+    return printed === '' || printed === '(null)' || printed === encName;
+  }
+
+  /** The frame rewritten with the function's names (undefined: unchanged). */
+  display(s: string, f: RawFrame, n: Names, mod: string | undefined, hasNames: boolean): string | undefined {
+    switch (f.form) {
+      case 'v8':
+      case 'v8-named': {
+        // A newer V8 (Deno's) prints `<anonymous>`, and function names without the module's.
+        const newer = f.form === 'v8-named' && f.nameEnd - f.nameStart === 11 && s.startsWith('<anonymous>', f.nameStart);
+        const d = newer ? n.bare : n.v8;
+        if (d === undefined) return undefined;
+        if (f.form === 'v8-named') return replace(s, f.start, f.end, f.nameStart, f.nameEnd, d);
+        return s.slice(f.start, f.nameStart) + d + ' (' + s.slice(f.nameStart, f.end) + ')';
+      }
+      case 'spidermonkey':
+        return n.sm === undefined ? undefined : replace(s, f.start, f.end, f.nameStart, f.nameEnd, n.sm);
+      case 'jsc':
+      case 'jsc-legacy':
+      case 'wasmtime': {
+        const unnamed = f.form === 'wasmtime' || !hasNames ? undefined : f.form === 'jsc' ? '(null)' : '';
+        let nd = n.bare ?? unnamed;
+        const bare = f.form === 'jsc' && f.nameStart === f.start && f.nameEnd === f.start && s.charCodeAt(f.start) !== 64;
+        if (nd !== undefined && bare) nd += '@';
+        const md = f.modStart >= 0 && mod !== undefined ? this.codec.enc(mod) : undefined;
+        if (nd === undefined && md === undefined) return undefined;
+        return replace2(s, f, nd, md);
+      }
+      default:
+        return undefined;
+    }
+  }
+}
+
+/** s[start, end) with [a, b) replaced by x. */
+function replace(s: string, start: number, end: number, a: number, b: number, x: string): string {
+  return s.slice(start, a) + x + s.slice(b, end);
+}
+
+/** The frame with its name slot replaced by nd and its module slot by md (either may be undefined). */
+function replace2(s: string, f: RawFrame, nd: string | undefined, md: string | undefined): string {
+  const slots: [number, number, string][] = [];
+  if (nd !== undefined) slots.push([f.nameStart, f.nameEnd, nd]);
+  if (md !== undefined) slots.push([f.modStart, f.modEnd, md]);
+  if (slots.length === 2 && slots[1]![0] < slots[0]![0]) slots.reverse();
+  let out = '';
+  let at = f.start;
+  for (const [a, b, x] of slots) {
+    out += s.slice(at, a) + x;
+    at = b;
+  }
+  return out + s.slice(at, f.end);
+}
+
+// --- Texts -----------------------------------------------------------------------------------
+
+/**
+ * Symbolicates the block s (whole lines, or the end of the input): calls onEdit(start, end,
+ * text) for every change (s[start, end) becomes text), in order; collects frames when `frames` is given,
+ * their line numbers counted from `firstLine`.
+ */
+export function symbolicateBlock(
+  sym: Symbolicator,
+  s: string,
+  state: ScanState,
+  onEdit: (start: number, end: number, rewritten: string) => void,
+  frames?: SymbolicatedFrame[],
+  firstLine = 1,
+): void {
+  let lineNo = firstLine;
+  let counted = 0;
+  let lineStart = 0;
+  const onLine =
+    frames === undefined
+      ? undefined
+      : (ls: number) => {
+          lineNo += countLines(s, counted, ls);
+          counted = ls;
+          lineStart = ls;
+        };
+  scan(
+    s,
+    state,
+    (f) => {
+      if (frames === undefined && f.form === 'v8') {
+        // The common case, without building the rewritten frame: two insertions.
+        const open = sym.v8Open(s, f);
+        if (open !== undefined) {
+          onEdit(f.nameStart, f.nameStart, open);
+          onEdit(f.end, f.end, ')');
         }
+        return;
       }
-      if (count === 1) return found!;
-      return { status: count === 0 ? 'no-function' : 'ambiguous' };
+      const rewritten = sym.rewrite(s, f);
+      if (rewritten !== undefined) onEdit(f.start, f.end, rewritten);
+      if (frames !== undefined) frames.push(frameOf(s, f, lineNo, lineStart, sym.res, sym.name, rewritten));
     },
+    onLine,
+  );
+}
+
+/** Line terminators (\n, \r\n, \r) in s[from, to). */
+export function countLines(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 10 || (c === 13 && s.charCodeAt(i + 1) !== 10)) n++;
+  }
+  return n;
+}
+
+function parsedOf(s: string, f: RawFrame, line: number, lineStart: number): ParsedFrame {
+  return {
+    line,
+    start: f.start - lineStart,
+    end: f.end - lineStart,
+    engine: f.engine,
+    form: f.form,
+    text: s.slice(f.start, f.end),
+    url: f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : '',
+    funcIndex: f.index >= 0 ? f.index : undefined,
+    offset: f.offset >= 0 ? f.offset : undefined,
+    printedName: f.nameStart >= 0 && f.nameEnd > f.nameStart && !f.nameIsIndex ? s.slice(f.nameStart, f.nameEnd) : undefined,
   };
 }
 
-function symbolicateLines(text: string, artifact: Artifact, options: unknown, wantFrames: boolean): { text: string; frames: SymbolicatedFrame[] } {
-  if (typeof text !== 'string') throw new FunckeyError('E_ARG', 'text must be a string');
-  const opts = checkOptions(options);
-  const resolver = makeResolver(artifact, opts);
-  const moduleNames = opts.moduleNames !== false;
-  const frames: SymbolicatedFrame[] | undefined = wantFrames ? [] : undefined;
-  const pieces: string[] = [];
-  splitLines(text).forEach(({ body, eol }, i) => {
-    const slots = slotsOfLine(body, i + 1);
-    let last = 0;
-    for (const slot of slots) {
-      const f = slot.frame;
-      const r = resolver.resolve(f);
-      let name: string | undefined;
-      let display: string | undefined;
-      if (r.status === 'resolved') {
-        name = artifact.funcName(r.funcIndex!, r.module!);
-        const modName = moduleNames ? resolver.modules[r.module!]!.name : undefined;
-        if (f.engine === 'jsc') display = name;
-        else if (name !== undefined) display = modName !== undefined ? `${modName}.${name}` : name;
-        else display = modName;
-      }
-      const rewritten = display !== undefined && f.form !== 'jsc-named' ? rewrite(slot, display) : f.text;
-      pieces.push(body.slice(last, f.start), rewritten);
-      last = f.end;
-      if (frames !== undefined)
-        frames.push({
-          line: f.line,
-          start: f.start,
-          end: f.end,
-          engine: f.engine,
-          form: f.form,
-          text: f.text,
-          url: f.url,
-          funcIndex: f.funcIndex,
-          offset: f.offset,
-          printedName: f.printedName,
-          status: r.status,
-          module: r.module,
-          key: r.key,
-          name,
-          rewritten,
-        });
+function frameOf(s: string, f: RawFrame, line: number, lineStart: number, r: Resolution, name: string | undefined, rewritten: string | undefined): SymbolicatedFrame {
+  const p = parsedOf(s, f, line, lineStart);
+  return {
+    ...p,
+    status: r.status,
+    module: r.module,
+    key: r.key,
+    resolvedIndex: r.status === 'resolved' ? r.index : undefined,
+    name,
+    rewritten: rewritten ?? p.text,
+  };
+}
+
+/**
+ * Pieces of an output string, joined a few hundred at a time: the pieces then die young,
+ * rather than all surviving, and being copied by the collector, until the end.
+ */
+export class Joiner {
+  #pieces: string[] = [];
+  #blocks: string[] = [];
+
+  add(a: string, b: string): void {
+    const p = this.#pieces;
+    p.push(a, b);
+    if (p.length >= 512) {
+      this.#blocks.push(p.join(''));
+      this.#pieces = [];
     }
-    pieces.push(body.slice(last), eol);
-  });
-  return { text: pieces.join(''), frames: frames ?? [] };
+  }
+
+  join(): string {
+    this.#blocks.push(this.#pieces.join(''));
+    this.#pieces = [];
+    const b = this.#blocks;
+    this.#blocks = [];
+    return b.length === 1 ? b[0]! : b.join('');
+  }
+}
+
+function checkText(text: unknown): string {
+  if (typeof text !== 'string') throw new FunckeyError('E_ARG', `text must be a string, got ${describeValue(text)}`);
+  return text;
 }
 
 /**
@@ -420,10 +608,56 @@ function symbolicateLines(text: string, artifact: Artifact, options: unknown, wa
  * name, and leaves everything else as it is. See the top of this file for the forms.
  */
 export function symbolicate(text: string, artifact: Artifact, options?: SymbolicateOptions): string {
-  return symbolicateLines(text, artifact, options, false).text;
+  const s = checkText(text);
+  const a = checkArtifact(artifact);
+  let sym = new Symbolicator(a, options, TEXT);
+  for (;;) {
+    const out = new Joiner();
+    let last = 0;
+    symbolicateBlock(sym, s, newScanState(), (start, end, rewritten) => {
+      out.add(s.slice(last, start), rewritten);
+      last = end;
+    });
+    // A module prefix found wrong after some of its frames were named: again, knowing it.
+    if (sym.renamedPoisoned) {
+      sym = new Symbolicator(a, options, TEXT, sym.poisoned);
+      continue;
+    }
+    if (last === 0) return s;
+    out.add(s.slice(last), '');
+    return out.join();
+  }
 }
 
 /** The structured form: every wasm frame of `text` with what the artifact says about it. */
 export function symbolicateFrames(text: string, artifact: Artifact, options?: SymbolicateOptions): SymbolicatedFrame[] {
-  return symbolicateLines(text, artifact, options, true).frames;
+  const s = checkText(text);
+  const a = checkArtifact(artifact);
+  let sym = new Symbolicator(a, options, TEXT);
+  for (;;) {
+    const frames: SymbolicatedFrame[] = [];
+    symbolicateBlock(sym, s, newScanState(), () => {}, frames);
+    if (!sym.renamedPoisoned) return frames;
+    sym = new Symbolicator(a, options, TEXT, sym.poisoned);
+  }
+}
+
+/** Every WebAssembly frame of a text, in order, without looking anything up. */
+export function parseStack(text: string): ParsedFrame[] {
+  const s = checkText(text);
+  const out: ParsedFrame[] = [];
+  let lineNo = 1;
+  let counted = 0;
+  let lineStart = 0;
+  scan(
+    s,
+    newScanState(),
+    (f) => void out.push(parsedOf(s, f, lineNo, lineStart)),
+    (ls) => {
+      lineNo += countLines(s, counted, ls);
+      counted = ls;
+      lineStart = ls;
+    },
+  );
+  return out;
 }

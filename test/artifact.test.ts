@@ -6,11 +6,20 @@ import { open, FuncKey, NONE, ArtifactBuilder } from '../lib/index.js';
 import { BACKENDS } from './helpers/backends.js';
 import { buildModel, modelAnswer, queryKeys, queryOffsets, randomModel, rng, type Model } from './helpers/gen.js';
 import { artifactSections } from './helpers/mutate.js';
+import { count, HEAVY } from './helpers/heavy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'funckey-artifact-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const CASES = Number(process.env.FUNCKEY_MODEL_CASES ?? 1500);
+const CASES = count('FUNCKEY_MODEL_CASES', 150, 1500);
+/** Random tables built in each of the six sparse encoding choices. */
+const ENCODING_CASES = count('FUNCKEY_ENCODING_CASES', 40, 200);
+/** Random tables built with each name encoding. */
+const NAME_CASES = count('FUNCKEY_NAME_CASES', 40, 100);
+/** Random tables built with and without the offset index. */
+const OFFSET_CASES = count('FUNCKEY_OFFSET_CASES', 40, 100);
+/** Random queries of the 64Ki-function table. */
+const LARGE_QUERIES = count('FUNCKEY_LARGE_QUERIES', 5000, 20000);
 
 const SENTINEL = 0x5a5a5a5a;
 /**
@@ -124,7 +133,7 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
   });
 
   it('gives the same answers with dense and with sparse name indices', () => {
-    for (let seed = 5001; seed < 5101; seed++) {
+    for (let seed = 5001; seed < 5001 + NAME_CASES; seed++) {
       const model = randomModel(seed);
       for (const enc of ['dense', 'sparse'] as const) {
         const a = open(buildModel(model, enc).finish(), { backend });
@@ -140,7 +149,7 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
 
   it('gives the same answers with sparse namespaces in each of the four encodings', () => {
     const seen: Record<string, number> = {};
-    for (let seed = 7001; seed < 7201; seed++) {
+    for (let seed = 7001; seed < 7001 + ENCODING_CASES; seed++) {
       const model = randomModel(seed);
       for (const enc of ['sorted', 'bitmap', 'buckets', 'direct', 'smallest', 'auto'] as const) {
         const a = open(buildModel(model, 'auto', enc).finish(), { backend });
@@ -181,7 +190,9 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
         .reduce((t, s) => t + s.size, 0);
     const r = rng(4242);
     const seen = new Set<string>();
-    for (const space of [100, 3000, 70000, 300000])
+    // 300,000 indices (the slowest to build and check) only in heavy runs: the smaller
+    // spaces already lead to every encoding.
+    for (const space of HEAVY ? [100, 3000, 70000, 300000] : [100, 3000, 70000])
       for (const fill of [1, 0.9, 0.7, 0.6, 0.3, 0.1, 0.07, 0.05, 0.02, 0.01, 0.003, 0.0005, 0.00002]) {
         const idx: number[] = [];
         for (let i = 0; i < space; i++) if (r() < fill) idx.push(i);
@@ -242,7 +253,11 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
     for (const [space, fill] of [[6_000_000, 0.033], [60_000_000, 0.002]] as const) {
       const r = rng(space);
       const idx: number[] = [];
-      for (let i = 0; i < space; i++) if (r() < fill || (i >= 1_000_000 && i < 1_000_300)) idx.push(i);
+      // Each index present with probability `fill`: geometric gaps between present ones.
+      for (let i = Math.floor(Math.log(1 - r()) / Math.log(1 - fill)); i < space; i += 1 + Math.floor(Math.log(1 - r()) / Math.log(1 - fill)))
+        if (i < 1_000_000 || i >= 1_000_300) idx.push(i);
+      for (let i = 1_000_000; i < 1_000_300; i++) idx.push(i);
+      idx.sort((x, y) => x - y);
       const b = new ArtifactBuilder({ sparseEncoding: 'buckets' });
       b.addModule({ importedFuncs: 0, definedFuncs: space });
       idx.forEach((i, j) => b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: 4 * j, length: 3 }));
@@ -288,7 +303,7 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
   });
 
   it('finds functions by offset alike with and without the offset index (offsetIndex: false, one bucket)', () => {
-    for (let seed = 9001; seed < 9101; seed++) {
+    for (let seed = 9001; seed < 9001 + OFFSET_CASES; seed++) {
       const model = randomModel(seed);
       const a = open(buildModel(model, 'auto', 'auto', false).finish(), { backend });
       const d = a.describe();
@@ -318,7 +333,7 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
     for (let i = 0; i < n + 3; i += 2) b.setFuncName(0, i, `func_${i}`);
     const a = open(b.finish(), { backend });
     const r = rng(99);
-    for (let q = 0; q < 20000; q++) {
+    for (let q = 0; q < LARGE_QUERIES; q++) {
       const i = Math.floor(r() * n);
       expect(a.funcLoc(FuncKey.definedWasmFunction(0, i))).toEqual({ start: 16 * i, length: 10 + (i % 6) });
       expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, i))).toEqual(i % 3 === 0 ? { start: 16 * n + 8 * i, length: 8 } : undefined);

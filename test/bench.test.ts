@@ -7,6 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import wasmparser from 'wasmparser';
 // @ts-expect-error plain JavaScript without declarations
 import { decodeNameMap, encodeSyntheticModule, nameSectionBytes, scanModule } from '../bench/lib/wasm.js';
+import { HEAVY } from './helpers/heavy.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'funckey-bench-'));
@@ -56,13 +57,15 @@ describe('bench helpers', () => {
   });
 });
 
-describe('npm run bench -- --quick', () => {
+// Every group once in quick mode: by far the longest test, so in heavy runs only.
+describe.runIf(HEAVY)('npm run bench -- --quick', () => {
   it('runs every group and writes well-formed records', () => {
     const out = join(tmp, 'bench.json');
     const res = spawnSync(process.execPath, ['bench/run.js', '--quick', '--json', out], {
       cwd: ROOT,
       encoding: 'utf8',
-      timeout: 170_000,
+      // A quick run takes well under a minute on two idle cores; a loaded machine, far longer.
+      timeout: 400_000,
     });
     expect(res.status, res.stderr).toBe(0);
     for (const title of ['1a', '1b', '2', '3', '4', '5a', '5b']) expect(res.stdout).toContain(`## Group ${title}:`);
@@ -116,10 +119,11 @@ describe('npm run bench -- --quick', () => {
         expect(base?.queries).toBe(r.queries);
         expect(base?.n).toBe(r.n);
         // The ratio is the median of per-round ratios (round robin), so near, not equal to,
-        // the ratio of the medians.
+        // the ratio of the medians; in quick mode (three short rounds) on a loaded machine
+        // the two can differ severalfold, so the check is loose: within a factor of ten.
         const ofMedians = (r.median_ns as number) / (base!.median_ns as number);
-        expect(r.ratio as number).toBeGreaterThan(ofMedians / 3);
-        expect(r.ratio as number).toBeLessThan(ofMedians * 3);
+        expect(r.ratio as number).toBeGreaterThan(ofMedians / 10);
+        expect(r.ratio as number).toBeLessThan(ofMedians * 10);
         expect(r.samples).toBeGreaterThanOrEqual(3);
       }
       const hits = sparse.find((r) => r.queries === 'hits')!;
@@ -130,10 +134,11 @@ describe('npm run bench -- --quick', () => {
       const p = `table bytes, ${Math.round(d * 100)}%`;
       expect(sizes.sort()).toEqual([`${p}, auto`, `${p}, direct`, `${p}, sorted`]);
     }
-  }, 180_000);
+  }, 420_000);
 });
 
-describe('bench processes', () => {
+// Starts the runner twice and kills it: in heavy runs only, like the run above.
+describe.runIf(HEAVY)('bench processes', () => {
   /** The processes whose parent is pid, from /proc (Linux). */
   const childrenOf = (pid: number): number[] => {
     const out: number[] = [];

@@ -15,6 +15,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BACKENDS, NATIVE } from './helpers/backends.js';
 import { buildModel, queryKeys, queryOffsets, randomModel, rng } from './helpers/gen.js';
+import { count } from './helpers/heavy.js';
 import { buildFromWasm } from '../lib/build.js';
 
 const root = join(import.meta.dirname, '..');
@@ -23,7 +24,8 @@ const dir = mkdtempSync(join(tmpdir(), 'funckey-threads-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const WORKERS = 4;
-const ROUNDS = 5;
+/** Rounds of every case in every thread; at least two, so that a changed answer between rounds shows. */
+const ROUNDS = count('FUNCKEY_WORKER_ROUNDS', 2, 5);
 
 interface Case {
   path: string;

@@ -17,6 +17,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { ArtifactBuilder, FunckeyError, FuncKey, open, type Artifact } from '../lib/index.js';
 import { BACKENDS, NATIVE } from './helpers/backends.js';
 import { codeOf } from './helpers/codes.js';
+import { rng } from './helpers/gen.js';
 
 const root = join(import.meta.dirname, '..');
 const dist = join(root, 'dist', 'index.js');
@@ -307,8 +308,7 @@ describe('bytes changed after open(bytes)', () => {
     for (let i = 0; i < 200; i += 2) b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: 5000 + 10 * i, length: 8 });
     for (let i = 0; i < 203; i += 3) b.setFuncName(0, i, `n${i}`);
     const base = b.finish();
-    let seed = 12345;
-    const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+    const rnd = rng(12345);
     const outcomes = { answered: 0, refused: 0 };
     for (let t = 0; t < 3000; t++) {
       const bytes = base.slice();

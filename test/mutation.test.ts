@@ -19,8 +19,9 @@ import {
   type Queries,
 } from './helpers/mutate.js';
 import { IN_CI } from './helpers/wabt.js';
+import { count } from './helpers/heavy.js';
 
-const MUTANTS = Number(process.env.FUNCKEY_MUTANTS ?? 4000);
+const MUTANTS = count('FUNCKEY_MUTANTS', 600, 4000);
 
 function queriesFor(model: Model, seed: number): Queries {
   const r = rng(seed);
@@ -75,10 +76,10 @@ const SAMPLES = ['demo.wasm', 'many.wasm'].map((f) => join(ROOT, 'samples', f));
 const LARGE_ARTIFACT = join(ROOT, 'node_modules', '@biomejs', 'wasm-nodejs', 'biome_wasm_bg.wasm');
 /** The large real module for wasm mutants: swc's, 18 MB, with a name section. */
 const LARGE_WASM = join(ROOT, 'node_modules', '@swc', 'wasm', 'wasm_bg.wasm');
-const REAL_MUTANTS = Number(process.env.FUNCKEY_REAL_MUTANTS ?? 3000);
-const LARGE_MUTANTS = Number(process.env.FUNCKEY_LARGE_MUTANTS ?? 300);
-const WASM_MUTANTS = Number(process.env.FUNCKEY_WASM_MUTANTS ?? 3000);
-const LARGE_WASM_MUTANTS = Number(process.env.FUNCKEY_LARGE_WASM_MUTANTS ?? 120);
+const REAL_MUTANTS = count('FUNCKEY_REAL_MUTANTS', 500, 3000);
+const LARGE_MUTANTS = count('FUNCKEY_LARGE_MUTANTS', 50, 300);
+const WASM_MUTANTS = count('FUNCKEY_WASM_MUTANTS', 600, 3000);
+const LARGE_WASM_MUTANTS = count('FUNCKEY_LARGE_WASM_MUTANTS', 30, 120);
 
 /** Questions about the artifact of a real module, chosen from what the wasm reader found in it (its answers are not expected values). */
 function realQueries(wasm: Uint8Array, r: Rand, max = 60): Queries {

@@ -171,11 +171,11 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
       '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x10', // in the import section
       '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x79', // the size byte between two bodies
       '    at wasm://wasm/c3ee2b3e:wasm-function[10]:0xf9', // one past the last body
-      '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0xffffffffff', // beyond u32
+      '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0xffffffffff', // beyond u32: a mismatch
       '    at wasm://wasm/c3ee2b3e:wasm-function[4]:0x77', // 0x77 is in function 3, not 4
     ].join('\n');
     expect(symbolicate(text, a)).toBe(text);
-    expect(symbolicateFrames(text, a).map((f) => f.status)).toEqual(['no-function', 'no-function', 'no-function', 'no-function', 'mismatch']);
+    expect(symbolicateFrames(text, a).map((f) => f.status)).toEqual(['no-function', 'no-function', 'no-function', 'mismatch', 'mismatch']);
     const mismatch = symbolicateFrames(text, a)[4]!;
     expect(mismatch.key?.toString()).toBe('DefinedWasmFunction(0, 0)');
     expect(mismatch.name).toBeUndefined();
@@ -202,8 +202,55 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
     expect(symbolicate(text, named, { moduleNames: false })).toBe(
       '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x77\n    at price_order (wasm://wasm/c3ee2b3e:wasm-function[5]:0x9b)',
     );
-    // JavaScriptCore puts the module elsewhere: the function name only.
-    expect(symbolicate('<?>:wasm-function[5]', named)).toBe('price_order@<?>:wasm-function[5]');
+    // JavaScriptCore prints the module name where a stripped module has `<?>`, and `(null)`
+    // for a function without a name (captured from jsc, test/fixtures/traces/jsc.*.txt).
+    expect(symbolicate('<?>:wasm-function[5]', named)).toBe('price_order@my_mod:wasm-function[5]');
+    expect(symbolicate('3@<?>:wasm-function[3]\n5@<?>:wasm-function[5]', named)).toBe('(null)@my_mod:wasm-function[3]\nprice_order@my_mod:wasm-function[5]');
+    expect(symbolicate('5@<?>:wasm-function[5]', named, { moduleNames: false })).toBe('price_order@<?>:wasm-function[5]');
+  });
+
+  it('Wasmtime: frames by offset, the detail lines of WASMTIME_BACKTRACE_DETAILS passed through', () => {
+    // Captured frames are in test/fixtures/traces/wasmtime.*.txt (engines.test.ts); the `at`
+    // lines are written by hand after Wasmtime's backtrace format (the Python bindings print
+    // none): they, and a frame naming another module, stay as they are.
+    const a = demoArtifact(backend);
+    const text = [
+      'error while executing at wasm backtrace:',
+      '    0:     0x77 - <unknown>!<wasm function 3>',
+      '                    at /src/demo.c:3:5',
+      '    1:     0x9b - other!price_order',
+      '    2:     0xa2 - <unknown>!<wasm function 6>',
+      '',
+      'Caused by:',
+      '    0: 0x77 - <unknown>!<wasm function 9> and more: a name that is not the artifact\'s',
+    ].join('\n');
+    expect(symbolicate(text, a).split('\n')).toEqual([
+      'error while executing at wasm backtrace:',
+      '    0:     0x77 - <unknown>!unit_average',
+      '                    at /src/demo.c:3:5',
+      '    1:     0x9b - other!price_order',
+      '    2:     0xa2 - <unknown>!apply_discount',
+      '',
+      'Caused by:',
+      '    0: 0x77 - <unknown>!<wasm function 9> and more: a name that is not the artifact\'s',
+    ]);
+    expect(symbolicateFrames(text, a).map((f) => [f.engine, f.status, f.funcIndex, f.offset])).toEqual([
+      ['wasmtime', 'resolved', 3, 0x77],
+      ['wasmtime', 'mismatch', undefined, 0x9b],
+      ['wasmtime', 'resolved', 6, 0xa2],
+      ['wasmtime', 'mismatch', undefined, 0x77],
+    ]);
+  });
+
+  it('JavaScriptCore: one frame that contradicts the artifact marks every frame of its module prefix', () => {
+    const a = demoArtifact(backend);
+    // demo has 11 functions: index 99 is not one of them, so this trace is not demo's, and
+    // its frame 5 (which demo has) must not be named either, before or after it.
+    const text = '5@<?>:wasm-function[5]\n99@<?>:wasm-function[99]\n3@<?>:wasm-function[3]';
+    expect(symbolicate(text, a)).toBe(text);
+    expect(symbolicateFrames(text, a).map((f) => f.status)).toEqual(['mismatch', 'no-function', 'mismatch']);
+    // In a stream, only the frames after it can be (test/symbolicate-stream.test.ts); alone, 5 is named.
+    expect(symbolicate('5@<?>:wasm-function[5]', a)).toBe('price_order@<?>:wasm-function[5]');
   });
 
   it('with urls, rewrites only the frames whose URL maps to a module', () => {

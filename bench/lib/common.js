@@ -1,4 +1,4 @@
-// Shared helpers of the benchmarks: seeded random numbers, measurement through mitata,
+// Shared helpers of the benchmarks: seeded random numbers (rand.js), measurement through mitata,
 // result records, tables, and discovery of the optional parts (native backend, wasm reader,
 // real module) so that a missing part shows as "n/a" instead of failing.
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { measure, do_not_optimize } from 'mitata';
+
+export { rng, shuffle } from './rand.js';
 
 export { do_not_optimize };
 
@@ -23,18 +25,6 @@ export function removeWorkDir() {
   scratch = undefined;
 }
 
-/** A small seeded generator (32-bit state), uniform in [0, 1). */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 let freshCount = 0;
 /**
  * A fresh copy of a pass factory, compiled from its source with its own feedback in V8, so
@@ -42,22 +32,10 @@ let freshCount = 0;
  * native cores through one call site, say). The factory must use nothing but its arguments.
  * Each copy's source is made unique: V8 caches the compilation of identical `new Function`
  * sources, so copies of one source share a SharedFunctionInfo and its feedback cell, and
- * then the first pass created ran 3 to 6 ns per lookup faster than the later ones through the
- * same code (in group 1b's js core; with unique sources all run alike).
+ * then the first pass created runs faster than the later ones through the same code.
  */
 export function fresh(factory) {
   return new Function(`return (${factory.toString()}); // copy ${freshCount++}`)();
-}
-
-/** Fisher-Yates shuffle in place, seeded. */
-export function shuffle(arr, r) {
-  for (let i = arr.length - 1; i > 0; i--) {
-    const j = Math.floor(r() * (i + 1));
-    const t = arr[i];
-    arr[i] = arr[j];
-    arr[j] = t;
-  }
-  return arr;
 }
 
 export function median(xs) {
@@ -99,8 +77,9 @@ export function sparseIndexBytes(desc) {
 
 // ---- options ----
 
-export function parseArgs(argv) {
-  const opts = { quick: false, json: undefined, groups: [1, 2, 3, 4, 5, 7] };
+/** The runner's options; `groups` lists the group numbers there are (the default: all). */
+export function parseArgs(argv, groups) {
+  const opts = { quick: false, json: undefined, groups: [...groups] };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--quick') opts.quick = true;
@@ -113,7 +92,7 @@ export function parseArgs(argv) {
     else throw new Error(`unknown option ${a}`);
   }
   if (opts.json === '') throw new Error('--json needs a file name');
-  for (const g of opts.groups) if (![1, 2, 3, 4, 5, 7].includes(g)) throw new Error(`--group takes 1 to 5 or 7, got ${g}`);
+  for (const g of opts.groups) if (!groups.includes(g)) throw new Error(`--group takes one of ${groups.join(', ')}, got ${g}`);
   return opts;
 }
 
@@ -136,7 +115,7 @@ export async function timeIt(fn, { quick, perCall = 1, minCpuMs } = {}) {
  * Several functions timed round robin: `rounds` rounds, each measuring every function in
  * turn with mitata for `minCpuMs` ms. On a machine whose speed drifts over seconds, functions
  * timed one after the other for longer stretches compare badly (an identical lookup timed
- * twice differed by up to 1.8x in group 1b's js core); in round robin the drift falls on all
+ * twice can differ by more than the effect measured); in round robin the drift falls on all
  * of them alike, and a ratio is taken within each round. Returns, per function, the median
  * over rounds of each round's median (and the quartiles of those), per lookup (perCall[j]
  * lookups per call of fns[j]); and ratio(a, b), the median over rounds of a's time over b's.
@@ -220,7 +199,7 @@ let funckeyPromise;
 /**
  * The package as built by tsc (dist/), plus the internal cores (JsCore, openNativeCore) for
  * table-only timings. FUNCKEY_BENCH_ROOT=<package dir> loads another checkout's build instead
- * (bench/compare-formats.js measures two checkouts with the same benchmark code).
+ * (bench/tools/compare-formats.js measures two checkouts with the same benchmark code).
  */
 export function loadFunckey() {
   funckeyPromise ??= (async () => {
@@ -276,7 +255,7 @@ export async function loadBuilderFromWasm() {
 }
 
 /**
- * The wasm reader's builder, when it has landed: a function (bytes, options) that returns
+ * The wasm reader's builder, when the build measured has one: a function (bytes, options) that returns
  * the artifact's bytes, whatever shape the module exports (bytes, or a builder to finish).
  */
 export async function loadBuildFromWasm() {

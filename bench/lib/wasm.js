@@ -1,5 +1,6 @@
 // A tiny WebAssembly encoder for synthetic modules, and the straightforward hand-written
 // decoder a tool would write to read function names (the baseline of the name benchmarks).
+import { int, rng } from './rand.js';
 
 const enc = new TextEncoder();
 
@@ -75,15 +76,7 @@ export function syntheticName(i) {
  * bodies of seeded sizes (i32.const/drop pairs), and a `name` section naming every function.
  */
 export function encodeSyntheticModule({ imports = 16, defined = 100_000, seed = 1 } = {}) {
-  let s = seed >>> 0 || 1;
-  const next = () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
+  const r = rng(seed);
   const out = new Bytes(1 << 20);
   out.bytes(Uint8Array.of(0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00));
 
@@ -115,10 +108,10 @@ export function encodeSyntheticModule({ imports = 16, defined = 100_000, seed = 
   for (let i = 0; i < defined; i++) {
     body.len = 0;
     body.byte(0x00); // no locals
-    const pairs = 1 + (next() % 16);
+    const pairs = int(r, 1, 16);
     for (let k = 0; k < pairs; k++) {
       body.byte(0x41); // i32.const
-      body.s32((next() % 100000) - 50000);
+      body.s32(int(r, -50000, 49999));
       body.byte(0x1a); // drop
     }
     body.byte(0x0b); // end

@@ -6,20 +6,9 @@
 import { ArtifactBuilder, type NameEncodingChoice, type SparseEncodingChoice } from '../../lib/writer.js';
 import { FuncKey, FuncKind, kindIsSparse } from '../../lib/key.js';
 
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { int, pick, rng, type Rand } from '../../bench/lib/rand.js';
 
-export type Rand = () => number;
-export const int = (r: Rand, lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
-export const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+export { int, pick, rng, type Rand };
 
 export interface ModelFunc {
   key: FuncKey;

@@ -1,4 +1,4 @@
-// node bench/compare-formats.js --before DIR [--after DIR] [--groups 1,3,5] [--quick] [--json F] [--verbose]
+// node bench/tools/compare-formats.js --before DIR [--after DIR] [--groups 1,3,5] [--quick] [--json F] [--verbose]
 //
 // Runs the same benchmark groups (this checkout's bench code) against two builds of funckey,
 // e.g. a checkout of the previous format version (--before) and this one (--after, default
@@ -13,11 +13,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fmtNs, fmtRatio, printTable } from './lib/common.js';
+import { fmtNs, fmtRatio, printTable } from '../lib/common.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+const bench = fileURLToPath(new URL('..', import.meta.url));
 const args = process.argv.slice(2);
-const opt = { groups: [1, 3, 5], quick: false, after: resolve(here, '..'), verbose: false };
+const opt = { groups: [1, 3, 5], quick: false, after: resolve(bench, '..'), verbose: false };
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
   if (a === '--before') opt.before = resolve(args[++i]);
@@ -27,7 +27,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--json') opt.json = args[++i];
   else if (a === '--verbose') opt.verbose = true;
   else {
-    console.error(`unknown option ${a}\nusage: node bench/compare-formats.js --before DIR [--after DIR] [--groups 1,3,5] [--quick] [--json F]`);
+    console.error(`unknown option ${a}\nusage: node bench/tools/compare-formats.js --before DIR [--after DIR] [--groups 1,3,5] [--quick] [--json F]`);
     process.exit(2);
   }
 }
@@ -39,7 +39,7 @@ if (!opt.before) {
 const tmp = mkdtempSync(join(os.tmpdir(), 'funckey-compare-'));
 const runGroup = (root, g, tag) => {
   const file = join(tmp, `${tag}-${g}.json`);
-  const childArgs = [join(here, 'run.js'), '--child', String(g), file, '--parent', String(process.pid)];
+  const childArgs = [join(bench, 'run.js'), '--child', String(g), file, '--parent', String(process.pid)];
   if (opt.quick) childArgs.push('--quick');
   const res = spawnSync(process.execPath, childArgs, {
     env: { ...process.env, FUNCKEY_BENCH_ROOT: root },

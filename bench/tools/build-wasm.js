@@ -1,4 +1,4 @@
-// node bench/build-wasm.js [RUNS] [FILE.wasm ...]
+// node bench/tools/build-wasm.js [RUNS] [FILE.wasm ...]
 // Times buildFromWasm on the real modules of the dev dependencies (or the files given): the
 // median of RUNS runs (default 7) after one warm-up, with its parts (parseWasm alone, the
 // SHA-256 of the input, parse with names skipped), in ms and MB/s of input.
@@ -7,10 +7,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildFromWasm } from '../dist/build.js';
-import { parseWasm } from '../dist/wasm.js';
+import { buildFromWasm } from '../../dist/build.js';
+import { parseWasm } from '../../dist/wasm.js';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
+const root = fileURLToPath(new URL('../..', import.meta.url));
 const args = process.argv.slice(2);
 const runs = /^\d+$/.test(args[0] ?? '') ? Number(args.shift()) : 7;
 const files = args.length

@@ -2,13 +2,13 @@
 // the function's location and its ArrayToWasm trampoline's location. 1a times doing that for
 // all functions of a 64Ki-function module in a shuffled order, with the per-kind dense arrays
 // (the layout a FuncKey table replaces) and with the FuncKey table, per call and in batch.
-// 1b (group1b-sparse-dense.js) times the two lookups apart, sparse against dense, on shapes
+// 1b (sparse-dense.js) times the two lookups apart, sparse against dense, on shapes
 // whose trampolines cover 1% to 90% of the functions, with the table's size.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { do_not_optimize, fmtNs, fmtRatio, fresh, loadFunckey, nativeInfo, printTable, rng, shuffle, timeRoundRobin, workDir } from './lib/common.js';
 import { NONE, buildShapeArtifact, makeShape } from './lib/shapes.js';
-import { group1b } from './group1b-sparse-dense.js';
+import { group1b } from './sparse-dense.js';
 
 export async function group1({ quick, rec }) {
   const fk = await loadFunckey();
@@ -173,11 +173,7 @@ export async function group1({ quick, rec }) {
     `one pass resolving, for each of 65,536 defined functions in a seeded shuffled order, its location and its ArrayToWasm trampoline's location (${escaping} escaping functions = ${((100 * escaping) / n).toFixed(0)}%, 200 WasmToArray trampolines in the table); same checksum in every case; the rows timed round robin in ${rounds} rounds of ${quick ? 20 : 80} ms of mitata samples each: per pass the median over the rounds of each round's median, vs dense the median of the ratios within each round`,
     ['case', 'backend', 'per 64Ki inits', 'per init', 'added per init', 'vs dense', 'slowdown'],
     rows.map((r) => r.map((c) => (c === undefined ? 'n/a' : c))),
-    [
-      native.available ? '' : `native: n/a (${native.reason ?? 'not available'})`,
-      'The seed measured +46% for the same change in a compiled runtime (2.6 ms -> 3.8 ms per 64Ki lazy initialisations, i.e. +18 ns per',
-      'init) over the whole call path; here only the two lookups are timed, so compare "added per init" with +18 ns, not the percentages.',
-    ].filter(Boolean),
+    native.available ? [] : [`native: n/a (${native.reason ?? 'not available'})`],
     2,
   );
 

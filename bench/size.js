@@ -98,7 +98,7 @@ export async function group4({ quick, rec }) {
     if (builderOnly) builds.push(await timeBuild(`${m.label}:   of which builderFromWasm (read the module, fill the builder)`, n, () => builderOnly(m.bytes)));
     builds.push(await timeBuild(`${m.label}: hand-written name section -> Map (for scale)`, n, () => decodeNameMap(m.bytes).size));
   }
-  if (!build) notes.push('buildFromWasm: n/a (the wasm reader has not landed); module artifacts above built by the bench\'s own module scan + ArtifactBuilder');
+  if (!build) notes.push('buildFromWasm: n/a in this build; module artifacts above built by the bench\'s own module scan + ArtifactBuilder');
 
   // Synthetic table shapes (no wasm), names for every function.
   for (const frac of [0.05, 0.3, 0.9]) {
@@ -120,7 +120,7 @@ export async function group4({ quick, rec }) {
   }
   printTable(
     'Group 4: size, bytes per defined function',
-    'sizes of the sections of artifacts built here; table = every .fk section but .fk.info, .fk.name_index and .fk.names (format 2: namespaces, start arrays, sparse indices and bitmaps, locations, source locations, offset index); dense arrays = (start, length) per index of every kind present (NONE for absent ArrayToWasm) plus a FilePos per defined function; name section = the custom section `name` of the module (synthetic shapes: a name section holding the same names); name idx = .fk.name_index, names blob = .fk.names',
+    'sizes of the sections of artifacts built here; table = every .fk section but .fk.info, .fk.name_index and .fk.names (namespaces, start arrays, sparse indices, bitmaps and buckets, locations, source locations, offset index); dense arrays = (start, length) per index of every kind present (NONE for absent ArrayToWasm) plus a FilePos per defined function; name section = the custom section `name` of the module (synthetic shapes: a name section holding the same names); name idx = .fk.name_index, names blob = .fk.names',
     ['shape', 'functions', 'table', 'dense arrays', 'table/dense', 'name idx dense', 'name idx sparse', 'names blob', 'name section', '(dense idx+blob)/section', '(sparse idx+blob)/section', 'artifact file'],
     rows,
     [...buildLines, ...notes],

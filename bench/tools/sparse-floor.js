@@ -1,4 +1,4 @@
-// node bench/floor.js
+// node bench/tools/sparse-floor.js
 //
 // What any index for a sparse namespace costs at least, in a js loop, over a dense lookup:
 // one read whose result the location read depends on. No funckey code runs here. Three
@@ -13,7 +13,7 @@
 // sparse/dense ratio for present keys in the js core cannot go below the "+ 1 read" ratio
 // for an encoding that reads once before the location, nor below "+ 2 reads" for one that
 // reads twice (buckets: a rank, then low parts).
-import { fmtNs, fmtRatio, median, printTable, rng, shuffle } from './lib/common.js';
+import { fmtNs, fmtRatio, median, printTable, rng, shuffle } from '../lib/common.js';
 
 const n = 65536;
 const locs = new Uint32Array(2 * n);

@@ -1,4 +1,4 @@
-// node bench/runs-median.js run1.json run2.json run3.json ...
+// node bench/tools/runs-median.js run1.json run2.json run3.json ...
 //
 // Groups 1b and 5b over several runs of `node bench/run.js --group 1 --json FILE` (or
 // --group 5, or full runs): per row, the median over the runs of each median, and the median
@@ -6,11 +6,11 @@
 // during one run moves both sides). On a shared machine whose speed drifts, this is steadier
 // than one run. A group no file has is left out.
 import { readFileSync } from 'node:fs';
-import { fmtNs, fmtRatio, median, printTable } from './lib/common.js';
+import { fmtNs, fmtRatio, median, printTable } from '../lib/common.js';
 
 const files = process.argv.slice(2);
 if (files.length === 0) {
-  console.error('usage: node bench/runs-median.js run1.json [run2.json ...]');
+  console.error('usage: node bench/tools/runs-median.js run1.json [run2.json ...]');
   process.exit(2);
 }
 const all = files.map((f) => JSON.parse(readFileSync(f, 'utf8')).records);
@@ -53,7 +53,7 @@ for (const d of densities)
 if (runs.length > 0)
   printTable(
   `Group 1b over ${runs.length} runs`,
-  "per row, the median over the runs of each median (ns per lookup), and the median over the runs of each run's own ratios; hits: sparse against dense, every index: sparse against the namespace laid out dense (see group1b-sparse-dense.js)",
+  "per row, the median over the runs of each median (ns per lookup), and the median over the runs of each run's own ratios; hits: sparse against dense, every index: sparse against the namespace laid out dense (see sparse-dense.js)",
   ['trampolines', 'path', 'sparse as', 'dense hits', 'sparse hits', 'ratio', 'dense every', 'sparse every', 'ratio'],
   rows,
   [],

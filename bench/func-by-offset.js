@@ -3,7 +3,7 @@
 // the defined functions, the cost of a lookup by offset through each core; 5b: lookups by
 // offset on 64Ki and 1Mi functions, with the share of the table the offset index takes.
 // (Sparse against dense lookups on the same shapes, once here, are group 1b's.)
-// bench/compare-formats.js runs it (with groups 1 and 3) for two checkouts side by side.
+// bench/tools/compare-formats.js runs it (with groups 1 and 3) for two checkouts side by side.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { do_not_optimize, fmtNs, fmtRatio, fresh, loadFunckey, printTable, rng, tableBytes, timeIt, workDir } from './lib/common.js';

@@ -18,7 +18,7 @@ import { NONE, densitySeed, densityShapeArtifact, namespaceEncoding } from './li
 
 const NS_DEF = 0;
 const NS_A2W = (1 << 28) >>> 0;
-/** The issue's targets: sparse/dense at most this, and the table at most the sorted encoding's. */
+/** The targets: sparse/dense at most this, and the table at most the sorted encoding's. */
 const TARGET_RATIO = 1.3;
 
 /** One pass over `order` through a core: core.funcLoc(ns, index, out) -> boolean. */
@@ -112,7 +112,7 @@ export async function group1b({ quick, rec, fk, native }) {
     const encoding = namespaceEncoding(desc, NS_A2W, true);
     const sortedEncoding = namespaceEncoding(sdesc, NS_A2W, true);
     const denseEncoding = namespaceEncoding(describe(asDense.bytes), NS_A2W, true);
-    // Formats 1 and 2 (a build compared by compare-formats.js) cannot lay a sparse namespace out
+    // Formats 1 and 2 (a build compared by tools/compare-formats.js) cannot lay a sparse namespace out
     // dense: their rows have the hits only.
     const everyIndex = denseEncoding === 'direct';
     if (!everyIndex && version >= 3) throw new Error(`group 1b: at ${pct(d)} the trampolines laid out dense are ${denseEncoding}`);
