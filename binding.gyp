@@ -6,7 +6,7 @@
       "target_name": "funckey",
       "sources": [
         "native/binding.cc", "native/reader.cc", "native/open.cc", "native/table.cc", "native/offsets.cc",
-        "native/names.cc", "native/mapped_file.cc"
+        "native/names.cc", "native/mapped_file.cc", "native/srclocs.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],
       "defines": ["NAPI_VERSION=8", "NAPI_DISABLE_CPP_EXCEPTIONS", "NODE_ADDON_API_DISABLE_DEPRECATED"],

@@ -24,6 +24,7 @@ const GROUPS = new Map([
   [4, { file: './size.js', fn: 'group4', what: 'table and name index size, build time' }],
   [5, { file: './func-by-offset.js', fn: 'group5', what: 'funcByOffset across shapes and sizes' }],
   [6, { file: './symbolicate-throughput.js', fn: 'group6', what: 'symbolicate throughput against a line split' }],
+  [7, { file: './dwarf.js', fn: 'group7', what: 'source locations from DWARF against llvm-14 tools' }],
 ]);
 
 /** The function that runs group g. */

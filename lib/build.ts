@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { FunckeyError } from './errors.js';
+import { readSrcLocs, type SrcLocTable } from './dwarf/index.js';
 import { FuncKey } from './key.js';
 import { parseWasm, type ParsedWasm } from './wasm.js';
 import { ArtifactBuilder, type NameEncodingChoice } from './writer.js';
@@ -10,6 +11,21 @@ export interface BuildFromWasmOptions {
   nameEncoding?: NameEncodingChoice;
   /** Read the `name` section (default true). With false the artifact has no function names. */
   names?: boolean;
+  /**
+   * Read each core module's DWARF (default true). Malformed or unsupported DWARF leaves that
+   * module without source locations and adds a warning; with 'strict' it is E_DWARF instead.
+   * false: DWARF is not read.
+   */
+  dwarf?: boolean | 'strict';
+}
+
+/** The source locations of one core module, read from its DWARF (docs/DWARF.md). */
+export interface ModuleSrcLocs {
+  /** The module's index in the artifact. */
+  module: number;
+  /** Where DWARF address 0 (the code section's payload) is in the outer binary. */
+  base: number;
+  table: SrcLocTable;
 }
 
 export interface WasmBuild {
@@ -17,6 +33,10 @@ export interface WasmBuild {
   builder: ArtifactBuilder;
   /** What the reader found: the kind of binary and its core modules. */
   parsed: ParsedWasm;
+  /** Per core module with DWARF that could be read, its source locations. */
+  srcLocs: ModuleSrcLocs[];
+  /** Why a module's DWARF was left out, one line each (empty when nothing was). */
+  warnings: string[];
 }
 
 function checkOptions(options: unknown): BuildFromWasmOptions {
@@ -24,7 +44,9 @@ function checkOptions(options: unknown): BuildFromWasmOptions {
   if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'options must be an object');
   const o = options as BuildFromWasmOptions;
   if (o.names !== undefined && typeof o.names !== 'boolean') throw new FunckeyError('E_ARG', 'options.names must be a boolean');
-  return o;
+  const dwarf = o.dwarf;
+  if (dwarf !== undefined && typeof dwarf !== 'boolean' && dwarf !== 'strict') throw new FunckeyError('E_ARG', "options.dwarf must be a boolean or 'strict'");
+  return { nameEncoding: o.nameEncoding, names: o.names, dwarf };
 }
 
 /**
@@ -37,7 +59,9 @@ function checkOptions(options: unknown): BuildFromWasmOptions {
  *   after the body-size LEB128, as offsets in the outer binary, so that an engine's
  *   `0x...` stack-trace offset falls inside it), with the source location the offset of
  *   the body-size LEB128;
- * - every function name of the `name` section, keyed by function index counting imports.
+ * - every function name of the `name` section, keyed by function index counting imports;
+ * - with DWARF, each module's source locations (`srcLocs`; docs/DWARF.md), or a warning
+ *   saying why a module has none.
  *
  * The text of the artifact is the binary itself: textSize is its length.
  */
@@ -46,6 +70,8 @@ export function builderFromWasm(bytes: Uint8Array, options?: BuildFromWasmOption
   const opts = checkOptions(options);
   const parsed = parseWasm(bytes, { names: opts.names !== false });
   const builder = new ArtifactBuilder({ nameEncoding: opts.nameEncoding, textSize: bytes.length });
+  const srcLocs: ModuleSrcLocs[] = [];
+  const warnings: string[] = [];
   for (const m of parsed.modules) {
     const sha256 = createHash('sha256')
       .update(bytes.subarray(m.byteOffset, m.byteOffset + m.byteLength))
@@ -64,8 +90,24 @@ export function builderFromWasm(bytes: Uint8Array, options?: BuildFromWasmOption
     }
     const { nameIndices, names } = m;
     for (let k = 0; k < nameIndices.length; k++) builder.setFuncName(index, nameIndices[k]!, names[k]!);
+    if (opts.dwarf !== false) {
+      const read = srcLocsOf(bytes.subarray(m.byteOffset, m.byteOffset + m.byteLength), index, opts.dwarf === 'strict', warnings);
+      if (read !== undefined) srcLocs.push({ module: index, base: m.byteOffset + read.codeStart, table: read });
+    }
   }
-  return { builder, parsed };
+  return { builder, parsed, srcLocs, warnings };
+}
+
+/** A module's source locations; undefined without DWARF, or with bad DWARF (a warning, or E_DWARF when strict). */
+function srcLocsOf(module: Uint8Array, index: number, strict: boolean, warnings: string[]): SrcLocTable | undefined {
+  try {
+    return readSrcLocs(module);
+  } catch (e) {
+    if (!(e instanceof FunckeyError) || (e.code !== 'E_DWARF' && e.code !== 'E_WASM')) throw e;
+    if (strict) throw new FunckeyError('E_DWARF', `module ${index}: ${e.message}`, { offset: e.offset, cause: e });
+    warnings.push(`module ${index}: no source locations: ${e.message}`);
+    return undefined;
+  }
 }
 
 /** Builds the artifact of a WebAssembly module or component (see builderFromWasm). */

@@ -14,13 +14,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { open, type Artifact, type BackendChoice } from './artifact.js';
 import { readBounded } from './bounded-read.js';
-import { builderFromWasm } from './build.js';
+import { builderFromWasm, type ModuleSrcLocs } from './build.js';
+import { tableLookup, type SrcFrame } from './dwarf/index.js';
 import { FunckeyError } from './errors.js';
 import { FuncKey, FuncKind, kindIsSparse } from './key.js';
 import { envVar, nativeStatus } from './native.js';
 import { symbolicate, symbolicateFrames, type SymbolicatedFrame, type SymbolicateOptions } from './symbolicate.js';
 import { TraceRewriter } from './trace-stream.js';
-import { stripNameSection } from './wasm-strip.js';
+import { stripCustomSections, stripNameSection } from './wasm-strip.js';
 import { writeFileAtomic } from './writer.js';
 
 type Values = Record<string, string | boolean | undefined>;
@@ -290,21 +291,39 @@ is reported as not found; that is not an error.`,
 };
 
 const addr: Command = {
-  usage: 'funckey addr <artifact> <OFFSET>...',
-  summary: 'byte offsets (decimal or 0x hex) -> key, function index, name',
+  usage: 'funckey addr <artifact|module.wasm> <OFFSET>... | --symbolizer',
+  summary: 'byte offsets (decimal or 0x hex) -> key, function index, name, file:line:column',
   details: `Each OFFSET is a byte offset in the artifact's text: for an artifact built from a
 .wasm file, an offset in that file, as V8 prints it after wasm-function[N]:. An offset
-in no function is reported as such; that is not an error.`,
-  options: {},
+in no function is reported as such; that is not an error.
+
+Given a .wasm module instead of an artifact, the artifact is built in memory and the
+module's DWARF gives each offset's source location: the chain of frames, innermost first,
+inlined frames marked, each as function file:line:column (docs/DWARF.md).
+
+Options:
+  --symbolizer            read addresses from standard input, one a line, and answer as
+                          llvm-symbolizer --inlines --no-demangle does (its LLVM output
+                          style): the addresses are offsets from the code section's payload,
+                          as llvm-symbolizer takes them for wasm; a .wasm module only
+  --module <N>            with --symbolizer: the core module (default 0)`,
+  options: { symbolizer: { type: 'boolean' }, module: { type: 'string' } },
   run(pos, values) {
-    if (pos.length < 2) throw usageError(pos.length === 0 ? 'missing <artifact> argument' : 'missing <OFFSET> argument');
+    if (pos.length === 0) throw usageError('missing <artifact> argument');
+    if (values.symbolizer) {
+      if (pos.length !== 1) throw usageError('--symbolizer reads addresses from standard input: give no OFFSET');
+      return symbolizerOutput(srcLocSource(pos[0]!, values), moduleOption(values) ?? 0, readStdinText());
+    }
+    if (pos.length < 2) throw usageError('missing <OFFSET> argument');
     const offsets = pos.slice(1).map((t) => parseU32('OFFSET', t));
-    const a = openArtifact(pos[0], values);
+    const src = srcLocSource(pos[0]!, values);
+    const a = src.artifact;
     try {
       const rows = offsets.map((offset) => {
         const key = a.funcByOffset(offset);
         const nm = key === undefined ? undefined : nameOfKey(a, key);
-        return { offset, key: key?.toString(), module: key?.module, funcIndex: nm?.funcIndex, name: nm?.name };
+        const row = { offset, key: key?.toString(), module: key?.module, funcIndex: nm?.funcIndex, name: nm?.name };
+        return src.wasm ? { ...row, frames: framesAt(src.srcLocs, offset) } : row;
       });
       if (values.json) return json(rows);
       return rows
@@ -312,7 +331,13 @@ in no function is reported as such; that is not an error.`,
           if (r.key === undefined) return `${hex(r.offset)}  not in a function\n`;
           let s = `${hex(r.offset)}  ${r.key}`;
           if (r.funcIndex !== undefined) s += `  func ${r.funcIndex} name ${r.name === undefined ? '-' : r.name}`;
-          return s + '\n';
+          s += '\n';
+          const frames = 'frames' in r ? r.frames : [];
+          frames.forEach((f, i) => {
+            const where = `${f.file === '' ? '??' : f.file}:${f.line}:${f.column}`;
+            s += `  ${f.function === '' ? '??' : f.function} ${where}${i < frames.length - 1 ? ' (inlined)' : ''}\n`;
+          });
+          return s;
         })
         .join('');
     } finally {
@@ -320,6 +345,120 @@ in no function is reported as such; that is not an error.`,
     }
   },
 };
+
+interface SrcLocSource {
+  artifact: Artifact;
+  /** The modules' source locations, when the input was a .wasm module with DWARF. */
+  srcLocs: ModuleSrcLocs[];
+  wasm: boolean;
+}
+
+/** An artifact, opened, or a .wasm module, built in memory with its DWARF read. */
+function srcLocSource(path: string, values: Values): SrcLocSource {
+  const bytes = readBinary(path);
+  if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d) {
+    const b = builderFromWasm(bytes);
+    return { artifact: open(b.builder.finish(), { backend: backendOf(values) }), srcLocs: b.srcLocs, wasm: true };
+  }
+  return { artifact: openArtifact(path, values), srcLocs: [], wasm: false };
+}
+
+/** The chain at an offset of the outer binary, innermost first; [] without source locations. */
+function framesAt(srcLocs: ModuleSrcLocs[], offset: number): SrcFrame[] {
+  for (const s of srcLocs) {
+    if (offset >= s.base && offset - s.base < s.table.codeSize) return tableLookup(s.table, offset - s.base);
+  }
+  return [];
+}
+
+/** All of standard input as text, bounded as readBounded reads (lib/bounded-read.ts). */
+function readStdinText(): string {
+  return new TextDecoder().decode(readBounded(0));
+}
+
+/** llvm-symbolizer's LLVM output style for each address line of `input` (code-section-relative). */
+function symbolizerOutput(src: SrcLocSource, module: number, input: string): string {
+  src.artifact.close();
+  if (!src.wasm) throw usageError('--symbolizer reads source locations from DWARF: give the .wasm module');
+  const mod = src.srcLocs.find((s) => s.module === module);
+  let out = '';
+  for (const raw of input.split('\n')) {
+    const line = raw.trim();
+    if (line === '') continue;
+    // As llvm-symbolizer reads a number: 0x hex, a leading 0 octal, else decimal; a line it
+    // cannot read it echoes.
+    const address = /^0[xX][0-9a-fA-F]{1,13}$/.test(line) ? parseInt(line.slice(2), 16)
+      : /^0[0-7]{0,17}$/.test(line) ? parseInt(line, 8)
+      : /^[1-9][0-9]{0,15}$/.test(line) ? Number(line) : -1;
+    if (address < 0) {
+      out += line + '\n';
+      continue;
+    }
+    const frames = mod !== undefined && address < mod.table.codeSize ? tableLookup(mod.table, address) : [];
+    if (frames.length === 0) out += '??\n??:0:0\n';
+    for (const f of frames) out += `${f.function === '' ? '??' : f.function}\n${f.file === '' ? '??' : f.file}:${f.line}:${f.column}\n`;
+    out += '\n';
+  }
+  return out;
+}
+
+/** The custom sections `funckey strip` drops: what the artifact stands in for. */
+const isStrippable = (n: string) => n === 'name' || n.startsWith('.debug_');
+
+const strip: Command = {
+  usage: 'funckey strip <in.wasm> -o <out.wasm>',
+  summary: 'write the module without its name and .debug_* sections (build first, then strip)',
+  details: `Copies a core WebAssembly module without its \`name\` and \`.debug_*\` custom
+sections; every other section is copied byte for byte. Build the artifact from the module
+first: the artifact keeps the names and source locations the stripped module no longer
+has. Code offsets are unchanged when those sections come after the code section, as
+compilers and linkers place them; the command says so, or warns when they do not.
+Components are not stripped (their nested modules would move).
+
+Options:
+  -o, --output <file>     where to write the stripped module (required)`,
+  options: { output: { type: 'string', short: 'o' } },
+  run(pos, values) {
+    if (pos.length !== 1) throw usageError(pos.length === 0 ? 'missing <in.wasm> argument' : 'strip takes one <in.wasm>');
+    const out = values.output;
+    if (typeof out !== 'string' || out === '') throw usageError('missing -o <out.wasm>');
+    const bytes = readBinary(pos[0]!);
+    const wasm = bytes.length >= 8 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d;
+    if (!wasm) throw new FunckeyError('E_WASM', `${pos[0]} is not a WebAssembly binary (bad magic)`, { offset: 0 });
+    if (bytes[4] !== 1) throw usageError(`${pos[0]} is not a core module (components are not stripped)`);
+    const dropped: string[] = [];
+    const stripped = stripCustomSections(bytes, (n) => {
+      const drop = isStrippable(n);
+      if (drop) dropped.push(n);
+      return drop;
+    });
+    const codeMoved = codeOffset(bytes) !== codeOffset(stripped);
+    writeFileAtomic(out, stripped);
+    const r = { input: pos[0], output: out, inputBytes: bytes.length, outputBytes: stripped.length, dropped, codeOffsetsUnchanged: !codeMoved };
+    if (values.json) return json(r);
+    let text = `${out}: ${stripped.length} bytes (${bytes.length - stripped.length} dropped: ${dropped.length === 0 ? 'nothing' : dropped.join(', ')})\n`;
+    if (codeMoved) text += 'warning: a dropped section came before the code section; code offsets moved, so build the artifact from the stripped module\n';
+    return text;
+  },
+};
+
+/** Where the code section's header starts in a module (-1 without one); the sections are well-formed. */
+function codeOffset(bytes: Uint8Array): number {
+  let pos = 8;
+  while (pos < bytes.length) {
+    const id = bytes[pos]!;
+    let size = 0, mul = 1, p = pos + 1;
+    for (let i = 0; i < 5 && p < bytes.length; i++) {
+      const b = bytes[p++]!;
+      size += (b & 0x7f) * mul;
+      mul *= 128;
+      if ((b & 0x80) === 0) break;
+    }
+    if (id === 10) return pos;
+    pos = p + size;
+  }
+  return -1;
+}
 
 const name: Command = {
   usage: 'funckey name <artifact> <FUNC_INDEX>... [--module N]',
@@ -577,7 +716,7 @@ function indent(text: string): string {
     .join('\n');
 }
 
-const COMMANDS: Record<string, Command> = { build, info, lookup, addr, name, symbolicate: symbolicateCmd, demo };
+const COMMANDS: Record<string, Command> = { build, info, lookup, addr, name, symbolicate: symbolicateCmd, strip, demo };
 
 function mainHelp(): string {
   const lines = [

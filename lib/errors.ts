@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'E_CLOSED' // the artifact was closed
   | 'E_IO' // the operating system refused (open, read, write, map)
   | 'E_WASM' // malformed WebAssembly input
+  | 'E_DWARF' // malformed or unsupported DWARF in a module's .debug_* sections (strict builds)
   | 'E_BACKEND'; // the requested backend is not available
 
 export const ERROR_CODES: readonly ErrorCode[] = [
@@ -26,12 +27,16 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   'E_CLOSED',
   'E_IO',
   'E_WASM',
+  'E_DWARF',
   'E_BACKEND',
 ];
 
 export class FunckeyError extends Error {
   readonly code: ErrorCode;
-  /** For E_WASM: the byte offset in the input where the problem was found. */
+  /**
+   * For E_WASM: the byte offset in the input where the problem was found. For E_DWARF: the
+   * byte offset in the .debug_* section the message names.
+   */
   readonly offset?: number;
 
   constructor(code: ErrorCode, message: string, options?: { cause?: unknown; offset?: number }) {

@@ -30,6 +30,7 @@
 
 #include "mapped_file.h"
 #include "reader.h"
+#include "srclocs.h"
 
 namespace funckey {
 namespace {
@@ -71,6 +72,7 @@ struct Registry : std::enable_shared_from_this<Registry> {
   uint32_t scratch[4] = {0, 0, 0, 0};
   Napi::FunctionReference error_factory;
   Napi::FunctionReference array_push;  // Array.prototype.push as it was when the addon loaded
+  std::vector<SrcFrameRef> src_frames;  // srcLocLookup's frames, kept to reuse their memory
 
   uint32_t Add(OpenArtifact* a) {
     uint32_t slot;
@@ -517,6 +519,58 @@ void FinalizeHolder(Napi::Env /*env*/, Holder* h) {
   delete h;
 }
 
+// A Uint8Array or Uint32Array argument's bytes; false after throwing E_ARG.
+bool ArgBytes(const CallbackInfo& info, size_t k, const char* what, const uint8_t** data, size_t* size) {
+  const Napi::Value v = info[k];
+  if (v.IsTypedArray()) {
+    const Napi::TypedArray a = v.As<Napi::TypedArray>();
+    const napi_typedarray_type type = a.TypedArrayType();
+    if (type == napi_uint8_array || type == napi_uint32_array) {
+      *data = static_cast<const uint8_t*>(a.ArrayBuffer().Data()) + a.ByteOffset();
+      *size = a.ByteLength();
+      return true;
+    }
+  }
+  Throw(info.Env(), Reg(info), Code::kArg, std::string(what) + " must be a Uint8Array or a Uint32Array");
+  return false;
+}
+
+// srcLocLookup(blocks, pieces, frames, strings, stringBytes, offset, out): the chain of
+// source-location frames at offset (native/srclocs.h), innermost first, written into the
+// Uint32Array out as (function string, file string, line, column) per frame; returns the
+// number of frames, or -needed (out too small: nothing written). The caller decodes the
+// strings by index (lib/srclocs.ts's string table), so a lookup creates no JS value but its
+// result.
+Napi::Value SrcLocLookupExport(const CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Registry* reg = Reg(info);
+  if (info.Length() < 7) return Throw(env, reg, Code::kArg, "srcLocLookup takes seven arguments");
+  SrcLocTables t;
+  if (!ArgBytes(info, 0, "blocks", &t.blocks, &t.blocks_size) || !ArgBytes(info, 1, "pieces", &t.pieces, &t.pieces_size) ||
+      !ArgBytes(info, 2, "frames", &t.frames, &t.frames_size) || !ArgBytes(info, 3, "strings", &t.strings, &t.strings_size) ||
+      !ArgBytes(info, 4, "stringBytes", &t.string_bytes, &t.string_bytes_size))
+    return Napi::Value();
+  uint32_t offset;
+  if (!ArgU32(info[5], &offset)) return Throw(env, reg, Code::kArg, "offset must be a number");
+  const Napi::Value o = info[6];
+  if (!o.IsTypedArray() || o.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    return Throw(env, reg, Code::kArg, "out must be a Uint32Array");
+  Napi::Uint32Array out = o.As<Napi::Uint32Array>();
+  Status st = CheckSrcLocTables(t);
+  std::vector<SrcFrameRef>& frames = reg->src_frames;
+  if (st.ok()) st = SrcLocLookup(t, offset, &frames);
+  if (!st.ok()) return Throw(env, reg, st.code, st.message);
+  if (frames.size() > out.ElementLength() / 4) return Napi::Number::New(env, -static_cast<double>(frames.size()));
+  uint32_t* w = out.Data();
+  for (size_t i = 0; i < frames.size(); i++) {
+    w[4 * i] = frames[i].function_index;
+    w[4 * i + 1] = frames[i].file_index;
+    w[4 * i + 2] = frames[i].line;
+    w[4 * i + 3] = frames[i].column;
+  }
+  return Napi::Number::New(env, static_cast<double>(frames.size()));
+}
+
 void FinalizeScratch(Napi::Env /*env*/, void* /*data*/, std::shared_ptr<Registry>* keep) { delete keep; }
 
 // The entry of a single lookup: the registry, and no arguments (see FuncLoc). The second
@@ -558,6 +612,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<Describe>(env, exports, "describe", reg);
   Export<SetErrorFactory>(env, exports, "setErrorFactory", reg);
   Export<Stats>(env, exports, "stats", reg);
+  Export<SrcLocLookupExport>(env, exports, "srcLocLookup", reg);
   reg->array_push = Napi::Persistent(Napi::Array::New(env).Get("push").As<Napi::Function>());
   // The scratch: memory owned by the registry, viewed from JS as a Uint32Array(4). The
   // ArrayBuffer keeps the registry alive, so the memory outlives every view of it even if

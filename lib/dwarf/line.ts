@@ -1,0 +1,279 @@
+import { Cursor, cstrAt } from './cursor.js';
+import { Kind, kind, readForm, type FormContext } from './forms.js';
+import { readAddr } from './ranges.js';
+import type { DebugSections } from './sections.js';
+
+/** A file entry of a line table's header: its name and directory as DWARF gives them. */
+interface FileEntry {
+  name: string;
+  dir: number;
+}
+
+/**
+ * One line table of .debug_line: its rows (address, file, line, column) and its sequences
+ * (runs of rows ending at an end_sequence row, [low, high) with low < high), sorted by high
+ * address as LLVM sorts them.
+ */
+export interface LineTable {
+  version: number;
+  dirs: string[];
+  files: FileEntry[];
+  addr: number[];
+  file: number[];
+  line: number[];
+  column: number[];
+  /** Per sequence: low and high address, first row and one past its end_sequence row. */
+  seqLow: number[];
+  seqHigh: number[];
+  seqFirst: number[];
+  seqEnd: number[];
+}
+
+const LNCT_PATH = 1, LNCT_DIRECTORY_INDEX = 2;
+
+function stringForm(s: DebugSections, c: Cursor, form: number, fc: FormContext): string {
+  const v = readForm(c, form, 0, fc);
+  if (kind === Kind.StrInfo) return cstrAt('.debug_line', c.bytes, v);
+  if (kind === Kind.LineStrp) return cstrAt('.debug_line_str', s.lineStr ?? new Uint8Array(0), v);
+  if (kind === Kind.Strp) return cstrAt('.debug_str', s.str ?? new Uint8Array(0), v);
+  return c.fail(`path of form 0x${form.toString(16)}`);
+}
+
+/** DWARF 5 directory or file entries: a format (content type, form pairs), then the entries. */
+function readEntriesV5(s: DebugSections, c: Cursor, fc: FormContext, out: FileEntry[]): void {
+  const formatCount = c.u8();
+  const types: number[] = [], forms: number[] = [];
+  for (let i = 0; i < formatCount; i++) {
+    types.push(c.uleb());
+    forms.push(c.uleb());
+  }
+  const count = c.uleb();
+  for (let n = 0; n < count; n++) {
+    const at = c.pos;
+    let name = '', dir = 0;
+    for (let i = 0; i < formatCount; i++) {
+      if (types[i] === LNCT_PATH) name = stringForm(s, c, forms[i]!, fc);
+      else {
+        const v = readForm(c, forms[i]!, 0, fc);
+        if (types[i] === LNCT_DIRECTORY_INDEX && kind === Kind.Const) dir = v;
+      }
+    }
+    if (c.pos === at) c.fail('line table entries of no size'); // a count with nothing to read
+    out.push({ name, dir });
+  }
+}
+
+function readEntriesV4(c: Cursor, dirs: string[], files: FileEntry[]): void {
+  for (;;) {
+    const at = c.skipCStr();
+    if (c.pos === at + 1) break;
+    dirs.push(cstrAt('.debug_line', c.bytes, at));
+  }
+  for (;;) {
+    const at = c.skipCStr();
+    if (c.pos === at + 1) break;
+    files.push({ name: cstrAt('.debug_line', c.bytes, at), dir: c.uleb() });
+    c.uleb(); // modification time
+    c.uleb(); // length
+  }
+}
+
+interface Header {
+  version: number;
+  end: number;
+  addrSize: number;
+  minInst: number;
+  defaultStmt: boolean;
+  lineBase: number;
+  lineRange: number;
+  opcodeBase: number;
+  opcodeLengths: number[];
+  programStart: number;
+}
+
+function readHeader(s: DebugSections, c: Cursor, unitAddrSize: number, t: LineTable): Header {
+  const start = c.pos;
+  let length = c.u32(), offsetSize = 4;
+  if (length === 0xffffffff) {
+    length = c.u64();
+    offsetSize = 8;
+  } else if (length >= 0xfffffff0) c.fail(`reserved unit length 0x${length.toString(16)}`, start);
+  if (length > c.end - c.pos) c.fail(`line table of ${length} bytes past the end of the section`, start);
+  const end = c.pos + length;
+  c.end = end;
+  const version = c.u16();
+  if (version < 2 || version > 5) c.fail(`unsupported line table version ${version}`, start);
+  let addrSize = unitAddrSize;
+  if (version >= 5) {
+    addrSize = c.u8();
+    c.u8(); // segment selector size
+  }
+  const headerLength = c.uN(offsetSize);
+  if (headerLength > end - c.pos) c.fail('line table header past the table', start);
+  const programStart = c.pos + headerLength;
+  const minInst = c.u8();
+  if (version >= 4) c.u8(); // maximum operations per instruction (VLIW only)
+  const defaultStmt = c.u8() !== 0;
+  const lineBase = (c.u8() << 24) >> 24;
+  const lineRange = c.u8();
+  const opcodeBase = c.u8();
+  const opcodeLengths: number[] = [];
+  for (let i = 1; i < opcodeBase; i++) opcodeLengths.push(c.u8());
+  t.version = version;
+  if (version >= 5) {
+    const fc: FormContext = { version, addrSize, offsetSize, unitOffset: 0 };
+    const dirs: FileEntry[] = [];
+    readEntriesV5(s, c, fc, dirs);
+    for (const d of dirs) t.dirs.push(d.name);
+    readEntriesV5(s, c, fc, t.files);
+  } else {
+    readEntriesV4(c, t.dirs, t.files);
+  }
+  return { version, end, addrSize, minInst, defaultStmt, lineBase, lineRange, opcodeBase, opcodeLengths, programStart };
+}
+
+/**
+ * Reads the line table at `offset` of .debug_line and runs its line program. Every opcode
+ * reads at least one byte, so the work is bounded by the table's size. Registers wrap as
+ * LLVM's do: line at 32 bits, column and file at 16.
+ */
+export function readLineTable(s: DebugSections, offset: number, unitAddrSize: number): LineTable {
+  const c = new Cursor('.debug_line', s.line ?? new Uint8Array(0), offset);
+  if (!(offset >= 0 && offset < c.end)) c.fail('line table offset out of the section', offset);
+  const t: LineTable = {
+    version: 0, dirs: [], files: [], addr: [], file: [], line: [], column: [],
+    seqLow: [], seqHigh: [], seqFirst: [], seqEnd: [],
+  };
+  const h = readHeader(s, c, unitAddrSize, t);
+  c.pos = h.programStart;
+  let address = 0, file = 1, line = 1, column = 0, seqStart = -1;
+  const append = (endSequence: boolean): void => {
+    if (seqStart < 0) seqStart = t.addr.length;
+    t.addr.push(address);
+    t.file.push(file);
+    t.line.push(line);
+    t.column.push(column);
+    if (endSequence) {
+      const low = t.addr[seqStart]!;
+      if (low < address) {
+        t.seqLow.push(low);
+        t.seqHigh.push(address);
+        t.seqFirst.push(seqStart);
+        t.seqEnd.push(t.addr.length);
+      }
+      seqStart = -1;
+      address = 0; file = 1; line = 1; column = 0;
+    }
+  };
+  while (c.pos < c.end) {
+    const op = c.u8();
+    if (op >= h.opcodeBase) { // special opcode
+      const adj = op - h.opcodeBase;
+      if (h.lineRange !== 0) {
+        address += Math.floor(adj / h.lineRange) * h.minInst;
+        line = (line + h.lineBase + (adj % h.lineRange)) >>> 0;
+      }
+      append(false);
+    } else if (op === 0) { // extended opcode
+      const len = c.uleb();
+      const start = c.pos;
+      if (len > c.end - start) c.fail('extended opcode past the table', start);
+      if (len === 0) continue;
+      const sub = c.u8();
+      if (sub === 1) append(true);
+      else if (sub === 2) {
+        const size = len - 1;
+        if (size === 4 || size === 8) address = readAddr(c, size);
+        else if (size === 1 || size === 2) address = c.uN(size);
+      } else if (sub === 3 && h.version < 5) { // define_file
+        const at = c.skipCStr();
+        t.files.push({ name: cstrAt('.debug_line', c.bytes, at), dir: c.uleb() });
+      }
+      c.pos = start + len;
+    } else {
+      switch (op) {
+        case 1: append(false); break; // copy
+        case 2: address += c.uleb() * h.minInst; break; // advance_pc
+        case 3: line = (line + c.sleb()) >>> 0; break; // advance_line
+        case 4: file = c.uleb() & 0xffff; break; // set_file
+        case 5: column = c.uleb() & 0xffff; break; // set_column
+        case 8: if (h.lineRange !== 0) address += Math.floor((255 - h.opcodeBase) / h.lineRange) * h.minInst; break; // const_add_pc
+        case 9: address += c.u16(); break; // fixed_advance_pc
+        case 6: case 7: case 10: case 11: break; // negate_stmt, basic_block, prologue_end, epilogue_begin
+        case 12: c.uleb(); break; // set_isa
+        default: for (let i = 0; i < h.opcodeLengths[op - 1]!; i++) c.uleb();
+      }
+    }
+  }
+  sortSequences(t);
+  return t;
+}
+
+/** Sorts the sequences by high address (ties by low address, then by position). */
+function sortSequences(t: LineTable): void {
+  const n = t.seqLow.length;
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => t.seqHigh[a]! - t.seqHigh[b]! || t.seqLow[a]! - t.seqLow[b]! || a - b);
+  const pick = (xs: number[]): number[] => order.map((i) => xs[i]!);
+  t.seqLow = pick(t.seqLow);
+  t.seqHigh = pick(t.seqHigh);
+  t.seqFirst = pick(t.seqFirst);
+  t.seqEnd = pick(t.seqEnd);
+}
+
+/** std::upper_bound over xs[first, last) for a value: the first index whose element exceeds it. */
+export function upperBound(xs: number[], first: number, last: number, value: number): number {
+  let count = last - first;
+  while (count > 0) {
+    const step = count >>> 1;
+    const it = first + step;
+    if (!(value < xs[it]!)) {
+      first = it + 1;
+      count -= step + 1;
+    } else count = step;
+  }
+  return first;
+}
+
+/** LLVM's row lookup: the row for `address`, or -1 when no sequence covers it. */
+export function lookupRow(t: LineTable, address: number): number {
+  const s = upperBound(t.seqHigh, 0, t.seqHigh.length, address);
+  if (s === t.seqHigh.length || !(t.seqLow[s]! <= address && address < t.seqHigh[s]!)) return -1;
+  return upperBound(t.addr, t.seqFirst[s]! + 1, t.seqEnd[s]! - 1, address) - 1;
+}
+
+function isAbsolute(p: string): boolean {
+  if (p.startsWith('/')) return true;
+  if (/^[A-Za-z]:[\\/]/.test(p)) return true;
+  return /^[\\/]{2}[^\\/]/.test(p);
+}
+
+/** LLVM's sys::path::append for POSIX paths. */
+function append(path: string, component: string): string {
+  if (path.endsWith('/')) {
+    let i = 0;
+    while (i < component.length && component[i] === '/') i++;
+    return path + component.slice(i);
+  }
+  if (!component.startsWith('/') && path !== '') path += '/';
+  return path + component;
+}
+
+/**
+ * The path of file `index` of the table, as llvm-symbolizer prints it: the file name when it
+ * is absolute, else the directory joined with it, the unit's comp_dir first when the
+ * directory is relative. undefined when there is no such file.
+ */
+export function filePath(t: LineTable, index: number, compDir: string): string | undefined {
+  const v5 = t.version >= 5;
+  const entry = v5 ? t.files[index] : index >= 1 ? t.files[index - 1] : undefined;
+  if (entry === undefined) return undefined;
+  if (isAbsolute(entry.name)) return entry.name;
+  let dir = '';
+  if (v5) {
+    if (entry.dir < t.dirs.length) dir = t.dirs[entry.dir]!;
+  } else if (entry.dir > 0 && entry.dir <= t.dirs.length) dir = t.dirs[entry.dir - 1]!;
+  let path = '';
+  if ((!v5 || entry.dir !== 0) && compDir !== '' && !isAbsolute(dir)) path = append(path, compDir);
+  return append(append(path, dir), entry.name);
+}

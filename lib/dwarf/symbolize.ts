@@ -1,0 +1,182 @@
+import { AddrDieMap, UnitRanges } from './addrmap.js';
+import { readInfo, stringOf, type DebugInfo, type Unit } from './info.js';
+import { filePath, lookupRow, readLineTable, type LineTable } from './line.js';
+import { RowTable, StringTable } from './rows.js';
+import type { DebugSections } from './sections.js';
+
+/** One frame of a source location: innermost first in a chain. */
+export interface SrcFrame {
+  function: string;
+  file: string;
+  line: number;
+  column: number;
+}
+
+/**
+ * Answers, for a code-section-relative address, the inline chain llvm-symbolizer-14
+ * `--inlines --no-demangle` gives (see docs/DWARF.md for the rule and its exceptions), as a
+ * row of its RowTable. Built once per module; every lookup is a few binary searches.
+ */
+export class Symbolizer {
+  private readonly s: DebugSections;
+  readonly info: DebugInfo;
+  private readonly units: UnitRanges;
+  private readonly dieMaps: (AddrDieMap | undefined)[] = [];
+  private readonly lines = new Map<number, LineTable>();
+  private readonly names = new Map<number, string>();
+  private readonly fnIds: number[] = [];
+  private readonly callerRows: number[] = [];
+  private readonly fileIds = new Map<LineTable, Int32Array>();
+  readonly rows = new RowTable();
+  readonly functions = new StringTable();
+  readonly files = new StringTable();
+
+  constructor(s: DebugSections) {
+    this.s = s;
+    this.info = readInfo(s);
+    this.units = new UnitRanges(this.info.units.map((u, index) => ({ offset: u.offset, index, pairs: u.ranges })));
+    for (const u of this.info.units) {
+      if (u.stmtList >= 0 && !this.lines.has(u.stmtList)) this.lines.set(u.stmtList, readLineTable(s, u.stmtList, u.addrSize));
+    }
+  }
+
+  private dieMap(unit: number): AddrDieMap {
+    let m = this.dieMaps[unit];
+    if (m === undefined) {
+      m = new AddrDieMap();
+      const u = this.info.units[unit]!;
+      const { ranges } = this.info.subs;
+      for (let i = u.firstSub; i < u.firstSub + u.subCount; i++) {
+        const r = ranges[i]!;
+        for (let k = 0; k + 1 < r.length; k += 2) m.add(r[k]!, r[k + 1]!, i);
+      }
+      this.dieMaps[unit] = m;
+    }
+    return m;
+  }
+
+  /** The addresses where an answer can change, within [0, limit): unit, DIE and row bounds. */
+  breakpoints(limit: number): Float64Array {
+    let n = 1;
+    for (let u = 0; u < this.info.units.length; u++) n += 2 * this.dieMap(u).low.length;
+    for (const t of this.lines.values()) n += t.addr.length + 2 * t.seqLow.length;
+    const out = new Float64Array(n + 2 * this.units.low.length);
+    let k = 1; // out[0] = 0
+    const push = (x: number): void => {
+      if (x > 0 && x < limit) out[k++] = x;
+    };
+    for (let i = 0; i < this.units.low.length; i++) (push(this.units.low[i]!), push(this.units.high[i]!));
+    for (let u = 0; u < this.info.units.length; u++) {
+      const m = this.dieMap(u);
+      for (let i = 0; i < m.low.length; i++) (push(m.low[i]!), push(m.high[i]!));
+    }
+    for (const t of this.lines.values()) {
+      for (let i = 0; i < t.addr.length; i++) push(t.addr[i]!);
+      for (let i = 0; i < t.seqLow.length; i++) (push(t.seqLow[i]!), push(t.seqHigh[i]!));
+    }
+    const sorted = out.subarray(0, k).sort();
+    let m = 0;
+    for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
+    return sorted.subarray(0, m);
+  }
+
+  /** A subroutine's name: DW_AT_linkage_name, else DW_AT_name, through origins and specifications. */
+  name(sub: number): string {
+    let n = this.names.get(sub);
+    if (n === undefined) {
+      n = this.findName(sub, true) ?? this.findName(sub, false) ?? '';
+      this.names.set(sub, n);
+    }
+    return n;
+  }
+
+  /** LLVM's findRecursively: a worklist over abstract_origin and specification, each DIE once. */
+  private findName(sub: number, linkage: boolean): string | undefined {
+    const subs = this.info.subs;
+    const work = [sub];
+    const seen = new Set([sub]);
+    while (work.length > 0) {
+      const d = work.pop()!;
+      const u = this.info.units[subs.unit[d]!]!;
+      const k = linkage ? subs.linkKind[d]! : subs.nameKind[d]!;
+      const v = linkage ? subs.linkVal[d]! : subs.nameVal[d]!;
+      const text = stringOf(this.s, u, k, v);
+      if (text !== undefined) return text;
+      for (const ref of [subs.origin[d]!, subs.spec[d]!]) {
+        const r = ref >= 0 ? this.info.byOffset.get(ref) : undefined;
+        if (r !== undefined && !seen.has(r)) {
+          seen.add(r);
+          work.push(r);
+        }
+      }
+    }
+    return undefined;
+  }
+
+  /** The file string id of file `index` of table `t`; -1 when the table has no such file. */
+  private fileIdOrNone(t: LineTable, u: Unit, index: number): number {
+    let ids = this.fileIds.get(t);
+    if (ids === undefined) this.fileIds.set(t, (ids = new Int32Array(t.files.length + 1).fill(-2)));
+    let id = index < ids.length ? ids[index]! : -1;
+    if (id === -2) {
+      const path = filePath(t, index, u.compDir);
+      ids[index] = id = path === undefined ? -1 : this.files.id(path);
+    }
+    return id;
+  }
+
+  /** The file string id of file `index` of table `t`, '' when there is none. */
+  private fileId(t: LineTable | undefined, u: Unit, index: number): number {
+    const id = t === undefined ? -1 : this.fileIdOrNone(t, u, index);
+    return id >= 0 ? id : this.files.id('');
+  }
+
+  private fnId(sub: number): number {
+    let id = this.fnIds[sub];
+    if (id === undefined) this.fnIds[sub] = id = this.functions.id(this.name(sub));
+    return id;
+  }
+
+  /**
+   * The row of the frames that `sub` is inlined into: its parent subroutine at the place of
+   * `sub`'s call, inside that one's own callers (-1 for a subprogram, which is outermost).
+   */
+  private callerRow(sub: number, t: LineTable | undefined, u: Unit): number {
+    const known = this.callerRows[sub];
+    if (known !== undefined) return known;
+    const subs = this.info.subs;
+    // Iterative, outermost first, so that a deep chain does not recurse.
+    const chain: number[] = [];
+    for (let d = sub; d >= 0 && this.callerRows[d] === undefined && chain.length <= subs.offset.length; d = subs.parent[d]!) {
+      chain.push(d);
+      if (!subs.inlined[d]) break;
+    }
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const d = chain[i]!, p = subs.parent[d]!;
+      let row = -1;
+      if (subs.inlined[d] && p >= 0) {
+        const above = this.callerRows[p] ?? -1;
+        row = this.rows.get(this.fnId(p), this.fileId(t, u, subs.callFile[d]!), subs.callLine[d]!, subs.callColumn[d]!, above);
+      }
+      this.callerRows[d] = row;
+    }
+    return this.callerRows[sub]!;
+  }
+
+  /** The row of the innermost frame at a code-section-relative address; -1 without line info. */
+  rowAt(address: number): number {
+    const unit = this.units.find(address);
+    if (unit < 0) return -1;
+    const u = this.info.units[unit]!;
+    const t = u.stmtList >= 0 ? this.lines.get(u.stmtList) : undefined;
+    const d = this.dieMap(unit).find(address);
+    const row = t !== undefined ? lookupRow(t, address) : -1;
+    // The innermost frame's place comes from the line table, each outer one's from the call
+    // site of the frame inside it (callerRow).
+    const file = row >= 0 ? this.fileIdOrNone(t!, u, t!.file[row]!) : -1;
+    if (d < 0) return file < 0 ? -1 : this.rows.get(this.functions.id(''), file, t!.line[row]!, t!.column[row]!, -1);
+    const parent = this.callerRow(d, t, u);
+    if (file < 0) return this.rows.get(this.fnId(d), this.files.id(''), 0, 0, parent);
+    return this.rows.get(this.fnId(d), file, t!.line[row]!, t!.column[row]!, parent);
+  }
+}
