@@ -12,7 +12,8 @@ export interface BuildFromWasmOptions {
   /** Read the `name` section (default true). With false the artifact has no function names. */
   names?: boolean;
   /**
-   * Read each core module's DWARF (default true). Malformed or unsupported DWARF leaves that
+   * Read each core module's DWARF (default true here; buildFromWasm, whose artifact holds no
+   * source locations, reads it only when asked). Malformed or unsupported DWARF leaves that
    * module without source locations and adds a warning; with 'strict' it is E_DWARF instead.
    * false: DWARF is not read.
    */
@@ -112,7 +113,9 @@ function srcLocsOf(module: Uint8Array, index: number, strict: boolean, warnings:
 
 /** Builds the artifact of a WebAssembly module or component (see builderFromWasm). */
 export function buildFromWasm(bytes: Uint8Array, options?: BuildFromWasmOptions): Uint8Array {
-  return builderFromWasm(bytes, options).builder.finish();
+  // The artifact holds no source locations (docs/DWARF.md): DWARF is read only when asked for.
+  const o = checkOptions(options);
+  return builderFromWasm(bytes, { ...o, dwarf: o.dwarf ?? false }).builder.finish();
 }
 
 /** Reads a `.wasm` file and builds its artifact. A file that cannot be read is E_IO. */

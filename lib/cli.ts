@@ -193,7 +193,8 @@ Options:
     refuseOverwrite(input, output);
     const bytes = readBinary(input);
     const t0 = performance.now();
-    const { builder, parsed } = naming(input, () => builderFromWasm(bytes));
+    // The artifact holds no source locations (docs/DWARF.md): its DWARF is not read.
+    const { builder, parsed } = naming(input, () => builderFromWasm(bytes, { dwarf: false }));
     const artifact = builder.finish();
     writeFileAtomic(output, artifact);
     const ms = performance.now() - t0;
@@ -357,7 +358,7 @@ interface SrcLocSource {
 function srcLocSource(path: string, values: Values): SrcLocSource {
   const bytes = readBinary(path);
   if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d) {
-    const b = builderFromWasm(bytes);
+    const b = builderFromWasm(bytes, { dwarf: true });
     return { artifact: open(b.builder.finish(), { backend: backendOf(values) }), srcLocs: b.srcLocs, wasm: true };
   }
   return { artifact: openArtifact(path, values), srcLocs: [], wasm: false };

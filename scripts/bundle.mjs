@@ -46,9 +46,11 @@ await esbuild.build({
     {
       name: 'eager-modules-from-funckey.cjs',
       setup(build) {
-        build.onResolve({ filter: /^\.\/[\w-]+\.js$/ }, (a) => {
-          const m = basename(a.path, '.js');
-          return listed.has(m) && relative(join(root, 'lib'), a.resolveDir) === '' ? { path: m, namespace: 'eager' } : undefined;
+        // Any relative import (./x.js from lib/, ../x.js from lib/dwarf/) of an eager module.
+        build.onResolve({ filter: /^\.\.?\/[\w./-]+\.js$/ }, (a) => {
+          const target = join(a.resolveDir, a.path);
+          const m = basename(target, '.js');
+          return listed.has(m) && relative(join(root, 'lib'), dirname(target)) === '' ? { path: m, namespace: 'eager' } : undefined;
         });
         build.onLoad({ filter: /.*/, namespace: 'eager' }, (a) => ({
           contents: `module.exports = require('./funckey.cjs').__modules[${JSON.stringify(a.path)}];`,
