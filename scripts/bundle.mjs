@@ -76,10 +76,16 @@ writeFileSync(
 // Types for require('funckey'): each dist/X.d.ts as dist/X.d.cts importing the other .d.cts
 // files (a CommonJS declaration may not import an ES module's under node16/nodenext), the
 // entry's being those of dist/index.d.ts.
-for (const f of readdirSync(dist)) {
+/** The files below dir, as paths relative to it (readdirSync's `recursive` needs Node 20.1). */
+function walk(dir, sub = '') {
+  return readdirSync(join(dir, sub), { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? walk(dir, join(sub, e.name)) : [join(sub, e.name)],
+  );
+}
+for (const f of walk(dist)) {
   if (!f.endsWith('.d.ts')) continue;
   const text = readFileSync(join(dist, f), 'utf8')
     .replace(/\/\/# sourceMappingURL=.*\n?/, '')
-    .replace(/(from|import\() '(\.\/[\w-]+)\.js'/g, "$1 '$2.cjs'");
+    .replace(/(from|import\() '(\.\.?\/[\w./-]+)\.js'/g, "$1 '$2.cjs'");
   writeFileSync(join(dist, f === 'index.d.ts' ? 'funckey.d.cts' : f.replace(/\.d\.ts$/, '.d.cts')), text);
 }
