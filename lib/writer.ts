@@ -22,7 +22,7 @@ import {
   SECTION_ORDER,
   bucketRunWords,
 } from './format.js';
-import { FuncKey, FuncKind, kindHasSrcLocs, kindIsSparse } from './key.js';
+import { argKeyParts, FuncKey, FuncKind, kindHasSrcLocs, kindIsSparse, UNCHECKED } from './key.js';
 import { U32Vec } from './u32vec.js';
 
 export type NameEncodingChoice = 'auto' | 'dense' | 'sparse';
@@ -196,6 +196,7 @@ export class ArtifactBuilder {
   private readonly srcLocs = new U32Vec(512);
 
   private lastKey: FuncKey | undefined;
+  private readonly keyParts = [0, 0];
   /** End of the last entry of func_locs (where a hole would start). */
   private lastEnd = 0;
   /** Entries in the current namespace's run. */
@@ -242,8 +243,12 @@ export class ArtifactBuilder {
    * non-overlapping (E_ORDER otherwise); a length is at least 1. `srcLoc` (the function's
    * position in the original file) applies to DefinedWasmFunction keys only.
    */
-  pushFunc(key: FuncKey, loc: FuncLoc, srcLoc?: number): void {
-    if (!(key instanceof FuncKey)) throw new FunckeyError('E_ARG', 'pushFunc: key must be a FuncKey');
+  pushFunc(keyArg: FuncKey, loc: FuncLoc, srcLoc?: number): void {
+    // Every check comes first and room is made in every array before the first write, so a
+    // call that throws leaves the builder as it was. Each argument property is read once.
+    const parts = this.keyParts;
+    argKeyParts('pushFunc: key', keyArg, parts);
+    const key = new FuncKey(parts[0]!, parts[1]!, UNCHECKED);
     if (loc === null || typeof loc !== 'object') throw new FunckeyError('E_ARG', 'pushFunc: loc must be { start, length }');
     const start = u32('loc.start', loc.start);
     const length = u32('loc.length', loc.length);
@@ -255,14 +260,7 @@ export class ArtifactBuilder {
       if (!kindHasSrcLocs(kind)) throw new FunckeyError('E_ARG', `pushFunc: ${key.kindName} keys have no source location`);
       src = u32('srcLoc', srcLoc);
     }
-    if (kind === FuncKind.DefinedWasmFunction || kind === FuncKind.ArrayToWasmTrampoline) {
-      const m = this.modules[key.module!];
-      if (m === undefined) throw new FunckeyError('E_RANGE', `pushFunc: ${key} names module ${key.module}, but only ${this.modules.length} were added`);
-      if (key.index >= m.definedFuncs)
-        throw new FunckeyError('E_RANGE', `pushFunc: ${key} is beyond the module's ${m.definedFuncs} defined functions`);
-    } else if (kind === FuncKind.ModuleStartup && this.modules[key.module!] === undefined) {
-      throw new FunckeyError('E_RANGE', `pushFunc: ${key} names module ${key.module}, but only ${this.modules.length} were added`);
-    }
+    this.checkKeyModule(key);
     const last = this.lastKey;
     if (last !== undefined && FuncKey.compare(key, last) <= 0)
       throw new FunckeyError('E_ORDER', `pushFunc: ${key} does not come after ${last}: keys must be strictly ascending`);
@@ -270,28 +268,45 @@ export class ArtifactBuilder {
       throw new FunckeyError('E_ORDER', `pushFunc: ${key} starts at ${start}, before the end (${this.lastEnd}) of the previous function`);
 
     const sparse = kindIsSparse(kind);
-    if (last === undefined || last.namespace !== key.namespace) {
+    const newNamespace = last === undefined || last.namespace !== key.namespace;
+    const runLength = newNamespace ? 0 : this.runLength;
+    const gap = !sparse && key.index > runLength ? key.index - runLength : 0;
+    if (gap > MAX_DENSE_GAP)
+      throw new FunckeyError('E_RANGE', `pushFunc: ${key} would leave ${gap} holes in a dense namespace (at most ${MAX_DENSE_GAP})`);
+    if ((this.funcLocs.length >>> 1) + gap + 1 > U32_MAX)
+      throw new FunckeyError('E_RANGE', `pushFunc: an artifact holds fewer than 2^32 function locations`);
+    const withSrc = kindHasSrcLocs(kind);
+    this.funcLocs.reserve(2 * (gap + 1));
+    if (withSrc) this.srcLocs.reserve(gap + 1);
+    if (sparse) this.sparseIndices.reserve(1);
+    if (newNamespace) for (const v of [this.namespaces, this.funcLocStarts, this.sparseStarts, this.srcLocStarts]) v.reserve(1);
+
+    if (newNamespace) {
       this.namespaces.push(key.namespace);
       this.funcLocStarts.push(this.funcLocs.length >>> 1);
       this.sparseStarts.push(this.sparseIndices.length);
       this.srcLocStarts.push(this.srcLocs.length);
-      this.runLength = 0;
     }
-    if (sparse) {
-      this.sparseIndices.push(key.index);
-    } else if (key.index > this.runLength) {
-      const gap = key.index - this.runLength;
-      if (gap > MAX_DENSE_GAP)
-        throw new FunckeyError('E_RANGE', `pushFunc: ${key} would leave ${gap} holes in a dense namespace (at most ${MAX_DENSE_GAP})`);
+    if (sparse) this.sparseIndices.push(key.index);
+    if (gap > 0) {
       this.funcLocs.fill2(this.lastEnd, 0, gap);
-      if (kindHasSrcLocs(kind)) this.srcLocs.fill(NONE, gap);
-      this.runLength += gap;
+      if (withSrc) this.srcLocs.fill(NONE, gap);
     }
     this.funcLocs.push2(start, length);
-    if (kindHasSrcLocs(kind)) this.srcLocs.push(src);
-    this.runLength++;
+    if (withSrc) this.srcLocs.push(src);
+    this.runLength = runLength + gap + 1;
     this.lastKey = key;
     this.lastEnd = start + length;
+  }
+
+  /** E_RANGE unless the module a key names was added (and, for per-function kinds, has the index). */
+  private checkKeyModule(key: FuncKey): void {
+    const kind = key.kind;
+    if (kind !== FuncKind.DefinedWasmFunction && kind !== FuncKind.ArrayToWasmTrampoline && kind !== FuncKind.ModuleStartup) return;
+    const m = this.modules[key.module!];
+    if (m === undefined) throw new FunckeyError('E_RANGE', `pushFunc: ${key} names module ${key.module}, but only ${this.modules.length} were added`);
+    if (kind !== FuncKind.ModuleStartup && key.index >= m.definedFuncs)
+      throw new FunckeyError('E_RANGE', `pushFunc: ${key} is beyond the module's ${m.definedFuncs} defined functions`);
   }
 
   /** Names function `funcIndex` (counting imports) of `module`. A later call replaces it. */
