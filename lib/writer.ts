@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { argU32, U32_MAX } from './args.js';
+import { argU32, describeValue, isTypedArray, plainView, U32_MAX } from './args.js';
 import { FunckeyError } from './errors.js';
 import {
   ELF_HEADER_SIZE,
@@ -157,10 +157,26 @@ interface ModuleState {
   definedFuncs: number;
   byteOffset: number;
   sha256: Uint8Array | undefined;
-  names: Map<number, string>;
+  /** Function names by index; created at the first name (most modules of a component have none). */
+  names: Map<number, string> | undefined;
 }
 
 const u32 = argU32;
+
+/**
+ * The longest name, module or function, in UTF-8 bytes: 2^28 (256 MiB). Readers hand a name
+ * out as one JavaScript string, and this keeps every name well inside the engines' string
+ * limit (V8: 2^29 - 24 UTF-16 units) whatever its characters.
+ */
+export const MAX_NAME_BYTES = 1 << 28;
+
+/** E_ARG unless `x` is a string; E_RANGE, before any encoding, when its UTF-8 exceeds MAX_NAME_BYTES. */
+function checkName(what: string, x: unknown): asserts x is string {
+  if (typeof x !== 'string') throw new FunckeyError('E_ARG', `${what} must be a string, got ${describeValue(x)}`);
+  // Every UTF-16 unit takes 1 to 3 bytes: count exactly only when the length alone does not decide.
+  if (x.length > MAX_NAME_BYTES || (3 * x.length > MAX_NAME_BYTES && Buffer.byteLength(x, 'utf8') > MAX_NAME_BYTES))
+    throw new FunckeyError('E_RANGE', `${what} is longer than ${MAX_NAME_BYTES} bytes of UTF-8 (2^28, the limit of a name)`);
+}
 
 function parseSha256(x: Uint8Array | string | undefined): Uint8Array | undefined {
   if (x === undefined) return undefined;
@@ -170,7 +186,10 @@ function parseSha256(x: Uint8Array | string | undefined): Uint8Array | undefined
     for (let i = 0; i < 32; i++) out[i] = parseInt(x.slice(2 * i, 2 * i + 2), 16);
     return out;
   }
-  if (x instanceof Uint8Array && x.length === 32) return x.slice();
+  if (isTypedArray(x, 'Uint8Array')) {
+    const v = plainView(x);
+    if (v.length === 32) return new Uint8Array(v);
+  }
   throw new FunckeyError('E_ARG', 'sha256 must be a Uint8Array of 32 bytes or 64 hex digits');
 }
 
@@ -204,37 +223,42 @@ export class ArtifactBuilder {
 
   constructor(options: BuilderOptions = {}) {
     if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'options must be an object');
-    const enc = options.nameEncoding ?? 'auto';
+    // Each option read once: a getter cannot answer the check and the use differently.
+    const { nameEncoding, sparseEncoding, textSize, offsetIndex } = options;
+    const enc = nameEncoding ?? 'auto';
     if (enc !== 'auto' && enc !== 'dense' && enc !== 'sparse')
-      throw new FunckeyError('E_ARG', `nameEncoding must be 'auto', 'dense' or 'sparse', got ${String(enc)}`);
+      throw new FunckeyError('E_ARG', `nameEncoding must be 'auto', 'dense' or 'sparse', got ${describeValue(enc)}`);
     this.nameEncoding = enc;
-    const senc = options.sparseEncoding ?? 'auto';
+    const senc = sparseEncoding ?? 'auto';
     if (!SPARSE_CHOICES.includes(senc as string))
-      throw new FunckeyError('E_ARG', `sparseEncoding must be one of ${SPARSE_CHOICES.map((c) => `'${c}'`).join(', ')}, got ${String(senc)}`);
+      throw new FunckeyError('E_ARG', `sparseEncoding must be one of ${SPARSE_CHOICES.map((c) => `'${c}'`).join(', ')}, got ${describeValue(senc)}`);
     this.sparseEncoding = senc;
-    this.textSize = options.textSize === undefined ? 0 : u32('textSize', options.textSize);
-    if (options.offsetIndex !== undefined && typeof options.offsetIndex !== 'boolean')
-      throw new FunckeyError('E_ARG', `offsetIndex must be a boolean, got ${String(options.offsetIndex)}`);
-    this.withOffsetIndex = options.offsetIndex ?? true;
+    this.textSize = textSize === undefined ? 0 : u32('textSize', textSize);
+    if (offsetIndex !== undefined && typeof offsetIndex !== 'boolean')
+      throw new FunckeyError('E_ARG', `offsetIndex must be a boolean, got ${describeValue(offsetIndex)}`);
+    this.withOffsetIndex = offsetIndex ?? true;
   }
 
   /** Adds a module and returns its index. */
   addModule(spec: ModuleSpec): number {
     if (spec === null || typeof spec !== 'object') throw new FunckeyError('E_ARG', 'addModule takes an object');
-    if (spec.name !== undefined && typeof spec.name !== 'string') throw new FunckeyError('E_ARG', 'module name must be a string');
-    const importedFuncs = u32('importedFuncs', spec.importedFuncs);
-    const definedFuncs = u32('definedFuncs', spec.definedFuncs);
+    // Each field read once, all checked before the module is added.
+    const { name, importedFuncs: imported, definedFuncs: defined, byteOffset, sha256 } = spec;
+    if (name !== undefined) checkName('module name', name);
+    const importedFuncs = u32('importedFuncs', imported);
+    const definedFuncs = u32('definedFuncs', defined);
     if (importedFuncs + definedFuncs > U32_MAX)
       throw new FunckeyError('E_RANGE', 'importedFuncs + definedFuncs must be below 2^32');
     if (this.modules.length > 0x0fffffff) throw new FunckeyError('E_RANGE', 'too many modules (at most 2^28)');
-    this.modules.push({
-      name: spec.name,
+    const module: ModuleState = {
+      name,
       importedFuncs,
       definedFuncs,
-      byteOffset: spec.byteOffset === undefined ? 0 : u32('byteOffset', spec.byteOffset),
-      sha256: parseSha256(spec.sha256),
-      names: new Map(),
-    });
+      byteOffset: byteOffset === undefined ? 0 : u32('byteOffset', byteOffset),
+      sha256: parseSha256(sha256),
+      names: undefined,
+    };
+    this.modules.push(module);
     return this.modules.length - 1;
   }
 
@@ -313,12 +337,12 @@ export class ArtifactBuilder {
   setFuncName(module: number, funcIndex: number, name: string): void {
     u32('module', module);
     u32('funcIndex', funcIndex);
-    if (typeof name !== 'string') throw new FunckeyError('E_ARG', 'setFuncName: name must be a string');
+    checkName('setFuncName: name', name);
     const m = this.modules[module];
     if (m === undefined) throw new FunckeyError('E_RANGE', `setFuncName: no module ${module} (${this.modules.length} added)`);
     if (funcIndex >= m.importedFuncs + m.definedFuncs)
       throw new FunckeyError('E_RANGE', `setFuncName: function index ${funcIndex} is outside module ${module}'s ${m.importedFuncs + m.definedFuncs} functions`);
-    m.names.set(funcIndex, name);
+    (m.names ??= new Map()).set(funcIndex, name);
   }
 
   /** Serialises the artifact. The builder stays usable. */
@@ -331,18 +355,19 @@ export class ArtifactBuilder {
     let blob = new Uint8Array(1 << 16);
     let blobSize = 0;
     const addName = (s: string): [number, number] => {
-      // UTF-8 needs at most 3 bytes per UTF-16 code unit.
-      if (blobSize + 3 * s.length > blob.length) {
+      // UTF-8 needs at most 3 bytes per UTF-16 code unit; a long name is measured exactly.
+      const need = s.length <= 1 << 16 ? 3 * s.length : Buffer.byteLength(s, 'utf8');
+      if (blobSize + need > U32_MAX) throw new FunckeyError('E_RANGE', 'names exceed 4 GiB');
+      if (blobSize + need > blob.length) {
         let cap = blob.length * 2;
-        while (cap < blobSize + 3 * s.length) cap *= 2;
-        const next = new Uint8Array(cap);
+        while (cap < blobSize + need) cap *= 2;
+        const next = new Uint8Array(Math.min(cap, U32_MAX));
         next.set(blob.subarray(0, blobSize));
         blob = next;
       }
       const off = blobSize;
       const written = enc.encodeInto(s, blob.subarray(blobSize)).written;
       blobSize += written;
-      if (blobSize > U32_MAX) throw new FunckeyError('E_RANGE', 'names exceed 4 GiB');
       return [off, written];
     };
     const nameIndex = new U32Vec();
@@ -350,7 +375,8 @@ export class ArtifactBuilder {
     for (const m of this.modules) {
       const [nameOff, nameLen] = m.name === undefined ? [NONE, 0] : addName(m.name);
       const space = m.importedFuncs + m.definedFuncs;
-      const named = m.names.size;
+      const fnames = m.names ?? new Map<number, string>();
+      const named = fnames.size;
       let encoding = NAME_ENCODING_NONE;
       if (named > 0) {
         if (this.nameEncoding === 'dense') encoding = NAME_ENCODING_DENSE;
@@ -363,15 +389,15 @@ export class ArtifactBuilder {
         count = space;
         const base = nameIndex.length;
         nameIndex.fill2(NONE, 0, space);
-        for (const fi of [...m.names.keys()].sort((a, b) => a - b)) {
-          const [off, len] = addName(m.names.get(fi)!);
+        for (const fi of [...fnames.keys()].sort((a, b) => a - b)) {
+          const [off, len] = addName(fnames.get(fi)!);
           nameIndex.data[base + 2 * fi] = off;
           nameIndex.data[base + 2 * fi + 1] = len;
         }
       } else if (encoding === NAME_ENCODING_SPARSE) {
         count = named;
-        for (const fi of [...m.names.keys()].sort((a, b) => a - b)) {
-          const [off, len] = addName(m.names.get(fi)!);
+        for (const fi of [...fnames.keys()].sort((a, b) => a - b)) {
+          const [off, len] = addName(fnames.get(fi)!);
           nameIndex.push(fi);
           nameIndex.push2(off, len);
         }
