@@ -1,7 +1,7 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Core, Description } from './core.js';
 import { argU32, describeValue, isResizable, isTypedArray, plainView } from './args.js';
 import { FunckeyError } from './errors.js';
+import { readRegularFile } from './file.js';
 import { NONE } from './format.js';
 import { argKeyParts, FuncKey, UNCHECKED } from './key.js';
 import { nativeStatus, openNativeCore } from './native.js';
@@ -97,21 +97,6 @@ function resolveBackend(choice: unknown): BackendName {
   return c;
 }
 
-/** The whole file, as the native backend would map it: a regular file, else E_IO. */
-function readAll(path: string): Uint8Array {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
-    return readFileSync(fd);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new FunckeyError('E_IO', `cannot read ${path}: ${err.code ?? err.message}`, { cause: e });
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 /**
  * Opens an artifact: a path (js reads the file, native maps it) or the artifact's bytes.
  * Open checks the header, the section table, the namespaces and the module records, in time
@@ -134,7 +119,7 @@ export function open(source: string | Uint8Array, options: OpenOptions = {}): Ar
     const bytes = copy && backend === 'js' ? new Uint8Array(view) : view;
     return new Artifact(backend === 'native' ? nativeCore(bytes) : new JsCore(bytes), backend, copy ? undefined : bytes);
   }
-  return new Artifact(backend === 'native' ? nativeCore(source) : new JsCore(readAll(source)), backend);
+  return new Artifact(backend === 'native' ? nativeCore(source) : new JsCore(readRegularFile(source)), backend);
 }
 
 function nativeCore(source: string | Uint8Array): Core {

@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { isTypedArray, plainView } from './args.js';
 import { FunckeyError } from './errors.js';
+import { readRegularFile } from './file.js';
 import { FuncKey } from './key.js';
 import { parseWasm, type ParsedWasm } from './wasm.js';
 import { ArtifactBuilder, type NameEncodingChoice } from './writer.js';
@@ -25,12 +26,25 @@ function sha256Of(data: Uint8Array): Buffer {
   return oneShot !== undefined ? oneShot('sha256', data, 'buffer') : crypto.createHash('sha256').update(data).digest();
 }
 
+/** The options, each read once into a plain object. */
 function checkOptions(options: unknown): BuildFromWasmOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'options must be an object');
-  const o = options as BuildFromWasmOptions;
-  if (o.names !== undefined && typeof o.names !== 'boolean') throw new FunckeyError('E_ARG', 'options.names must be a boolean');
-  return o;
+  const { nameEncoding, names } = options as BuildFromWasmOptions;
+  if (names !== undefined && typeof names !== 'boolean') throw new FunckeyError('E_ARG', 'options.names must be a boolean');
+  return { nameEncoding, names };
+}
+
+/**
+ * The bytes to read: the memory `bytes` covers now, through a fresh view (a subclass cannot
+ * lie about it), copied when another thread may write it (shared memory), so that the
+ * offsets parsed and the bytes hashed are the same bytes. No caller code runs from here on.
+ */
+function wasmInput(bytes: unknown): Uint8Array {
+  if (!isTypedArray(bytes, 'Uint8Array')) throw new FunckeyError('E_ARG', 'buildFromWasm: bytes must be a Uint8Array');
+  const view = plainView(bytes);
+  const shared = typeof SharedArrayBuffer !== 'undefined' && view.buffer instanceof SharedArrayBuffer;
+  return shared ? new Uint8Array(view) : view;
 }
 
 /**
@@ -48,8 +62,8 @@ function checkOptions(options: unknown): BuildFromWasmOptions {
  * The text of the artifact is the binary itself: textSize is its length.
  */
 export function builderFromWasm(bytes: Uint8Array, options?: BuildFromWasmOptions): WasmBuild {
-  if (!(bytes instanceof Uint8Array)) throw new FunckeyError('E_ARG', 'buildFromWasm: bytes must be a Uint8Array');
   const opts = checkOptions(options);
+  bytes = wasmInput(bytes);
   const parsed = parseWasm(bytes, { names: opts.names !== false });
   const builder = new ArtifactBuilder({ nameEncoding: opts.nameEncoding, textSize: bytes.length });
   for (const m of parsed.modules) {
@@ -80,12 +94,6 @@ export function buildFromWasm(bytes: Uint8Array, options?: BuildFromWasmOptions)
 /** Reads a `.wasm` file and builds its artifact. A file that cannot be read is E_IO. */
 export function buildFromWasmFile(path: string, options?: BuildFromWasmOptions): Uint8Array {
   if (typeof path !== 'string' || path === '') throw new FunckeyError('E_ARG', 'buildFromWasmFile: path must be a non-empty string');
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new FunckeyError('E_IO', `cannot read ${path}: ${err.code ?? err.message}`, { cause: e });
-  }
+  const bytes = readRegularFile(path);
   return buildFromWasm(bytes, options);
 }

@@ -1,3 +1,4 @@
+import { isTypedArray, plainView } from './args.js';
 import { FunckeyError } from './errors.js';
 import { MAX_NAME_BYTES } from './writer.js';
 
@@ -459,10 +460,13 @@ function parseComponent(b: Uint8Array, start: number, wantNames: boolean): CoreM
  * Reads a WebAssembly binary: a core module (version 1) or a component (version 0x0d,
  * layer 1). Throws E_WASM on malformed input.
  */
-export function parseWasm(bytes: Uint8Array, options: ParseOptions = {}): ParsedWasm {
-  if (!(bytes instanceof Uint8Array)) throw new FunckeyError('E_ARG', 'parseWasm: bytes must be a Uint8Array');
-  if (bytes.length > 0xffffffff) fail('the binary is larger than 4 GiB', 0);
+export function parseWasm(input: Uint8Array, options: ParseOptions = {}): ParsedWasm {
+  if (!isTypedArray(input, 'Uint8Array')) throw new FunckeyError('E_ARG', 'parseWasm: bytes must be a Uint8Array');
+  if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'parseWasm: options must be an object');
   const wantNames = options.names !== false;
+  // The memory the bytes cover now, through a fresh view: a subclass cannot lie about it.
+  const bytes = plainView(input);
+  if (bytes.length > 0xffffffff) fail('the binary is larger than 4 GiB', 0);
   sharedInput = typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer;
   if (bytes.length < 8) fail(`the binary has ${bytes.length} bytes, fewer than its 8-byte header`, 0);
   if (bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d)
