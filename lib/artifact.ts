@@ -192,8 +192,9 @@ export class Artifact {
 
   #checkModule(module: unknown): number {
     argU32('module', module);
-    // The count alone is kept: an artifact that only looks up names holds no description.
-    if (this.#moduleCount < 0) this.#moduleCount = (this.#desc ?? this.#live().describe()).modules.length;
+    // The count alone, from the info header: a lookup costs no more than its answer, so the
+    // first name lookup does not describe every module.
+    if (this.#moduleCount < 0) this.#moduleCount = this.#live().moduleCount();
     if ((module as number) >= this.#moduleCount)
       throw new FunckeyError('E_RANGE', `module ${module as number} does not exist: the artifact has ${this.#moduleCount}`);
     return module as number;

@@ -36,6 +36,7 @@ interface Addon {
   funcsByOffset(id: number, offsets: Uint32Array, namespaces: Uint32Array, indices: Uint32Array): void;
   funcNames(id: number, funcIndices: Uint32Array, module: number): (string | undefined)[];
   describe(id: number): Description;
+  moduleCount(id: number): number;
   setErrorFactory(f: (code: string, message: string) => Error): void;
   stats(): { live: number; open: number };
   scratch: Uint32Array;
@@ -43,11 +44,11 @@ interface Addon {
 }
 
 /** The calling convention lib/native.ts expects of the addon (native/binding.cc kBindingAbi). */
-const BINDING_ABI = 3;
+const BINDING_ABI = 4;
 
 const EXPORTS = [
   'openPath', 'openBytes', 'close', 'funcLoc', 'srcLoc', 'funcByOffset', 'funcName',
-  'funcLocs', 'funcsByOffset', 'funcNames', 'describe', 'setErrorFactory', 'stats',
+  'funcLocs', 'funcsByOffset', 'funcNames', 'describe', 'moduleCount', 'setErrorFactory', 'stats',
 ] as const;
 
 let addon: Addon | undefined;
@@ -154,6 +155,10 @@ class NativeCore implements Core {
 
   describe(): Description {
     return this.#a.describe(this.#id);
+  }
+
+  moduleCount(): number {
+    return this.#a.moduleCount(this.#id);
   }
 
   close(): void {

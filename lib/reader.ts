@@ -766,6 +766,10 @@ export class JsCore implements Core {
     return out;
   }
 
+  moduleCount(): number {
+    return this.info[INFO.moduleCount / 4]!;
+  }
+
   describe(): Description {
     const info = this.info;
     const M = info[INFO.moduleCount / 4]!;

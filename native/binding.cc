@@ -37,7 +37,8 @@ namespace {
 // damaged sparse bitmap throw E_CORRUPT, batch forms included.
 // 3: describe() reports the bucket words and, per namespace, its encoding and bucket run and
 // shifts (format 3); lookups that meet a damaged bucket run throw E_CORRUPT as for a bitmap.
-constexpr uint32_t kBindingAbi = 3;
+// 4: moduleCount(id).
+constexpr uint32_t kBindingAbi = 4;
 constexpr uint32_t kSlotBits = 22;
 constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
 constexpr uint32_t kGenMask = 0x1FF;  // id = gen << 22 | slot stays below 2^31
@@ -531,6 +532,19 @@ napi_value Describe(napi_env env, napi_callback_info info) {
   return d;
 }
 
+// moduleCount(id) -> M, from the info header: what a module argument is checked against,
+// without describing every module.
+napi_value ModuleCount(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  Registry* reg = GetRegistry(env, info, &argc, argv);
+  OpenArtifact* a = Live(env, reg, argv[0]);
+  if (a == nullptr) return nullptr;
+  napi_value v;
+  napi_create_uint32(env, a->reader.ModuleCount(), &v);
+  return v;
+}
+
 // setErrorFactory(fn: (code, message) => Error)
 napi_value SetErrorFactory(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -593,6 +607,7 @@ napi_value Init(napi_env env, napi_value exports) {
       {"funcsByOffset", nullptr, FuncsByOffset, nullptr, nullptr, nullptr, napi_enumerable, reg},
       {"funcNames", nullptr, FuncNames, nullptr, nullptr, nullptr, napi_enumerable, reg},
       {"describe", nullptr, Describe, nullptr, nullptr, nullptr, napi_enumerable, reg},
+      {"moduleCount", nullptr, ModuleCount, nullptr, nullptr, nullptr, napi_enumerable, reg},
       {"setErrorFactory", nullptr, SetErrorFactory, nullptr, nullptr, nullptr, napi_enumerable, reg},
       {"stats", nullptr, Stats, nullptr, nullptr, nullptr, napi_enumerable, reg},
   };
