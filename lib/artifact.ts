@@ -3,7 +3,7 @@ import { argU32, describeValue, isResizable, isTypedArray, plainView } from './a
 import { FunckeyError } from './errors.js';
 import { readRegularFile } from './file.js';
 import { NONE } from './format.js';
-import { argKeyParts, FuncKey, UNCHECKED } from './key.js';
+import { FuncKey, rawKeyProblem, UNCHECKED } from './key.js';
 import { nativeStatus, openNativeCore } from './native.js';
 import { JsCore } from './reader.js';
 import type { FuncLoc } from './writer.js';
@@ -158,7 +158,7 @@ export class Artifact {
   #live(): Core {
     const c = this.#core;
     if (c === undefined) throw new FunckeyError('E_CLOSED', 'the artifact is closed');
-    if (this.#inPlace !== undefined && this.#inPlace.byteLength === 0)
+    if (this.#inPlace !== undefined && this.#inPlace[0] === undefined)
       throw new FunckeyError('E_CLOSED', 'the bytes given to open() were detached (transferred): the artifact can no longer read them');
     return c;
   }
@@ -200,21 +200,36 @@ export class Artifact {
     return module as number;
   }
 
+  /**
+   * The core, with `key`'s namespace and index in #pair: read once each (a getter may run
+   * the caller's code, so the artifact is checked again after), u32s, or E_ARG.
+   */
+  #keyed(key: unknown): Core {
+    const c = this.#live();
+    if (!(key instanceof FuncKey)) throw new FunckeyError('E_ARG', `key must be a FuncKey, got ${describeValue(key)}`);
+    const ns = key.namespace;
+    const index = key.index;
+    if (ns >>> 0 !== ns || index >>> 0 !== index || this.#core !== c || (this.#inPlace !== undefined && this.#inPlace[0] === undefined)) {
+      const problem = rawKeyProblem(ns, index);
+      if (problem !== undefined) throw new FunckeyError('E_ARG', `key is not a valid FuncKey: ${problem}`);
+      this.#live();
+    }
+    this.#pair[0] = ns;
+    this.#pair[1] = index;
+    return c;
+  }
+
   /** The location of a function in the text, or undefined when the key is absent. */
   funcLoc(key: FuncKey): FuncLoc | undefined {
-    this.#live();
+    const c = this.#keyed(key);
     const out = this.#pair;
-    argKeyParts('key', key, out);
-    const c = this.#live();
     return c.funcLoc(out[0]!, out[1]!, out) ? { start: out[0]!, length: out[1]! } : undefined;
   }
 
   /** The FilePos (offset of the function in the original file), or undefined. */
   srcLoc(key: FuncKey): number | undefined {
-    this.#live();
-    const k = this.#pair;
-    argKeyParts('key', key, k);
-    const s = this.#live().srcLoc(k[0]!, k[1]!);
+    const c = this.#keyed(key);
+    const s = c.srcLoc(this.#pair[0]!, this.#pair[1]!);
     return s === NONE ? undefined : s;
   }
 

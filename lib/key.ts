@@ -238,16 +238,20 @@ function isAsciiLetter(c: number): boolean {
 export const UNCHECKED: unique symbol = Symbol('funckey.unchecked');
 
 /**
- * The namespace and index of `x`, read once each and checked to form a valid key: `x` must be
- * a FuncKey (or subclass), but a getter or an overridden property cannot make the numbers
- * used differ from the numbers checked. E_ARG otherwise. Writes them to out[0], out[1].
+ * The namespace and index of `x`, read once each: `x` must be a FuncKey (or subclass), and a
+ * getter or an overridden property cannot make the numbers used differ from the numbers
+ * checked. Writes them to out[0], out[1]; E_ARG otherwise. `valid`: the two must form a valid
+ * key (what a builder stores); else two u32s are enough (what a lookup needs: a namespace no
+ * artifact holds is simply absent).
  */
-export function argKeyParts(what: string, x: unknown, out: number[] | Uint32Array): void {
+export function argKeyParts(what: string, x: unknown, out: number[] | Uint32Array, valid: boolean): void {
   if (!(x instanceof FuncKey)) throw new FunckeyError('E_ARG', `${what} must be a FuncKey, got ${describeValue(x)}`);
   const namespace: unknown = x.namespace;
   const index: unknown = x.index;
-  const problem = rawKeyProblem(namespace as number, index as number);
-  if (problem !== undefined) throw new FunckeyError('E_ARG', `${what} is not a valid FuncKey: ${problem}`);
+  if (valid || (namespace as number) >>> 0 !== namespace || (index as number) >>> 0 !== index) {
+    const problem = rawKeyProblem(namespace as number, index as number);
+    if (problem !== undefined) throw new FunckeyError('E_ARG', `${what} is not a valid FuncKey: ${problem}`);
+  }
   out[0] = namespace as number;
   out[1] = index as number;
 }

@@ -271,7 +271,7 @@ export class ArtifactBuilder {
     // Every check comes first and room is made in every array before the first write, so a
     // call that throws leaves the builder as it was. Each argument property is read once.
     const parts = this.keyParts;
-    argKeyParts('pushFunc: key', keyArg, parts);
+    argKeyParts('pushFunc: key', keyArg, parts, true);
     const key = new FuncKey(parts[0]!, parts[1]!, UNCHECKED);
     if (loc === null || typeof loc !== 'object') throw new FunckeyError('E_ARG', 'pushFunc: loc must be { start, length }');
     const start = u32('loc.start', loc.start);
