@@ -1,4 +1,4 @@
-// libFuzzer target over the C++ reader alone (native/reader.*, native/mapped_file.*; no
+// libFuzzer target over the C++ reader alone (native/reader.h and its .cc files, native/mapped_file.*; no
 // N-API). Built with AddressSanitizer and UndefinedBehaviorSanitizer by scripts/fuzz.sh.
 //
 // The whole input is the artifact: Reader::Open sees exactly the fuzzer's buffer, so a read
@@ -144,12 +144,12 @@ void Lookups(const Reader& r, const uint8_t* data, size_t size) {
     const uint32_t ns = r.Namespace(static_cast<uint32_t>(i));
     present.push_back(ns);
     const Reader::Encoding enc = r.EncodingOf(static_cast<uint32_t>(i));
-    const bool sparse_kind = (0x21Au >> (ns >> 28)) & 1;  // kinds 1, 3, 4, 9
+    const bool sparse_kind = funckey::kKinds[ns >> 28].sparse;
     FK_CHECK(sparse_kind ? enc != Reader::Encoding::kDense : enc == Reader::Encoding::kDense);
     const uint32_t shift = r.BucketShift(static_cast<uint32_t>(i));
-    FK_CHECK(enc == Reader::Encoding::kBuckets ? shift >= 1 && shift <= 15 : shift == 0);
+    FK_CHECK(enc == Reader::Encoding::kBuckets ? shift >= 1 && shift <= funckey::kMaxBucketShift : shift == 0);
     const uint32_t filter_shift = r.BucketFilterShift(static_cast<uint32_t>(i));
-    FK_CHECK(enc == Reader::Encoding::kBuckets ? filter_shift <= 31 : filter_shift == 0);
+    FK_CHECK(enc == Reader::Encoding::kBuckets ? filter_shift <= funckey::kFilterShiftLimit : filter_shift == 0);
     if (enc == Reader::Encoding::kBuckets)
       for (uint32_t b : {0u, 1u, 2u, 3u, 0x7FFFu, 0x8000u, 0xFFFFu, 0x10000u})
         for (uint32_t d : {0u, 1u}) {

@@ -5,8 +5,9 @@
  * index below the module count. A core throws only FunckeyError (E_CORRUPT for a damaged
  * table met during a lookup).
  *
- * Two cores implement it: `JsCore` (lib/reader.ts) over a Uint8Array and the native one
- * (lib/native.ts over native/), which must give identical answers and codes.
+ * Two cores implement it: `JsCore` (lib/reader.ts, with lib/open.ts, table.ts, offsets.ts and
+ * names.ts) over a Uint8Array and the native one (lib/native.ts over native/, the same files),
+ * which must give identical answers and codes.
  */
 
 /** 'dense' for the dense kinds; one of the other four for the sparse kinds. */

@@ -1,5 +1,6 @@
 import { argU32, describeValue, isU32 } from './args.js';
 import { FunckeyError } from './errors.js';
+import { KINDS, KIND_COUNT, MAX_ABI, MAX_MODULE } from './format.js';
 
 /**
  * The ten kinds of compiled function, numbered as in Wasmtime. The kind is the top 4 bits of
@@ -18,7 +19,6 @@ export enum FuncKind {
   ModuleStartup = 9,
 }
 
-export const KIND_COUNT = 10;
 
 export enum Abi {
   Wasm = 0,
@@ -26,21 +26,15 @@ export enum Abi {
   Patchable = 2,
 }
 
-/** What the low 28 bits of a namespace hold, per kind. */
-type Low = 'module' | 'abi' | 'zero';
-const LOW: readonly Low[] = ['module', 'module', 'zero', 'zero', 'zero', 'zero', 'abi', 'zero', 'abi', 'module'];
+export { KIND_COUNT, MAX_ABI, MAX_MODULE };
 
-/** Kinds whose index space is stored sparsely (sorted indices, binary search). */
-const SPARSE: readonly boolean[] = [false, true, false, true, true, false, false, false, false, true];
-
-export const MAX_MODULE = 0x0fffffff;
-export const MAX_ABI = 2;
-
+/** Whether a kind's namespaces are stored sparsely (FORMAT.md 3, 3.3). */
 export function kindIsSparse(kind: number): boolean {
-  return SPARSE[kind] === true;
+  return KINDS[kind]?.sparse === true;
 }
+/** Whether a kind's functions have source locations (FORMAT.md 3.1). */
 export function kindHasSrcLocs(kind: number): boolean {
-  return kind === FuncKind.DefinedWasmFunction;
+  return KINDS[kind]?.srcLocs === true;
 }
 
 const checkU32 = argU32;
@@ -61,7 +55,7 @@ export function rawKeyProblem(namespace: number, index: number): string | undefi
   const kind = namespace >>> 28;
   if (kind >= KIND_COUNT) return `kind ${kind} (namespace 0x${namespace.toString(16)}) does not exist: kinds are 0 to 9`;
   const low = namespace & MAX_MODULE;
-  const what = LOW[kind];
+  const what = KINDS[kind]!.low;
   if (what === 'zero' && low !== 0) return `${FuncKind[kind]} has no module or abi, but namespace has low bits 0x${low.toString(16)}`;
   if (what === 'abi' && low > MAX_ABI) return `${FuncKind[kind]} abi ${low} does not exist: abis are 0 to 2`;
   if (kind === FuncKind.ResourceDropTrampoline && index !== 0) return `ResourceDropTrampoline has index 0 only, got ${index}`;
@@ -131,17 +125,17 @@ export class FuncKey {
   /** The module index, for the kinds that have one (else undefined). */
   get module(): number | undefined {
     const k = this.kind;
-    return LOW[k] === 'module' ? this.namespace & MAX_MODULE : undefined;
+    return KINDS[k]!.low === 'module' ? this.namespace & MAX_MODULE : undefined;
   }
   /** The abi, for the kinds that have one (else undefined). */
   get abi(): Abi | undefined {
     const k = this.kind;
-    if (LOW[k] === 'abi') return this.namespace & MAX_MODULE;
+    if (KINDS[k]!.low === 'abi') return this.namespace & MAX_MODULE;
     if (k === FuncKind.ModuleStartup) return this.index;
     return undefined;
   }
   get isSparse(): boolean {
-    return SPARSE[this.kind] === true;
+    return kindIsSparse(this.kind);
   }
 
   /** The constructor's arguments, in order. */

@@ -9,21 +9,13 @@
 #include <new>
 #include <tuple>
 
-#ifdef _WIN32
-#ifndef WIN32_LEAN_AND_MEAN
-#define WIN32_LEAN_AND_MEAN
-#endif
-#include <windows.h>
-#else
+// POSIX only (Linux and macOS; see binding.gyp).
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#endif
 
 namespace funckey {
-
-#ifndef _WIN32
 
 namespace {
 
@@ -161,8 +153,13 @@ bool MappedFile::Open(const std::string& path, std::string* error) {
     ::close(fd);
     return true;  // nothing to map; the reader sees 0 bytes
   }
+#ifdef __APPLE__
+  const struct timespec mtime = st.st_mtimespec;
+#else
+  const struct timespec mtime = st.st_mtim;
+#endif
   const FileKey key{static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(size),
-                    static_cast<int64_t>(st.st_mtim.tv_sec), static_cast<int64_t>(st.st_mtim.tv_nsec)};
+                    static_cast<int64_t>(mtime.tv_sec), static_cast<int64_t>(mtime.tv_nsec)};
   Table& t = TheTable();
   std::lock_guard<std::mutex> lock(t.mu);
   auto it = t.by_file.find(key);
@@ -217,104 +214,5 @@ void MappedFile::Unmap() {
   size_ = 0;
 }
 
-#else  // _WIN32
-
-// Windows: one mapping per open (its map table has no small limit).
-struct MappedFile::Mapping {
-  void* view = nullptr;
-  ~Mapping() {
-    if (view != nullptr) UnmapViewOfFile(view);
-  }
-};
-
-
-namespace {
-
-std::string WinError(DWORD e, const char* what) {
-  const char* name = "EUNKNOWN";
-  switch (e) {
-    case ERROR_FILE_NOT_FOUND:
-    case ERROR_PATH_NOT_FOUND: name = "ENOENT"; break;
-    case ERROR_ACCESS_DENIED: name = "EACCES"; break;
-    case ERROR_TOO_MANY_OPEN_FILES: name = "EMFILE"; break;
-    case ERROR_NOT_ENOUGH_MEMORY: name = "ENOMEM"; break;
-    default: break;
-  }
-  return std::string(name) + ": Windows error " + std::to_string(e) + " (" + what + ")";
-}
-
-}  // namespace
-
-bool MappedFile::Open(const std::string& path, std::string* error) {
-  Unmap();
-  if (path.find('\0') != std::string::npos) {
-    *error = "EINVAL: the path contains a NUL character";
-    return false;
-  }
-  const int wlen = MultiByteToWideChar(CP_UTF8, 0, path.data(), static_cast<int>(path.size()), nullptr, 0);
-  std::wstring wpath(static_cast<size_t>(wlen), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, path.data(), static_cast<int>(path.size()), &wpath[0], wlen);
-  HANDLE file = CreateFileW(wpath.c_str(), GENERIC_READ, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
-                            OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
-  if (file == INVALID_HANDLE_VALUE) {
-    *error = WinError(GetLastError(), "open");
-    return false;
-  }
-  BY_HANDLE_FILE_INFORMATION fi;
-  if (!GetFileInformationByHandle(file, &fi)) {
-    *error = WinError(GetLastError(), "stat");
-    CloseHandle(file);
-    return false;
-  }
-  if (fi.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) {
-    *error = "EISDIR: is a directory";
-    CloseHandle(file);
-    return false;
-  }
-  const uint64_t size = (static_cast<uint64_t>(fi.nFileSizeHigh) << 32) | fi.nFileSizeLow;
-  if (size == 0) {
-    CloseHandle(file);
-    return true;
-  }
-  if (size > static_cast<uint64_t>(SIZE_MAX)) {
-    *error = "EFBIG: file too large";
-    CloseHandle(file);
-    return false;
-  }
-  HANDLE mapping = CreateFileMappingW(file, nullptr, PAGE_READONLY, 0, 0, nullptr);
-  CloseHandle(file);
-  if (mapping == nullptr) {
-    *error = WinError(GetLastError(), "mmap");
-    return false;
-  }
-  void* view = MapViewOfFile(mapping, FILE_MAP_READ, 0, 0, 0);
-  CloseHandle(mapping);
-  if (view == nullptr) {
-    *error = WinError(GetLastError(), "mmap");
-    return false;
-  }
-  Mapping* m = new (std::nothrow) Mapping();
-  if (m == nullptr) {
-    UnmapViewOfFile(view);
-    *error = "ENOMEM: out of memory";
-    return false;
-  }
-  m->view = view;
-  mapping_ = std::shared_ptr<Mapping>(m);
-  data_ = static_cast<const uint8_t*>(view);
-  size_ = static_cast<size_t>(size);
-  return true;
-}
-
-size_t MappedFile::MaxMappings() { return SIZE_MAX; }
-size_t MappedFile::OpenMappings() { return 0; }
-
-void MappedFile::Unmap() {
-  mapping_.reset();
-  data_ = nullptr;
-  size_ = 0;
-}
-
-#endif
 
 }  // namespace funckey

@@ -1,5 +1,5 @@
 // The C++ reader of a funckey artifact (docs/FORMAT.md). It validates an artifact at open
-// exactly as FORMAT.md section 3.2 says (same order, same error codes as lib/reader.ts) and
+// exactly as FORMAT.md section 3.2 says (same order, same error codes as lib/open.ts) and
 // answers the lookups of section 5 with the same loops, so that both readers agree even on
 // a damaged file. Every read is bounds-checked against the bytes it was opened on, with
 // 64-bit arithmetic where a sum of u32 values could overflow. What lookups index with (the
@@ -8,6 +8,12 @@
 // can make answers wrong but cannot send a read outside them.
 //
 // No N-API here and no exceptions: failures are a returned Status (a code and a message).
+//
+// The files mirror lib/ file for file, with the same function names in the same order:
+// format.h (lib/format.ts), open.cc (lib/open.ts: validation at open), table.cc
+// (lib/table.ts: lookups by key, the sparse encodings), offsets.cc (lib/offsets.ts: lookups
+// by offset), names.cc (lib/names.ts: names, UTF-8), reader.cc (lib/reader.ts: the rest of
+// the reader's surface).
 #ifndef FUNCKEY_READER_H_
 #define FUNCKEY_READER_H_
 
@@ -17,9 +23,21 @@
 #include <string>
 #include <vector>
 
+#include "format.h"
+
 namespace funckey {
 
-constexpr uint32_t kNone = 0xFFFFFFFFu;
+// Little-endian loads of 2, 4 and 8 bytes at p.
+inline uint32_t Ld16(const uint8_t* p) { return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8; }
+inline uint32_t Ld32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
+         static_cast<uint32_t>(p[3]) << 24;
+}
+inline uint64_t Ld64(const uint8_t* p) { return static_cast<uint64_t>(Ld32(p)) | static_cast<uint64_t>(Ld32(p + 4)) << 32; }
+
+// Hex digits (lowercase, no prefix) and decimal digits of a number, for messages.
+std::string Hex(uint32_t v);
+std::string Num(uint64_t v);
 
 enum class Code : int {
   kOk = 0,
@@ -138,11 +156,7 @@ class Reader {
 
  private:
   // u32 number i of the little-endian array at p (p + 4 * i is within the data).
-  static uint32_t Ld(const uint8_t* p, size_t i) {
-    const uint8_t* q = p + 4 * i;
-    return static_cast<uint32_t>(q[0]) | static_cast<uint32_t>(q[1]) << 8 | static_cast<uint32_t>(q[2]) << 16 |
-           static_cast<uint32_t>(q[3]) << 24;
-  }
+  static uint32_t Ld(const uint8_t* p, size_t i) { return Ld32(p + 4 * i); }
   // The normative search loop of FORMAT.md section 5 over the u32 at word `stride * i` of
   // `base`, for i in [lo, hi): upper_bound (count of entries <= x) when kUpper, else
   // lower_bound (entries < x). Written without branches and with both possible next probes
@@ -161,13 +175,7 @@ class Reader {
     }
     return lo;
   }
-  static void Prefetch(const uint8_t* p) {
-#if defined(__GNUC__) || defined(__clang__)
-    __builtin_prefetch(p);
-#else
-    (void)p;
-#endif
-  }
+  static void Prefetch(const uint8_t* p) { __builtin_prefetch(p); }
   // What open derived for namespace i: its encoding and, for a bucket run (FORMAT.md 3.3),
   // its header and the word offsets in .fk.sparse_buckets of its parts, all within the run.
   struct NsExtra {
@@ -182,29 +190,59 @@ class Reader {
     uint8_t f;     // filter shift, 0 unless buckets
     uint8_t wide;  // low values are u16 (k > 8), else u8
   };
-  // The sum over the 16-bit ranks of bucket run `x` (FORMAT.md 3.3): where bucket b starts
-  // among the present indices (at most 2^32 - 1 + 65535, hence 64 bits).
-  uint64_t BucketStartOf(const NsExtra& x, uint32_t b) const {
-    const uint32_t sup = Ld(buckets_, static_cast<size_t>(x.super_) + (b >> (16 - x.k)));
-    const uint32_t rel = Ld16At(buckets_ + 4 * static_cast<size_t>(x.rel) + 2 * static_cast<size_t>(b));
-    return static_cast<uint64_t>(sup) + ((rel - sup) & 0xFFFFu);
-  }
-  static uint32_t Ld16At(const uint8_t* q) { return static_cast<uint32_t>(q[0]) | static_cast<uint32_t>(q[1]) << 8; }
+
+  // ---- open.cc: the steps of FORMAT.md 3.2, in order ----
+  Status CheckElf(uint64_t* shoff) const;
+  Status ReadSections(uint64_t shoff, int64_t found[kSectionCount]);
+  Status ReadInfo(const int64_t found[kSectionCount]);
+  Status CheckSections(const int64_t found[kSectionCount], const uint8_t* at[kSectionCount]);
+  Status CopyTables(const uint8_t* const at[kSectionCount]);
+  Status CheckNamespaces();
+  Status CheckNamespace(uint32_t i);
+  Status ReadBucketHeader(uint32_t i, uint32_t run, NsExtra* x) const;
+  Status CheckOffsetIndex() const;
+  Status CheckModules() const;
+
+  // ---- table.cc: lookups by key ----
   int64_t FindNs(uint32_t ns) const;
+  int64_t SearchNs(uint32_t ns) const;
   // Position of the key in .fk.func_locs, -1 (absent or a hole) or -2 (a damaged bitmap or
   // bucket run); *ns_pos is its namespace.
   int64_t Pos(uint32_t ns, uint32_t index, uint32_t* ns_pos) const;
+  // Pos in namespace i (at position i of the table, namespace ns).
   int64_t PosIn(uint32_t i, uint32_t ns, uint32_t index) const;
+  // The position of index in bitmap or sorted namespace i's run (-1 absent, -2 damaged).
+  int64_t SparsePos(uint32_t i, uint32_t ns, uint32_t index) const;
+  int64_t SortedPos(uint32_t i, uint32_t index) const;
+  // The position in namespace i's func run of `index` stored as buckets: -1 absent, -2 damaged.
+  int64_t BucketPos(const NsExtra& x, uint32_t run, uint32_t index) const;
+  // The sum over the 16-bit ranks of bucket run `x` (FORMAT.md 3.3): where bucket b starts
+  // among the present indices (at most 2^32 - 1 + 65535, hence 64 bits).
+  uint64_t BucketStart(const NsExtra& x, uint32_t b) const;
+  // The index of entry d of buckets or bitmap namespace i; false when its run is damaged.
+  bool BucketSelect(uint32_t i, uint32_t d, uint32_t* index) const;
+  bool BitmapSelect(uint32_t i, uint32_t d, uint32_t* index) const;
+  // What the batch of FuncLocs keeps of the namespace of its keys (see FuncLocsImpl).
+  struct BatchRun {
+    uint32_t ns;
+    int64_t i;  // its position, or -1 when absent
+    NsExtra x;
+    uint32_t fs, run, b0, blocks;
+  };
+  void LoadRun(BatchRun* r, uint32_t ns) const;
+  template <bool kHwPopcount>
+  int64_t BatchPos(const BatchRun& r, uint32_t index, uint32_t* hit) const;
   // FuncLocs, with the bit count as the popcnt instruction (kHwPopcount) or computed.
   template <bool kHwPopcount>
   Found FuncLocsImpl(const uint32_t* nss, const uint32_t* indices, size_t n, uint32_t* starts, uint32_t* lengths) const;
   Found FuncLocsHwPopcount(const uint32_t* nss, const uint32_t* indices, size_t n, uint32_t* starts,
                            uint32_t* lengths) const;
-  // The position in namespace i's func run of `index` stored as buckets: -1 absent, -2 damaged.
-  int64_t BucketPos(const NsExtra& x, uint32_t run, uint32_t index) const;
+
+  // ---- offsets.cc: lookups by offset ----
   int64_t PosOfOffset(uint32_t offset) const;
   // False when a damaged bitmap or bucket run was met.
   bool KeyAt(uint32_t p, uint32_t* ns, uint32_t* index) const;
+
   Found Corrupt(uint32_t ns) const {
     corrupt_ns_ = ns;
     return Found::kCorrupt;

@@ -27,7 +27,7 @@ git ls-files -z --cached --others --exclude-standard | grep -zv '^\.fuzz/' | xar
 ln -s "$root/node_modules" "$work/node_modules"
 
 cd "$work"
-# FUNCKEY_COMPUTED_POPCOUNT: the batch without its popcnt copy (native/reader.cc), so that
+# FUNCKEY_COMPUTED_POPCOUNT: the batch without its popcnt copy (native/table.cc), so that
 # this run covers the copy the normal build does not take on a CPU with popcnt.
 flags="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer -g -O1 -DFUNCKEY_COMPUTED_POPCOUNT"
 nodedir="$(dirname "$(dirname "$(command -v node)")")"

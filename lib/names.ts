@@ -1,0 +1,51 @@
+/**
+ * Names (FORMAT.md 4, and funcName in 5): a module's name index, dense or sparse, gives the
+ * bytes of a name in `.fk.names`, decoded as UTF-8 (invalid sequences become U+FFFD).
+ * Mirrored by native/names.cc.
+ */
+import { Lit, MODREC, NAME_ENCODING_DENSE, NAME_ENCODING_SPARSE } from './format.js';
+import { fail, moduleWord, utf8, type Tables } from './open.js';
+
+/** The name of function funcIndex of module (below the module count), or undefined. */
+export function funcName(t: Tables, funcIndex: number, module: number): string | undefined {
+  const r = moduleWord(module);
+  const info = t.info;
+  const enc = info[r + MODREC.nameEncoding / 4]!;
+  const start = info[r + MODREC.nameIndexStart / 4]!;
+  const count = info[r + MODREC.nameCount / 4]!;
+  const w = t.nameIndex;
+  let slot: number;
+  if (enc === NAME_ENCODING_DENSE) {
+    if (funcIndex >= count) return undefined;
+    slot = start + 2 * funcIndex;
+  } else if (enc === NAME_ENCODING_SPARSE) {
+    let lo = 0;
+    let hi = count;
+    while (lo < hi) {
+      const mid = lo + ((hi - lo) >>> 1);
+      if (w[start + 3 * mid]! < funcIndex) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo === count || w[start + 3 * lo] !== funcIndex) return undefined;
+    slot = start + 3 * lo + 1;
+  } else {
+    return undefined;
+  }
+  const off = w[slot]!;
+  if (off === Lit.NONE) return undefined;
+  const len = w[slot + 1]!;
+  if (off > t.B || len > t.B - off) fail('E_CORRUPT', `the name of function ${funcIndex} lies outside .fk.names`);
+  return decodeName(t, off, len);
+}
+
+/** The len bytes at off in `.fk.names` (checked to lie within it), decoded. */
+export function decodeName(t: Tables, off: number, len: number): string {
+  if (t.namesBuf !== undefined) return t.namesBuf.utf8Slice(off, off + len);
+  return utf8.decode(t.names.subarray(off, off + len));
+}
+
+declare global {
+  interface Buffer {
+    utf8Slice(start: number, end: number): string;
+  }
+}
