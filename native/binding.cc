@@ -55,12 +55,37 @@ struct OpenArtifact {
   std::unique_ptr<uint64_t[]> copy;  // the caller's bytes, for openBytes
   Reader reader;
   bool open = false;
+  // Calls in progress that may run the caller's JS (a setter on Array.prototype or
+  // Object.prototype meets every element and property they set): close() during one of them
+  // only marks the artifact closed, and the last call to end releases the memory. A token
+  // finalized meanwhile leaves the deletion to it too.
+  uint32_t pins = 0;
+  bool finalized = false;
 
   void Close() {
     open = false;
+    if (pins == 0) Release();
+  }
+  void Release() {
     map.Unmap();
     copy.reset();
   }
+};
+
+// Keeps an artifact's memory for the length of a call that may run JS while it reads it.
+class Pin {
+ public:
+  explicit Pin(const OpenArtifact* a) : a_(const_cast<OpenArtifact*>(a)) { a_->pins++; }
+  ~Pin() {
+    if (--a_->pins > 0) return;
+    if (!a_->open) a_->Release();
+    if (a_->finalized) delete a_;
+  }
+  Pin(const Pin&) = delete;
+  Pin& operator=(const Pin&) = delete;
+
+ private:
+  OpenArtifact* a_;
 };
 
 struct Registry : std::enable_shared_from_this<Registry> {
@@ -200,7 +225,10 @@ void FinalizeToken(Napi::Env /*env*/, OpenArtifact* a) {
   if (a->open) a->registry->mapped--;
   a->Close();
   a->registry->Remove(a->id);
-  delete a;
+  if (a->pins > 0)
+    a->finalized = true;  // the last Pin deletes it
+  else
+    delete a;
 }
 
 // Opens an artifact already placed in `a` (mapping or copy) and returns [id, token].
@@ -378,7 +406,10 @@ Napi::Value FuncNames(const CallbackInfo& info) {
   if (!ArgU32(info[2], &module)) return Throw(env, reg, Code::kArg, "module must be a number");
   if (!CheckModule(env, reg, a, module)) return Napi::Value();
   // The names are appended in chunks with Array.prototype.push (one call per chunk), which
-  // costs far less than setting elements one by one through N-API.
+  // costs far less than setting elements one by one through N-API. push may meet a setter of
+  // the caller's (Array.prototype[k]) that closes the artifact: the pin keeps the names
+  // readable until the call ends.
+  const Pin pin(a);
   Napi::Array out = Napi::Array::New(env);
   if (out.IsEmpty() || reg->array_push.IsEmpty()) return Throw(env, reg, Code::kIo, "cannot allocate the result");
   constexpr size_t kChunk = 256;
@@ -473,6 +504,9 @@ Napi::Array DescribeModules(Napi::Env e, const Reader& r) {
 Napi::Value Describe(const CallbackInfo& info) {
   const OpenArtifact* a = Live(info);
   if (a == nullptr) return Napi::Value();
+  // Setting properties may meet a setter of the caller's (Object.prototype.name) that closes
+  // the artifact: the pin keeps what is described readable until the call ends.
+  const Pin pin(a);
   const Reader& r = a->reader;
   Napi::Env e = info.Env();
   Napi::Object d = Napi::Object::New(e);
