@@ -28,6 +28,8 @@ import {
   NAME_ENCODING_SPARSE,
   SECTION,
   SECTION_HEADER_SIZE,
+  MAX_NAME_BYTES,
+  MAX_SECTION_NAME,
   SECTION_ORDER,
   SPARSE_KIND,
   bucketRunWords,
@@ -183,9 +185,13 @@ function readSections(f: File, shoff: number): { sections: SectionRef[]; byName:
   for (let i = 1; i < shnum; i++) {
     const nameOff = f.u32(sh(i));
     if (nameOff >= strSize) fail('E_CORRUPT', `section ${i} has its name outside the section name table`);
+    // At most MAX_SECTION_NAME + 1 bytes are looked at: the cost of a name is bounded
+    // whatever .shstrtab holds.
     let end = strOff + nameOff;
-    while (end < limit && f.bytes[end] !== 0) end++;
+    const stop = Math.min(limit, end + MAX_SECTION_NAME + 1);
+    while (end < stop && f.bytes[end] !== 0) end++;
     if (end === limit) fail('E_CORRUPT', `section ${i} has a name with no terminating NUL`);
+    if (end === stop) fail('E_CORRUPT', `section ${i} has a name longer than ${MAX_SECTION_NAME} bytes`);
     const name = utf8.decode(f.bytes.subarray(strOff + nameOff, end));
     const ref = { name, offset: f.u64(sh(i) + 24), size: f.u64(sh(i) + 32) };
     sections.push(ref);
@@ -419,5 +425,6 @@ function checkModules(t: Tables, h: Header): void {
     const nOff = rec[r + MODREC.nameOffset / 4]!;
     const nLen = rec[r + MODREC.nameLength / 4]!;
     if (nOff === Lit.NONE ? nLen !== 0 : nOff > B || nLen > B - nOff) fail('E_CORRUPT', `module ${m} has its name outside .fk.names`);
+    if (nLen > MAX_NAME_BYTES) fail('E_CORRUPT', `module ${m} has a name of ${nLen} bytes, more than any name has (${MAX_NAME_BYTES})`);
   }
 }

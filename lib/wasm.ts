@@ -1,6 +1,6 @@
 import { isTypedArray, plainView } from './args.js';
 import { FunckeyError } from './errors.js';
-import { MAX_NAME_BYTES } from './writer.js';
+import { MAX_NAME_BYTES } from './format.js';
 
 /**
  * A reader of WebAssembly binaries that decodes only what an artifact needs: the section

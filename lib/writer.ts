@@ -8,6 +8,7 @@ import {
   INFO,
   INFO_FIXED_SIZE,
   INFO_MAGIC,
+  MAX_NAME_BYTES,
   MODREC,
   MODULE_RECORD_SIZE,
   NAME_ENCODING_DENSE,
@@ -163,12 +164,6 @@ interface ModuleState {
 
 const u32 = argU32;
 
-/**
- * The longest name, module or function, in UTF-8 bytes: 2^28 (256 MiB). Readers hand a name
- * out as one JavaScript string, and this keeps every name well inside the engines' string
- * limit (V8: 2^29 - 24 UTF-16 units) whatever its characters.
- */
-export const MAX_NAME_BYTES = 1 << 28;
 
 /** E_ARG unless `x` is a string; E_RANGE, before any encoding, when its UTF-8 exceeds MAX_NAME_BYTES. */
 function checkName(what: string, x: unknown): asserts x is string {

@@ -351,6 +351,10 @@ Napi::Value NameValue(Napi::Env env, Registry* reg, const OpenArtifact* a, uint3
     case Reader::NameResult::kFound: return MakeString(env, bytes, length);
     case Reader::NameResult::kAbsent: return env.Undefined();
     case Reader::NameResult::kCorrupt: break;
+    case Reader::NameResult::kTooLong:
+      return Throw(env, reg, Code::kCorrupt,
+                   "the name of function " + std::to_string(func_index) + " has " + std::to_string(length) +
+                       " bytes, more than any name has (" + std::to_string(kMaxNameBytes) + ")");
   }
   return Throw(env, reg, Code::kCorrupt, "the name of function " + std::to_string(func_index) + " lies outside .fk.names");
 }

@@ -8,7 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ArtifactBuilder, FuncKey, FunckeyError, NONE, open } from '../lib/index.js';
 import { buildFromWasm } from '../lib/build.js';
 import { MAX_CORE_MODULES, parseWasm } from '../lib/wasm.js';
-import { MAX_NAME_BYTES } from '../lib/writer.js';
+import { MAX_NAME_BYTES } from '../lib/format.js';
 import { BACKENDS } from './helpers/backends.js';
 import { codeOf } from './helpers/codes.js';
 import { uleb } from './helpers/wasm-encoder.js';
