@@ -6,7 +6,7 @@
  * otherwise hang or kill the test runner.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -17,6 +17,10 @@ const dir = mkdtempSync(join(tmpdir(), 'funckey-hostile-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const fifo = join(dir, 'fifo');
 execFileSync('mkfifo', [fifo]);
+// A sparse file of 5 GiB: past the 4 GiB an artifact (and a binary funckey reads) can have.
+const huge = join(dir, 'huge');
+writeFileSync(huge, '');
+truncateSync(huge, 5 * 2 ** 30);
 
 /** The code each path gives in a child with 10 s and 1 GiB of address space at most. */
 function codes(backend: string, paths: string[], call: 'open' | 'buildFromWasmFile'): Record<string, string> {
@@ -40,6 +44,7 @@ function codes(backend: string, paths: string[], call: 'open' | 'buildFromWasmFi
 
 const special: [string, string][] = [
   [fifo, 'E_IO'],
+  [huge, 'E_IO'],
   ['/dev/zero', 'E_IO'],
   ['/dev/null', 'E_IO'],
   [dir, 'E_IO'],
