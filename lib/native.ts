@@ -24,8 +24,9 @@ export interface NativeStatus {
 
 /** The addon's exports (native/binding.cc). `id` names an open artifact. */
 interface Addon {
-  openPath(path: string): [number, object];
-  openBytes(bytes: Uint8Array): [number, object];
+  /** Both open calls return the token and leave the id in scratch[0] (no array to build). */
+  openPath(path: string): object;
+  openBytes(bytes: Uint8Array): object;
   close(id: number): void;
   /** The single lookups read [id, a, b] from scratch and leave their answer there. */
   funcLoc(): boolean;
@@ -171,6 +172,7 @@ class NativeCore implements Core {
 export function openNativeCore(source: string | Uint8Array): Core {
   const s = load();
   if (addon === undefined) throw new FunckeyError('E_BACKEND', `the native backend is not available: ${s.reason ?? 'unknown reason'}`);
-  const [id, token] = typeof source === 'string' ? addon.openPath(source) : addon.openBytes(source);
+  const token = typeof source === 'string' ? addon.openPath(source) : addon.openBytes(source);
+  const id = addon.scratch[0]!;
   return new NativeCore(addon, id, token);
 }

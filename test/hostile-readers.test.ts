@@ -109,16 +109,21 @@ describe.each(BACKENDS)('user code run in the middle of a call, backend %s', (ba
     expect(r).toEqual({ code: 'ok', calls: 1, closed: true, n: 1000, first: 'function_0', last: 'function_999', has300: false });
   });
 
-  it('setters on Object.prototype that close the artifact while describe() builds its result: no crash, the same result from both', () => {
+  it('setters on Object.prototype that close the artifact and swallow what is set: describe() and open() run none of them', () => {
     const r = child(`
-      const a = fk.open(${JSON.stringify(p)}, { backend: ${JSON.stringify(backend)} });
-      for (const k of ['name', 'offset', 'namespace', 'importedFuncs', 'sha256'])
-        Object.defineProperty(Object.prototype, k, { set(v) { a.close(); Object.defineProperty(this, k, { value: v, enumerable: true, writable: true, configurable: true }); }, configurable: true });
-      Object.defineProperty(Array.prototype, '0', { set(v) { a.close(); Object.defineProperty(this, '0', { value: v, enumerable: true, writable: true, configurable: true }); }, configurable: true });
+      let calls = 0;
+      const reference = fk.open(${JSON.stringify(p)}, { backend: ${JSON.stringify(backend)} }).describe();
+      let a;
+      const swallow = () => { calls++; a?.close(); };
+      for (const k of ['name', 'offset', 'namespace', 'importedFuncs', 'sha256', 'modules', 'sections'])
+        Object.defineProperty(Object.prototype, k, { set: swallow, configurable: true });
+      a = fk.open(${JSON.stringify(p)}, { backend: ${JSON.stringify(backend)} });
+      const name = a.funcName(7);
       let d, code = 'ok';
       try { d = a.describe(); } catch (e) { code = e.code ?? String(e); }
-      console.log(JSON.stringify({ code, modules: d?.modules?.map((m) => m.name), sections: d?.sections?.length }));`);
-    expect(r).toEqual({ code: 'ok', modules: ['mod'], sections: 16 });
+      for (const k of ['name', 'offset', 'namespace', 'importedFuncs', 'sha256', 'modules', 'sections']) delete Object.prototype[k];
+      console.log(JSON.stringify({ code, calls, name, same: JSON.stringify(d) === JSON.stringify(reference), modules: d.modules.map((m) => m.name), sections: d.sections.length }));`);
+    expect(r).toEqual({ code: 'ok', calls: 0, name: 'function_7', same: true, modules: ['mod'], sections: 16 });
   });
 });
 
