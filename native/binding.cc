@@ -308,40 +308,38 @@ Napi::Value ThrowDamaged(Napi::Env env, Registry* reg, const OpenArtifact* a) {
 
 // The single lookups take no arguments: JS writes the artifact id and the query into
 // scratch[0..2] and calls; the answer comes back in scratch. Converting no JS values saves
-// about a third of the cost of a call.
+// about a third of the cost of a call. For the same reason their entry (ScratchEntry) reads
+// only the registry, where a Napi::CallbackInfo would read six arguments and `this`.
 
 // funcLoc(): scratch [id, namespace, index] -> boolean; scratch[0], scratch[1] = start, length.
-Napi::Value FuncLoc(const CallbackInfo& info) {
-  Registry* reg = Reg(info);
-  const OpenArtifact* a = Find(info.Env(), reg, reg->scratch[0]);
+Napi::Value FuncLoc(Napi::Env env, Registry* reg) {
+  const OpenArtifact* a = Find(env, reg, reg->scratch[0]);
   if (a == nullptr) return Napi::Value();
   const uint32_t ns = reg->scratch[1], index = reg->scratch[2];
   const Reader::Found f = a->reader.FuncLoc(ns, index, &reg->scratch[0], &reg->scratch[1]);
-  if (f == Reader::Found::kCorrupt) return ThrowDamaged(info.Env(), reg, a);
-  return Napi::Boolean::New(info.Env(), f == Reader::Found::kYes);
+  if (f == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
+  return Napi::Boolean::New(env, f == Reader::Found::kYes);
 }
 
 // srcLoc(): scratch [id, namespace, index] -> boolean; scratch[0] = FilePos.
-Napi::Value SrcLoc(const CallbackInfo& info) {
-  Registry* reg = Reg(info);
-  const OpenArtifact* a = Find(info.Env(), reg, reg->scratch[0]);
+Napi::Value SrcLoc(Napi::Env env, Registry* reg) {
+  const OpenArtifact* a = Find(env, reg, reg->scratch[0]);
   if (a == nullptr) return Napi::Value();
   uint32_t s = kNone;
   const Reader::Found f = a->reader.SrcLoc(reg->scratch[1], reg->scratch[2], &s);
-  if (f == Reader::Found::kCorrupt) return ThrowDamaged(info.Env(), reg, a);
+  if (f == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
   reg->scratch[0] = s;
-  return Napi::Boolean::New(info.Env(), f == Reader::Found::kYes && s != kNone);
+  return Napi::Boolean::New(env, f == Reader::Found::kYes && s != kNone);
 }
 
 // funcByOffset(): scratch [id, offset] -> boolean; scratch[0], scratch[1] = namespace, index.
-Napi::Value FuncByOffset(const CallbackInfo& info) {
-  Registry* reg = Reg(info);
-  const OpenArtifact* a = Find(info.Env(), reg, reg->scratch[0]);
+Napi::Value FuncByOffset(Napi::Env env, Registry* reg) {
+  const OpenArtifact* a = Find(env, reg, reg->scratch[0]);
   if (a == nullptr) return Napi::Value();
   const uint32_t offset = reg->scratch[1];
   const Reader::Found f = a->reader.FuncByOffset(offset, &reg->scratch[0], &reg->scratch[1]);
-  if (f == Reader::Found::kCorrupt) return ThrowDamaged(info.Env(), reg, a);
-  return Napi::Boolean::New(info.Env(), f == Reader::Found::kYes);
+  if (f == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
+  return Napi::Boolean::New(env, f == Reader::Found::kYes);
 }
 
 // The name, undefined, or the empty value after throwing E_CORRUPT.
@@ -361,13 +359,12 @@ Napi::Value NameValue(Napi::Env env, Registry* reg, const OpenArtifact* a, uint3
 }
 
 // funcName(): scratch [id, funcIndex, module] -> string | undefined
-Napi::Value FuncName(const CallbackInfo& info) {
-  Registry* reg = Reg(info);
-  const OpenArtifact* a = Find(info.Env(), reg, reg->scratch[0]);
+Napi::Value FuncName(Napi::Env env, Registry* reg) {
+  const OpenArtifact* a = Find(env, reg, reg->scratch[0]);
   if (a == nullptr) return Napi::Value();
   const uint32_t func_index = reg->scratch[1], module = reg->scratch[2];
-  if (!CheckModule(info.Env(), reg, a, module)) return Napi::Value();
-  return NameValue(info.Env(), reg, a, func_index, module);
+  if (!CheckModule(env, reg, a, module)) return Napi::Value();
+  return NameValue(env, reg, a, func_index, module);
 }
 
 // funcLocs(id, namespaces, indices, starts, lengths): absent keys give (NONE, 0).
@@ -598,6 +595,21 @@ void FinalizeHolder(Napi::Env /*env*/, Holder* h) {
 
 void FinalizeScratch(Napi::Env /*env*/, void* /*data*/, std::shared_ptr<Registry>* keep) { delete keep; }
 
+// The entry of a single lookup: the registry, and no arguments (see FuncLoc). The second
+// raw N-API call of this file: node-addon-api's callbacks all read the arguments.
+template <Napi::Value (*fn)(Napi::Env, Registry*)>
+napi_value ScratchEntry(napi_env env, napi_callback_info info) {
+  void* data = nullptr;
+  napi_get_cb_info(env, info, nullptr, nullptr, nullptr, &data);
+  return fn(Napi::Env(env), static_cast<Registry*>(data));
+}
+
+template <Napi::Value (*fn)(Napi::Env, Registry*)>
+void ExportScratch(Napi::Object exports, const char* name, Registry* reg) {
+  exports.DefineProperty(Napi::PropertyDescriptor(
+      napi_property_descriptor{name, nullptr, ScratchEntry<fn>, nullptr, nullptr, nullptr, napi_enumerable, reg}));
+}
+
 // Defines fn as exports[name] (enumerable, read-only), with the registry as its data.
 template <Napi::Function::Callback fn>
 void Export(Napi::Env env, Napi::Object exports, const char* name, Registry* reg) {
@@ -612,10 +624,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<OpenPath>(env, exports, "openPath", reg);
   Export<OpenBytes>(env, exports, "openBytes", reg);
   Export<Close>(env, exports, "close", reg);
-  Export<FuncLoc>(env, exports, "funcLoc", reg);
-  Export<SrcLoc>(env, exports, "srcLoc", reg);
-  Export<FuncByOffset>(env, exports, "funcByOffset", reg);
-  Export<FuncName>(env, exports, "funcName", reg);
+  ExportScratch<FuncLoc>(exports, "funcLoc", reg);
+  ExportScratch<SrcLoc>(exports, "srcLoc", reg);
+  ExportScratch<FuncByOffset>(exports, "funcByOffset", reg);
+  ExportScratch<FuncName>(exports, "funcName", reg);
   Export<FuncLocs>(env, exports, "funcLocs", reg);
   Export<FuncsByOffset>(env, exports, "funcsByOffset", reg);
   Export<FuncNames>(env, exports, "funcNames", reg);
