@@ -91,7 +91,8 @@ export function nativeStats(): { live: number; open: number } | undefined {
   return addon?.stats();
 }
 
-class NativeCore implements Core {
+/** @internal Exported for tests that watch which core methods a public call uses. */
+export class NativeCore implements Core {
   readonly #a: Addon;
   readonly #id: number;
   readonly #s: Uint32Array;
