@@ -109,7 +109,7 @@ describe.each(BACKENDS)('user code run in the middle of a call, backend %s', (ba
     expect(r).toEqual({ code: 'ok', calls: 1, closed: true, n: 1000, first: 'function_0', last: 'function_999', has300: false });
   });
 
-  it('setters on Object.prototype that close the artifact and swallow what is set: describe() and open() run none of them', () => {
+  it('setters on Object.prototype and Array.prototype[i] that close the artifact and swallow what is set: open() and describe() run none of them', () => {
     const r = child(`
       let calls = 0;
       const reference = fk.open(${JSON.stringify(p)}, { backend: ${JSON.stringify(backend)} }).describe();
@@ -117,11 +117,13 @@ describe.each(BACKENDS)('user code run in the middle of a call, backend %s', (ba
       const swallow = () => { calls++; a?.close(); };
       for (const k of ['name', 'offset', 'namespace', 'importedFuncs', 'sha256', 'modules', 'sections'])
         Object.defineProperty(Object.prototype, k, { set: swallow, configurable: true });
+      for (const k of ['0', '1', '15']) Object.defineProperty(Array.prototype, k, { set: swallow, configurable: true });
       a = fk.open(${JSON.stringify(p)}, { backend: ${JSON.stringify(backend)} });
       const name = a.funcName(7);
       let d, code = 'ok';
       try { d = a.describe(); } catch (e) { code = e.code ?? String(e); }
       for (const k of ['name', 'offset', 'namespace', 'importedFuncs', 'sha256', 'modules', 'sections']) delete Object.prototype[k];
+      for (const k of ['0', '1', '15']) delete Array.prototype[k];
       console.log(JSON.stringify({ code, calls, name, same: JSON.stringify(d) === JSON.stringify(reference), modules: d.modules.map((m) => m.name), sections: d.sections.length }));`);
     expect(r).toEqual({ code: 'ok', calls: 0, name: 'function_7', same: true, modules: ['mod'], sections: 16 });
   });
