@@ -1,9 +1,9 @@
-import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { Core, Description } from './core.js';
-import { argU32, describeValue } from './args.js';
+import { argU32, describeValue, isResizable, isTypedArray, plainView } from './args.js';
 import { FunckeyError } from './errors.js';
+import { readRegularFile } from './file.js';
 import { NONE } from './format.js';
-import { FuncKey, UNCHECKED } from './key.js';
+import { FuncKey, rawKeyProblem, UNCHECKED } from './key.js';
 import { envVar, nativeStatus, openNativeCore } from './native.js';
 import { JsCore } from './reader.js';
 import type { FuncLoc } from './writer.js';
@@ -26,13 +26,20 @@ export interface ModuleInfo {
   sha256: string | undefined;
 }
 
-/** A Uint32Array as it is, or an array of u32 numbers copied into one; anything else is E_ARG. */
+/**
+ * A batch call's input: a Uint32Array (or subclass), or an array of u32 numbers copied into a
+ * new one; anything else is E_ARG. Reading an array's elements may run the caller's code
+ * (getters, proxies), so batch calls do it before they look at any typed array's memory.
+ */
 function argU32Array(what: string, x: unknown): Uint32Array {
-  if (x instanceof Uint32Array) return x;
+  if (isTypedArray(x, 'Uint32Array')) return x;
   if (Array.isArray(x)) {
-    const out = new Uint32Array(x.length);
-    for (let i = 0; i < x.length; i++) out[i] = argU32(`${what}[${i}]`, x[i]);
-    return out;
+    // Checked one element at a time before any allocation: a sparse or proxied array with a
+    // huge length fails at its first bad element instead of allocating for its length.
+    const values: number[] = [];
+    const n = x.length;
+    for (let i = 0; i < n; i++) values.push(argU32(`${what}[${i}]`, x[i]));
+    return new Uint32Array(values);
   }
   throw new FunckeyError('E_ARG', `${what} must be a Uint32Array (or an array of u32 numbers), got ${describeValue(x)}`);
 }
@@ -42,21 +49,30 @@ function overlap(a: Uint32Array, b: Uint32Array): boolean {
   return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
-/**
- * The output arrays of a batch call: two new arrays of length n when `out` is undefined, else
- * out[names[0]] and out[names[1]], Uint32Arrays of length n that share no memory with each
- * other or with the inputs (the backends read and write in different orders, so shared
- * memory could give different answers).
- */
-function outArrays(out: unknown, names: [string, string], n: number, inputs: Uint32Array[]): [Uint32Array, Uint32Array] {
-  if (out === undefined) return [new Uint32Array(n), new Uint32Array(n)];
+/** out[names[0]] and out[names[1]], each property read once; undefined when out is. */
+function readOut(out: unknown, names: [string, string]): [unknown, unknown] | undefined {
+  if (out === undefined) return undefined;
   if (typeof out !== 'object' || out === null)
     throw new FunckeyError('E_ARG', `out must be an object { ${names.join(', ')} } of Uint32Arrays, got ${describeValue(out)}`);
-  const arrays = names.map((name) => {
-    const x = (out as Record<string, unknown>)[name];
-    if (!(x instanceof Uint32Array)) throw new FunckeyError('E_ARG', `out.${name} must be a Uint32Array, got ${describeValue(x)}`);
-    if (x.length !== n) throw new FunckeyError('E_ARG', `out.${name} has length ${x.length}, the input ${n}`);
-    return x;
+  const o = out as Record<string, unknown>;
+  const first = o[names[0]];
+  const second = o[names[1]];
+  return [first, second];
+}
+
+/**
+ * The output arrays of a batch call: two new arrays of length n when `out` is undefined, else
+ * fresh views of the caller's two Uint32Arrays (read by readOut), of length n, sharing no
+ * memory with each other or with the inputs (the backends read and write in different
+ * orders, so shared memory could give different answers). Runs none of the caller's code.
+ */
+function outArrays(out: [unknown, unknown] | undefined, names: [string, string], n: number, inputs: Uint32Array[]): [Uint32Array, Uint32Array] {
+  if (out === undefined) return [new Uint32Array(n), new Uint32Array(n)];
+  const arrays = out.map((x, i) => {
+    if (!isTypedArray(x, 'Uint32Array')) throw new FunckeyError('E_ARG', `out.${names[i]} must be a Uint32Array, got ${describeValue(x)}`);
+    const v = plainView(x);
+    if (v.length !== n) throw new FunckeyError('E_ARG', `out.${names[i]} has length ${v.length}, the input ${n}`);
+    return v;
   }) as [Uint32Array, Uint32Array];
   if (overlap(arrays[0], arrays[1])) throw new FunckeyError('E_ARG', `out.${names[0]} and out.${names[1]} share memory`);
   for (let i = 0; i < 2; i++)
@@ -81,21 +97,6 @@ function resolveBackend(choice: unknown): BackendName {
   return c;
 }
 
-/** The whole file, as the native backend would map it: a regular file, else E_IO. */
-function readAll(path: string): Uint8Array {
-  let fd: number | undefined;
-  try {
-    fd = openSync(path, 'r');
-    if (!fstatSync(fd).isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
-    return readFileSync(fd);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new FunckeyError('E_IO', `cannot read ${path}: ${err.code ?? err.message}`, { cause: e });
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 /**
  * Opens an artifact: a path (js reads the file, native maps it) or the artifact's bytes.
  * Open checks the header, the section table, the namespaces and the module records, in time
@@ -105,19 +106,26 @@ export function open(source: string | Uint8Array, options: OpenOptions = {}): Ar
   if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'options must be an object');
   if (typeof source === 'string') {
     if (source === '') throw new FunckeyError('E_ARG', 'path must not be empty');
-  } else if (!(source instanceof Uint8Array)) {
+  } else if (!isTypedArray(source, 'Uint8Array')) {
     throw new FunckeyError('E_ARG', `source must be a path or a Uint8Array, got ${describeValue(source)}`);
   }
   const backend = resolveBackend(options.backend);
-  let core: Core;
-  if (backend === 'native') {
-    const status = nativeStatus();
-    if (!status.available) throw new FunckeyError('E_BACKEND', `the native backend is not available: ${status.reason ?? 'unknown reason'}`);
-    core = openNativeCore(source);
-  } else {
-    core = new JsCore(typeof source === 'string' ? readAll(source) : source);
+  if (typeof source !== 'string') {
+    // The memory the bytes cover now, through a fresh view (a subclass cannot lie about it).
+    // The js reader reads them in place; a resizable buffer (which can shrink under it) or an
+    // unaligned view is copied first. The native backend copies whatever it is given.
+    const view = plainView(source);
+    const copy = backend === 'native' || isResizable(source) || view.byteOffset % 8 !== 0;
+    const bytes = copy && backend === 'js' ? new Uint8Array(view) : view;
+    return new Artifact(backend === 'native' ? nativeCore(bytes) : new JsCore(bytes), backend, copy ? undefined : bytes);
   }
-  return new Artifact(core, backend);
+  return new Artifact(backend === 'native' ? nativeCore(source) : new JsCore(readRegularFile(source)), backend);
+}
+
+function nativeCore(source: string | Uint8Array): Core {
+  const status = nativeStatus();
+  if (!status.available) throw new FunckeyError('E_BACKEND', `the native backend is not available: ${status.reason ?? 'unknown reason'}`);
+  return openNativeCore(source);
 }
 
 /**
@@ -132,16 +140,26 @@ export class Artifact {
   #modules: ModuleInfo[] | undefined;
   #moduleCount = -1;
   readonly #pair = new Uint32Array(2);
+  /** The caller's bytes, when the js core reads them in place: detaching them empties its views. */
+  readonly #inPlace: Uint8Array | undefined;
 
   /** @internal Use open(). */
-  constructor(core: Core, backend: BackendName) {
+  constructor(core: Core, backend: BackendName, inPlace?: Uint8Array) {
     this.#core = core;
     this.backend = backend;
+    this.#inPlace = inPlace;
   }
 
+  /**
+   * The core, or E_CLOSED. Methods call it first (a closed artifact answers E_CLOSED whatever
+   * the arguments) and again after the last read of an argument, since reading one may run
+   * the caller's code, which may close the artifact or detach the bytes it reads.
+   */
   #live(): Core {
     const c = this.#core;
     if (c === undefined) throw new FunckeyError('E_CLOSED', 'the artifact is closed');
+    if (this.#inPlace !== undefined && this.#inPlace[0] === undefined)
+      throw new FunckeyError('E_CLOSED', 'the bytes given to open() were detached (transferred): the artifact can no longer read them');
     return c;
   }
 
@@ -174,26 +192,44 @@ export class Artifact {
 
   #checkModule(module: unknown): number {
     argU32('module', module);
-    // The count alone is kept: an artifact that only looks up names holds no description.
-    if (this.#moduleCount < 0) this.#moduleCount = (this.#desc ?? this.#live().describe()).modules.length;
+    // The count alone, from the info header: a lookup costs no more than its answer, so the
+    // first name lookup does not describe every module.
+    if (this.#moduleCount < 0) this.#moduleCount = this.#live().moduleCount();
     if ((module as number) >= this.#moduleCount)
       throw new FunckeyError('E_RANGE', `module ${module as number} does not exist: the artifact has ${this.#moduleCount}`);
     return module as number;
   }
 
-  /** The location of a function in the text, or undefined when the key is absent. */
-  funcLoc(key: FuncKey): FuncLoc | undefined {
+  /**
+   * The core, with `key`'s namespace and index in #pair: read once each (a getter may run
+   * the caller's code, so the artifact is checked again after), u32s, or E_ARG.
+   */
+  #keyed(key: unknown): Core {
     const c = this.#live();
     if (!(key instanceof FuncKey)) throw new FunckeyError('E_ARG', `key must be a FuncKey, got ${describeValue(key)}`);
+    const ns = key.namespace;
+    const index = key.index;
+    if (ns >>> 0 !== ns || index >>> 0 !== index || this.#core !== c || (this.#inPlace !== undefined && this.#inPlace[0] === undefined)) {
+      const problem = rawKeyProblem(ns, index);
+      if (problem !== undefined) throw new FunckeyError('E_ARG', `key is not a valid FuncKey: ${problem}`);
+      this.#live();
+    }
+    this.#pair[0] = ns;
+    this.#pair[1] = index;
+    return c;
+  }
+
+  /** The location of a function in the text, or undefined when the key is absent. */
+  funcLoc(key: FuncKey): FuncLoc | undefined {
+    const c = this.#keyed(key);
     const out = this.#pair;
-    return c.funcLoc(key.namespace, key.index, out) ? { start: out[0]!, length: out[1]! } : undefined;
+    return c.funcLoc(out[0]!, out[1]!, out) ? { start: out[0]!, length: out[1]! } : undefined;
   }
 
   /** The FilePos (offset of the function in the original file), or undefined. */
   srcLoc(key: FuncKey): number | undefined {
-    const c = this.#live();
-    if (!(key instanceof FuncKey)) throw new FunckeyError('E_ARG', `key must be a FuncKey, got ${describeValue(key)}`);
-    const s = c.srcLoc(key.namespace, key.index);
+    const c = this.#keyed(key);
+    const s = c.srcLoc(this.#pair[0]!, this.#pair[1]!);
     return s === NONE ? undefined : s;
   }
 
@@ -224,12 +260,16 @@ export class Artifact {
     indices: Uint32Array,
     out?: { starts: Uint32Array; lengths: Uint32Array },
   ): { starts: Uint32Array; lengths: Uint32Array } {
-    const c = this.#live();
-    const ns = argU32Array('namespaces', namespaces);
-    const idx = argU32Array('indices', indices);
+    this.#live();
+    // The caller's code (getters, proxies) runs here, all of it before any length is taken.
+    const outs = readOut(out, ['starts', 'lengths']);
+    const nsArg = argU32Array('namespaces', namespaces);
+    const idxArg = argU32Array('indices', indices);
+    const ns = plainView(nsArg);
+    const idx = plainView(idxArg);
     if (ns.length !== idx.length) throw new FunckeyError('E_ARG', `namespaces and indices differ in length (${ns.length}, ${idx.length})`);
-    const [starts, lengths] = outArrays(out, ['starts', 'lengths'], ns.length, [ns, idx]);
-    c.funcLocs(ns, idx, starts, lengths);
+    const [starts, lengths] = outArrays(outs, ['starts', 'lengths'], ns.length, [ns, idx]);
+    this.#live().funcLocs(ns, idx, starts, lengths);
     return out ?? { starts, lengths };
   }
 
@@ -241,18 +281,20 @@ export class Artifact {
     offsets: Uint32Array,
     out?: { namespaces: Uint32Array; indices: Uint32Array },
   ): { namespaces: Uint32Array; indices: Uint32Array } {
-    const c = this.#live();
-    const offs = argU32Array('offsets', offsets);
-    const [namespaces, indices] = outArrays(out, ['namespaces', 'indices'], offs.length, [offs]);
-    c.funcsByOffset(offs, namespaces, indices);
+    this.#live();
+    const outs = readOut(out, ['namespaces', 'indices']);
+    const offs = plainView(argU32Array('offsets', offsets));
+    const [namespaces, indices] = outArrays(outs, ['namespaces', 'indices'], offs.length, [offs]);
+    this.#live().funcsByOffset(offs, namespaces, indices);
     return out ?? { namespaces, indices };
   }
 
   /** Batch funcName. */
   funcNames(funcIndices: Uint32Array, module = 0): (string | undefined)[] {
-    const c = this.#live();
-    const fis = argU32Array('funcIndices', funcIndices);
-    return c.funcNames(fis, this.#checkModule(module));
+    this.#live();
+    const fis = plainView(argU32Array('funcIndices', funcIndices));
+    const m = this.#checkModule(module);
+    return this.#live().funcNames(fis, m);
   }
 
   /** Releases the artifact (native: unmaps the file now). Closing twice is harmless. */

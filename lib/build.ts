@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import * as crypto from 'node:crypto';
+import { isTypedArray, plainView } from './args.js';
 import { FunckeyError } from './errors.js';
 import { readSrcLocs, type SrcLocTable } from './dwarf/index.js';
+import { readRegularFile } from './file.js';
 import { FuncKey } from './key.js';
 import { parseWasm, type ParsedWasm } from './wasm.js';
 import { ArtifactBuilder, type NameEncodingChoice } from './writer.js';
@@ -40,14 +41,32 @@ export interface WasmBuild {
   warnings: string[];
 }
 
+/** One-shot crypto.hash where the runtime has it (a third cheaper per small module), else a Hash. */
+const oneShot = (crypto as { hash?: (algorithm: string, data: Uint8Array, encoding: 'buffer') => Buffer }).hash;
+function sha256Of(data: Uint8Array): Buffer {
+  return oneShot !== undefined ? oneShot('sha256', data, 'buffer') : crypto.createHash('sha256').update(data).digest();
+}
+
+/** The options, each read once into a plain object. */
 function checkOptions(options: unknown): BuildFromWasmOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'options must be an object');
-  const o = options as BuildFromWasmOptions;
-  if (o.names !== undefined && typeof o.names !== 'boolean') throw new FunckeyError('E_ARG', 'options.names must be a boolean');
-  const dwarf = o.dwarf;
+  const { nameEncoding, names, dwarf } = options as BuildFromWasmOptions;
+  if (names !== undefined && typeof names !== 'boolean') throw new FunckeyError('E_ARG', 'options.names must be a boolean');
   if (dwarf !== undefined && typeof dwarf !== 'boolean' && dwarf !== 'strict') throw new FunckeyError('E_ARG', "options.dwarf must be a boolean or 'strict'");
-  return { nameEncoding: o.nameEncoding, names: o.names, dwarf };
+  return { nameEncoding, names, dwarf };
+}
+
+/**
+ * The bytes to read: the memory `bytes` covers now, through a fresh view (a subclass cannot
+ * lie about it), copied when another thread may write it (shared memory), so that the
+ * offsets parsed and the bytes hashed are the same bytes. No caller code runs from here on.
+ */
+function wasmInput(bytes: unknown): Uint8Array {
+  if (!isTypedArray(bytes, 'Uint8Array')) throw new FunckeyError('E_ARG', 'buildFromWasm: bytes must be a Uint8Array');
+  const view = plainView(bytes);
+  const shared = typeof SharedArrayBuffer !== 'undefined' && view.buffer instanceof SharedArrayBuffer;
+  return shared ? new Uint8Array(view) : view;
 }
 
 /**
@@ -67,16 +86,14 @@ function checkOptions(options: unknown): BuildFromWasmOptions {
  * The text of the artifact is the binary itself: textSize is its length.
  */
 export function builderFromWasm(bytes: Uint8Array, options?: BuildFromWasmOptions): WasmBuild {
-  if (!(bytes instanceof Uint8Array)) throw new FunckeyError('E_ARG', 'buildFromWasm: bytes must be a Uint8Array');
   const opts = checkOptions(options);
+  bytes = wasmInput(bytes);
   const parsed = parseWasm(bytes, { names: opts.names !== false });
   const builder = new ArtifactBuilder({ nameEncoding: opts.nameEncoding, textSize: bytes.length });
   const srcLocs: ModuleSrcLocs[] = [];
   const warnings: string[] = [];
   for (const m of parsed.modules) {
-    const sha256 = createHash('sha256')
-      .update(bytes.subarray(m.byteOffset, m.byteOffset + m.byteLength))
-      .digest();
+    const sha256 = sha256Of(bytes.subarray(m.byteOffset, m.byteOffset + m.byteLength));
     const index = builder.addModule({
       name: m.name,
       importedFuncs: m.importedFuncs,
@@ -121,12 +138,6 @@ export function buildFromWasm(bytes: Uint8Array, options?: BuildFromWasmOptions)
 /** Reads a `.wasm` file and builds its artifact. A file that cannot be read is E_IO. */
 export function buildFromWasmFile(path: string, options?: BuildFromWasmOptions): Uint8Array {
   if (typeof path !== 'string' || path === '') throw new FunckeyError('E_ARG', 'buildFromWasmFile: path must be a non-empty string');
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    throw new FunckeyError('E_IO', `cannot read ${path}: ${err.code ?? err.message}`, { cause: e });
-  }
+  const bytes = readRegularFile(path);
   return buildFromWasm(bytes, options);
 }

@@ -77,6 +77,8 @@ export interface Core {
   funcsByOffset(offsets: Uint32Array, namespaces: Uint32Array, indices: Uint32Array): void;
   funcNames(funcIndices: Uint32Array, module: number): (string | undefined)[];
   describe(): Description;
+  /** M, the number of modules (the info header's count): O(1). */
+  moduleCount(): number;
   /** Releases what the core holds (the mapping, for native). Called at most once. */
   close(): void;
 }

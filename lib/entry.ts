@@ -9,6 +9,7 @@
 import * as args from './args.js';
 import * as artifact from './artifact.js';
 import * as errors from './errors.js';
+import * as file from './file.js';
 import * as format from './format.js';
 import type * as Index from './index.js';
 import * as key from './key.js';
@@ -27,7 +28,7 @@ export { open, Artifact } from './artifact.js';
 export { nativeStatus } from './native.js';
 
 /** Internal: the modules of this bundle, which the lazy bundle imports instead of copies of its own. */
-export const __modules = { args, artifact, errors, format, key, limits, names, native, offsets, open: openTables, reader, table };
+export const __modules = { args, artifact, errors, file, format, key, limits, names, native, offsets, open: openTables, reader, table };
 
 declare const require: (id: string) => unknown;
 let lazy: typeof Index | undefined;

@@ -59,6 +59,14 @@ export const SPARSE_KIND: Uint8Array = Uint8Array.from({ length: 16 }, (_, k) =>
 export const ELF_HEADER_SIZE = 64;
 /** Bytes of a section header (FORMAT.md 1.2). */
 export const SECTION_HEADER_SIZE = 64;
+/**
+ * The longest name, module or function, in UTF-8 bytes: 2^28 (FORMAT.md 4). Readers hand a
+ * name out as one JavaScript string, and this keeps every name well inside the engines'
+ * string limit (V8: 2^29 - 24 UTF-16 units) whatever its characters.
+ */
+export const MAX_NAME_BYTES = 1 << 28;
+/** The longest section name a reader takes, in bytes before its NUL (FORMAT.md 3.2 step 6). */
+export const MAX_SECTION_NAME = 255;
 /** Bytes of the fixed part of `.fk.info` (FORMAT.md 2). */
 export const INFO_FIXED_SIZE = 64;
 /** Bytes of a module record (FORMAT.md 2). */

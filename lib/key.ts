@@ -1,4 +1,4 @@
-import { argU32, isU32 } from './args.js';
+import { argU32, describeValue, isU32 } from './args.js';
 import { FunckeyError } from './errors.js';
 import { KINDS, KIND_COUNT, MAX_ABI, MAX_MODULE } from './format.js';
 
@@ -178,23 +178,36 @@ export class FuncKey {
     return FuncKey.compare(this, other);
   }
 
-  /** The inverse of toString(): `DefinedWasmFunction(0, 12)`, spaces optional. */
+  /**
+   * The inverse of toString(): `DefinedWasmFunction(0, 12)`, spaces optional. Linear in the
+   * text's length: one scan for the kind, one for each argument, no backtracking pattern.
+   */
   static parse(text: string): FuncKey {
     if (typeof text !== 'string') throw new FunckeyError('E_ARG', 'FuncKey.parse takes a string');
-    const m = /^\s*([A-Za-z]+)\s*(?:\(\s*([^)]*?)\s*\))?\s*$/.exec(text);
-    if (!m) throw new FunckeyError('E_ARG', `not a FuncKey: ${JSON.stringify(text)} (expected e.g. DefinedWasmFunction(0, 12))`);
-    const name = m[1]!;
-    const kind = (FuncKind as unknown as Record<string, number>)[name];
-    if (typeof kind !== 'number') throw new FunckeyError('E_ARG', `unknown FuncKey kind ${JSON.stringify(name)}`);
-    const argText = m[2] ?? '';
-    const parts = argText === '' ? [] : argText.split(',').map((s) => s.trim());
+    const shown = describeValue(text);
+    const notKey = () => new FunckeyError('E_ARG', `not a FuncKey: ${shown} (expected e.g. DefinedWasmFunction(0, 12))`);
+    const s = text.trim();
+    let i = 0;
+    while (i < s.length && isAsciiLetter(s.charCodeAt(i))) i++;
+    if (i === 0) throw notKey();
+    const name = s.slice(0, i);
+    const rest = s.slice(i).trimStart();
+    let argText = '';
+    if (rest !== '') {
+      // `(`, arguments without a `)`, and a `)` that ends the text.
+      if (rest[0] !== '(' || rest[rest.length - 1] !== ')' || rest.indexOf(')') !== rest.length - 1) throw notKey();
+      argText = rest.slice(1, -1).trim();
+    }
+    const kind = Object.hasOwn(FuncKind, name) ? (FuncKind as unknown as Record<string, unknown>)[name] : undefined;
+    if (typeof kind !== 'number') throw new FunckeyError('E_ARG', `unknown FuncKey kind ${describeValue(name)}`);
+    const parts = argText === '' ? [] : argText.split(',').map((p) => p.trim());
     const args = parts.map((p) => {
-      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(p)) throw new FunckeyError('E_ARG', `not a number in FuncKey ${JSON.stringify(text)}: ${JSON.stringify(p)}`);
+      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(p)) throw new FunckeyError('E_ARG', `not a number in FuncKey ${shown}: ${describeValue(p)}`);
       return Number(p);
     });
     const arity = [2, 2, 1, 1, 1, 1, 2, 0, 2, 2][kind]!;
     if (args.length !== arity)
-      throw new FunckeyError('E_ARG', `${name} takes ${arity} argument${arity === 1 ? '' : 's'}, got ${args.length} in ${JSON.stringify(text)}`);
+      throw new FunckeyError('E_ARG', `${name} takes ${arity} argument${arity === 1 ? '' : 's'}, got ${args.length} in ${shown}`);
     const [a, b] = args as [number, number];
     switch (kind as FuncKind) {
       case FuncKind.DefinedWasmFunction: return FuncKey.definedWasmFunction(a, b);
@@ -211,5 +224,28 @@ export class FuncKey {
   }
 }
 
+function isAsciiLetter(c: number): boolean {
+  return (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+}
+
 /** @internal Lets readers build keys they have already validated without re-checking. */
 export const UNCHECKED: unique symbol = Symbol('funckey.unchecked');
+
+/**
+ * The namespace and index of `x`, read once each: `x` must be a FuncKey (or subclass), and a
+ * getter or an overridden property cannot make the numbers used differ from the numbers
+ * checked. Writes them to out[0], out[1]; E_ARG otherwise. `valid`: the two must form a valid
+ * key (what a builder stores); else two u32s are enough (what a lookup needs: a namespace no
+ * artifact holds is simply absent).
+ */
+export function argKeyParts(what: string, x: unknown, out: number[] | Uint32Array, valid: boolean): void {
+  if (!(x instanceof FuncKey)) throw new FunckeyError('E_ARG', `${what} must be a FuncKey, got ${describeValue(x)}`);
+  const namespace: unknown = x.namespace;
+  const index: unknown = x.index;
+  if (valid || (namespace as number) >>> 0 !== namespace || (index as number) >>> 0 !== index) {
+    const problem = rawKeyProblem(namespace as number, index as number);
+    if (problem !== undefined) throw new FunckeyError('E_ARG', `${what} is not a valid FuncKey: ${problem}`);
+  }
+  out[0] = namespace as number;
+  out[1] = index as number;
+}

@@ -3,7 +3,7 @@
  * bytes of a name in `.fk.names`, decoded as UTF-8 (invalid sequences become U+FFFD).
  * Mirrored by native/names.cc.
  */
-import { Lit, MODREC, NAME_ENCODING_DENSE, NAME_ENCODING_SPARSE } from './format.js';
+import { Lit, MAX_NAME_BYTES, MODREC, NAME_ENCODING_DENSE, NAME_ENCODING_SPARSE } from './format.js';
 import { fail, moduleWord, utf8, type Tables } from './open.js';
 
 /** The name of function funcIndex of module (below the module count), or undefined. */
@@ -35,6 +35,7 @@ export function funcName(t: Tables, funcIndex: number, module: number): string |
   if (off === Lit.NONE) return undefined;
   const len = w[slot + 1]!;
   if (off > t.B || len > t.B - off) fail('E_CORRUPT', `the name of function ${funcIndex} lies outside .fk.names`);
+  if (len > MAX_NAME_BYTES) fail('E_CORRUPT', `the name of function ${funcIndex} has ${len} bytes, more than any name has (${MAX_NAME_BYTES})`);
   return decodeName(t, off, len);
 }
 

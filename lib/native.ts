@@ -27,8 +27,9 @@ export interface NativeStatus {
 
 /** The addon's exports (native/binding.cc). `id` names an open artifact. */
 interface Addon {
-  openPath(path: string): [number, object];
-  openBytes(bytes: Uint8Array): [number, object];
+  /** Both open calls return the token and leave the id in scratch[0] (no array to build). */
+  openPath(path: string): object;
+  openBytes(bytes: Uint8Array): object;
   close(id: number): void;
   /** The single lookups read [id, a, b] from scratch and leave their answer there. */
   funcLoc(): boolean;
@@ -39,6 +40,7 @@ interface Addon {
   funcsByOffset(id: number, offsets: Uint32Array, namespaces: Uint32Array, indices: Uint32Array): void;
   funcNames(id: number, funcIndices: Uint32Array, module: number): (string | undefined)[];
   describe(id: number): Description;
+  moduleCount(id: number): number;
   setErrorFactory(f: (code: string, message: string) => Error): void;
   stats(): { live: number; open: number };
   scratch: Uint32Array;
@@ -46,11 +48,11 @@ interface Addon {
 }
 
 /** The calling convention lib/native.ts expects of the addon (native/binding.cc kBindingAbi). */
-const BINDING_ABI = 3;
+const BINDING_ABI = 4;
 
 const EXPORTS = [
   'openPath', 'openBytes', 'close', 'funcLoc', 'srcLoc', 'funcByOffset', 'funcName',
-  'funcLocs', 'funcsByOffset', 'funcNames', 'describe', 'setErrorFactory', 'stats',
+  'funcLocs', 'funcsByOffset', 'funcNames', 'describe', 'moduleCount', 'setErrorFactory', 'stats',
 ] as const;
 
 let addon: Addon | undefined;
@@ -131,7 +133,8 @@ export function nativeStats(): { live: number; open: number } | undefined {
   return addon?.stats();
 }
 
-class NativeCore implements Core {
+/** @internal Exported for tests that watch which core methods a public call uses. */
+export class NativeCore implements Core {
   readonly #a: Addon;
   readonly #id: number;
   readonly #s: Uint32Array;
@@ -198,6 +201,10 @@ class NativeCore implements Core {
     return this.#a.describe(this.#id);
   }
 
+  moduleCount(): number {
+    return this.#a.moduleCount(this.#id);
+  }
+
   close(): void {
     this.#a.close(this.#id);
     void this.#token;
@@ -208,6 +215,7 @@ class NativeCore implements Core {
 export function openNativeCore(source: string | Uint8Array): Core {
   const s = load();
   if (addon === undefined) throw new FunckeyError('E_BACKEND', `the native backend is not available: ${s.reason ?? 'unknown reason'}`);
-  const [id, token] = typeof source === 'string' ? addon.openPath(source) : addon.openBytes(source);
+  const token = typeof source === 'string' ? addon.openPath(source) : addon.openBytes(source);
+  const id = addon.scratch[0]!;
   return new NativeCore(addon, id, token);
 }

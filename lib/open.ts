@@ -28,6 +28,8 @@ import {
   NAME_ENCODING_SPARSE,
   SECTION,
   SECTION_HEADER_SIZE,
+  MAX_NAME_BYTES,
+  MAX_SECTION_NAME,
   SECTION_ORDER,
   SPARSE_KIND,
   bucketRunWords,
@@ -131,6 +133,15 @@ class File {
 export const utf8 = new TextDecoder('utf-8');
 const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer;
 
+/**
+ * An array of n elements that are its own from the start (a spread defines them): storing
+ * into one then meets no setter the caller may have put on Array.prototype[i], which would
+ * run its code or swallow the element, as it would for a hole or a push.
+ */
+function slots<T>(n: number): T[] {
+  return [...new Array<T>(n)];
+}
+
 export function fail(code: ErrorCode, message: string): never {
   throw new FunckeyError(code, message);
 }
@@ -177,18 +188,24 @@ function readSections(f: File, shoff: number): { sections: SectionRef[]; byName:
   const strOff = f.u64(sh(shstrndx) + 24);
   const strSize = f.u64(sh(shstrndx) + 32);
   if (!f.inFile(strOff, strSize)) fail('E_TRUNCATED', 'the section name table lies beyond the end of the file');
-  const sections: SectionRef[] = [];
+  // Every element exists from the start (owned), so the stores below meet no setter the
+  // caller may have put on Array.prototype[i] (see slots()).
+  const sections = slots<SectionRef>(shnum - 1);
   const byName = new Map<string, SectionRef>();
   const limit = strOff + strSize;
   for (let i = 1; i < shnum; i++) {
     const nameOff = f.u32(sh(i));
     if (nameOff >= strSize) fail('E_CORRUPT', `section ${i} has its name outside the section name table`);
+    // At most MAX_SECTION_NAME + 1 bytes are looked at: the cost of a name is bounded
+    // whatever .shstrtab holds.
     let end = strOff + nameOff;
-    while (end < limit && f.bytes[end] !== 0) end++;
+    const stop = Math.min(limit, end + MAX_SECTION_NAME + 1);
+    while (end < stop && f.bytes[end] !== 0) end++;
     if (end === limit) fail('E_CORRUPT', `section ${i} has a name with no terminating NUL`);
+    if (end === stop) fail('E_CORRUPT', `section ${i} has a name longer than ${MAX_SECTION_NAME} bytes`);
     const name = utf8.decode(f.bytes.subarray(strOff + nameOff, end));
     const ref = { name, offset: f.u64(sh(i) + 24), size: f.u64(sh(i) + 32) };
-    sections.push(ref);
+    sections[i - 1] = ref;
     if (name.startsWith('.fk.')) {
       if (byName.has(name)) fail('E_CORRUPT', `section ${name} appears twice`);
       byName.set(name, ref);
@@ -287,8 +304,8 @@ function copyTables(f: File, byName: Map<string, SectionRef>, sections: SectionR
     buckets16: new Uint16Array(buckets32.buffer, buckets32.byteOffset, 2 * buckets32.length),
     buckets8: new Uint8Array(buckets32.buffer, buckets32.byteOffset, 4 * buckets32.length),
     kindFirst: new Int32Array(16),
-    encodings: new Array<NamespaceEncoding>(h.N),
-    nsp: [],
+    encodings: slots<NamespaceEncoding>(h.N),
+    nsp: slots<Nsp>(h.N),
     offsetIndex: view32(SECTION.offsetIndex),
     offsetShift: h.shift,
     offsetCount: h.C,
@@ -348,7 +365,7 @@ function checkNamespace(t: Tables, i: number): void {
   if (encoding === undefined) fail('E_CORRUPT', `namespace ${hex(n)} has sparse runs of the wrong length`);
   t.encodings[i] = encoding;
   const P = new Nsp(i);
-  t.nsp.push(P);
+  t.nsp[i] = P;
   P.mode = encoding === 'sorted' ? Mode.SORTED : encoding === 'bitmap' ? Mode.BITMAP : encoding === 'buckets' ? Mode.BUCKETS : Mode.INDEXED;
   P.fs = fls[i]!;
   P.run = run;
@@ -419,5 +436,6 @@ function checkModules(t: Tables, h: Header): void {
     const nOff = rec[r + MODREC.nameOffset / 4]!;
     const nLen = rec[r + MODREC.nameLength / 4]!;
     if (nOff === Lit.NONE ? nLen !== 0 : nOff > B || nLen > B - nOff) fail('E_CORRUPT', `module ${m} has its name outside .fk.names`);
+    if (nLen > MAX_NAME_BYTES) fail('E_CORRUPT', `module ${m} has a name of ${nLen} bytes, more than any name has (${MAX_NAME_BYTES})`);
   }
 }

@@ -126,6 +126,10 @@ export class JsCore implements Core, Tables {
     return out;
   }
 
+  moduleCount(): number {
+    return this.info[INFO.moduleCount / 4]!;
+  }
+
   describe(): Description {
     return {
       formatVersion: this.version,
@@ -146,10 +150,10 @@ export class JsCore implements Core, Tables {
     };
   }
 
+  // The arrays of describe() are made by Array.from over a length, which defines their
+  // elements (as the native binding does): a setter on Array.prototype[i] never runs.
   private describeNamespaces(): Description['namespaces'] {
-    const namespaces: Description['namespaces'] = [];
-    for (let i = 0; i < this.N; i++)
-      namespaces.push({
+    return Array.from({ length: this.N }, (_, i) => ({
         namespace: this.ns[i]!,
         funcStart: this.funcLocStarts[i]!,
         funcCount: this.funcLocStarts[i + 1]! - this.funcLocStarts[i]!,
@@ -162,20 +166,18 @@ export class JsCore implements Core, Tables {
         bucketShift: this.nsp[i]!.k,
         bucketFilterShift: this.nsp[i]!.f,
         encoding: this.encodings[i]!,
-      });
-    return namespaces;
+      }));
   }
 
   private describeModules(): Description['modules'] {
     const info = this.info;
-    const modules: Description['modules'] = [];
-    for (let m = 0; m < info[INFO.moduleCount / 4]!; m++) {
+    return Array.from({ length: info[INFO.moduleCount / 4]! }, (_, m) => {
       const r = moduleWord(m);
       const nOff = info[r + MODREC.nameOffset / 4]!;
       const nLen = info[r + MODREC.nameLength / 4]!;
       const hashBytes = new Uint8Array(info.buffer, info.byteOffset + 4 * r + MODREC.sha256, 32);
       const hex = Array.from(hashBytes, (b) => b.toString(16).padStart(2, '0')).join('');
-      modules.push({
+      return {
         name: nOff === Lit.NONE ? undefined : decodeName(this, nOff, nLen),
         importedFuncs: info[r + MODREC.importedFuncs / 4]!,
         definedFuncs: info[r + MODREC.definedFuncs / 4]!,
@@ -183,9 +185,8 @@ export class JsCore implements Core, Tables {
         nameEncoding: info[r + MODREC.nameEncoding / 4]! as 0 | 1 | 2,
         nameCount: info[r + MODREC.nameCount / 4]!,
         sha256: /^0+$/.test(hex) ? undefined : hex,
-      });
-    }
-    return modules;
+      };
+    });
   }
 
   close(): void {

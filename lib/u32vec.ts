@@ -33,6 +33,11 @@ export class U32Vec {
     this.length += count;
   }
 
+  /** Makes room for `count` more values, so that the pushes after it cannot fail. */
+  reserve(count: number): void {
+    if (this.length + count > this.data.length) this.grow(this.length + count);
+  }
+
   view(): Uint32Array {
     return this.data.subarray(0, this.length);
   }

@@ -1,4 +1,6 @@
+import { isTypedArray, plainView } from './args.js';
 import { FunckeyError } from './errors.js';
+import { MAX_NAME_BYTES } from './format.js';
 
 /**
  * A reader of WebAssembly binaries that decodes only what an artifact needs: the section
@@ -69,6 +71,14 @@ const SECTION_RANK = [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6];
 const ID_IMPORT = 2;
 const ID_FUNCTION = 3;
 const ID_CODE = 10;
+
+/**
+ * The most core modules one binary may hold: 2^16. Each costs a module record of 64 bytes in
+ * the artifact and a SHA-256 at build whatever its size, so a component of empty modules (10
+ * bytes each) would otherwise cost more than 6 bytes of artifact and about a microsecond per
+ * byte of input; real components hold tens. One more is E_RANGE, found before it is read.
+ */
+export const MAX_CORE_MODULES = 1 << 16;
 
 /** Component section ids 0 to 12; 1 is a core module, 4 a nested component. */
 const COMPONENT_MAX_ID = 12;
@@ -153,6 +163,8 @@ let sharedInput = false;
  * per name: it validates and decodes ASCII faster than any JavaScript loop would.
  */
 function decodeName(b: Uint8Array, pos: number, len: number, errAt: number, what: string): string {
+  if (len > MAX_NAME_BYTES)
+    throw new FunckeyError('E_RANGE', `${what} is ${len} bytes, longer than ${MAX_NAME_BYTES} (2^28, the limit of a name) (at byte ${errAt}, ${hex(errAt)})`, { offset: errAt });
   try {
     // Some runtimes' decoders refuse views of shared memory: those get a copy.
     return utf8.decode(sharedInput ? b.slice(pos, pos + len) : b.subarray(pos, pos + len));
@@ -428,6 +440,8 @@ function parseComponent(b: Uint8Array, start: number, wantNames: boolean): CoreM
     const contentEnd = pos + size;
     if (id > COMPONENT_MAX_ID) fail(`unknown component section id ${id}`, secStart);
     if (id === COMPONENT_CORE_MODULE) {
+      if (modules.length === MAX_CORE_MODULES)
+        throw new FunckeyError('E_RANGE', `the component holds more than ${MAX_CORE_MODULES} core modules (2^16, the limit of a binary) (at byte ${secStart}, ${hex(secStart)})`, { offset: secStart });
       modules.push(parseCoreModule(b, pos, contentEnd, wantNames));
       pos = contentEnd;
     } else if (id === COMPONENT_COMPONENT) {
@@ -446,10 +460,13 @@ function parseComponent(b: Uint8Array, start: number, wantNames: boolean): CoreM
  * Reads a WebAssembly binary: a core module (version 1) or a component (version 0x0d,
  * layer 1). Throws E_WASM on malformed input.
  */
-export function parseWasm(bytes: Uint8Array, options: ParseOptions = {}): ParsedWasm {
-  if (!(bytes instanceof Uint8Array)) throw new FunckeyError('E_ARG', 'parseWasm: bytes must be a Uint8Array');
-  if (bytes.length > 0xffffffff) fail('the binary is larger than 4 GiB', 0);
+export function parseWasm(input: Uint8Array, options: ParseOptions = {}): ParsedWasm {
+  if (!isTypedArray(input, 'Uint8Array')) throw new FunckeyError('E_ARG', 'parseWasm: bytes must be a Uint8Array');
+  if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'parseWasm: options must be an object');
   const wantNames = options.names !== false;
+  // The memory the bytes cover now, through a fresh view: a subclass cannot lie about it.
+  const bytes = plainView(input);
+  if (bytes.length > 0xffffffff) fail('the binary is larger than 4 GiB', 0);
   sharedInput = typeof SharedArrayBuffer !== 'undefined' && bytes.buffer instanceof SharedArrayBuffer;
   if (bytes.length < 8) fail(`the binary has ${bytes.length} bytes, fewer than its 8-byte header`, 0);
   if (bytes[0] !== 0x00 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d)

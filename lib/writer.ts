@@ -1,6 +1,6 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { argU32, U32_MAX } from './args.js';
+import { argU32, describeValue, isTypedArray, plainView, U32_MAX } from './args.js';
 import { FunckeyError } from './errors.js';
 import {
   ELF_HEADER_SIZE,
@@ -8,6 +8,7 @@ import {
   INFO,
   INFO_FIXED_SIZE,
   INFO_MAGIC,
+  MAX_NAME_BYTES,
   MODREC,
   MODULE_RECORD_SIZE,
   NAME_ENCODING_DENSE,
@@ -22,7 +23,7 @@ import {
   SECTION_ORDER,
   bucketRunWords,
 } from './format.js';
-import { FuncKey, FuncKind, kindHasSrcLocs, kindIsSparse } from './key.js';
+import { argKeyParts, FuncKey, FuncKind, kindHasSrcLocs, kindIsSparse, UNCHECKED } from './key.js';
 import { U32Vec } from './u32vec.js';
 
 export type NameEncodingChoice = 'auto' | 'dense' | 'sparse';
@@ -157,10 +158,20 @@ interface ModuleState {
   definedFuncs: number;
   byteOffset: number;
   sha256: Uint8Array | undefined;
-  names: Map<number, string>;
+  /** Function names by index; created at the first name (most modules of a component have none). */
+  names: Map<number, string> | undefined;
 }
 
 const u32 = argU32;
+
+
+/** E_ARG unless `x` is a string; E_RANGE, before any encoding, when its UTF-8 exceeds MAX_NAME_BYTES. */
+function checkName(what: string, x: unknown): asserts x is string {
+  if (typeof x !== 'string') throw new FunckeyError('E_ARG', `${what} must be a string, got ${describeValue(x)}`);
+  // Every UTF-16 unit takes 1 to 3 bytes: count exactly only when the length alone does not decide.
+  if (x.length > MAX_NAME_BYTES || (3 * x.length > MAX_NAME_BYTES && Buffer.byteLength(x, 'utf8') > MAX_NAME_BYTES))
+    throw new FunckeyError('E_RANGE', `${what} is longer than ${MAX_NAME_BYTES} bytes of UTF-8 (2^28, the limit of a name)`);
+}
 
 function parseSha256(x: Uint8Array | string | undefined): Uint8Array | undefined {
   if (x === undefined) return undefined;
@@ -170,7 +181,10 @@ function parseSha256(x: Uint8Array | string | undefined): Uint8Array | undefined
     for (let i = 0; i < 32; i++) out[i] = parseInt(x.slice(2 * i, 2 * i + 2), 16);
     return out;
   }
-  if (x instanceof Uint8Array && x.length === 32) return x.slice();
+  if (isTypedArray(x, 'Uint8Array')) {
+    const v = plainView(x);
+    if (v.length === 32) return new Uint8Array(v);
+  }
   throw new FunckeyError('E_ARG', 'sha256 must be a Uint8Array of 32 bytes or 64 hex digits');
 }
 
@@ -196,6 +210,7 @@ export class ArtifactBuilder {
   private readonly srcLocs = new U32Vec(512);
 
   private lastKey: FuncKey | undefined;
+  private readonly keyParts = [0, 0];
   /** End of the last entry of func_locs (where a hole would start). */
   private lastEnd = 0;
   /** Entries in the current namespace's run. */
@@ -203,37 +218,42 @@ export class ArtifactBuilder {
 
   constructor(options: BuilderOptions = {}) {
     if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'options must be an object');
-    const enc = options.nameEncoding ?? 'auto';
+    // Each option read once: a getter cannot answer the check and the use differently.
+    const { nameEncoding, sparseEncoding, textSize, offsetIndex } = options;
+    const enc = nameEncoding ?? 'auto';
     if (enc !== 'auto' && enc !== 'dense' && enc !== 'sparse')
-      throw new FunckeyError('E_ARG', `nameEncoding must be 'auto', 'dense' or 'sparse', got ${String(enc)}`);
+      throw new FunckeyError('E_ARG', `nameEncoding must be 'auto', 'dense' or 'sparse', got ${describeValue(enc)}`);
     this.nameEncoding = enc;
-    const senc = options.sparseEncoding ?? 'auto';
+    const senc = sparseEncoding ?? 'auto';
     if (!SPARSE_CHOICES.includes(senc as string))
-      throw new FunckeyError('E_ARG', `sparseEncoding must be one of ${SPARSE_CHOICES.map((c) => `'${c}'`).join(', ')}, got ${String(senc)}`);
+      throw new FunckeyError('E_ARG', `sparseEncoding must be one of ${SPARSE_CHOICES.map((c) => `'${c}'`).join(', ')}, got ${describeValue(senc)}`);
     this.sparseEncoding = senc;
-    this.textSize = options.textSize === undefined ? 0 : u32('textSize', options.textSize);
-    if (options.offsetIndex !== undefined && typeof options.offsetIndex !== 'boolean')
-      throw new FunckeyError('E_ARG', `offsetIndex must be a boolean, got ${String(options.offsetIndex)}`);
-    this.withOffsetIndex = options.offsetIndex ?? true;
+    this.textSize = textSize === undefined ? 0 : u32('textSize', textSize);
+    if (offsetIndex !== undefined && typeof offsetIndex !== 'boolean')
+      throw new FunckeyError('E_ARG', `offsetIndex must be a boolean, got ${describeValue(offsetIndex)}`);
+    this.withOffsetIndex = offsetIndex ?? true;
   }
 
   /** Adds a module and returns its index. */
   addModule(spec: ModuleSpec): number {
     if (spec === null || typeof spec !== 'object') throw new FunckeyError('E_ARG', 'addModule takes an object');
-    if (spec.name !== undefined && typeof spec.name !== 'string') throw new FunckeyError('E_ARG', 'module name must be a string');
-    const importedFuncs = u32('importedFuncs', spec.importedFuncs);
-    const definedFuncs = u32('definedFuncs', spec.definedFuncs);
+    // Each field read once, all checked before the module is added.
+    const { name, importedFuncs: imported, definedFuncs: defined, byteOffset, sha256 } = spec;
+    if (name !== undefined) checkName('module name', name);
+    const importedFuncs = u32('importedFuncs', imported);
+    const definedFuncs = u32('definedFuncs', defined);
     if (importedFuncs + definedFuncs > U32_MAX)
       throw new FunckeyError('E_RANGE', 'importedFuncs + definedFuncs must be below 2^32');
     if (this.modules.length > 0x0fffffff) throw new FunckeyError('E_RANGE', 'too many modules (at most 2^28)');
-    this.modules.push({
-      name: spec.name,
+    const module: ModuleState = {
+      name,
       importedFuncs,
       definedFuncs,
-      byteOffset: spec.byteOffset === undefined ? 0 : u32('byteOffset', spec.byteOffset),
-      sha256: parseSha256(spec.sha256),
-      names: new Map(),
-    });
+      byteOffset: byteOffset === undefined ? 0 : u32('byteOffset', byteOffset),
+      sha256: parseSha256(sha256),
+      names: undefined,
+    };
+    this.modules.push(module);
     return this.modules.length - 1;
   }
 
@@ -242,8 +262,12 @@ export class ArtifactBuilder {
    * non-overlapping (E_ORDER otherwise); a length is at least 1. `srcLoc` (the function's
    * position in the original file) applies to DefinedWasmFunction keys only.
    */
-  pushFunc(key: FuncKey, loc: FuncLoc, srcLoc?: number): void {
-    if (!(key instanceof FuncKey)) throw new FunckeyError('E_ARG', 'pushFunc: key must be a FuncKey');
+  pushFunc(keyArg: FuncKey, loc: FuncLoc, srcLoc?: number): void {
+    // Every check comes first and room is made in every array before the first write, so a
+    // call that throws leaves the builder as it was. Each argument property is read once.
+    const parts = this.keyParts;
+    argKeyParts('pushFunc: key', keyArg, parts, true);
+    const key = new FuncKey(parts[0]!, parts[1]!, UNCHECKED);
     if (loc === null || typeof loc !== 'object') throw new FunckeyError('E_ARG', 'pushFunc: loc must be { start, length }');
     const start = u32('loc.start', loc.start);
     const length = u32('loc.length', loc.length);
@@ -255,14 +279,7 @@ export class ArtifactBuilder {
       if (!kindHasSrcLocs(kind)) throw new FunckeyError('E_ARG', `pushFunc: ${key.kindName} keys have no source location`);
       src = u32('srcLoc', srcLoc);
     }
-    if (kind === FuncKind.DefinedWasmFunction || kind === FuncKind.ArrayToWasmTrampoline) {
-      const m = this.modules[key.module!];
-      if (m === undefined) throw new FunckeyError('E_RANGE', `pushFunc: ${key} names module ${key.module}, but only ${this.modules.length} were added`);
-      if (key.index >= m.definedFuncs)
-        throw new FunckeyError('E_RANGE', `pushFunc: ${key} is beyond the module's ${m.definedFuncs} defined functions`);
-    } else if (kind === FuncKind.ModuleStartup && this.modules[key.module!] === undefined) {
-      throw new FunckeyError('E_RANGE', `pushFunc: ${key} names module ${key.module}, but only ${this.modules.length} were added`);
-    }
+    this.checkKeyModule(key);
     const last = this.lastKey;
     if (last !== undefined && FuncKey.compare(key, last) <= 0)
       throw new FunckeyError('E_ORDER', `pushFunc: ${key} does not come after ${last}: keys must be strictly ascending`);
@@ -270,40 +287,57 @@ export class ArtifactBuilder {
       throw new FunckeyError('E_ORDER', `pushFunc: ${key} starts at ${start}, before the end (${this.lastEnd}) of the previous function`);
 
     const sparse = kindIsSparse(kind);
-    if (last === undefined || last.namespace !== key.namespace) {
+    const newNamespace = last === undefined || last.namespace !== key.namespace;
+    const runLength = newNamespace ? 0 : this.runLength;
+    const gap = !sparse && key.index > runLength ? key.index - runLength : 0;
+    if (gap > MAX_DENSE_GAP)
+      throw new FunckeyError('E_RANGE', `pushFunc: ${key} would leave ${gap} holes in a dense namespace (at most ${MAX_DENSE_GAP})`);
+    if ((this.funcLocs.length >>> 1) + gap + 1 > U32_MAX)
+      throw new FunckeyError('E_RANGE', `pushFunc: an artifact holds fewer than 2^32 function locations`);
+    const withSrc = kindHasSrcLocs(kind);
+    this.funcLocs.reserve(2 * (gap + 1));
+    if (withSrc) this.srcLocs.reserve(gap + 1);
+    if (sparse) this.sparseIndices.reserve(1);
+    if (newNamespace) for (const v of [this.namespaces, this.funcLocStarts, this.sparseStarts, this.srcLocStarts]) v.reserve(1);
+
+    if (newNamespace) {
       this.namespaces.push(key.namespace);
       this.funcLocStarts.push(this.funcLocs.length >>> 1);
       this.sparseStarts.push(this.sparseIndices.length);
       this.srcLocStarts.push(this.srcLocs.length);
-      this.runLength = 0;
     }
-    if (sparse) {
-      this.sparseIndices.push(key.index);
-    } else if (key.index > this.runLength) {
-      const gap = key.index - this.runLength;
-      if (gap > MAX_DENSE_GAP)
-        throw new FunckeyError('E_RANGE', `pushFunc: ${key} would leave ${gap} holes in a dense namespace (at most ${MAX_DENSE_GAP})`);
+    if (sparse) this.sparseIndices.push(key.index);
+    if (gap > 0) {
       this.funcLocs.fill2(this.lastEnd, 0, gap);
-      if (kindHasSrcLocs(kind)) this.srcLocs.fill(NONE, gap);
-      this.runLength += gap;
+      if (withSrc) this.srcLocs.fill(NONE, gap);
     }
     this.funcLocs.push2(start, length);
-    if (kindHasSrcLocs(kind)) this.srcLocs.push(src);
-    this.runLength++;
+    if (withSrc) this.srcLocs.push(src);
+    this.runLength = runLength + gap + 1;
     this.lastKey = key;
     this.lastEnd = start + length;
+  }
+
+  /** E_RANGE unless the module a key names was added (and, for per-function kinds, has the index). */
+  private checkKeyModule(key: FuncKey): void {
+    const kind = key.kind;
+    if (kind !== FuncKind.DefinedWasmFunction && kind !== FuncKind.ArrayToWasmTrampoline && kind !== FuncKind.ModuleStartup) return;
+    const m = this.modules[key.module!];
+    if (m === undefined) throw new FunckeyError('E_RANGE', `pushFunc: ${key} names module ${key.module}, but only ${this.modules.length} were added`);
+    if (kind !== FuncKind.ModuleStartup && key.index >= m.definedFuncs)
+      throw new FunckeyError('E_RANGE', `pushFunc: ${key} is beyond the module's ${m.definedFuncs} defined functions`);
   }
 
   /** Names function `funcIndex` (counting imports) of `module`. A later call replaces it. */
   setFuncName(module: number, funcIndex: number, name: string): void {
     u32('module', module);
     u32('funcIndex', funcIndex);
-    if (typeof name !== 'string') throw new FunckeyError('E_ARG', 'setFuncName: name must be a string');
+    checkName('setFuncName: name', name);
     const m = this.modules[module];
     if (m === undefined) throw new FunckeyError('E_RANGE', `setFuncName: no module ${module} (${this.modules.length} added)`);
     if (funcIndex >= m.importedFuncs + m.definedFuncs)
       throw new FunckeyError('E_RANGE', `setFuncName: function index ${funcIndex} is outside module ${module}'s ${m.importedFuncs + m.definedFuncs} functions`);
-    m.names.set(funcIndex, name);
+    (m.names ??= new Map()).set(funcIndex, name);
   }
 
   /** Serialises the artifact. The builder stays usable. */
@@ -316,18 +350,19 @@ export class ArtifactBuilder {
     let blob = new Uint8Array(1 << 16);
     let blobSize = 0;
     const addName = (s: string): [number, number] => {
-      // UTF-8 needs at most 3 bytes per UTF-16 code unit.
-      if (blobSize + 3 * s.length > blob.length) {
+      // UTF-8 needs at most 3 bytes per UTF-16 code unit; a long name is measured exactly.
+      const need = s.length <= 1 << 16 ? 3 * s.length : Buffer.byteLength(s, 'utf8');
+      if (blobSize + need > U32_MAX) throw new FunckeyError('E_RANGE', 'names exceed 4 GiB');
+      if (blobSize + need > blob.length) {
         let cap = blob.length * 2;
-        while (cap < blobSize + 3 * s.length) cap *= 2;
-        const next = new Uint8Array(cap);
+        while (cap < blobSize + need) cap *= 2;
+        const next = new Uint8Array(Math.min(cap, U32_MAX));
         next.set(blob.subarray(0, blobSize));
         blob = next;
       }
       const off = blobSize;
       const written = enc.encodeInto(s, blob.subarray(blobSize)).written;
       blobSize += written;
-      if (blobSize > U32_MAX) throw new FunckeyError('E_RANGE', 'names exceed 4 GiB');
       return [off, written];
     };
     const nameIndex = new U32Vec();
@@ -335,7 +370,8 @@ export class ArtifactBuilder {
     for (const m of this.modules) {
       const [nameOff, nameLen] = m.name === undefined ? [NONE, 0] : addName(m.name);
       const space = m.importedFuncs + m.definedFuncs;
-      const named = m.names.size;
+      const fnames = m.names ?? new Map<number, string>();
+      const named = fnames.size;
       let encoding = NAME_ENCODING_NONE;
       if (named > 0) {
         if (this.nameEncoding === 'dense') encoding = NAME_ENCODING_DENSE;
@@ -348,15 +384,15 @@ export class ArtifactBuilder {
         count = space;
         const base = nameIndex.length;
         nameIndex.fill2(NONE, 0, space);
-        for (const fi of [...m.names.keys()].sort((a, b) => a - b)) {
-          const [off, len] = addName(m.names.get(fi)!);
+        for (const fi of [...fnames.keys()].sort((a, b) => a - b)) {
+          const [off, len] = addName(fnames.get(fi)!);
           nameIndex.data[base + 2 * fi] = off;
           nameIndex.data[base + 2 * fi + 1] = len;
         }
       } else if (encoding === NAME_ENCODING_SPARSE) {
         count = named;
-        for (const fi of [...m.names.keys()].sort((a, b) => a - b)) {
-          const [off, len] = addName(m.names.get(fi)!);
+        for (const fi of [...fnames.keys()].sort((a, b) => a - b)) {
+          const [off, len] = addName(fnames.get(fi)!);
           nameIndex.push(fi);
           nameIndex.push2(off, len);
         }

@@ -39,7 +39,8 @@ namespace {
 // damaged sparse bitmap throw E_CORRUPT, batch forms included.
 // 3: describe() reports the bucket words and, per namespace, its encoding and bucket run and
 // shifts (format 3); lookups that meet a damaged bucket run throw E_CORRUPT as for a bitmap.
-constexpr uint32_t kBindingAbi = 3;
+// 4: moduleCount(id); openPath and openBytes return the token and leave the id in scratch[0].
+constexpr uint32_t kBindingAbi = 4;
 constexpr uint32_t kSlotBits = 22;
 constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
 constexpr uint32_t kGenMask = 0x1FF;  // id = gen << 22 | slot stays below 2^31
@@ -55,12 +56,37 @@ struct OpenArtifact {
   std::unique_ptr<uint64_t[]> copy;  // the caller's bytes, for openBytes
   Reader reader;
   bool open = false;
+  // Calls in progress that may run the caller's JS (a setter on Array.prototype or
+  // Object.prototype meets every element and property they set): close() during one of them
+  // only marks the artifact closed, and the last call to end releases the memory. A token
+  // finalized meanwhile leaves the deletion to it too.
+  uint32_t pins = 0;
+  bool finalized = false;
 
   void Close() {
     open = false;
+    if (pins == 0) Release();
+  }
+  void Release() {
     map.Unmap();
     copy.reset();
   }
+};
+
+// Keeps an artifact's memory for the length of a call that may run JS while it reads it.
+class Pin {
+ public:
+  explicit Pin(const OpenArtifact* a) : a_(const_cast<OpenArtifact*>(a)) { a_->pins++; }
+  ~Pin() {
+    if (--a_->pins > 0) return;
+    if (!a_->open) a_->Release();
+    if (a_->finalized) delete a_;
+  }
+  Pin(const Pin&) = delete;
+  Pin& operator=(const Pin&) = delete;
+
+ private:
+  OpenArtifact* a_;
 };
 
 struct Registry : std::enable_shared_from_this<Registry> {
@@ -201,10 +227,13 @@ void FinalizeToken(Napi::Env /*env*/, OpenArtifact* a) {
   if (a->open) a->registry->mapped--;
   a->Close();
   a->registry->Remove(a->id);
-  delete a;
+  if (a->pins > 0)
+    a->finalized = true;  // the last Pin deletes it
+  else
+    delete a;
 }
 
-// Opens an artifact already placed in `a` (mapping or copy) and returns [id, token].
+// Opens an artifact already placed in `a` (mapping or copy): returns its token, its id in scratch[0].
 Napi::Value Register(Napi::Env env, Registry* reg, std::unique_ptr<OpenArtifact> a, const uint8_t* data, size_t size) {
   a->registry = reg->shared_from_this();
   const Status st = a->reader.Open(data, size);
@@ -223,13 +252,14 @@ Napi::Value Register(Napi::Env env, Registry* reg, std::unique_ptr<OpenArtifact>
     delete raw;
     return Throw(env, reg, Code::kIo, "cannot create the artifact handle");
   }
-  Napi::Array pair = Napi::Array::New(env, 2);
-  pair.Set(0u, Napi::Number::New(env, id));
-  pair.Set(1u, token);
-  return pair;
+  // The id goes back in scratch, the token as the result: no array or object is built, so
+  // no setter of the caller's (Array.prototype[0]) can swallow the id and leave JS with
+  // another artifact's.
+  reg->scratch[0] = id;
+  return token;
 }
 
-// openPath(path: string) -> [id, token]
+// openPath(path: string) -> token; scratch[0] = id
 Napi::Value OpenPath(const CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsString()) return Throw(env, Reg(info), Code::kArg, "path must be a string");
@@ -242,7 +272,7 @@ Napi::Value OpenPath(const CallbackInfo& info) {
   return Register(env, Reg(info), std::move(a), data, size);
 }
 
-// openBytes(bytes: Uint8Array) -> [id, token]; the bytes are copied (see the top of the file).
+// openBytes(bytes: Uint8Array) -> token; scratch[0] = id; the bytes are copied (see the top of the file).
 Napi::Value OpenBytes(const CallbackInfo& info) {
   Napi::Env env = info.Env();
   const Napi::Value v = info[0];
@@ -322,6 +352,10 @@ Napi::Value NameValue(Napi::Env env, Registry* reg, const OpenArtifact* a, uint3
     case Reader::NameResult::kFound: return MakeString(env, bytes, length);
     case Reader::NameResult::kAbsent: return env.Undefined();
     case Reader::NameResult::kCorrupt: break;
+    case Reader::NameResult::kTooLong:
+      return Throw(env, reg, Code::kCorrupt,
+                   "the name of function " + std::to_string(func_index) + " has " + std::to_string(length) +
+                       " bytes, more than any name has (" + std::to_string(kMaxNameBytes) + ")");
   }
   return Throw(env, reg, Code::kCorrupt, "the name of function " + std::to_string(func_index) + " lies outside .fk.names");
 }
@@ -376,7 +410,10 @@ Napi::Value FuncNames(const CallbackInfo& info) {
   if (!ArgU32(info[2], &module)) return Throw(env, reg, Code::kArg, "module must be a number");
   if (!CheckModule(env, reg, a, module)) return Napi::Value();
   // The names are appended in chunks with Array.prototype.push (one call per chunk), which
-  // costs far less than setting elements one by one through N-API.
+  // costs far less than setting elements one by one through N-API. push may meet a setter of
+  // the caller's (Array.prototype[k]) that closes the artifact: the pin keeps the names
+  // readable until the call ends.
+  const Pin pin(a);
   Napi::Array out = Napi::Array::New(env);
   if (out.IsEmpty() || reg->array_push.IsEmpty()) return Throw(env, reg, Code::kIo, "cannot allocate the result");
   constexpr size_t kChunk = 256;
@@ -399,37 +436,65 @@ double U64Number(uint64_t v) {
   return static_cast<double>(static_cast<uint32_t>(v >> 32)) * 4294967296.0 + static_cast<double>(static_cast<uint32_t>(v));
 }
 
+// describe() builds its result with data properties defined on each object and array itself
+// ([[DefineOwnProperty]], as the js core's object literals and Array.from do), never by
+// assignment: no setter of the caller's on Object.prototype or Array.prototype runs, so the
+// two backends build the same objects.
+class Fields {
+ public:
+  explicit Fields(Napi::Env env) : env_(env) {}
+  Fields& Add(const char* key, Napi::Value v) {
+    d_.push_back(Napi::PropertyDescriptor::Value(key, v, napi_default_jsproperty));
+    return *this;
+  }
+  Fields& Add(const char* key, double v) { return Add(key, Napi::Number::New(env_, v)); }
+  Napi::Object Make() const {
+    Napi::Object o = Napi::Object::New(env_);
+    o.DefineProperties(d_);
+    return o;
+  }
+
+ private:
+  Napi::Env env_;
+  std::vector<Napi::PropertyDescriptor> d_;
+};
+
+// Element i of an array, defined (see Fields).
+void DefineElement(Napi::Env e, Napi::Array a, uint32_t i, Napi::Value v) {
+  a.DefineProperty(Napi::PropertyDescriptor::Value(Napi::String::New(e, std::to_string(i)), v, napi_default_jsproperty));
+}
+
 Napi::Array DescribeSections(Napi::Env e, const Reader& r) {
   const auto& secs = r.Sections();
   Napi::Array sections = Napi::Array::New(e, secs.size());
-  for (size_t i = 0; i < secs.size(); i++) {
-    Napi::Object s = Napi::Object::New(e);
-    s.Set("name", Napi::String::New(e, secs[i].name));
-    s.Set("offset", Napi::Number::New(e, U64Number(secs[i].offset)));
-    s.Set("size", Napi::Number::New(e, U64Number(secs[i].size)));
-    sections.Set(static_cast<uint32_t>(i), s);
-  }
+  for (size_t i = 0; i < secs.size(); i++)
+    DefineElement(e, sections, static_cast<uint32_t>(i),
+                  Fields(e)
+                      .Add("name", Napi::String::New(e, secs[i].name))
+                      .Add("offset", U64Number(secs[i].offset))
+                      .Add("size", U64Number(secs[i].size))
+                      .Make());
   return sections;
 }
 
 Napi::Array DescribeNamespaces(Napi::Env e, const Reader& r) {
   Napi::Array namespaces = Napi::Array::New(e, r.NamespaceCount());
-  for (uint32_t i = 0; i < r.NamespaceCount(); i++) {
-    Napi::Object n = Napi::Object::New(e);
-    n.Set("namespace", Napi::Number::New(e, r.Namespace(i)));
-    n.Set("funcStart", Napi::Number::New(e, r.FuncLocStart(i)));
-    n.Set("funcCount", Napi::Number::New(e, r.FuncLocStart(i + 1) - r.FuncLocStart(i)));
-    n.Set("sparseStart", Napi::Number::New(e, r.SparseStart(i)));
-    n.Set("srcStart", Napi::Number::New(e, r.SrcLocStart(i)));
-    n.Set("bitmapStart", Napi::Number::New(e, r.BitmapStart(i)));
-    n.Set("bitmapBlocks", Napi::Number::New(e, r.BitmapStart(i + 1) - r.BitmapStart(i)));
-    n.Set("bucketStart", Napi::Number::New(e, r.BucketStart(i)));
-    n.Set("bucketWords", Napi::Number::New(e, r.BucketStart(i + 1) - r.BucketStart(i)));
-    n.Set("bucketShift", Napi::Number::New(e, r.BucketShift(i)));
-    n.Set("bucketFilterShift", Napi::Number::New(e, r.BucketFilterShift(i)));
-    n.Set("encoding", Napi::String::New(e, Reader::EncodingName(r.EncodingOf(i))));
-    namespaces.Set(i, n);
-  }
+  for (uint32_t i = 0; i < r.NamespaceCount(); i++)
+    DefineElement(e, namespaces, i,
+                  Fields(e)
+                      .Add("namespace", r.Namespace(i))
+                      .Add("funcStart", r.FuncLocStart(i))
+                      .Add("funcCount", r.FuncLocStart(i + 1) - r.FuncLocStart(i))
+                      .Add("sparseStart", r.SparseStart(i))
+                      .Add("srcStart", r.SrcLocStart(i))
+                      .Add("bitmapStart", r.BitmapStart(i))
+                      .Add("bitmapBlocks", r.BitmapStart(i + 1) - r.BitmapStart(i))
+                      .Add("bucketStart", r.BucketStart(i))
+                      .Add("bucketWords", r.BucketStart(i + 1) - r.BucketStart(i))
+                      .Add("bucketShift", r.BucketShift(i))
+                      .Add("bucketFilterShift", r.BucketFilterShift(i))
+                      .Add("encoding", Napi::String::New(e, Reader::EncodingName(r.EncodingOf(i))))
+                      .Make());
   return namespaces;
 }
 
@@ -450,19 +515,20 @@ Napi::Value Sha256Value(Napi::Env e, const uint8_t* sha256) {
 Napi::Array DescribeModules(Napi::Env e, const Reader& r) {
   Napi::Array modules = Napi::Array::New(e, r.ModuleCount());
   for (uint32_t m = 0; m < r.ModuleCount(); m++) {
+    Napi::HandleScope scope(e);
     const Reader::Module rec = r.ModuleAt(m);
-    Napi::Object o = Napi::Object::New(e);
-    if (rec.name_offset == kNone)
-      o.Set("name", e.Undefined());
-    else
-      o.Set("name", MakeString(e, r.NameBytesAt(rec.name_offset), rec.name_length));
-    o.Set("importedFuncs", Napi::Number::New(e, rec.imported_funcs));
-    o.Set("definedFuncs", Napi::Number::New(e, rec.defined_funcs));
-    o.Set("byteOffset", Napi::Number::New(e, rec.byte_offset));
-    o.Set("nameEncoding", Napi::Number::New(e, rec.name_encoding));
-    o.Set("nameCount", Napi::Number::New(e, rec.name_count));
-    o.Set("sha256", Sha256Value(e, rec.sha256));
-    modules.Set(m, o);
+    const Napi::Value name =
+        rec.name_offset == kNone ? e.Undefined() : MakeString(e, r.NameBytesAt(rec.name_offset), rec.name_length);
+    DefineElement(e, modules, m,
+                  Fields(e)
+                      .Add("name", name)
+                      .Add("importedFuncs", rec.imported_funcs)
+                      .Add("definedFuncs", rec.defined_funcs)
+                      .Add("byteOffset", rec.byte_offset)
+                      .Add("nameEncoding", rec.name_encoding)
+                      .Add("nameCount", rec.name_count)
+                      .Add("sha256", Sha256Value(e, rec.sha256))
+                      .Make());
   }
   return modules;
 }
@@ -471,25 +537,35 @@ Napi::Array DescribeModules(Napi::Env e, const Reader& r) {
 Napi::Value Describe(const CallbackInfo& info) {
   const OpenArtifact* a = Live(info);
   if (a == nullptr) return Napi::Value();
+  // No code of the caller's runs here (see Fields); the pin holds the memory even if some did.
+  const Pin pin(a);
   const Reader& r = a->reader;
   Napi::Env e = info.Env();
-  Napi::Object d = Napi::Object::New(e);
-  d.Set("formatVersion", Napi::Number::New(e, r.FormatVersion()));
-  d.Set("fileSize", Napi::Number::New(e, static_cast<double>(r.FileSize())));
-  d.Set("textSize", Napi::Number::New(e, r.TextSize()));
-  d.Set("funcCount", Napi::Number::New(e, r.FuncCount()));
-  d.Set("sparseCount", Napi::Number::New(e, r.SparseCount()));
-  d.Set("bitmapBlocks", Napi::Number::New(e, r.BitmapBlocks()));
-  d.Set("bucketWords", Napi::Number::New(e, static_cast<double>(r.BucketWords())));
-  d.Set("offsetShift", Napi::Number::New(e, r.OffsetShift()));
-  d.Set("offsetCount", Napi::Number::New(e, r.OffsetCount()));
-  d.Set("srcLocCount", Napi::Number::New(e, r.SrcLocCount()));
-  d.Set("nameIndexWords", Napi::Number::New(e, r.NameIndexWords()));
-  d.Set("nameBytes", Napi::Number::New(e, r.NameBytes()));
-  d.Set("sections", DescribeSections(e, r));
-  d.Set("namespaces", DescribeNamespaces(e, r));
-  d.Set("modules", DescribeModules(e, r));
-  return d;
+  return Fields(e)
+      .Add("formatVersion", r.FormatVersion())
+      .Add("fileSize", static_cast<double>(r.FileSize()))
+      .Add("textSize", r.TextSize())
+      .Add("funcCount", r.FuncCount())
+      .Add("sparseCount", r.SparseCount())
+      .Add("bitmapBlocks", r.BitmapBlocks())
+      .Add("bucketWords", static_cast<double>(r.BucketWords()))
+      .Add("offsetShift", r.OffsetShift())
+      .Add("offsetCount", r.OffsetCount())
+      .Add("srcLocCount", r.SrcLocCount())
+      .Add("nameIndexWords", r.NameIndexWords())
+      .Add("nameBytes", r.NameBytes())
+      .Add("sections", DescribeSections(e, r))
+      .Add("namespaces", DescribeNamespaces(e, r))
+      .Add("modules", DescribeModules(e, r))
+      .Make();
+}
+
+// moduleCount(id) -> M, from the info header: what a module argument is checked against,
+// without describing every module.
+Napi::Value ModuleCount(const CallbackInfo& info) {
+  const OpenArtifact* a = Live(info);
+  if (a == nullptr) return Napi::Value();
+  return Napi::Number::New(info.Env(), a->reader.ModuleCount());
 }
 
 // setErrorFactory(fn: (code, message) => Error)
@@ -610,6 +686,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<FuncsByOffset>(env, exports, "funcsByOffset", reg);
   Export<FuncNames>(env, exports, "funcNames", reg);
   Export<Describe>(env, exports, "describe", reg);
+  Export<ModuleCount>(env, exports, "moduleCount", reg);
   Export<SetErrorFactory>(env, exports, "setErrorFactory", reg);
   Export<Stats>(env, exports, "stats", reg);
   Export<SrcLocLookupExport>(env, exports, "srcLocLookup", reg);

@@ -45,6 +45,11 @@ constexpr KindRule kKinds[kKindCount] = {
 constexpr uint64_t kElfHeaderSize = 64;
 // Bytes of a section header (FORMAT.md 1.2).
 constexpr uint64_t kSectionHeaderSize = 64;
+// The longest name, module or function, in UTF-8 bytes: 2^28 (FORMAT.md 4). A reader hands a
+// name out as one JavaScript string; this keeps it well inside the engines' string limit.
+constexpr uint32_t kMaxNameBytes = 1u << 28;
+// The longest section name a reader takes, in bytes before its NUL (FORMAT.md 3.2 step 6).
+constexpr uint64_t kMaxSectionName = 255;
 // Bytes of the fixed part of .fk.info (FORMAT.md 2).
 constexpr uint64_t kInfoFixedSize = 64;
 // Bytes of a module record (FORMAT.md 2).

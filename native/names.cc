@@ -28,6 +28,10 @@ Reader::NameResult Reader::FuncName(uint32_t func_index, uint32_t module, const 
   if (off == kNone) return NameResult::kAbsent;
   const uint32_t len = Ld(name_index_, slot + 1);
   if (off > b_ || len > b_ - off) return NameResult::kCorrupt;
+  if (len > kMaxNameBytes) {
+    *length = len;
+    return NameResult::kTooLong;
+  }
   *bytes = names_ + off;
   *length = len;
   return NameResult::kFound;

@@ -83,9 +83,15 @@ Status Reader::ReadSections(uint64_t shoff, int64_t found[kSectionCount]) {
   for (uint32_t i = 1; i < shnum; i++) {
     const uint64_t name_off = Ld32(sh(i));
     if (name_off >= str_size) return Fail(Code::kCorrupt, "section " + Num(i) + " has its name outside the section name table");
+    // At most kMaxSectionName + 1 bytes are looked at: the cost of a name is bounded
+    // whatever .shstrtab holds.
     const uint8_t* start = bytes + str_off + name_off;
-    const uint8_t* end = static_cast<const uint8_t*>(std::memchr(start, 0, static_cast<size_t>(limit - start)));
-    if (end == nullptr) return Fail(Code::kCorrupt, "section " + Num(i) + " has a name with no terminating NUL");
+    const size_t span = static_cast<size_t>(limit - start);
+    const bool capped = span > kMaxSectionName + 1;
+    const uint8_t* end = static_cast<const uint8_t*>(std::memchr(start, 0, capped ? kMaxSectionName + 1 : span));
+    if (end == nullptr && !capped) return Fail(Code::kCorrupt, "section " + Num(i) + " has a name with no terminating NUL");
+    if (end == nullptr)
+      return Fail(Code::kCorrupt, "section " + Num(i) + " has a name longer than " + Num(kMaxSectionName) + " bytes");
     Section s;
     DecodeUtf8(start, static_cast<size_t>(end - start), true, &s.name);
     s.offset = Ld64(sh(i) + 24);
@@ -310,6 +316,9 @@ Status Reader::CheckModules() const {
       return Fail(Code::kCorrupt, "module " + Num(m) + " has its name index outside .fk.name_index");
     if (r.name_offset == kNone ? r.name_length != 0 : r.name_offset > b_ || r.name_length > b_ - r.name_offset)
       return Fail(Code::kCorrupt, "module " + Num(m) + " has its name outside .fk.names");
+    if (r.name_length > kMaxNameBytes)
+      return Fail(Code::kCorrupt, "module " + Num(m) + " has a name of " + Num(r.name_length) + " bytes, more than any name has (" +
+                                      Num(kMaxNameBytes) + ")");
   }
   return Status::Ok();
 }

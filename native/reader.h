@@ -108,8 +108,9 @@ class Reader {
   uint32_t CorruptNamespace() const { return corrupt_ns_; }
   std::string CorruptMessage() const;
 
-  enum class NameResult { kAbsent, kFound, kCorrupt };
-  // kFound: *bytes, *length are the undecoded name inside .fk.names.
+  enum class NameResult { kAbsent, kFound, kCorrupt, kTooLong };
+  // kFound: *bytes, *length are the undecoded name inside .fk.names. kTooLong: *length is a
+  // length past kMaxNameBytes (a damaged index), whatever .fk.names holds.
   NameResult FuncName(uint32_t func_index, uint32_t module, const uint8_t** bytes, uint32_t* length) const;
 
   // What describe() reports.

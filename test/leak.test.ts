@@ -44,6 +44,9 @@ for (let i = 1; i <= 300; i += 2) b.setFuncName(0, i, 'f' + i);
 const bytes = b.finish();
 const path = ${JSON.stringify(join(dir, 'leak.fkx'))};
 writeFileSync(path, bytes);
+// Distinct files of the same bytes: opening one path again shares its mapping, so a check
+// that counts one mapping per artifact opens copies.
+const copies = (n) => Array.from({ length: n }, (_, i) => { const p = path + '.' + i; writeFileSync(p, bytes); return p; });
 const settle = async () => { for (let i = 0; i < 5; i++) { globalThis.gc(); await new Promise((r) => setImmediate(r)); } };
 `;
 
@@ -76,8 +79,7 @@ describe.skipIf(!nativeStatus().available || !onLinux)('native resources', () =>
       }
       await settle();
       // A control: the same number of artifacts left open does show up in the counts.
-      const held = [];
-      for (let i = 0; i < 1000; i++) held.push(open(path, { backend: 'native' }));
+      const held = copies(1000).map((p) => open(p, { backend: 'native' }));
       const mapsHeld = maps(), fdHeld = fds();
       for (const a of held) a.close();
       const s = nativeStats();
@@ -98,9 +100,10 @@ describe.skipIf(!nativeStatus().available || !onLinux)('native resources', () =>
       await settle();
       const maps0 = maps(), live0 = nativeStats().live;
       // In functions of their own, so that no interpreter register of this frame keeps the last one.
+      const files = copies(2000);
       const fill = (refs) => {
         for (let i = 0; i < 2000; i++) {
-          const a = open(path, { backend: 'native' });
+          const a = open(files[i], { backend: 'native' });
           if (a.funcName(9) !== 'f9') throw new Error('wrong answer');
           refs.push(a);
         }
