@@ -177,10 +177,11 @@ console.log(JSON.stringify({ name: a.funcName(3), key: String(key), native: nati
   return JSON.parse(execFileSync(process.execPath, [join(out, 'app.js')], { cwd: p, encoding: 'utf8' }).trim());
 }
 
-describe('a TypeScript CommonJS project', () => {
+// A compile takes seconds: the heavy suite (CI) runs it.
+describe.runIf(HEAVY)('a TypeScript CommonJS project', () => {
   const want = { name: 'unit_average', key: 'DefinedWasmFunction(0, 0)', error: 'E_ARG' };
   // node16: CommonJS types may not import an ES module's, the strictest of the three.
-  const modes: [string, string][] = HEAVY ? [['node16', 'node16'], ['commonjs', 'node10'], ['nodenext', 'nodenext']] : [['node16', 'node16']];
+  const modes: [string, string][] = [['node16', 'node16'], ['commonjs', 'node10'], ['nodenext', 'nodenext']];
   it.each(modes)('compiles and runs (--module %s)', (module, resolution) => {
     expect(typescriptCommonJs(project(`ts-${module}`), module, resolution)).toMatchObject(want);
   });
