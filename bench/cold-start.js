@@ -39,9 +39,10 @@ export async function artifactFromWasm(fk, wasm, nameEncoding) {
   const m = scanModule(wasm);
   const b = new fk.ArtifactBuilder({ nameEncoding, textSize: wasm.length });
   b.addModule({ importedFuncs: m.importedFuncs, definedFuncs: m.definedFuncs });
-  for (let i = 0; i < m.definedFuncs; i++) b.pushFunc(fk.FuncKey.definedWasmFunction(0, i), { start: m.starts[i], length: m.lengths[i] }, m.filePos[i]);
+  for (let i = 0; i < m.definedFuncs; i++)
+    b.pushFunc(fk.FuncKey.definedWasmFunction(0, i), { start: m.starts[i], length: m.lengths[i] }, m.filePos[i]);
   for (const [i, name] of m.names) b.setFuncName(0, i, name);
-  return { bytes: b.finish(), by: 'the bench\'s own module scan + ArtifactBuilder' };
+  return { bytes: b.finish(), by: "the bench's own module scan + ArtifactBuilder" };
 }
 
 /** The modules of group 2 (and 4): the real one when installed, and the synthetic one. */
@@ -74,7 +75,10 @@ export async function group2({ quick, rec }) {
   const at = (id) => methods.findIndex((m) => m.id === id);
   const rows = [];
   const notes = [];
-  if (!real) notes.push('real module: n/a (install the @biomejs/wasm-nodejs dev dependency, or set FUNCKEY_BENCH_WASM=path.wasm)');
+  if (!real)
+    notes.push(
+      'real module: n/a (install the @biomejs/wasm-nodejs dev dependency, or set FUNCKEY_BENCH_WASM=path.wasm)',
+    );
   for (const mod of modules) {
     const names = decodeNameMap(mod.bytes);
     let count = 0;
@@ -86,9 +90,19 @@ export async function group2({ quick, rec }) {
     const a = await artifactFromWasm(fk, mod.bytes, 'dense');
     const file = join(workDir(), `cold-start-${mod.kind}.fkx`);
     writeFileSync(file, a.bytes);
-    notes.push(`${mod.label}: ${fmtBytes(mod.bytes.length)}, ${names.size} names, artifact of ${fmtBytes(a.bytes.length)} built by ${a.by}, first name looked up: function ${first}`);
+    notes.push(
+      `${mod.label}: ${fmtBytes(mod.bytes.length)}, ${names.size} names, artifact of ${fmtBytes(a.bytes.length)} built by ${a.by}, first name looked up: function ${first}`,
+    );
 
-    const samples = methods.map(() => ({ ms: [], importMs: [], openMs: [], wall: [], rss: [], anon: [], sums: new Set() }));
+    const samples = methods.map(() => ({
+      ms: [],
+      importMs: [],
+      openMs: [],
+      wall: [],
+      rss: [],
+      anon: [],
+      sums: new Set(),
+    }));
     for (let run = 0; run < runs; run++) {
       // Round robin, so that a change of machine load falls on every method alike.
       for (let mi = 0; mi < methods.length; mi++) {
@@ -96,15 +110,22 @@ export async function group2({ quick, rec }) {
         if (m.backend === 'native' && !native.available) continue;
         const input = m.enc ? file : mod.path;
         const w0 = performance.now();
-        const res = spawnSync(process.execPath, [join(BENCH_DIR, 'cold-start-child.js'), m.id, input, String(first), String(count), String(run + 1)], {
-          encoding: 'utf8',
-          cwd: BENCH_DIR,
-          env: { ...process.env, FUNCKEY_BACKEND: '' },
-        });
+        const res = spawnSync(
+          process.execPath,
+          [join(BENCH_DIR, 'cold-start-child.js'), m.id, input, String(first), String(count), String(run + 1)],
+          {
+            encoding: 'utf8',
+            cwd: BENCH_DIR,
+            env: { ...process.env, FUNCKEY_BACKEND: '' },
+          },
+        );
         const wall = performance.now() - w0;
         if (res.status !== 0) throw new Error(`group 2: ${m.label} failed: ${res.stderr}`);
         const out = JSON.parse(res.stdout.trim().split('\n').pop());
-        if (!m.floor && out.name !== expected) throw new Error(`group 2: ${m.label} found ${JSON.stringify(out.name)} for function ${first}, expected ${JSON.stringify(expected)}`);
+        if (!m.floor && out.name !== expected)
+          throw new Error(
+            `group 2: ${m.label} found ${JSON.stringify(out.name)} for function ${first}, expected ${JSON.stringify(expected)}`,
+          );
         const s = samples[mi];
         s.ms.push(out.ms * 1e6);
         if (out.importMs !== undefined) s.importMs.push(out.importMs * 1e6);
@@ -120,7 +141,8 @@ export async function group2({ quick, rec }) {
     for (const s of samples)
       for (const x of s.sums) {
         const [run, v] = x.split(':');
-        if (sumsByRun.has(run) && sumsByRun.get(run) !== v) throw new Error('group 2: methods disagree on the random lookups');
+        if (sumsByRun.has(run) && sumsByRun.get(run) !== v)
+          throw new Error('group 2: methods disagree on the random lookups');
         sumsByRun.set(run, v);
       }
 
@@ -177,7 +199,19 @@ export async function group2({ quick, rec }) {
   printTable(
     'Group 2: cold start, script start to first name (fresh process each time)',
     `median of ${runs} fresh \`node\` processes per row, methods run round robin: the clock from script start (before any import) when the import, the open (or the eager decode) and the first name were done; the eager decode's time over this one; this one over the trivial ES module's; RSS after 1,000 more seeded random names minus the empty script's, and its private part (less the mapped file's pages, which the page cache shares); wall time from spawn to exit. funckey through its main entry point ('funckey'), artifacts built and written before timing`,
-    ['module', 'method', 'backend', 'imported', 'opened', 'first name', 'vs eager decode', 'vs trivial ESM', 'RSS above empty', 'private', 'wall'],
+    [
+      'module',
+      'method',
+      'backend',
+      'imported',
+      'opened',
+      'first name',
+      'vs eager decode',
+      'vs trivial ESM',
+      'RSS above empty',
+      'private',
+      'wall',
+    ],
     rows,
     notes,
     3,

@@ -32,7 +32,8 @@ function has(cmd) {
 /** The benchmark's module: its path and how it was made. */
 function benchModule(quick) {
   if (process.env.FUNCKEY_DWARF_MODULE) return { path: process.env.FUNCKEY_DWARF_MODULE, what: 'FUNCKEY_DWARF_MODULE' };
-  if (quick) return { path: join(ROOT, 'test', 'fixtures', 'dwarf', 'rust-O0.wasm'), what: 'fixture rust-O0.wasm (quick mode)' };
+  if (quick)
+    return { path: join(ROOT, 'test', 'fixtures', 'dwarf', 'rust-O0.wasm'), what: 'fixture rust-O0.wasm (quick mode)' };
   const n = 20000;
   const key = createHash('sha256').update(readFileSync(SCRIPT)).digest('hex').slice(0, 12);
   const dir = join(tmpdir(), 'funckey-dwarf-bench');
@@ -72,7 +73,9 @@ export async function group7({ quick, rec }) {
   const mod = benchModule(quick);
   const llvm = has('llvm-symbolizer-14') && has('llvm-dwarfdump-14');
   if (mod === undefined) {
-    console.log('\n## group 7: DWARF\n(skipped: clang-14 is needed to build the module; apt-get install clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32)');
+    console.log(
+      '\n## group 7: DWARF\n(skipped: clang-14 is needed to build the module; apt-get install clang-14 lld-14 wasi-libc libclang-rt-14-dev-wasm32)',
+    );
     return;
   }
   const bytes = new Uint8Array(readFileSync(mod.path));
@@ -82,15 +85,35 @@ export async function group7({ quick, rec }) {
   const runs = quick ? 3 : 7;
 
   // Build.
-  const build = await timeIt(() => do_not_optimize(encodeSrcLocs([{ base: 0, table: readSrcLocs(bytes) }])), { quick, minCpuMs: quick ? 200 : 3000 });
+  const build = await timeIt(() => do_not_optimize(encodeSrcLocs([{ base: 0, table: readSrcLocs(bytes) }])), {
+    quick,
+    minCpuMs: quick ? 200 : 3000,
+  });
   const t = readSrcLocs(bytes);
   const enc = encodeSrcLocs([{ base: 0, table: t }]);
   const reader = new SrcLocReader(enc);
   const dump = llvm ? wall('llvm-dwarfdump-14', ['--debug-line', mod.path], undefined, runs) : undefined;
   // Without llvm-14 a funckey record is its own baseline (ratio 1).
   const BUILD = 'build: source-location table';
-  rec.add({ group: 7, case: BUILD, backend: 'js', n: bytes.length, median_ns: build.median, ratio: dump === undefined ? 1 : build.median / dump, baseline: dump === undefined ? BUILD : 'build: llvm-dwarfdump-14 --debug-line' });
-  if (dump !== undefined) rec.add({ group: 7, case: 'build: llvm-dwarfdump-14 --debug-line', backend: 'llvm', n: bytes.length, median_ns: dump, ratio: 1, baseline: 'build: llvm-dwarfdump-14 --debug-line' });
+  rec.add({
+    group: 7,
+    case: BUILD,
+    backend: 'js',
+    n: bytes.length,
+    median_ns: build.median,
+    ratio: dump === undefined ? 1 : build.median / dump,
+    baseline: dump === undefined ? BUILD : 'build: llvm-dwarfdump-14 --debug-line',
+  });
+  if (dump !== undefined)
+    rec.add({
+      group: 7,
+      case: 'build: llvm-dwarfdump-14 --debug-line',
+      backend: 'llvm',
+      n: bytes.length,
+      median_ns: dump,
+      ratio: 1,
+      baseline: 'build: llvm-dwarfdump-14 --debug-line',
+    });
 
   // Lookups: addresses spread over the code, the same for both.
   const r = rng(7);
@@ -109,7 +132,13 @@ export async function group7({ quick, rec }) {
       const chain = (offset) => {
         const n = addon.srcLocLookup(blocks, pieces, frames, strings, stringBytes, offset, out);
         const result = [];
-        for (let i = 0; i < n; i++) result.push({ function: reader.string(out[4 * i]), file: reader.string(out[4 * i + 1]), line: out[4 * i + 2], column: out[4 * i + 3] });
+        for (let i = 0; i < n; i++)
+          result.push({
+            function: reader.string(out[4 * i]),
+            file: reader.string(out[4 * i + 1]),
+            line: out[4 * i + 2],
+            column: out[4 * i + 3],
+          });
         return result;
       };
       lookNative = await timeIt(() => do_not_optimize(chain(addrs[k++ % count])), { quick });
@@ -125,22 +154,83 @@ export async function group7({ quick, rec }) {
     if (batch > empty) sym = (batch - empty) / count;
   }
   const LOOKUP = 'lookup: whole chain of one address (encoded tables, in place)';
-  rec.add({ group: 7, case: LOOKUP, backend: 'js', n: count, median_ns: look.median, ratio: sym === undefined ? 1 : look.median / sym, baseline: sym === undefined ? LOOKUP : 'lookup: llvm-symbolizer-14 --inlines batch' });
-  if (lookNative !== undefined) rec.add({ group: 7, case: LOOKUP, backend: 'native', n: count, median_ns: lookNative.median, ratio: sym === undefined ? 1 : lookNative.median / sym, baseline: sym === undefined ? LOOKUP : 'lookup: llvm-symbolizer-14 --inlines batch' });
-  if (sym !== undefined) rec.add({ group: 7, case: 'lookup: llvm-symbolizer-14 --inlines batch', backend: 'llvm', n: count, median_ns: sym, ratio: 1, baseline: 'lookup: llvm-symbolizer-14 --inlines batch' });
+  rec.add({
+    group: 7,
+    case: LOOKUP,
+    backend: 'js',
+    n: count,
+    median_ns: look.median,
+    ratio: sym === undefined ? 1 : look.median / sym,
+    baseline: sym === undefined ? LOOKUP : 'lookup: llvm-symbolizer-14 --inlines batch',
+  });
+  if (lookNative !== undefined)
+    rec.add({
+      group: 7,
+      case: LOOKUP,
+      backend: 'native',
+      n: count,
+      median_ns: lookNative.median,
+      ratio: sym === undefined ? 1 : lookNative.median / sym,
+      baseline: sym === undefined ? LOOKUP : 'lookup: llvm-symbolizer-14 --inlines batch',
+    });
+  if (sym !== undefined)
+    rec.add({
+      group: 7,
+      case: 'lookup: llvm-symbolizer-14 --inlines batch',
+      backend: 'llvm',
+      n: count,
+      median_ns: sym,
+      ratio: 1,
+      baseline: 'lookup: llvm-symbolizer-14 --inlines batch',
+    });
 
   const tb = encodedBytes(enc);
-  rec.add({ group: 7, case: 'size: .debug_line + .debug_info', backend: '-', n: bytes.length, median_ns: null, unit: 'bytes', bytes: lineInfo, ratio: 1, baseline: 'size: .debug_line + .debug_info' });
-  rec.add({ group: 7, case: 'size: source-location tables', backend: '-', n: bytes.length, median_ns: null, unit: 'bytes', bytes: tb, ratio: tb / lineInfo, baseline: 'size: .debug_line + .debug_info' });
+  rec.add({
+    group: 7,
+    case: 'size: .debug_line + .debug_info',
+    backend: '-',
+    n: bytes.length,
+    median_ns: null,
+    unit: 'bytes',
+    bytes: lineInfo,
+    ratio: 1,
+    baseline: 'size: .debug_line + .debug_info',
+  });
+  rec.add({
+    group: 7,
+    case: 'size: source-location tables',
+    backend: '-',
+    n: bytes.length,
+    median_ns: null,
+    unit: 'bytes',
+    bytes: tb,
+    ratio: tb / lineInfo,
+    baseline: 'size: .debug_line + .debug_info',
+  });
 
   printTable(
     `group 7: DWARF source locations (${mod.what}: ${fmtBytes(bytes.length)}, .debug_line ${fmtBytes(size(found.sections.line))}, .debug_info ${fmtBytes(size(found.sections.info))})`,
     `mitata medians in this process; llvm tools: median wall time of ${runs} runs (lookup: a batch of ${count} addresses less an empty batch, per address)`,
     ['what', 'funckey', 'llvm-14', 'funckey / llvm'],
     [
-      ['build (all of the DWARF) vs llvm-dwarfdump --debug-line', fmtNs(build.median), fmtNs(dump), fmtRatio(dump === undefined ? undefined : build.median / dump)],
-      ['lookup, whole chain, per address vs llvm-symbolizer batch (js)', fmtNs(look.median), fmtNs(sym), fmtRatio(sym === undefined ? undefined : look.median / sym)],
-      ['lookup, whole chain, per address vs llvm-symbolizer batch (native)', fmtNs(lookNative?.median), fmtNs(sym), fmtRatio(sym === undefined || lookNative === undefined ? undefined : lookNative.median / sym)],
+      [
+        'build (all of the DWARF) vs llvm-dwarfdump --debug-line',
+        fmtNs(build.median),
+        fmtNs(dump),
+        fmtRatio(dump === undefined ? undefined : build.median / dump),
+      ],
+      [
+        'lookup, whole chain, per address vs llvm-symbolizer batch (js)',
+        fmtNs(look.median),
+        fmtNs(sym),
+        fmtRatio(sym === undefined ? undefined : look.median / sym),
+      ],
+      [
+        'lookup, whole chain, per address vs llvm-symbolizer batch (native)',
+        fmtNs(lookNative?.median),
+        fmtNs(sym),
+        fmtRatio(sym === undefined || lookNative === undefined ? undefined : lookNative.median / sym),
+      ],
       ['size vs .debug_line + .debug_info', fmtBytes(tb), fmtBytes(lineInfo), fmtRatio(tb / lineInfo)],
     ],
     [
@@ -154,5 +244,6 @@ export async function group7({ quick, rec }) {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const records = [];
   await group7({ quick: process.argv.includes('--quick'), rec: { add: (x) => records.push({ unit: 'ns', ...x }) } });
-  if (process.argv.includes('--json')) writeFileSync(process.argv[process.argv.indexOf('--json') + 1], JSON.stringify(records));
+  if (process.argv.includes('--json'))
+    writeFileSync(process.argv[process.argv.indexOf('--json') + 1], JSON.stringify(records));
 }

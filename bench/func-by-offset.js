@@ -6,7 +6,18 @@
 // bench/tools/compare-formats.js runs it (with groups 1 and 3) for two checkouts side by side.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { do_not_optimize, fmtNs, fmtRatio, fresh, loadFunckey, printTable, rng, tableBytes, timeIt, workDir } from './lib/common.js';
+import {
+  do_not_optimize,
+  fmtNs,
+  fmtRatio,
+  fresh,
+  loadFunckey,
+  printTable,
+  rng,
+  tableBytes,
+  timeIt,
+  workDir,
+} from './lib/common.js';
 import { densitySeed, densityShapeArtifact, namespaceEncoding } from './lib/shapes.js';
 
 const NS_A2W = (1 << 28) >>> 0;
@@ -33,7 +44,10 @@ export async function group5({ quick, rec }) {
     const fn = fresh(offsetPass)(core, offs);
     const sum = fn();
     if (!sums.has(offs)) sums.set(offs, sum);
-    else if (sums.get(offs) !== sum) throw new Error(`group 5: the backends found different functions by offset (checksum ${sum}, expected ${sums.get(offs)})`);
+    else if (sums.get(offs) !== sum)
+      throw new Error(
+        `group 5: the backends found different functions by offset (checksum ${sum}, expected ${sums.get(offs)})`,
+      );
     return (await timeIt(() => do_not_optimize(fn()), { quick })).median / offs.length;
   };
 
@@ -47,7 +61,8 @@ export async function group5({ quick, rec }) {
     if (nat) cases.push(['native', nat]);
     return { cases, desc, tableBytes: tableBytes(desc), nat };
   };
-  const indexShare = (desc, table) => `${((100 * (desc.sections.find((s) => s.name === '.fk.offset_index')?.size ?? 0)) / table).toFixed(1)}%`;
+  const indexShare = (desc, table) =>
+    `${((100 * (desc.sections.find((s) => s.name === '.fk.offset_index')?.size ?? 0)) / table).toFixed(1)}%`;
 
   const rows = [];
   for (const d of densities) {
@@ -60,9 +75,29 @@ export async function group5({ quick, rec }) {
     const encoding = namespaceEncoding(desc, NS_A2W, true);
     for (const [backend, core] of cases) {
       const byOffset = await measureOffsets(core, offs);
-      rows.push([`${Math.round(d * 100)}%`, backend, encoding, fmtNs(byOffset), (tableBytes / n).toFixed(2), indexShare(desc, tableBytes)]);
+      rows.push([
+        `${Math.round(d * 100)}%`,
+        backend,
+        encoding,
+        fmtNs(byOffset),
+        (tableBytes / n).toFixed(2),
+        indexShare(desc, tableBytes),
+      ]);
       const c = `funcByOffset, ${Math.round(d * 100)}%`;
-      rec.add({ group: 5, backend, n, density: d, format: version, encoding, table_bytes: tableBytes, trampolines, case: c, median_ns: byOffset, ratio: 1, baseline: c });
+      rec.add({
+        group: 5,
+        backend,
+        n,
+        density: d,
+        format: version,
+        encoding,
+        table_bytes: tableBytes,
+        trampolines,
+        case: c,
+        median_ns: byOffset,
+        ratio: 1,
+        baseline: c,
+      });
     }
     nat?.close();
   }
@@ -132,17 +167,37 @@ export async function group5({ quick, rec }) {
       for (const fn of fns) {
         const sum = fn();
         if (!found.has(path)) found.set(path, sum);
-        else if (found.get(path) !== sum) throw new Error(`group 5: ${name} found different functions by offset (checksum ${sum}, expected ${found.get(path)})`);
+        else if (found.get(path) !== sum)
+          throw new Error(
+            `group 5: ${name} found different functions by offset (checksum ${sum}, expected ${found.get(path)})`,
+          );
       }
-      for (const fn of plainOk ? fns : fns.slice(0, 1)) t.push((await timeIt(() => do_not_optimize(fn()), { quick })).median / perCall);
-      const extra = { group: 5, backend, n: F, format: version, path, table_bytes: withIdx.tableBytes, index_bytes: indexBytes };
+      for (const fn of plainOk ? fns : fns.slice(0, 1))
+        t.push((await timeIt(() => do_not_optimize(fn()), { quick })).median / perCall);
+      const extra = {
+        group: 5,
+        backend,
+        n: F,
+        format: version,
+        path,
+        table_bytes: withIdx.tableBytes,
+        index_bytes: indexBytes,
+      };
       const c = `funcByOffset, ${F} functions, ${path}`;
       if (!plainOk) {
         orows.push([String(F), name, 'n/a', fmtNs(t[0]), 'n/a', (withIdx.tableBytes / F).toFixed(2), share]);
         rec.add({ ...extra, case: c, median_ns: t[0], ratio: 1, baseline: c });
         return;
       }
-      orows.push([String(F), name, fmtNs(t[1]), fmtNs(t[0]), fmtRatio(t[1] / t[0]), (withIdx.tableBytes / F).toFixed(2), share]);
+      orows.push([
+        String(F),
+        name,
+        fmtNs(t[1]),
+        fmtNs(t[0]),
+        fmtRatio(t[1] / t[0]),
+        (withIdx.tableBytes / F).toFixed(2),
+        share,
+      ]);
       const base = `${c}, binary search`;
       rec.add({ ...extra, case: base, median_ns: t[1], ratio: 1, baseline: base });
       rec.add({ ...extra, case: c, median_ns: t[0], ratio: t[0] / t[1], baseline: base });
@@ -150,20 +205,38 @@ export async function group5({ quick, rec }) {
     // Per call through the cores: the offset pass of group 5a.
     for (let c = 0; c < withIdx.cases.length; c++) {
       const [backend] = withIdx.cases[c];
-      await row(`${backend} core`, backend, 'core', [fresh(offsetPass)(withIdx.cases[c][1], offs), fresh(offsetPass)(without.cases[c][1], offs)], offs.length);
+      await row(
+        `${backend} core`,
+        backend,
+        'core',
+        [fresh(offsetPass)(withIdx.cases[c][1], offs), fresh(offsetPass)(without.cases[c][1], offs)],
+        offs.length,
+      );
     }
     // In batch through the public API: one funcsByOffset of the 65,536 offsets.
     for (const backend of nativeOk ? ['js', 'native'] : ['js']) {
       const arts = sides.map((side) => fk.open(backend === 'native' ? side.path : side.bytes, { backend }));
-      await row(`${backend} batch`, backend, 'batch', arts.map((a) => fresh(batchPass)(a, offs)), offs.length);
-      await row(`${backend} batch, reused out`, backend, 'batch, reused out', arts.map((a) => fresh(batchIntoPass)(a, offs)), offs.length);
+      await row(
+        `${backend} batch`,
+        backend,
+        'batch',
+        arts.map((a) => fresh(batchPass)(a, offs)),
+        offs.length,
+      );
+      await row(
+        `${backend} batch, reused out`,
+        backend,
+        'batch, reused out',
+        arts.map((a) => fresh(batchIntoPass)(a, offs)),
+        offs.length,
+      );
       for (const a of arts) a.close();
     }
     for (const side of sides) side.nat?.close();
   }
   printTable(
     `Group 5b: funcByOffset on larger tables, the offset index against a plain binary search (format ${version})`,
-    'mitata median per lookup of 65,536 random offsets; functions of 8 to 207 bytes with occasional gaps; binary search = the same table written with offsetIndex: false (one bucket, so the same reader searches all of .fk.func_locs); core = funcByOffset per call through the backend\'s core, batch = one artifact.funcsByOffset of the 65,536 offsets (into new arrays, or with reused out: into two arrays made once); table bytes per function and the share of the offset index',
+    "mitata median per lookup of 65,536 random offsets; functions of 8 to 207 bytes with occasional gaps; binary search = the same table written with offsetIndex: false (one bucket, so the same reader searches all of .fk.func_locs); core = funcByOffset per call through the backend's core, batch = one artifact.funcsByOffset of the 65,536 offsets (into new arrays, or with reused out: into two arrays made once); table bytes per function and the share of the offset index",
     ['functions', 'path', 'binary search', 'offset index', 'speed-up', 'table B/func', 'offset index'],
     orows,
     ['target: a speed-up of at least 2x at 64Ki and 1Mi functions, with the index at most 5% of the table'],

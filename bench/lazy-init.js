@@ -6,7 +6,19 @@
 // whose trampolines cover 1% to 90% of the functions, with the table's size.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { do_not_optimize, fmtNs, fmtRatio, fresh, loadFunckey, nativeInfo, printTable, rng, shuffle, timeRoundRobin, workDir } from './lib/common.js';
+import {
+  do_not_optimize,
+  fmtNs,
+  fmtRatio,
+  fresh,
+  loadFunckey,
+  nativeInfo,
+  printTable,
+  rng,
+  shuffle,
+  timeRoundRobin,
+  workDir,
+} from './lib/common.js';
 import { NONE, buildShapeArtifact, makeShape } from './lib/shapes.js';
 import { group1b } from './sparse-dense.js';
 
@@ -19,7 +31,10 @@ export async function group1({ quick, rec }) {
   const path = join(workDir(), 'lazy-init.fkx');
   writeFileSync(path, bytes);
 
-  const order = shuffle(Uint32Array.from({ length: n }, (_, i) => i), rng(7));
+  const order = shuffle(
+    Uint32Array.from({ length: n }, (_, i) => i),
+    rng(7),
+  );
   const NS_DEF = 0;
   const NS_A2W = (1 << 28) >>> 0;
   // The batch form: for each function in order, (function, its trampoline).
@@ -51,7 +66,12 @@ export async function group1({ quick, rec }) {
     }
     return sum;
   };
-  cases.push({ name: 'dense arrays (Uint32Array per kind)', backend: 'js', baseline: true, fn: fresh(densePass)(order, def, a2w, NONE) });
+  cases.push({
+    name: 'dense arrays (Uint32Array per kind)',
+    backend: 'js',
+    baseline: true,
+    fn: fresh(densePass)(order, def, a2w, NONE),
+  });
   // The same two lookups over the FuncKey layout written out by hand (the dense defined run,
   // a binary search of the sorted trampoline indices): the cost of the layout itself.
   const esc = shape.escaping;
@@ -77,7 +97,11 @@ export async function group1({ quick, rec }) {
     }
     return sum;
   };
-  cases.push({ name: 'same layout by hand (inline binary search)', backend: 'js', fn: fresh(byHandPass)(order, def, esc, escLocs) });
+  cases.push({
+    name: 'same layout by hand (inline binary search)',
+    backend: 'js',
+    fn: fresh(byHandPass)(order, def, esc, escLocs),
+  });
   // The backends' cores, without the public API's argument checks and result objects.
   const corePass = (core, order, nsDef, nsA2w) => {
     const out = new Uint32Array(2);
@@ -91,7 +115,11 @@ export async function group1({ quick, rec }) {
       return sum;
     };
   };
-  const coreCase = (core, backend) => ({ name: 'FuncKey table, core (no API layer)', backend, fn: core && fresh(corePass)(core, order, NS_DEF, NS_A2W) });
+  const coreCase = (core, backend) => ({
+    name: 'FuncKey table, core (no API layer)',
+    backend,
+    fn: core && fresh(corePass)(core, order, NS_DEF, NS_A2W),
+  });
   const cores = [];
   if (fk.JsCore) cases.push(coreCase(new fk.JsCore(bytes), 'js'));
   if (fk.openNativeCore) {
@@ -122,8 +150,16 @@ export async function group1({ quick, rec }) {
       art = fk.open(backend === 'js' ? bytes : path, { backend });
       artifacts.push(art);
     }
-    cases.push({ name: 'FuncKey table, artifact.funcLoc per call', backend, fn: art && fresh(perCallPass)(art, defKeys, a2wKeys) });
-    cases.push({ name: 'FuncKey table, artifact.funcLocs batch (131,072 keys)', backend, fn: art && fresh(batchPass)(art, bNs, bIdx, NONE) });
+    cases.push({
+      name: 'FuncKey table, artifact.funcLoc per call',
+      backend,
+      fn: art && fresh(perCallPass)(art, defKeys, a2wKeys),
+    });
+    cases.push({
+      name: 'FuncKey table, artifact.funcLocs batch (131,072 keys)',
+      backend,
+      fn: art && fresh(batchPass)(art, bNs, bIdx, NONE),
+    });
   }
 
   let expected;
@@ -131,7 +167,10 @@ export async function group1({ quick, rec }) {
     if (!c.fn) continue;
     const sum = c.fn();
     if (expected === undefined) expected = sum;
-    else if (sum !== expected) throw new Error(`group 1: "${c.name}" (${c.backend}) found different locations (checksum ${sum}, expected ${expected})`);
+    else if (sum !== expected)
+      throw new Error(
+        `group 1: "${c.name}" (${c.backend}) found different locations (checksum ${sum}, expected ${expected})`,
+      );
   }
   // Round robin (timeRoundRobin): timed one after the other, rows moved with the machine's
   // speed from run to run; here the drift falls on every row of a round alike, and each
@@ -165,7 +204,19 @@ export async function group1({ quick, rec }) {
       ratio === undefined || r.baseline ? '' : `${ratio >= 1 ? '+' : ''}${((ratio - 1) * 100).toFixed(0)}%`,
     ]);
     if (med !== undefined)
-      rec.add({ group: 1, case: r.name, backend: r.backend, n, median_ns: med, ratio, baseline: 'dense arrays (Uint32Array per kind)', p25_ns: r.t.p25, p75_ns: r.t.p75, samples: r.t.samples, rounds });
+      rec.add({
+        group: 1,
+        case: r.name,
+        backend: r.backend,
+        n,
+        median_ns: med,
+        ratio,
+        baseline: 'dense arrays (Uint32Array per kind)',
+        p25_ns: r.t.p25,
+        p75_ns: r.t.p75,
+        samples: r.t.samples,
+        rounds,
+      });
   }
   const escaping = shape.escaping.length;
   printTable(

@@ -142,7 +142,14 @@ try {
 }
 console.log(`\n(${((performance.now() - t0) / 1000).toFixed(1)} s; load average at the end: ${loadavg()})`);
 if (opts.json) {
-  writeFileSync(opts.json, JSON.stringify({ quick: opts.quick, node: process.version, date: new Date().toISOString(), native: native.available, records }, null, 1) + '\n');
+  writeFileSync(
+    opts.json,
+    JSON.stringify(
+      { quick: opts.quick, node: process.version, date: new Date().toISOString(), native: native.available, records },
+      null,
+      1,
+    ) + '\n',
+  );
   console.log(`wrote ${records.length} records to ${opts.json}`);
 }
 process.exit(failed ? 1 : 0);

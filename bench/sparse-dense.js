@@ -13,7 +13,19 @@
 //   so both sides answer the same keys, hits and misses alike.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { do_not_optimize, fmtNs, fmtRatio, fresh, printTable, rng, shuffle, sparseIndexBytes, tableBytes, timeRoundRobin, workDir } from './lib/common.js';
+import {
+  do_not_optimize,
+  fmtNs,
+  fmtRatio,
+  fresh,
+  printTable,
+  rng,
+  shuffle,
+  sparseIndexBytes,
+  tableBytes,
+  timeRoundRobin,
+  workDir,
+} from './lib/common.js';
 import { NONE, densitySeed, densityShapeArtifact, namespaceEncoding } from './lib/shapes.js';
 
 const NS_DEF = 0;
@@ -66,7 +78,10 @@ export async function group1b({ quick, rec, fk, native }) {
   const rounds = quick ? 3 : 5;
   const minCpuMs = quick ? 15 : 30;
   const version = fk.FORMAT_VERSION;
-  const all = shuffle(Uint32Array.from({ length: n }, (_, i) => i), rng(11));
+  const all = shuffle(
+    Uint32Array.from({ length: n }, (_, i) => i),
+    rng(11),
+  );
   const allA2wKeys = Array.from(all, (i) => fk.FuncKey.arrayToWasmTrampoline(0, i));
   const allA2wNs = new Uint32Array(n).fill(NS_A2W);
 
@@ -115,7 +130,8 @@ export async function group1b({ quick, rec, fk, native }) {
     // Formats 1 and 2 (a build compared by tools/compare-formats.js) cannot lay a sparse namespace out
     // dense: their rows have the hits only.
     const everyIndex = denseEncoding === 'direct';
-    if (!everyIndex && version >= 3) throw new Error(`group 1b: at ${pct(d)} the trampolines laid out dense are ${denseEncoding}`);
+    if (!everyIndex && version >= 3)
+      throw new Error(`group 1b: at ${pct(d)} the trampolines laid out dense are ${denseEncoding}`);
 
     // Sizes: the writer's default against the sorted-array encoding of the same shape.
     const table = tableBytes(desc);
@@ -130,7 +146,9 @@ export async function group1b({ quick, rec, fk, native }) {
       String(T),
       encoding,
       (table / n).toFixed(2),
-      sortedEncoding === 'sorted' ? (tableSorted / n).toFixed(2) : `${(tableSorted / n).toFixed(2)} (${sortedEncoding})`,
+      sortedEncoding === 'sorted'
+        ? (tableSorted / n).toFixed(2)
+        : `${(tableSorted / n).toFixed(2)} (${sortedEncoding})`,
       fmtRatio(table / tableSorted),
       (sparseB / per).toFixed(2),
       (sparseSorted / per).toFixed(2),
@@ -168,7 +186,8 @@ export async function group1b({ quick, rec, fk, native }) {
       closers.push(a);
       return a;
     };
-    const nativeCores = native.available && fk.openNativeCore ? [fk.openNativeCore(path), fk.openNativeCore(densePath)] : undefined;
+    const nativeCores =
+      native.available && fk.openNativeCore ? [fk.openNativeCore(path), fk.openNativeCore(densePath)] : undefined;
     if (nativeCores) closers.push(...nativeCores);
     const jsCores = fk.JsCore ? [new fk.JsCore(shape.bytes), new fk.JsCore(asDense.bytes)] : undefined;
     /** A path's passes, the every-index ones only where the build has them. */
@@ -181,9 +200,18 @@ export async function group1b({ quick, rec, fk, native }) {
         fresh(corePass)(c[1], NS_A2W, all),
         fresh(corePass)(c[0], NS_A2W, all),
       ]);
-    const arts = (backend) => (backend === 'native' && !native.available ? undefined : [open(path, shape.bytes, backend), open(densePath, asDense.bytes, backend)]);
+    const arts = (backend) =>
+      backend === 'native' && !native.available
+        ? undefined
+        : [open(path, shape.bytes, backend), open(densePath, asDense.bytes, backend)];
     const perCall = (a) =>
-      a && passes(() => [fresh(perCallPass)(a[0], hitDefKeys), fresh(perCallPass)(a[0], hitA2wKeys), fresh(perCallPass)(a[1], allA2wKeys), fresh(perCallPass)(a[0], allA2wKeys)]);
+      a &&
+      passes(() => [
+        fresh(perCallPass)(a[0], hitDefKeys),
+        fresh(perCallPass)(a[0], hitA2wKeys),
+        fresh(perCallPass)(a[1], allA2wKeys),
+        fresh(perCallPass)(a[0], allA2wKeys),
+      ]);
     const batch = (a) =>
       a &&
       passes(() => [
@@ -210,7 +238,10 @@ export async function group1b({ quick, rec, fk, native }) {
       }
       p.fns.forEach((fn, k) => {
         const got = fn();
-        if (got !== expected[k]) throw new Error(`group 1b: ${p.name} at ${pct(d)} found different locations for ${kinds[k]} (checksum ${got}, expected ${expected[k]})`);
+        if (got !== expected[k])
+          throw new Error(
+            `group 1b: ${p.name} at ${pct(d)} found different locations for ${kinds[k]} (checksum ${got}, expected ${expected[k]})`,
+          );
       });
       // Round robin, a ratio per round, so that drift of the machine falls on all four alike.
       const rr = await timeRoundRobin(
@@ -222,17 +253,70 @@ export async function group1b({ quick, rec, fk, native }) {
       const ratioAll = everyIndex ? rr.ratio(3, 2) : undefined;
       if (ratioHits > TARGET_RATIO) aboveHits.push([pct(d), p.name]);
       if (ratioAll > TARGET_RATIO) aboveAll.push([pct(d), p.name]);
-      const allCols = everyIndex ? [...t.slice(2).map((x) => fmtNs(x.median)), fmtRatio(ratioAll)] : ['n/a', 'n/a', 'n/a'];
-      rows.push([pct(d), p.name, encoding, ...t.slice(0, 2).map((x) => fmtNs(x.median)), fmtRatio(ratioHits), ...allCols]);
-      const base = { group: 1, backend: p.backend, path: p.path, density: d, format: version, encoding, trampolines: T };
+      const allCols = everyIndex
+        ? [...t.slice(2).map((x) => fmtNs(x.median)), fmtRatio(ratioAll)]
+        : ['n/a', 'n/a', 'n/a'];
+      rows.push([
+        pct(d),
+        p.name,
+        encoding,
+        ...t.slice(0, 2).map((x) => fmtNs(x.median)),
+        fmtRatio(ratioHits),
+        ...allCols,
+      ]);
+      const base = {
+        group: 1,
+        backend: p.backend,
+        path: p.path,
+        density: d,
+        format: version,
+        encoding,
+        trampolines: T,
+      };
       const stats = (x) => ({ median_ns: x.median, p25_ns: x.p25, p75_ns: x.p75, samples: x.samples });
       const hitBase = `dense funcLoc, hits, ${pct(d)}, ${p.path}`;
       const allBase = `dense-laid-out funcLoc, every index, ${pct(d)}, ${p.path}`;
-      rec.add({ ...base, n: T, queries: 'hits', case: hitBase, namespace: 'dense', ...stats(t[0]), ratio: 1, baseline: hitBase });
-      rec.add({ ...base, n: T, queries: 'hits', case: `sparse funcLoc, hits, ${pct(d)}, ${p.path}`, namespace: 'sparse', ...stats(t[1]), ratio: ratioHits, baseline: hitBase });
+      rec.add({
+        ...base,
+        n: T,
+        queries: 'hits',
+        case: hitBase,
+        namespace: 'dense',
+        ...stats(t[0]),
+        ratio: 1,
+        baseline: hitBase,
+      });
+      rec.add({
+        ...base,
+        n: T,
+        queries: 'hits',
+        case: `sparse funcLoc, hits, ${pct(d)}, ${p.path}`,
+        namespace: 'sparse',
+        ...stats(t[1]),
+        ratio: ratioHits,
+        baseline: hitBase,
+      });
       if (!everyIndex) continue;
-      rec.add({ ...base, n, queries: 'every index', case: allBase, namespace: 'direct', ...stats(t[2]), ratio: 1, baseline: allBase });
-      rec.add({ ...base, n, queries: 'every index', case: `sparse funcLoc, every index, ${pct(d)}, ${p.path}`, namespace: 'sparse', ...stats(t[3]), ratio: ratioAll, baseline: allBase });
+      rec.add({
+        ...base,
+        n,
+        queries: 'every index',
+        case: allBase,
+        namespace: 'direct',
+        ...stats(t[2]),
+        ratio: 1,
+        baseline: allBase,
+      });
+      rec.add({
+        ...base,
+        n,
+        queries: 'every index',
+        case: `sparse funcLoc, every index, ${pct(d)}, ${p.path}`,
+        namespace: 'sparse',
+        ...stats(t[3]),
+        ratio: ratioAll,
+        baseline: allBase,
+      });
     }
     for (const c of closers) c.close();
   }
@@ -249,13 +333,25 @@ export async function group1b({ quick, rec, fk, native }) {
     3,
   );
   printTable(
-    'Group 1b: table size of the same shapes, the writer\'s choice against sorted runs',
+    "Group 1b: table size of the same shapes, the writer's choice against sorted runs",
     "bytes of the FuncKey table (every .fk section but .fk.info, .fk.name_index and .fk.names) per defined function, for the writer's default (auto), for the same shape built with sparseEncoding 'sorted' and with the trampolines laid out dense (dense B/func, sparseEncoding 'direct': the timed baseline of every index); sparse index = the table sections other than the namespace directory, the locations and the offset index, per trampoline",
-    ['trampolines', 'count', 'sparse as', 'table B/func', 'sorted B/func', 'auto/sorted', 'sparse B/key', 'sorted B/key', 'dense B/func'],
+    [
+      'trampolines',
+      'count',
+      'sparse as',
+      'table B/func',
+      'sorted B/func',
+      'auto/sorted',
+      'sparse B/key',
+      'sorted B/key',
+      'dense B/func',
+    ],
     sizeRows,
     [
       `target: auto/sorted at most 1.00x; ${larger.length === 0 ? 'every shape meets it' : `larger than sorted: ${larger.join(', ')}`}`,
-      encodings.has('direct') ? 'direct: no index; the namespace is laid out as a dense one, its holes (8 bytes each) are in the locations, so in table B/func' : '',
+      encodings.has('direct')
+        ? 'direct: no index; the namespace is laid out as a dense one, its holes (8 bytes each) are in the locations, so in table B/func'
+        : '',
     ].filter(Boolean),
     3,
   );

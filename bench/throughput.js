@@ -1,6 +1,17 @@
 // Group 3: throughput of each lookup, per call and in batch, for js and native, on tables
 // of 1Ki, 64Ki and 1Mi functions, against the physical floor measured in the same run.
-import { do_not_optimize, fmtCount, fmtNs, fmtRatio, loadFunckey, nativeInfo, printTable, rng, timeIt, workDir } from './lib/common.js';
+import {
+  do_not_optimize,
+  fmtCount,
+  fmtNs,
+  fmtRatio,
+  loadFunckey,
+  nativeInfo,
+  printTable,
+  rng,
+  timeIt,
+  workDir,
+} from './lib/common.js';
 import { buildShapeArtifact, makeShape, shapeName } from './lib/shapes.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,7 +99,18 @@ export async function group3({ quick, rec }) {
     ];
     userMap.clear();
     for (let i = 0; i < 2; i++)
-      rec.add({ group: 3, case: floors[i].lookup.replace(/ \(.*\)$/, ''), backend: 'js', n, median_ns: floorT[i].median, ratio: floorT[i].median / floor, baseline: floors[0].lookup, p25_ns: floorT[i].p25, p75_ns: floorT[i].p75, samples: floorT[i].samples });
+      rec.add({
+        group: 3,
+        case: floors[i].lookup.replace(/ \(.*\)$/, ''),
+        backend: 'js',
+        n,
+        median_ns: floorT[i].median,
+        ratio: floorT[i].median / floor,
+        baseline: floors[0].lookup,
+        p25_ns: floorT[i].p25,
+        p75_ns: floorT[i].p75,
+        samples: floorT[i].samples,
+      });
 
     // The lookups, per backend.
     const lookups = (art, artSparse) => [
@@ -192,7 +214,18 @@ export async function group3({ quick, rec }) {
           if (!ok) continue;
           const t = await timeIt(() => do_not_optimize(l[form]()), { quick, perCall: Q });
           ctx.results.get(key)[backend] = t.median;
-          rec.add({ group: 3, case: `${l.lookup}, ${form}`, backend, n: ctx.n, median_ns: t.median, ratio: t.median / ctx.floor, baseline: ctx.floorName, p25_ns: t.p25, p75_ns: t.p75, samples: t.samples });
+          rec.add({
+            group: 3,
+            case: `${l.lookup}, ${form}`,
+            backend,
+            n: ctx.n,
+            median_ns: t.median,
+            ratio: t.median / ctx.floor,
+            baseline: ctx.floorName,
+            p25_ns: t.p25,
+            p75_ns: t.p75,
+            samples: t.samples,
+          });
         }
       }
       art?.close();
@@ -216,7 +249,9 @@ export async function group3({ quick, rec }) {
   }
   const notes = [];
   if (!native.available) notes.push(`native: n/a (${native.reason ?? 'not available'})`);
-  notes.push('Shape of every table: n defined functions, ArrayToWasm trampolines for a seeded 30% (sparse), 200 WasmToArray trampolines, every function named.');
+  notes.push(
+    'Shape of every table: n defined functions, ArrayToWasm trampolines for a seeded 30% (sparse), 200 WasmToArray trampolines, every function named.',
+  );
   printTable(
     'Group 3: throughput, ns per lookup',
     `mitata median per call of ${Q} lookups (one API call per lookup, or one batch call of ${Q}) over precomputed seeded random streams of ${S} queries, divided by ${Q}; uniform function indices (funcLoc dense kind, funcName, floors), present trampoline indices (sparse kind), offsets anywhere in the text (funcByOffset); the API's own allocations (result objects, keys, strings, batch arrays) are included`,

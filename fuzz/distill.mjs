@@ -74,7 +74,9 @@ function kindOf(bytes) {
   // The first of the sparse encodings (FORMAT.md 3.3) present in this order, or 'ns' when all
   // namespaces are dense.
   const shape =
-    d.namespaces.length === 0 ? 'empty' : (['buckets', 'bitmap', 'direct', 'sorted'].find((e) => d.namespaces.some((n) => n.encoding === e)) ?? 'ns');
+    d.namespaces.length === 0
+      ? 'empty'
+      : (['buckets', 'bitmap', 'direct', 'sorted'].find((e) => d.namespaces.some((n) => n.encoding === e)) ?? 'ns');
   const names = d.modules.some((m) => m.nameEncoding === 2) ? 'sparse' : 'dense';
   return `opened-${shape}-${names}${errors.size ? '-' + [...errors].sort().join('-') : ''}`;
 }

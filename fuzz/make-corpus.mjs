@@ -26,7 +26,8 @@ const write = (name, bytes) => {
 /** Argument words appended after the artifact (the target reads them as u32 values). */
 function withTail(bytes, r) {
   const words = new Uint32Array(int(r, 1, 16));
-  for (let i = 0; i < words.length; i++) words[i] = pick(r, [0, 1, 7, 100, 0xffffffff, 0x10000000, int(r, 0, 0xffffffff)]);
+  for (let i = 0; i < words.length; i++)
+    words[i] = pick(r, [0, 1, 7, 100, 0xffffffff, 0x10000000, int(r, 0, 0xffffffff)]);
   const b = new Uint8Array(bytes.length + 4 * words.length);
   b.set(bytes);
   b.set(new Uint8Array(words.buffer), bytes.length);
@@ -35,9 +36,12 @@ function withTail(bytes, r) {
 
 // Real modules: the samples of this repository.
 const samples = join(root, 'samples');
-for (const f of readdirSync(samples).filter((n) => n.endsWith('.wasm')).sort()) {
+for (const f of readdirSync(samples)
+  .filter((n) => n.endsWith('.wasm'))
+  .sort()) {
   const wasm = readFileSync(join(samples, f));
-  for (const nameEncoding of ['auto', 'dense', 'sparse']) write(`${f}.${nameEncoding}.fkx`, buildFromWasm(wasm, { nameEncoding }));
+  for (const nameEncoding of ['auto', 'dense', 'sparse'])
+    write(`${f}.${nameEncoding}.fkx`, buildFromWasm(wasm, { nameEncoding }));
   write(`${f}.nonames.fkx`, buildFromWasm(wasm, { names: false }));
   write(`${f}.tail.fkx`, withTail(buildFromWasm(wasm), rng(f.length)));
 }
@@ -54,7 +58,11 @@ function synthetic(seed) {
   const M = int(r, 1, 3);
   const mods = [];
   for (let m = 0; m < M; m++) {
-    const spec = { importedFuncs: int(r, 0, 5), definedFuncs: int(r, 0, 24), byteOffset: m === 0 ? 0 : int(r, 0, 4096) };
+    const spec = {
+      importedFuncs: int(r, 0, 5),
+      definedFuncs: int(r, 0, 24),
+      byteOffset: m === 0 ? 0 : int(r, 0, 4096),
+    };
     if (r() < 0.6) spec.name = pick(r, NAMES) + m;
     if (r() < 0.3) spec.sha256 = new Uint8Array(32).map(() => int(r, 0, 255));
     b.addModule(spec);
@@ -74,9 +82,11 @@ function synthetic(seed) {
   if (r() < 0.4) keys.push(FuncKey.patchableToBuiltinTrampoline(int(r, 1000, 1 << 20)));
   if (r() < 0.3) keys.push(FuncKey.wasmToBuiltinTrampoline(int(r, 300, 1 << 16)));
   if (r() < 0.5) for (const x of some(int(r, 1, 8), 0.7)) keys.push(FuncKey.pulleyHostCall(x));
-  for (let abi = 0; abi < 3; abi++) if (r() < 0.4) for (const x of some(int(r, 1, 6), 0.8)) keys.push(FuncKey.componentTrampoline(abi, x));
+  for (let abi = 0; abi < 3; abi++)
+    if (r() < 0.4) for (const x of some(int(r, 1, 6), 0.8)) keys.push(FuncKey.componentTrampoline(abi, x));
   if (r() < 0.5) keys.push(FuncKey.resourceDropTrampoline());
-  for (let abi = 0; abi < 3; abi++) if (r() < 0.3) for (const x of some(int(r, 1, 5), 0.8)) keys.push(FuncKey.unsafeIntrinsic(abi, x));
+  for (let abi = 0; abi < 3; abi++)
+    if (r() < 0.3) for (const x of some(int(r, 1, 5), 0.8)) keys.push(FuncKey.unsafeIntrinsic(abi, x));
   keys.sort(FuncKey.compare);
   let at = int(r, 0, 16);
   for (const k of keys) {

@@ -44,12 +44,12 @@ namespace {
 constexpr uint32_t kNone = funckey::kNone;
 constexpr size_t kMaxPerList = 48;  // keeps an execution short on large tables
 
-#define FK_CHECK(cond)                                                          \
-  do {                                                                          \
-    if (!(cond)) {                                                              \
+#define FK_CHECK(cond)                                                                       \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
       std::fprintf(stderr, "reader_fuzz: property failed: %s (line %d)\n", #cond, __LINE__); \
-      std::abort();                                                             \
-    }                                                                           \
+      std::abort();                                                                          \
+    }                                                                                        \
   } while (0)
 
 uint32_t Ld32(const uint8_t* p) {
@@ -129,7 +129,8 @@ void Lookups(const Reader& r, const uint8_t* data, size_t size) {
   for (const auto& s : r.Sections())
     if (s.offset <= size && s.size <= size - s.offset) used = std::max<uint64_t>(used, s.offset + s.size);
   std::vector<uint32_t> extra = {0, 1, 2, 0x7FFFFFFF, 0x80000000, 0x0FFFFFFF, 0x10000000, 0xFFFFFFFE, kNone};
-  for (uint64_t at = (used + 3) & ~uint64_t{3}; at + 4 <= size && extra.size() < 64 + 9; at += 4) extra.push_back(Ld32(data + at));
+  for (uint64_t at = (used + 3) & ~uint64_t{3}; at + 4 <= size && extra.size() < 64 + 9; at += 4)
+    extra.push_back(Ld32(data + at));
 
   const View sparse = Find(r, data, ".fk.sparse_indices");
   const View locs = Find(r, data, ".fk.func_locs");
@@ -185,7 +186,8 @@ void Lookups(const Reader& r, const uint8_t* data, size_t size) {
   for (size_t k = 0; k < offsets.size(); k++) {
     uint32_t n = 0, i = 0;
     const bool found = r.FuncByOffset(offsets[k], &n, &i) == Reader::Found::kYes;
-    if (found) FK_CHECK(std::find(present.begin(), present.end(), n) != present.end() || r.NamespaceCount() > kMaxPerList);
+    if (found)
+      FK_CHECK(std::find(present.begin(), present.end(), n) != present.end() || r.NamespaceCount() > kMaxPerList);
     ns_out[k] = found ? n : kNone;
     idx_out[k] = found ? i : kNone;
     if (found && keys.size() < 4096) {

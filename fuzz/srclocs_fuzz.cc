@@ -17,7 +17,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 10) return 0;
   size_t sizes[5];
   const size_t scale[5] = {32, 1, 20, 8, 1};
-  for (int i = 0; i < 5; i++) sizes[i] = (static_cast<size_t>(data[2 * i]) | static_cast<size_t>(data[2 * i + 1]) << 8) % 512 * scale[i];
+  for (int i = 0; i < 5; i++)
+    sizes[i] = (static_cast<size_t>(data[2 * i]) | static_cast<size_t>(data[2 * i + 1]) << 8) % 512 * scale[i];
   size_t pos = 10;
   const uint8_t* parts[5];
   for (int i = 0; i < 5; i++) {
@@ -40,7 +41,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (s.ok()) {
       // Every frame's strings lie inside the string bytes.
       for (const auto& f : out) {
-        if (f.function < t.string_bytes || f.function + f.function_size > t.string_bytes + t.string_bytes_size) __builtin_trap();
+        if (f.function < t.string_bytes || f.function + f.function_size > t.string_bytes + t.string_bytes_size)
+          __builtin_trap();
         if (f.file < t.string_bytes || f.file + f.file_size > t.string_bytes + t.string_bytes_size) __builtin_trap();
       }
     }

@@ -34,7 +34,10 @@ const TA_TAG = Object.getOwnPropertyDescriptor(TypedArrayProto, Symbol.toStringT
  * Whether `x` is really a typed array of that type (a subclass counts; a Proxy, or an object
  * that only claims the prototype, does not). Runs none of the caller's code.
  */
-export function isTypedArray<T extends 'Uint8Array' | 'Uint32Array'>(x: unknown, type: T): x is T extends 'Uint8Array' ? Uint8Array : Uint32Array {
+export function isTypedArray<T extends 'Uint8Array' | 'Uint32Array'>(
+  x: unknown,
+  type: T,
+): x is T extends 'Uint8Array' ? Uint8Array : Uint32Array {
   return typeof x === 'object' && x !== null && TA_TAG.call(x) === type;
 }
 

@@ -41,19 +41,27 @@ function argU32Array(what: string, x: unknown): Uint32Array {
     for (let i = 0; i < n; i++) values.push(argU32(`${what}[${i}]`, x[i]));
     return new Uint32Array(values);
   }
-  throw new FunckeyError('E_ARG', `${what} must be a Uint32Array (or an array of u32 numbers), got ${describeValue(x)}`);
+  throw new FunckeyError(
+    'E_ARG',
+    `${what} must be a Uint32Array (or an array of u32 numbers), got ${describeValue(x)}`,
+  );
 }
 
 /** Whether two arrays share any byte of memory. */
 function overlap(a: Uint32Array, b: Uint32Array): boolean {
-  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+  return (
+    a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength
+  );
 }
 
 /** out[names[0]] and out[names[1]], each property read once; undefined when out is. */
 function readOut(out: unknown, names: [string, string]): [unknown, unknown] | undefined {
   if (out === undefined) return undefined;
   if (typeof out !== 'object' || out === null)
-    throw new FunckeyError('E_ARG', `out must be an object { ${names.join(', ')} } of Uint32Arrays, got ${describeValue(out)}`);
+    throw new FunckeyError(
+      'E_ARG',
+      `out must be an object { ${names.join(', ')} } of Uint32Arrays, got ${describeValue(out)}`,
+    );
   const o = out as Record<string, unknown>;
   const first = o[names[0]];
   const second = o[names[1]];
@@ -66,18 +74,26 @@ function readOut(out: unknown, names: [string, string]): [unknown, unknown] | un
  * memory with each other or with the inputs (the backends read and write in different
  * orders, so shared memory could give different answers). Runs none of the caller's code.
  */
-function outArrays(out: [unknown, unknown] | undefined, names: [string, string], n: number, inputs: Uint32Array[]): [Uint32Array, Uint32Array] {
+function outArrays(
+  out: [unknown, unknown] | undefined,
+  names: [string, string],
+  n: number,
+  inputs: Uint32Array[],
+): [Uint32Array, Uint32Array] {
   if (out === undefined) return [new Uint32Array(n), new Uint32Array(n)];
   const arrays = out.map((x, i) => {
-    if (!isTypedArray(x, 'Uint32Array')) throw new FunckeyError('E_ARG', `out.${names[i]} must be a Uint32Array, got ${describeValue(x)}`);
+    if (!isTypedArray(x, 'Uint32Array'))
+      throw new FunckeyError('E_ARG', `out.${names[i]} must be a Uint32Array, got ${describeValue(x)}`);
     const v = plainView(x);
     if (v.length !== n) throw new FunckeyError('E_ARG', `out.${names[i]} has length ${v.length}, the input ${n}`);
     return v;
   }) as [Uint32Array, Uint32Array];
-  if (overlap(arrays[0], arrays[1])) throw new FunckeyError('E_ARG', `out.${names[0]} and out.${names[1]} share memory`);
+  if (overlap(arrays[0], arrays[1]))
+    throw new FunckeyError('E_ARG', `out.${names[0]} and out.${names[1]} share memory`);
   for (let i = 0; i < 2; i++)
     for (const input of inputs)
-      if (overlap(arrays[i]!, input)) throw new FunckeyError('E_ARG', `out.${names[i]} shares memory with an input array`);
+      if (overlap(arrays[i]!, input))
+        throw new FunckeyError('E_ARG', `out.${names[i]} shares memory with an input array`);
   return arrays;
 }
 
@@ -93,7 +109,8 @@ function resolveBackend(choice: unknown): BackendName {
       c = nativeStatus().available ? 'native' : 'js';
     }
   }
-  if (c !== 'js' && c !== 'native') throw new FunckeyError('E_ARG', `backend must be 'auto', 'native' or 'js', got ${describeValue(c)}`);
+  if (c !== 'js' && c !== 'native')
+    throw new FunckeyError('E_ARG', `backend must be 'auto', 'native' or 'js', got ${describeValue(c)}`);
   return c;
 }
 
@@ -117,14 +134,19 @@ export function open(source: string | Uint8Array, options: OpenOptions = {}): Ar
     const view = plainView(source);
     const copy = backend === 'native' || isResizable(source) || view.byteOffset % 8 !== 0;
     const bytes = copy && backend === 'js' ? new Uint8Array(view) : view;
-    return new Artifact(backend === 'native' ? nativeCore(bytes) : new JsCore(bytes), backend, copy ? undefined : bytes);
+    return new Artifact(
+      backend === 'native' ? nativeCore(bytes) : new JsCore(bytes),
+      backend,
+      copy ? undefined : bytes,
+    );
   }
   return new Artifact(backend === 'native' ? nativeCore(source) : new JsCore(readRegularFile(source)), backend);
 }
 
 function nativeCore(source: string | Uint8Array): Core {
   const status = nativeStatus();
-  if (!status.available) throw new FunckeyError('E_BACKEND', `the native backend is not available: ${status.reason ?? 'unknown reason'}`);
+  if (!status.available)
+    throw new FunckeyError('E_BACKEND', `the native backend is not available: ${status.reason ?? 'unknown reason'}`);
   return openNativeCore(source);
 }
 
@@ -159,7 +181,10 @@ export class Artifact {
     const c = this.#core;
     if (c === undefined) throw new FunckeyError('E_CLOSED', 'the artifact is closed');
     if (this.#inPlace !== undefined && this.#inPlace[0] === undefined)
-      throw new FunckeyError('E_CLOSED', 'the bytes given to open() were detached (transferred): the artifact can no longer read them');
+      throw new FunckeyError(
+        'E_CLOSED',
+        'the bytes given to open() were detached (transferred): the artifact can no longer read them',
+      );
     return c;
   }
 
@@ -196,7 +221,10 @@ export class Artifact {
     // first name lookup does not describe every module.
     if (this.#moduleCount < 0) this.#moduleCount = this.#live().moduleCount();
     if ((module as number) >= this.#moduleCount)
-      throw new FunckeyError('E_RANGE', `module ${module as number} does not exist: the artifact has ${this.#moduleCount}`);
+      throw new FunckeyError(
+        'E_RANGE',
+        `module ${module as number} does not exist: the artifact has ${this.#moduleCount}`,
+      );
     return module as number;
   }
 
@@ -209,7 +237,12 @@ export class Artifact {
     if (!(key instanceof FuncKey)) throw new FunckeyError('E_ARG', `key must be a FuncKey, got ${describeValue(key)}`);
     const ns = key.namespace;
     const index = key.index;
-    if (ns >>> 0 !== ns || index >>> 0 !== index || this.#core !== c || (this.#inPlace !== undefined && this.#inPlace[0] === undefined)) {
+    if (
+      ns >>> 0 !== ns ||
+      index >>> 0 !== index ||
+      this.#core !== c ||
+      (this.#inPlace !== undefined && this.#inPlace[0] === undefined)
+    ) {
       const problem = rawKeyProblem(ns, index);
       if (problem !== undefined) throw new FunckeyError('E_ARG', `key is not a valid FuncKey: ${problem}`);
       this.#live();
@@ -267,7 +300,8 @@ export class Artifact {
     const idxArg = argU32Array('indices', indices);
     const ns = plainView(nsArg);
     const idx = plainView(idxArg);
-    if (ns.length !== idx.length) throw new FunckeyError('E_ARG', `namespaces and indices differ in length (${ns.length}, ${idx.length})`);
+    if (ns.length !== idx.length)
+      throw new FunckeyError('E_ARG', `namespaces and indices differ in length (${ns.length}, ${idx.length})`);
     const [starts, lengths] = outArrays(outs, ['starts', 'lengths'], ns.length, [ns, idx]);
     this.#live().funcLocs(ns, idx, starts, lengths);
     return out ?? { starts, lengths };

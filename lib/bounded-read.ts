@@ -16,7 +16,12 @@ const CHUNK = 1 << 20;
  * `limit` bytes, past which the read stops with E_IO. Errors are E_IO naming `label`, the
  * path as the user gave it. Memory: one chunk.
  */
-export function readChunks(path: string | 0, f: (chunk: Uint8Array) => void, limit: number = MAX_STREAM_INPUT, label: string = path === 0 ? 'standard input' : path): void {
+export function readChunks(
+  path: string | 0,
+  f: (chunk: Uint8Array) => void,
+  limit: number = MAX_STREAM_INPUT,
+  label: string = path === 0 ? 'standard input' : path,
+): void {
   let fd: number | undefined;
   try {
     fd = path === 0 ? 0 : openSync(path, 'r');
@@ -31,7 +36,9 @@ export function readChunks(path: string | 0, f: (chunk: Uint8Array) => void, lim
       total += n;
       if (size === undefined && total > limit) {
         const max = limit % 2 ** 20 === 0 ? `${limit / 2 ** 20} MiB` : `${limit} bytes`;
-        throw Object.assign(new Error(`not a regular file, and more than ${max} (the limit for pipes and devices)`), { code: 'E2BIG' });
+        throw Object.assign(new Error(`not a regular file, and more than ${max} (the limit for pipes and devices)`), {
+          code: 'E2BIG',
+        });
       }
       f(buf.subarray(0, n));
     }

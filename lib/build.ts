@@ -52,8 +52,10 @@ function checkOptions(options: unknown): BuildFromWasmOptions {
   if (options === undefined) return {};
   if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'options must be an object');
   const { nameEncoding, names, dwarf } = options as BuildFromWasmOptions;
-  if (names !== undefined && typeof names !== 'boolean') throw new FunckeyError('E_ARG', 'options.names must be a boolean');
-  if (dwarf !== undefined && typeof dwarf !== 'boolean' && dwarf !== 'strict') throw new FunckeyError('E_ARG', "options.dwarf must be a boolean or 'strict'");
+  if (names !== undefined && typeof names !== 'boolean')
+    throw new FunckeyError('E_ARG', 'options.names must be a boolean');
+  if (dwarf !== undefined && typeof dwarf !== 'boolean' && dwarf !== 'strict')
+    throw new FunckeyError('E_ARG', "options.dwarf must be a boolean or 'strict'");
   return { nameEncoding, names, dwarf };
 }
 
@@ -109,7 +111,12 @@ export function builderFromWasm(bytes: Uint8Array, options?: BuildFromWasmOption
     const { nameIndices, names } = m;
     for (let k = 0; k < nameIndices.length; k++) builder.setFuncName(index, nameIndices[k]!, names[k]!);
     if (opts.dwarf !== false) {
-      const read = srcLocsOf(bytes.subarray(m.byteOffset, m.byteOffset + m.byteLength), index, opts.dwarf === 'strict', warnings);
+      const read = srcLocsOf(
+        bytes.subarray(m.byteOffset, m.byteOffset + m.byteLength),
+        index,
+        opts.dwarf === 'strict',
+        warnings,
+      );
       if (read !== undefined) srcLocs.push({ module: index, base: m.byteOffset + read.codeStart, table: read });
     }
   }
@@ -137,7 +144,8 @@ export function buildFromWasm(bytes: Uint8Array, options?: BuildFromWasmOptions)
 
 /** Reads a `.wasm` file and builds its artifact. A file that cannot be read is E_IO. */
 export function buildFromWasmFile(path: string, options?: BuildFromWasmOptions): Uint8Array {
-  if (typeof path !== 'string' || path === '') throw new FunckeyError('E_ARG', 'buildFromWasmFile: path must be a non-empty string');
+  if (typeof path !== 'string' || path === '')
+    throw new FunckeyError('E_ARG', 'buildFromWasmFile: path must be a non-empty string');
   const bytes = readRegularFile(path);
   return buildFromWasm(bytes, options);
 }

@@ -53,7 +53,8 @@ function usageError(message: string): FunckeyError {
 
 function backendOf(values: Values): BackendChoice {
   const b = values.backend ?? 'auto';
-  if (b !== 'auto' && b !== 'native' && b !== 'js') throw usageError(`--backend must be auto, native or js, got ${JSON.stringify(b)}`);
+  if (b !== 'auto' && b !== 'native' && b !== 'js')
+    throw usageError(`--backend must be auto, native or js, got ${JSON.stringify(b)}`);
   return b;
 }
 
@@ -90,7 +91,9 @@ function backendReason(values: Values, backend: string): string {
   const env = envVar('FUNCKEY_BACKEND');
   if (env !== undefined && env !== '' && env !== 'auto') return `chosen by FUNCKEY_BACKEND=${env}`;
   const s = nativeStatus();
-  return s.available ? `the addon loaded from ${s.path}` : `the native addon is not available: ${s.reason ?? 'unknown reason'}`;
+  return s.available
+    ? `the addon loaded from ${s.path}`
+    : `the native addon is not available: ${s.reason ?? 'unknown reason'}`;
 }
 
 function openArtifact(path: string | undefined, values: Values): Artifact {
@@ -100,7 +103,11 @@ function openArtifact(path: string | undefined, values: Values): Artifact {
     return naming(path, () => open(path, { backend }));
   } catch (e) {
     if (e instanceof FunckeyError && e.code === 'E_FORMAT' && looksLikeWasm(path))
-      throw new FunckeyError('E_FORMAT', `${path} is a WebAssembly module, not an artifact: run 'funckey build ${path}' first`, { cause: e });
+      throw new FunckeyError(
+        'E_FORMAT',
+        `${path} is a WebAssembly module, not an artifact: run 'funckey build ${path}' first`,
+        { cause: e },
+      );
     throw e;
   }
 }
@@ -108,9 +115,11 @@ function openArtifact(path: string | undefined, values: Values): Artifact {
 /** A u32 written in decimal or 0x hex. */
 function parseU32(what: string, text: string): number {
   const t = text.trim();
-  if (!/^(0[xX][0-9a-fA-F]+|\d+)$/.test(t)) throw usageError(`${what} must be a decimal or 0x hex number, got ${JSON.stringify(text)}`);
+  if (!/^(0[xX][0-9a-fA-F]+|\d+)$/.test(t))
+    throw usageError(`${what} must be a decimal or 0x hex number, got ${JSON.stringify(text)}`);
   const n = Number(t);
-  if (!Number.isSafeInteger(n) || n > 0xffffffff) throw new FunckeyError('E_RANGE', `${what} ${text} does not fit in 32 bits`);
+  if (!Number.isSafeInteger(n) || n > 0xffffffff)
+    throw new FunckeyError('E_RANGE', `${what} ${text} does not fit in 32 bits`);
   return n;
 }
 
@@ -135,7 +144,8 @@ function refuseOverwrite(input: string, output: string): void {
   } catch {
     return; // no output yet (or no input: reading it reports that)
   }
-  if (a.dev === b.dev && a.ino === b.ino) throw usageError(`${output} is the input ${input}: refusing to overwrite it (choose another -o)`);
+  if (a.dev === b.dev && a.ino === b.ino)
+    throw usageError(`${output} is the input ${input}: refusing to overwrite it (choose another -o)`);
 }
 
 /** The name of a key's function, for the kinds that are functions of a module. */
@@ -186,9 +196,12 @@ Options:
   -o, --output <path>     where to write the artifact`,
   options: { output: { type: 'string', short: 'o' } },
   run(pos, values) {
-    if (pos.length !== 1) throw usageError(pos.length === 0 ? 'missing <module.wasm> argument' : 'build takes one <module.wasm>');
+    if (pos.length !== 1)
+      throw usageError(pos.length === 0 ? 'missing <module.wasm> argument' : 'build takes one <module.wasm>');
     const input = pos[0]!;
-    const output = (values.output as string | undefined) ?? (extname(input) === '' ? input : input.slice(0, -extname(input).length)) + '.fkx';
+    const output =
+      (values.output as string | undefined) ??
+      (extname(input) === '' ? input : input.slice(0, -extname(input).length)) + '.fkx';
     if (output === '') throw usageError('--output must not be empty');
     refuseOverwrite(input, output);
     const bytes = readBinary(input);
@@ -201,7 +214,16 @@ Options:
     const functions = parsed.modules.reduce((s, m) => s + m.definedFuncs, 0);
     const names = parsed.modules.reduce((s, m) => s + m.names.length, 0);
     if (values.json)
-      return json({ input, output, kind: parsed.kind, modules: parsed.modules.length, functions, names, bytes: artifact.length, ms: Number(ms.toFixed(3)) });
+      return json({
+        input,
+        output,
+        kind: parsed.kind,
+        modules: parsed.modules.length,
+        functions,
+        names,
+        bytes: artifact.length,
+        ms: Number(ms.toFixed(3)),
+      });
     const plural = (n: number, w: string) => `${n} ${w}${n === 1 ? '' : 's'}`;
     return `wrote ${output}: ${plural(parsed.modules.length, 'module')}, ${plural(functions, 'function')}, ${plural(names, 'name')}, ${artifact.length} bytes in ${ms.toFixed(1)} ms\n`;
   },
@@ -225,7 +247,9 @@ const info: Command = {
       out.push(`backend         ${a.backend} (${why})`);
       out.push(`file size       ${d.fileSize} bytes`);
       out.push(`text size       ${d.textSize} bytes`);
-      out.push(`functions       ${d.funcCount} locations, ${d.sparseCount} sparse indices, ${d.srcLocCount} source locations`);
+      out.push(
+        `functions       ${d.funcCount} locations, ${d.sparseCount} sparse indices, ${d.srcLocCount} source locations`,
+      );
       out.push(`names           ${d.nameBytes} bytes, index of ${d.nameIndexWords} words`);
       out.push(`modules         ${d.modules.length}`);
       d.modules.forEach((m, i) => {
@@ -245,11 +269,14 @@ const info: Command = {
               : n.encoding === 'direct'
                 ? ', sparse: direct (holes for absent indices)'
                 : ', sparse: sorted indices';
-        out.push(`  0x${n.namespace.toString(16).padStart(8, '0')}  ${pad(namespaceText(n.namespace), 34)}${n.funcCount} functions from ${n.funcStart}${sparse}`);
+        out.push(
+          `  0x${n.namespace.toString(16).padStart(8, '0')}  ${pad(namespaceText(n.namespace), 34)}${n.funcCount} functions from ${n.funcStart}${sparse}`,
+        );
       }
       out.push(`offset index    ${d.offsetCount} entries, buckets of ${2 ** d.offsetShift} bytes`);
       out.push(`sections        ${d.sections.length}`);
-      for (const s of d.sections) out.push(`  ${pad(s.name, 20)}offset ${String(s.offset).padStart(8)}  size ${String(s.size).padStart(8)}`);
+      for (const s of d.sections)
+        out.push(`  ${pad(s.name, 20)}offset ${String(s.offset).padStart(8)}  size ${String(s.size).padStart(8)}`);
       return out.join('\n') + '\n';
     } finally {
       a.close();
@@ -273,7 +300,15 @@ is reported as not found; that is not an error.`,
         const loc = a.funcLoc(key);
         const src = loc === undefined ? undefined : a.srcLoc(key);
         const nm = loc === undefined ? undefined : nameOfKey(a, key);
-        return { key: key.toString(), found: loc !== undefined, start: loc?.start, length: loc?.length, filePos: src, funcIndex: nm?.funcIndex, name: nm?.name };
+        return {
+          key: key.toString(),
+          found: loc !== undefined,
+          start: loc?.start,
+          length: loc?.length,
+          filePos: src,
+          funcIndex: nm?.funcIndex,
+          name: nm?.name,
+        };
       });
       if (values.json) return json(rows);
       return rows
@@ -388,16 +423,21 @@ function symbolizerOutput(src: SrcLocSource, module: number, input: string): str
     if (line === '') continue;
     // As llvm-symbolizer reads a number: 0x hex, a leading 0 octal, else decimal; a line it
     // cannot read it echoes.
-    const address = /^0[xX][0-9a-fA-F]{1,13}$/.test(line) ? parseInt(line.slice(2), 16)
-      : /^0[0-7]{0,17}$/.test(line) ? parseInt(line, 8)
-      : /^[1-9][0-9]{0,15}$/.test(line) ? Number(line) : -1;
+    const address = /^0[xX][0-9a-fA-F]{1,13}$/.test(line)
+      ? parseInt(line.slice(2), 16)
+      : /^0[0-7]{0,17}$/.test(line)
+        ? parseInt(line, 8)
+        : /^[1-9][0-9]{0,15}$/.test(line)
+          ? Number(line)
+          : -1;
     if (address < 0) {
       out += line + '\n';
       continue;
     }
     const frames = mod !== undefined && address < mod.table.codeSize ? tableLookup(mod.table, address) : [];
     if (frames.length === 0) out += '??\n??:0:0\n';
-    for (const f of frames) out += `${f.function === '' ? '??' : f.function}\n${f.file === '' ? '??' : f.file}:${f.line}:${f.column}\n`;
+    for (const f of frames)
+      out += `${f.function === '' ? '??' : f.function}\n${f.file === '' ? '??' : f.file}:${f.line}:${f.column}\n`;
     out += '\n';
   }
   return out;
@@ -420,7 +460,8 @@ Options:
   -o, --output <file>     where to write the stripped module (required)`,
   options: { output: { type: 'string', short: 'o' } },
   run(pos, values) {
-    if (pos.length !== 1) throw usageError(pos.length === 0 ? 'missing <in.wasm> argument' : 'strip takes one <in.wasm>');
+    if (pos.length !== 1)
+      throw usageError(pos.length === 0 ? 'missing <in.wasm> argument' : 'strip takes one <in.wasm>');
     const out = values.output;
     if (typeof out !== 'string' || out === '') throw usageError('missing -o <out.wasm>');
     const bytes = readBinary(pos[0]!);
@@ -435,10 +476,19 @@ Options:
     });
     const codeMoved = codeOffset(bytes) !== codeOffset(stripped);
     writeFileAtomic(out, stripped);
-    const r = { input: pos[0], output: out, inputBytes: bytes.length, outputBytes: stripped.length, dropped, codeOffsetsUnchanged: !codeMoved };
+    const r = {
+      input: pos[0],
+      output: out,
+      inputBytes: bytes.length,
+      outputBytes: stripped.length,
+      dropped,
+      codeOffsetsUnchanged: !codeMoved,
+    };
     if (values.json) return json(r);
     let text = `${out}: ${stripped.length} bytes (${bytes.length - stripped.length} dropped: ${dropped.length === 0 ? 'nothing' : dropped.join(', ')})\n`;
-    if (codeMoved) text += 'warning: a dropped section came before the code section; code offsets moved, so build the artifact from the stripped module\n';
+    if (codeMoved)
+      text +=
+        'warning: a dropped section came before the code section; code offsets moved, so build the artifact from the stripped module\n';
     return text;
   },
 };
@@ -448,7 +498,9 @@ function codeOffset(bytes: Uint8Array): number {
   let pos = 8;
   while (pos < bytes.length) {
     const id = bytes[pos]!;
-    let size = 0, mul = 1, p = pos + 1;
+    let size = 0,
+      mul = 1,
+      p = pos + 1;
     for (let i = 0; i < 5 && p < bytes.length; i++) {
       const b = bytes[p++]!;
       size += (b & 0x7f) * mul;
@@ -468,7 +520,8 @@ const name: Command = {
   --module <N>            the module of the artifact (default 0)`,
   options: { module: { type: 'string' } },
   run(pos, values) {
-    if (pos.length < 2) throw usageError(pos.length === 0 ? 'missing <artifact> argument' : 'missing <FUNC_INDEX> argument');
+    if (pos.length < 2)
+      throw usageError(pos.length === 0 ? 'missing <artifact> argument' : 'missing <FUNC_INDEX> argument');
     const indices = pos.slice(1).map((t) => parseU32('FUNC_INDEX', t));
     const module = moduleOption(values) ?? 0;
     const a = openArtifact(pos[0], values);
@@ -477,7 +530,10 @@ const name: Command = {
       const count = m === undefined ? undefined : m.importedFuncs + m.definedFuncs;
       for (const i of indices)
         if (count !== undefined && i >= count)
-          throw new FunckeyError('E_RANGE', `FUNC_INDEX ${i} is out of range: module ${module} has ${count} functions (0 to ${count - 1})`);
+          throw new FunckeyError(
+            'E_RANGE',
+            `FUNC_INDEX ${i} is out of range: module ${module} has ${count} functions (0 to ${count - 1})`,
+          );
       const names = a.funcNames(new Uint32Array(indices), module);
       const rows = indices.map((funcIndex, i) => ({ module, funcIndex, name: names[i] }));
       if (values.json) return json(rows);
@@ -642,7 +698,12 @@ function trapStack(stripped: ReturnType<typeof stripNameSection>): { stack: stri
     (instance.exports.main as () => number)();
   } catch (e) {
     const stack = (e as Error).stack ?? String(e);
-    return { stack, how: bun ? `as ${runtimeName()} gives it in its call sites (err.stack prints \`at unknown\` for wasm frames)` : `as ${runtimeName()} prints it` };
+    return {
+      stack,
+      how: bun
+        ? `as ${runtimeName()} gives it in its call sites (err.stack prints \`at unknown\` for wasm frames)`
+        : `as ${runtimeName()} prints it`,
+    };
   } finally {
     E.stackTraceLimit = stackTraceLimit;
     E.prepareStackTrace = prepareStackTrace;
@@ -674,7 +735,10 @@ after symbolication. Exits 1 when the trace holds no frame funckey could name.`,
       const frames = symbolicateFrames(before, a);
       const named = frames.filter((f) => f.status === 'resolved' && f.name !== undefined).length;
       if (named === 0)
-        throw new FunckeyError('E_WASM', `${runtimeName()} printed no wasm frame funckey can name (${frames.length} found) in the trace: ${JSON.stringify(before)}`);
+        throw new FunckeyError(
+          'E_WASM',
+          `${runtimeName()} printed no wasm frame funckey can name (${frames.length} found) in the trace: ${JSON.stringify(before)}`,
+        );
       if (values.json) {
         return json({
           module: wasmPath,
@@ -685,7 +749,14 @@ after symbolication. Exits 1 when the trace holds no frame funckey could name.`,
           runtime: runtimeName(),
           before,
           after,
-          frames: frames.map((f) => ({ line: f.line, funcIndex: f.funcIndex, offset: f.offset, key: f.key?.toString(), name: f.name, status: f.status })),
+          frames: frames.map((f) => ({
+            line: f.line,
+            funcIndex: f.funcIndex,
+            offset: f.offset,
+            key: f.key?.toString(),
+            name: f.name,
+            status: f.status,
+          })),
         });
       }
       return [
@@ -742,7 +813,9 @@ function commandHelp(c: Command): string {
 }
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as { version: string };
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../package.json', import.meta.url)), 'utf8')) as {
+    version: string;
+  };
   return pkg.version;
 }
 
@@ -760,10 +833,18 @@ export function main(argv: string[], out: (s: string) => void, err: (s: string) 
       return 0;
     }
     const cmd = COMMANDS[cmdName];
-    if (cmd === undefined) throw usageError(`unknown command ${JSON.stringify(cmdName)} (commands: ${Object.keys(COMMANDS).join(', ')}; try --help)`);
+    if (cmd === undefined)
+      throw usageError(
+        `unknown command ${JSON.stringify(cmdName)} (commands: ${Object.keys(COMMANDS).join(', ')}; try --help)`,
+      );
     let parsed: { values: Values; positionals: string[] };
     try {
-      parsed = parseArgs({ args: rest, options: { ...COMMON_OPTIONS, ...cmd.options }, allowPositionals: true, strict: true }) as typeof parsed;
+      parsed = parseArgs({
+        args: rest,
+        options: { ...COMMON_OPTIONS, ...cmd.options },
+        allowPositionals: true,
+        strict: true,
+      }) as typeof parsed;
     } catch (e) {
       throw usageError(`${cmdName}: ${(e as Error).message.split('\n')[0]!.split('. ')[0]}`);
     }
@@ -787,14 +868,17 @@ function report(e: unknown, asJson: boolean, err: (s: string) => void): number {
   const known = e instanceof FunckeyError;
   const message = (e instanceof Error ? e.message : String(e)).replace(/\s*\n\s*/g, ' ');
   if (asJson) err(JSON.stringify({ error: known ? { code: e.code, message } : { code: 'internal', message } }) + '\n');
-  else err(known ? `funckey: ${e.code}: ${message}\n` : `funckey: internal error (a bug; please report it): ${message}\n`);
+  else
+    err(known ? `funckey: ${e.code}: ${message}\n` : `funckey: internal error (a bug; please report it): ${message}\n`);
   return known ? 1 : 2;
 }
 
 /** True when this file is the program node runs (directly or through the npm bin link). */
 const isEntry = (() => {
   try {
-    return process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+    return (
+      process.argv[1] !== undefined && realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url))
+    );
   } catch {
     return false;
   }

@@ -28,7 +28,21 @@ export { open, Artifact } from './artifact.js';
 export { nativeStatus } from './native.js';
 
 /** Internal: the modules of this bundle, which the lazy bundle imports instead of copies of its own. */
-export const __modules = { args, artifact, errors, file, format, key, limits, names, native, offsets, open: openTables, reader, table };
+export const __modules = {
+  args,
+  artifact,
+  errors,
+  file,
+  format,
+  key,
+  limits,
+  names,
+  native,
+  offsets,
+  open: openTables,
+  reader,
+  table,
+};
 
 declare const require: (id: string) => unknown;
 let lazy: typeof Index | undefined;

@@ -18,18 +18,21 @@ export function readRegularFile(path: string): Uint8Array {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
-    if (st.size > MAX_FILE_BYTES) throw Object.assign(new Error(`larger than ${MAX_FILE_BYTES} bytes`), { code: 'EFBIG' });
+    if (st.size > MAX_FILE_BYTES)
+      throw Object.assign(new Error(`larger than ${MAX_FILE_BYTES} bytes`), { code: 'EFBIG' });
     const bytes = new Uint8Array(st.size);
     let off = 0;
     while (off < bytes.length) {
       const n = readSync(fd, bytes, off, bytes.length - off, off);
-      if (n === 0) throw Object.assign(new Error(`ends after ${off} of the ${bytes.length} bytes fstat gave`), { code: 'ESHORT' });
+      if (n === 0)
+        throw Object.assign(new Error(`ends after ${off} of the ${bytes.length} bytes fstat gave`), { code: 'ESHORT' });
       off += n;
     }
     return bytes;
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
-    const detail = err.code !== undefined && !err.message.startsWith(err.code) ? `${err.code}: ${err.message}` : err.message;
+    const detail =
+      err.code !== undefined && !err.message.startsWith(err.code) ? `${err.code}: ${err.message}` : err.message;
     throw new FunckeyError('E_IO', `cannot read ${path}: ${detail}`, { cause: e });
   } finally {
     if (fd !== undefined) closeSync(fd);

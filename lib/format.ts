@@ -199,5 +199,7 @@ export const MAX_FILTER_SHIFT = 15;
 export function bucketRunWords(shift: number, buckets: number, keys: number, filterWords: number): number {
   const supers = Math.floor((buckets - 1) / 2 ** (16 - shift)) + 1;
   const lowBytes = shift <= BUCKET_NARROW_SHIFT ? 1 : 2;
-  return BUCKET_HEADER_WORDS + filterWords + supers + Math.ceil((buckets + 1) / 2) + Math.ceil(((keys + 1) * lowBytes) / 4);
+  return (
+    BUCKET_HEADER_WORDS + filterWords + supers + Math.ceil((buckets + 1) / 2) + Math.ceil(((keys + 1) * lowBytes) / 4)
+  );
 }

@@ -19,7 +19,6 @@ export enum FuncKind {
   ModuleStartup = 9,
 }
 
-
 export enum Abi {
   Wasm = 0,
   Array = 1,
@@ -44,7 +43,8 @@ function checkModule(x: unknown): number {
   return x;
 }
 function checkAbi(x: unknown): number {
-  if (!isU32(x) || x > MAX_ABI) throw new FunckeyError('E_ARG', `abi must be 0 (wasm), 1 (array) or 2 (patchable), got ${String(x)}`);
+  if (!isU32(x) || x > MAX_ABI)
+    throw new FunckeyError('E_ARG', `abi must be 0 (wasm), 1 (array) or 2 (patchable), got ${String(x)}`);
   return x;
 }
 
@@ -53,12 +53,15 @@ export function rawKeyProblem(namespace: number, index: number): string | undefi
   if (!isU32(namespace)) return `namespace must be an integer in [0, 2^32), got ${String(namespace)}`;
   if (!isU32(index)) return `index must be an integer in [0, 2^32), got ${String(index)}`;
   const kind = namespace >>> 28;
-  if (kind >= KIND_COUNT) return `kind ${kind} (namespace 0x${namespace.toString(16)}) does not exist: kinds are 0 to 9`;
+  if (kind >= KIND_COUNT)
+    return `kind ${kind} (namespace 0x${namespace.toString(16)}) does not exist: kinds are 0 to 9`;
   const low = namespace & MAX_MODULE;
   const what = KINDS[kind]!.low;
-  if (what === 'zero' && low !== 0) return `${FuncKind[kind]} has no module or abi, but namespace has low bits 0x${low.toString(16)}`;
+  if (what === 'zero' && low !== 0)
+    return `${FuncKind[kind]} has no module or abi, but namespace has low bits 0x${low.toString(16)}`;
   if (what === 'abi' && low > MAX_ABI) return `${FuncKind[kind]} abi ${low} does not exist: abis are 0 to 2`;
-  if (kind === FuncKind.ResourceDropTrampoline && index !== 0) return `ResourceDropTrampoline has index 0 only, got ${index}`;
+  if (kind === FuncKind.ResourceDropTrampoline && index !== 0)
+    return `ResourceDropTrampoline has index 0 only, got ${index}`;
   if (kind === FuncKind.ModuleStartup && index > MAX_ABI) return `ModuleStartup index is an abi (0 to 2), got ${index}`;
   return undefined;
 }
@@ -86,10 +89,18 @@ export class FuncKey {
   }
 
   static definedWasmFunction(module: number, index: number): FuncKey {
-    return new FuncKey(((FuncKind.DefinedWasmFunction << 28) | checkModule(module)) >>> 0, checkU32('index', index), UNCHECKED);
+    return new FuncKey(
+      ((FuncKind.DefinedWasmFunction << 28) | checkModule(module)) >>> 0,
+      checkU32('index', index),
+      UNCHECKED,
+    );
   }
   static arrayToWasmTrampoline(module: number, index: number): FuncKey {
-    return new FuncKey(((FuncKind.ArrayToWasmTrampoline << 28) | checkModule(module)) >>> 0, checkU32('index', index), UNCHECKED);
+    return new FuncKey(
+      ((FuncKind.ArrayToWasmTrampoline << 28) | checkModule(module)) >>> 0,
+      checkU32('index', index),
+      UNCHECKED,
+    );
   }
   static wasmToArrayTrampoline(typeIndex: number): FuncKey {
     return new FuncKey((FuncKind.WasmToArrayTrampoline << 28) >>> 0, checkU32('type index', typeIndex), UNCHECKED);
@@ -104,7 +115,11 @@ export class FuncKey {
     return new FuncKey((FuncKind.PulleyHostCall << 28) >>> 0, checkU32('host call', hostCall), UNCHECKED);
   }
   static componentTrampoline(abi: number, index: number): FuncKey {
-    return new FuncKey(((FuncKind.ComponentTrampoline << 28) | checkAbi(abi)) >>> 0, checkU32('index', index), UNCHECKED);
+    return new FuncKey(
+      ((FuncKind.ComponentTrampoline << 28) | checkAbi(abi)) >>> 0,
+      checkU32('index', index),
+      UNCHECKED,
+    );
   }
   static resourceDropTrampoline(): FuncKey {
     return new FuncKey((FuncKind.ResourceDropTrampoline << 28) >>> 0, 0, UNCHECKED);
@@ -185,7 +200,8 @@ export class FuncKey {
   static parse(text: string): FuncKey {
     if (typeof text !== 'string') throw new FunckeyError('E_ARG', 'FuncKey.parse takes a string');
     const shown = describeValue(text);
-    const notKey = () => new FunckeyError('E_ARG', `not a FuncKey: ${shown} (expected e.g. DefinedWasmFunction(0, 12))`);
+    const notKey = () =>
+      new FunckeyError('E_ARG', `not a FuncKey: ${shown} (expected e.g. DefinedWasmFunction(0, 12))`);
     const s = text.trim();
     let i = 0;
     while (i < s.length && isAsciiLetter(s.charCodeAt(i))) i++;
@@ -202,24 +218,38 @@ export class FuncKey {
     if (typeof kind !== 'number') throw new FunckeyError('E_ARG', `unknown FuncKey kind ${describeValue(name)}`);
     const parts = argText === '' ? [] : argText.split(',').map((p) => p.trim());
     const args = parts.map((p) => {
-      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(p)) throw new FunckeyError('E_ARG', `not a number in FuncKey ${shown}: ${describeValue(p)}`);
+      if (!/^(0x[0-9a-fA-F]+|\d+)$/.test(p))
+        throw new FunckeyError('E_ARG', `not a number in FuncKey ${shown}: ${describeValue(p)}`);
       return Number(p);
     });
     const arity = [2, 2, 1, 1, 1, 1, 2, 0, 2, 2][kind]!;
     if (args.length !== arity)
-      throw new FunckeyError('E_ARG', `${name} takes ${arity} argument${arity === 1 ? '' : 's'}, got ${args.length} in ${shown}`);
+      throw new FunckeyError(
+        'E_ARG',
+        `${name} takes ${arity} argument${arity === 1 ? '' : 's'}, got ${args.length} in ${shown}`,
+      );
     const [a, b] = args as [number, number];
     switch (kind as FuncKind) {
-      case FuncKind.DefinedWasmFunction: return FuncKey.definedWasmFunction(a, b);
-      case FuncKind.ArrayToWasmTrampoline: return FuncKey.arrayToWasmTrampoline(a, b);
-      case FuncKind.WasmToArrayTrampoline: return FuncKey.wasmToArrayTrampoline(a);
-      case FuncKind.WasmToBuiltinTrampoline: return FuncKey.wasmToBuiltinTrampoline(a);
-      case FuncKind.PatchableToBuiltinTrampoline: return FuncKey.patchableToBuiltinTrampoline(a);
-      case FuncKind.PulleyHostCall: return FuncKey.pulleyHostCall(a);
-      case FuncKind.ComponentTrampoline: return FuncKey.componentTrampoline(a, b);
-      case FuncKind.ResourceDropTrampoline: return FuncKey.resourceDropTrampoline();
-      case FuncKind.UnsafeIntrinsic: return FuncKey.unsafeIntrinsic(a, b);
-      case FuncKind.ModuleStartup: return FuncKey.moduleStartup(a, b);
+      case FuncKind.DefinedWasmFunction:
+        return FuncKey.definedWasmFunction(a, b);
+      case FuncKind.ArrayToWasmTrampoline:
+        return FuncKey.arrayToWasmTrampoline(a, b);
+      case FuncKind.WasmToArrayTrampoline:
+        return FuncKey.wasmToArrayTrampoline(a);
+      case FuncKind.WasmToBuiltinTrampoline:
+        return FuncKey.wasmToBuiltinTrampoline(a);
+      case FuncKind.PatchableToBuiltinTrampoline:
+        return FuncKey.patchableToBuiltinTrampoline(a);
+      case FuncKind.PulleyHostCall:
+        return FuncKey.pulleyHostCall(a);
+      case FuncKind.ComponentTrampoline:
+        return FuncKey.componentTrampoline(a, b);
+      case FuncKind.ResourceDropTrampoline:
+        return FuncKey.resourceDropTrampoline();
+      case FuncKind.UnsafeIntrinsic:
+        return FuncKey.unsafeIntrinsic(a, b);
+      case FuncKind.ModuleStartup:
+        return FuncKey.moduleStartup(a, b);
     }
   }
 }

@@ -35,7 +35,8 @@ export function funcName(t: Tables, funcIndex: number, module: number): string |
   if (off === Lit.NONE) return undefined;
   const len = w[slot + 1]!;
   if (off > t.B || len > t.B - off) fail('E_CORRUPT', `the name of function ${funcIndex} lies outside .fk.names`);
-  if (len > MAX_NAME_BYTES) fail('E_CORRUPT', `the name of function ${funcIndex} has ${len} bytes, more than any name has (${MAX_NAME_BYTES})`);
+  if (len > MAX_NAME_BYTES)
+    fail('E_CORRUPT', `the name of function ${funcIndex} has ${len} bytes, more than any name has (${MAX_NAME_BYTES})`);
   return decodeName(t, off, len);
 }
 

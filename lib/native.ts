@@ -51,8 +51,20 @@ interface Addon {
 const BINDING_ABI = 4;
 
 const EXPORTS = [
-  'openPath', 'openBytes', 'close', 'funcLoc', 'srcLoc', 'funcByOffset', 'funcName',
-  'funcLocs', 'funcsByOffset', 'funcNames', 'describe', 'moduleCount', 'setErrorFactory', 'stats',
+  'openPath',
+  'openBytes',
+  'close',
+  'funcLoc',
+  'srcLoc',
+  'funcByOffset',
+  'funcName',
+  'funcLocs',
+  'funcsByOffset',
+  'funcNames',
+  'describe',
+  'moduleCount',
+  'setErrorFactory',
+  'stats',
 ] as const;
 
 let addon: Addon | undefined;
@@ -75,7 +87,11 @@ function addonPath(root: string): string {
   if (existsSync(release)) return release;
   const dir = join(root, 'prebuilds', `${process.platform}-${process.arch}`);
   const musl = process.platform === 'linux' && existsSync('/etc/alpine-release');
-  for (const file of musl ? [] : process.platform === 'linux' ? ['funckey.glibc.node', 'funckey.node'] : ['funckey.node']) {
+  for (const file of musl
+    ? []
+    : process.platform === 'linux'
+      ? ['funckey.glibc.node', 'funckey.node']
+      : ['funckey.node']) {
     const p = join(dir, file);
     if (existsSync(p) && envVar('FUNCKEY_PREBUILD') === undefined) return p;
   }
@@ -105,8 +121,15 @@ function load(): NativeStatus {
     process.dlopen(m, path);
     const a = m.exports;
     const missing = EXPORTS.filter((f) => typeof (a as unknown as Record<string, unknown>)?.[f] !== 'function');
-    if (a?.bindingAbi !== BINDING_ABI || missing.length > 0 || !(a.scratch instanceof Uint32Array) || a.scratch.length < 4)
-      throw new Error(`the addon found is of another version (binding ABI ${String(a?.bindingAbi)}, this package needs ${BINDING_ABI})`);
+    if (
+      a?.bindingAbi !== BINDING_ABI ||
+      missing.length > 0 ||
+      !(a.scratch instanceof Uint32Array) ||
+      a.scratch.length < 4
+    )
+      throw new Error(
+        `the addon found is of another version (binding ABI ${String(a?.bindingAbi)}, this package needs ${BINDING_ABI})`,
+      );
     a.setErrorFactory((code, message) => new FunckeyError(isErrorCode(code) ? code : 'E_CORRUPT', message));
     addon = a;
     status = { available: true, path };
@@ -214,7 +237,8 @@ export class NativeCore implements Core {
 /** Opens an artifact with the addon: a path is mapped, bytes are copied. */
 export function openNativeCore(source: string | Uint8Array): Core {
   const s = load();
-  if (addon === undefined) throw new FunckeyError('E_BACKEND', `the native backend is not available: ${s.reason ?? 'unknown reason'}`);
+  if (addon === undefined)
+    throw new FunckeyError('E_BACKEND', `the native backend is not available: ${s.reason ?? 'unknown reason'}`);
   const token = typeof source === 'string' ? addon.openPath(source) : addon.openBytes(source);
   const id = addon.scratch[0]!;
   return new NativeCore(addon, id, token);

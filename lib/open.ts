@@ -173,9 +173,11 @@ function checkElf(f: File): number {
   const shentsize = f.u16(58);
   const shnum = f.u16(60);
   if (bytes[4] !== 2 || bytes[5] !== 1) fail('E_FORMAT', 'not a little-endian ELF64 file');
-  if (shentsize !== SECTION_HEADER_SIZE || shnum < 2) fail('E_FORMAT', 'not a funckey artifact: unexpected ELF section table');
+  if (shentsize !== SECTION_HEADER_SIZE || shnum < 2)
+    fail('E_FORMAT', 'not a funckey artifact: unexpected ELF section table');
   const shoff = f.u64(40);
-  if (!f.inFile(shoff, SECTION_HEADER_SIZE * shnum)) fail('E_TRUNCATED', 'the section header table lies beyond the end of the file');
+  if (!f.inFile(shoff, SECTION_HEADER_SIZE * shnum))
+    fail('E_TRUNCATED', 'the section header table lies beyond the end of the file');
   return shoff;
 }
 
@@ -183,7 +185,8 @@ function checkElf(f: File): number {
 function readSections(f: File, shoff: number): { sections: SectionRef[]; byName: Map<string, SectionRef> } {
   const shnum = f.u16(60);
   const shstrndx = f.u16(62);
-  if (shstrndx >= shnum) fail('E_CORRUPT', `section name table index ${shstrndx} is not below the section count ${shnum}`);
+  if (shstrndx >= shnum)
+    fail('E_CORRUPT', `section name table index ${shstrndx} is not below the section count ${shnum}`);
   const sh = (i: number) => shoff + SECTION_HEADER_SIZE * i;
   const strOff = f.u64(sh(shstrndx) + 24);
   const strSize = f.u64(sh(shstrndx) + 32);
@@ -219,14 +222,19 @@ function readInfo(f: File, byName: Map<string, SectionRef>): Header {
   const infoSec = byName.get(SECTION.info);
   if (infoSec === undefined) fail('E_FORMAT', 'not a funckey artifact: an ELF file with no .fk.info section');
   if (!f.inFile(infoSec.offset, infoSec.size)) fail('E_TRUNCATED', '.fk.info lies beyond the end of the file');
-  if (infoSec.size < INFO_FIXED_SIZE) fail('E_CORRUPT', `.fk.info has ${infoSec.size} bytes, fewer than ${INFO_FIXED_SIZE}`);
+  if (infoSec.size < INFO_FIXED_SIZE)
+    fail('E_CORRUPT', `.fk.info has ${infoSec.size} bytes, fewer than ${INFO_FIXED_SIZE}`);
   const at = infoSec.offset;
   for (let k = 0; k < INFO_MAGIC.length; k++)
-    if (f.bytes[at + INFO.magic + k] !== INFO_MAGIC[k]) fail('E_FORMAT', 'not a funckey artifact: bad magic in .fk.info');
+    if (f.bytes[at + INFO.magic + k] !== INFO_MAGIC[k])
+      fail('E_FORMAT', 'not a funckey artifact: bad magic in .fk.info');
   const I = (field: number) => f.u32(at + field);
   const version = I(INFO.version);
   if (version !== FORMAT_VERSION)
-    fail('E_VERSION', `artifact format version ${version}; this reader reads version ${FORMAT_VERSION}: rebuild the artifact with this version of funckey`);
+    fail(
+      'E_VERSION',
+      `artifact format version ${version}; this reader reads version ${FORMAT_VERSION}: rebuild the artifact with this version of funckey`,
+    );
   const M = I(INFO.moduleCount);
   if (I(INFO.moduleRecordSize) !== MODULE_RECORD_SIZE || infoSec.size < INFO_FIXED_SIZE + MODULE_RECORD_SIZE * M)
     fail('E_CORRUPT', `.fk.info is too small for ${M} module records`);
@@ -274,8 +282,10 @@ function checkSections(f: File, byName: Map<string, SectionRef>, h: Header): voi
     if (!f.inFile(s.offset, s.size)) fail('E_TRUNCATED', `section ${name} lies beyond the end of the file`);
     if (s.offset % 8 !== 0) fail('E_CORRUPT', `section ${name} is not aligned to 8 bytes`);
     const want = expected[name];
-    if (want !== undefined && s.size !== want) fail('E_CORRUPT', `section ${name} has ${s.size} bytes, the header implies ${want}`);
-    if (name === SECTION.sparseBuckets && s.size % 4 !== 0) fail('E_CORRUPT', `section ${name} has ${s.size} bytes, not a whole number of words`);
+    if (want !== undefined && s.size !== want)
+      fail('E_CORRUPT', `section ${name} has ${s.size} bytes, the header implies ${want}`);
+    if (name === SECTION.sparseBuckets && s.size % 4 !== 0)
+      fail('E_CORRUPT', `section ${name} has ${s.size} bytes, not a whole number of words`);
   }
 }
 
@@ -291,7 +301,11 @@ function copyTables(f: File, byName: Map<string, SectionRef>, sections: SectionR
   const names = bytes.subarray(namesSec.offset, namesSec.offset + namesSec.size);
   return {
     bytes,
-    info: new Uint32Array(bytes.buffer, bytes.byteOffset + h.at, (INFO_FIXED_SIZE + MODULE_RECORD_SIZE * h.M) / 4).slice(),
+    info: new Uint32Array(
+      bytes.buffer,
+      bytes.byteOffset + h.at,
+      (INFO_FIXED_SIZE + MODULE_RECORD_SIZE * h.M) / 4,
+    ).slice(),
     ns: view32(SECTION.namespaces).slice(),
     funcLocStarts: view32(SECTION.funcLocStarts).slice(),
     sparseStarts: view32(SECTION.sparseStarts).slice(),
@@ -328,7 +342,8 @@ function copyTables(f: File, byName: Map<string, SectionRef>, sections: SectionR
 function checkNamespaces(t: Tables, h: Header): void {
   const { ns, funcLocStarts: fls, sparseStarts: ss, srcLocStarts: sls, bitmapStarts: bms, bucketStarts: bks } = t;
   const N = h.N;
-  if (fls[0] !== 0 || ss[0] !== 0 || sls[0] !== 0 || bms[0] !== 0 || bks[0] !== 0) fail('E_CORRUPT', 'a namespace start array does not begin with 0');
+  if (fls[0] !== 0 || ss[0] !== 0 || sls[0] !== 0 || bms[0] !== 0 || bks[0] !== 0)
+    fail('E_CORRUPT', 'a namespace start array does not begin with 0');
   if (fls[N] !== h.F || ss[N] !== h.S || sls[N] !== h.L || bms[N] !== h.Bm || bks[N] !== t.buckets32.length)
     fail('E_CORRUPT', 'a namespace start array does not end with its array length');
   for (let i = 0; i < N; i++) checkNamespace(t, i);
@@ -349,7 +364,13 @@ function checkNamespace(t: Tables, i: number): void {
   const rule = KINDS[kind]!;
   if (rule.low === 'zero' && low !== 0) fail('E_CORRUPT', `namespace ${hex(n)} has low bits its kind does not allow`);
   if (rule.low === 'abi' && low > MAX_ABI) fail('E_CORRUPT', `namespace ${hex(n)} has abi ${low}`);
-  if (fls[i + 1]! < fls[i]! || ss[i + 1]! < ss[i]! || sls[i + 1]! < sls[i]! || bms[i + 1]! < bms[i]! || bks[i + 1]! < bks[i]!)
+  if (
+    fls[i + 1]! < fls[i]! ||
+    ss[i + 1]! < ss[i]! ||
+    sls[i + 1]! < sls[i]! ||
+    bms[i + 1]! < bms[i]! ||
+    bks[i + 1]! < bks[i]!
+  )
     fail('E_CORRUPT', 'a namespace start array decreases');
   const run = fls[i + 1]! - fls[i]!;
   if (run < 1) fail('E_CORRUPT', `namespace ${hex(n)} has an empty run`);
@@ -366,7 +387,14 @@ function checkNamespace(t: Tables, i: number): void {
   t.encodings[i] = encoding;
   const P = new Nsp(i);
   t.nsp[i] = P;
-  P.mode = encoding === 'sorted' ? Mode.SORTED : encoding === 'bitmap' ? Mode.BITMAP : encoding === 'buckets' ? Mode.BUCKETS : Mode.INDEXED;
+  P.mode =
+    encoding === 'sorted'
+      ? Mode.SORTED
+      : encoding === 'bitmap'
+        ? Mode.BITMAP
+        : encoding === 'buckets'
+          ? Mode.BUCKETS
+          : Mode.INDEXED;
   P.fs = fls[i]!;
   P.run = run;
   if (encoding === 'bitmap') {
@@ -378,7 +406,8 @@ function checkNamespace(t: Tables, i: number): void {
   } else if (encoding === 'buckets') {
     readBucketHeader(t, P, n);
   }
-  if (sls[i + 1]! - sls[i]! !== (rule.srcLocs ? run : 0)) fail('E_CORRUPT', `namespace ${hex(n)} has a source-location run of the wrong length`);
+  if (sls[i + 1]! - sls[i]! !== (rule.srcLocs ? run : 0))
+    fail('E_CORRUPT', `namespace ${hex(n)} has a source-location run of the wrong length`);
 }
 
 /** Step 9, buckets: the header of namespace P's run (FORMAT.md 3.3), validated and kept in P. */
@@ -388,12 +417,21 @@ function readBucketHeader(t: Tables, P: Nsp, n: number): void {
   const w0 = bks[i]!;
   const bucketRun = bks[i + 1]! - w0;
   // Read only a run that lies within the section (a later start may still decrease).
-  const hdr = (k: number) => (bucketRun >= BUCKET_HEADER_WORDS && bks[i + 1]! <= t.buckets32.length ? t.buckets32[w0 + k]! : 0);
+  const hdr = (k: number) =>
+    bucketRun >= BUCKET_HEADER_WORDS && bks[i + 1]! <= t.buckets32.length ? t.buckets32[w0 + k]! : 0;
   const k = hdr(0);
   const nb = hdr(1);
   const f = hdr(2);
   const Fw = hdr(3);
-  if (k < 1 || k > MAX_BUCKET_SHIFT || nb < 1 || nb > 2 ** (32 - k) || f > FILTER_SHIFT_LIMIT || Fw < 1 || bucketRunWords(k, nb, P.run, Fw) !== bucketRun)
+  if (
+    k < 1 ||
+    k > MAX_BUCKET_SHIFT ||
+    nb < 1 ||
+    nb > 2 ** (32 - k) ||
+    f > FILTER_SHIFT_LIMIT ||
+    Fw < 1 ||
+    bucketRunWords(k, nb, P.run, Fw) !== bucketRun
+  )
     fail('E_CORRUPT', `the bucket header of namespace ${hex(n)} is invalid`);
   const supers = Math.floor((nb - 1) / 2 ** (16 - k)) + 1;
   const superAt = w0 + BUCKET_HEADER_WORDS + Fw;
@@ -430,12 +468,15 @@ function checkModules(t: Tables, h: Header): void {
     const start = rec[r + MODREC.nameIndexStart / 4]!;
     const count = rec[r + MODREC.nameCount / 4]!;
     if (enc > NAME_ENCODING_SPARSE) fail('E_CORRUPT', `module ${m} has name encoding ${enc}`);
-    if (enc === NAME_ENCODING_NONE && count !== 0) fail('E_CORRUPT', `module ${m} has no name index but a name count of ${count}`);
+    if (enc === NAME_ENCODING_NONE && count !== 0)
+      fail('E_CORRUPT', `module ${m} has no name index but a name count of ${count}`);
     const words = count * (enc === NAME_ENCODING_DENSE ? 2 : enc === NAME_ENCODING_SPARSE ? 3 : 0);
     if (start > W || words > W - start) fail('E_CORRUPT', `module ${m} has its name index outside .fk.name_index`);
     const nOff = rec[r + MODREC.nameOffset / 4]!;
     const nLen = rec[r + MODREC.nameLength / 4]!;
-    if (nOff === Lit.NONE ? nLen !== 0 : nOff > B || nLen > B - nOff) fail('E_CORRUPT', `module ${m} has its name outside .fk.names`);
-    if (nLen > MAX_NAME_BYTES) fail('E_CORRUPT', `module ${m} has a name of ${nLen} bytes, more than any name has (${MAX_NAME_BYTES})`);
+    if (nOff === Lit.NONE ? nLen !== 0 : nOff > B || nLen > B - nOff)
+      fail('E_CORRUPT', `module ${m} has its name outside .fk.names`);
+    if (nLen > MAX_NAME_BYTES)
+      fail('E_CORRUPT', `module ${m} has a name of ${nLen} bytes, more than any name has (${MAX_NAME_BYTES})`);
   }
 }

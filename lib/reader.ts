@@ -154,19 +154,19 @@ export class JsCore implements Core, Tables {
   // elements (as the native binding does): a setter on Array.prototype[i] never runs.
   private describeNamespaces(): Description['namespaces'] {
     return Array.from({ length: this.N }, (_, i) => ({
-        namespace: this.ns[i]!,
-        funcStart: this.funcLocStarts[i]!,
-        funcCount: this.funcLocStarts[i + 1]! - this.funcLocStarts[i]!,
-        sparseStart: this.sparseStarts[i]!,
-        srcStart: this.srcLocStarts[i]!,
-        bitmapStart: this.bitmapStarts[i]!,
-        bitmapBlocks: this.bitmapStarts[i + 1]! - this.bitmapStarts[i]!,
-        bucketStart: this.bucketStarts[i]!,
-        bucketWords: this.bucketStarts[i + 1]! - this.bucketStarts[i]!,
-        bucketShift: this.nsp[i]!.k,
-        bucketFilterShift: this.nsp[i]!.f,
-        encoding: this.encodings[i]!,
-      }));
+      namespace: this.ns[i]!,
+      funcStart: this.funcLocStarts[i]!,
+      funcCount: this.funcLocStarts[i + 1]! - this.funcLocStarts[i]!,
+      sparseStart: this.sparseStarts[i]!,
+      srcStart: this.srcLocStarts[i]!,
+      bitmapStart: this.bitmapStarts[i]!,
+      bitmapBlocks: this.bitmapStarts[i + 1]! - this.bitmapStarts[i]!,
+      bucketStart: this.bucketStarts[i]!,
+      bucketWords: this.bucketStarts[i + 1]! - this.bucketStarts[i]!,
+      bucketShift: this.nsp[i]!.k,
+      bucketFilterShift: this.nsp[i]!.f,
+      encoding: this.encodings[i]!,
+    }));
   }
 
   private describeModules(): Description['modules'] {

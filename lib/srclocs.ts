@@ -1,7 +1,14 @@
 import { FunckeyError } from './errors.js';
 import { NONE } from './format.js';
 import {
-  BLOCK_WORDS, FLAG_COLUMN, FLAG_FILE, FLAG_FUNCTION, FLAG_LINE, FLAG_NO_LOCATION, FLAG_PARENT, FRAME_WORDS,
+  BLOCK_WORDS,
+  FLAG_COLUMN,
+  FLAG_FILE,
+  FLAG_FUNCTION,
+  FLAG_LINE,
+  FLAG_NO_LOCATION,
+  FLAG_PARENT,
+  FRAME_WORDS,
   type SrcLocSections,
 } from './dwarf/encode.js';
 
@@ -24,7 +31,8 @@ let ulebEnd = 0;
 
 /** A ULEB128 of at most 32 bits at `pos`, before `end`; E_CORRUPT past it or wider. */
 function uleb(p: Uint8Array, pos: number, end: number, block: number): number {
-  let v = 0, mul = 1;
+  let v = 0,
+    mul = 1;
   for (;;) {
     if (pos >= end) corrupt(`block ${block}: piece past the block's end`);
     const byte = p[pos++]!;
@@ -66,8 +74,10 @@ export class SrcLocReader {
     if (!(i < this.stringCount)) corrupt(`string ${i} of ${this.stringCount}`);
     let text = this.cache[i];
     if (text === undefined) {
-      const off = this.s.strings[2 * i]!, len = this.s.strings[2 * i + 1]!;
-      if (!(off <= this.s.stringBytes.length && len <= this.s.stringBytes.length - off)) corrupt(`string ${i} outside its bytes`);
+      const off = this.s.strings[2 * i]!,
+        len = this.s.strings[2 * i + 1]!;
+      if (!(off <= this.s.stringBytes.length && len <= this.s.stringBytes.length - off))
+        corrupt(`string ${i} outside its bytes`);
       text = decoder.decode(this.s.stringBytes.subarray(off, off + len));
       this.cache[i] = text;
     }
@@ -78,15 +88,22 @@ export class SrcLocReader {
   lookup(offset: number): SrcFrame[] {
     const b = this.s.blocks;
     // The last block starting at or before the offset.
-    let lo = 0, hi = this.blockCount;
+    let lo = 0,
+      hi = this.blockCount;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (b[mid * BLOCK_WORDS]! <= offset) lo = mid + 1;
       else hi = mid;
     }
     if (lo === 0) return [];
-    const block = lo - 1, k = block * BLOCK_WORDS;
-    let start = b[k]!, fn = b[k + 2]!, file = b[k + 3]!, line = b[k + 4]!, column = b[k + 5]!, parent = b[k + 6]!;
+    const block = lo - 1,
+      k = block * BLOCK_WORDS;
+    let start = b[k]!,
+      fn = b[k + 2]!,
+      file = b[k + 3]!,
+      line = b[k + 4]!,
+      column = b[k + 5]!,
+      parent = b[k + 6]!;
     let loc = b[k + 7] === 1;
     if (b[k + 7]! > 1) corrupt(`block ${block}: location flag ${b[k + 7]}`);
     let pos = b[k + 1]!;
@@ -95,22 +112,26 @@ export class SrcLocReader {
     if (!(pos <= end && end <= p.length)) corrupt(`block ${block}: pieces outside their table`);
     while (pos < end) {
       const flags = p[pos++]!;
-      if (flags >= 64 || ((flags & FLAG_NO_LOCATION) !== 0 && flags !== FLAG_NO_LOCATION)) corrupt(`block ${block}: piece flags 0x${flags.toString(16)}`);
-      const delta = uleb(p, pos, end, block); pos = ulebEnd;
+      if (flags >= 64 || ((flags & FLAG_NO_LOCATION) !== 0 && flags !== FLAG_NO_LOCATION))
+        corrupt(`block ${block}: piece flags 0x${flags.toString(16)}`);
+      const delta = uleb(p, pos, end, block);
+      pos = ulebEnd;
       if (delta === 0) corrupt(`block ${block}: two pieces at one offset`);
       if (start + delta > offset) break;
       start += delta;
       loc = flags !== FLAG_NO_LOCATION;
-      if (flags & FLAG_FUNCTION) (fn = uleb(p, pos, end, block)), (pos = ulebEnd);
-      if (flags & FLAG_FILE) (file = uleb(p, pos, end, block)), (pos = ulebEnd);
+      if (flags & FLAG_FUNCTION) ((fn = uleb(p, pos, end, block)), (pos = ulebEnd));
+      if (flags & FLAG_FILE) ((file = uleb(p, pos, end, block)), (pos = ulebEnd));
       if (flags & FLAG_PARENT) {
         const v = uleb(p, pos, end, block);
         pos = ulebEnd;
         parent = v === 0 ? NONE : v - 1;
       }
-      if (flags & FLAG_COLUMN) (column = uleb(p, pos, end, block)), (pos = ulebEnd);
+      if (flags & FLAG_COLUMN) ((column = uleb(p, pos, end, block)), (pos = ulebEnd));
       if (flags & FLAG_LINE) {
-        let v = 0, shift = 0, byte = 0;
+        let v = 0,
+          shift = 0,
+          byte = 0;
         do {
           if (pos >= end) corrupt(`block ${block}: piece past the block's end`);
           if (shift > 28) corrupt(`block ${block}: value wider than 32 bits`);
@@ -125,7 +146,7 @@ export class SrcLocReader {
     if (!loc) return [];
     const frames: SrcFrame[] = [{ function: this.string(fn), file: this.string(file), line, column }];
     const f = this.s.frames;
-    for (let limit = NONE; parent !== NONE; ) {
+    for (let limit = NONE; parent !== NONE;) {
       // Each frame's parent comes before it, so the walk ends.
       if (!(parent < this.frameCount && parent < limit)) corrupt(`frame ${parent}: not before the frame inside it`);
       const o = parent * FRAME_WORDS;

@@ -95,7 +95,14 @@ export function pos(t: Tables, namespace: number, index: number): number {
   const P = t.nsp[i]!;
   const m = P.mode;
   // The sparse encodings are kept out of line so that the dense path stays small.
-  const d = m === Mode.INDEXED ? (index < P.run ? index : -1) : m === Mode.BUCKETS ? bucketPos(t, P, index) : sparsePos(t, P, index);
+  const d =
+    m === Mode.INDEXED
+      ? index < P.run
+        ? index
+        : -1
+      : m === Mode.BUCKETS
+        ? bucketPos(t, P, index)
+        : sparsePos(t, P, index);
   if (d < 0) return -1;
   const p = P.fs + d;
   if (t.locs[2 * p + 1] === 0) return -1;
@@ -268,7 +275,13 @@ export function bitmapSelect(t: Tables, i: number, d: number, namespace: number)
 }
 
 /** funcLoc for a batch (FORMAT.md 5, batch forms): absent keys give (NONE, 0). */
-export function funcLocs(t: Tables, namespaces: Uint32Array, indices: Uint32Array, starts: Uint32Array, lengths: Uint32Array): void {
+export function funcLocs(
+  t: Tables,
+  namespaces: Uint32Array,
+  indices: Uint32Array,
+  starts: Uint32Array,
+  lengths: Uint32Array,
+): void {
   const locs = t.locs;
   // The namespace of the keys (its Nsp), looked up again only when the namespace changes;
   // the one before it is kept too, so that keys alternating between two namespaces (a

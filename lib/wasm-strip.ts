@@ -11,7 +11,10 @@ import { FunckeyError } from './errors.js';
  * a u32 LEB128 size and the contents; a custom section (id 0) starts with its name
  * (LEB128 length + UTF-8 bytes). Malformed input: E_WASM with the offset of the problem.
  */
-export function stripCustomSections(bytes: Uint8Array, shouldDrop: (name: string) => boolean = (n) => n === 'name'): Uint8Array<ArrayBuffer> {
+export function stripCustomSections(
+  bytes: Uint8Array,
+  shouldDrop: (name: string) => boolean = (n) => n === 'name',
+): Uint8Array<ArrayBuffer> {
   if (!(bytes instanceof Uint8Array)) throw new FunckeyError('E_ARG', 'bytes must be a Uint8Array');
   if (bytes.length < 8 || bytes[0] !== 0 || bytes[1] !== 0x61 || bytes[2] !== 0x73 || bytes[3] !== 0x6d)
     throw new FunckeyError('E_WASM', 'not a WebAssembly binary (bad magic)', { offset: 0 });
@@ -38,11 +41,13 @@ export function stripCustomSections(bytes: Uint8Array, shouldDrop: (name: string
     const id = bytes[pos]!;
     const [size, contents] = leb(pos + 1);
     const end = contents + size;
-    if (end > bytes.length) throw new FunckeyError('E_WASM', `section ${id} runs past the end of the binary`, { offset: start });
+    if (end > bytes.length)
+      throw new FunckeyError('E_WASM', `section ${id} runs past the end of the binary`, { offset: start });
     let drop = false;
     if (id === 0) {
       const [nameLen, nameAt] = leb(contents);
-      if (nameAt + nameLen > end) throw new FunckeyError('E_WASM', 'custom section name runs past its section', { offset: contents });
+      if (nameAt + nameLen > end)
+        throw new FunckeyError('E_WASM', 'custom section name runs past its section', { offset: contents });
       drop = shouldDrop(decoder.decode(bytes.subarray(nameAt, nameAt + nameLen)));
     }
     if (!drop) {

@@ -62,8 +62,20 @@ function fail(message: string, offset: number): never {
 
 /** Core section ids in the order the binary format requires (custom sections excepted). */
 const SECTION_NAMES = [
-  'custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export', 'start',
-  'element', 'code', 'data', 'data count', 'tag',
+  'custom',
+  'type',
+  'import',
+  'function',
+  'table',
+  'memory',
+  'global',
+  'export',
+  'start',
+  'element',
+  'code',
+  'data',
+  'data count',
+  'tag',
 ];
 /** Rank of each core section id in the required order: tag goes after memory, data count before code. */
 const SECTION_RANK = [0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 11, 6];
@@ -164,7 +176,11 @@ let sharedInput = false;
  */
 function decodeName(b: Uint8Array, pos: number, len: number, errAt: number, what: string): string {
   if (len > MAX_NAME_BYTES)
-    throw new FunckeyError('E_RANGE', `${what} is ${len} bytes, longer than ${MAX_NAME_BYTES} (2^28, the limit of a name) (at byte ${errAt}, ${hex(errAt)})`, { offset: errAt });
+    throw new FunckeyError(
+      'E_RANGE',
+      `${what} is ${len} bytes, longer than ${MAX_NAME_BYTES} (2^28, the limit of a name) (at byte ${errAt}, ${hex(errAt)})`,
+      { offset: errAt },
+    );
   try {
     // Some runtimes' decoders refuse views of shared memory: those get a copy.
     return utf8.decode(sharedInput ? b.slice(pos, pos + len) : b.subarray(pos, pos + len));
@@ -221,8 +237,13 @@ function parseCoreModule(b: Uint8Array, start: number, end: number, wantNames: b
       const p = next;
       if (nameLen > contentEnd - p) fail(`custom section name of ${nameLen} bytes extends past its section`, pos);
       if (
-        nameLen === 4 && b[p] === 0x6e && b[p + 1] === 0x61 && b[p + 2] === 0x6d && b[p + 3] === 0x65 &&
-        wantNames && nameAt < 0
+        nameLen === 4 &&
+        b[p] === 0x6e &&
+        b[p + 1] === 0x61 &&
+        b[p + 2] === 0x6d &&
+        b[p + 3] === 0x65 &&
+        wantNames &&
+        nameAt < 0
       ) {
         // The first `name` section counts; later ones are ignored as the format allows only one.
         nameAt = p + 4;
@@ -244,13 +265,15 @@ function parseCoreModule(b: Uint8Array, start: number, end: number, wantNames: b
         funcSectionAt = secStart;
         funcCount = readU32(b, pos, contentEnd, 'function count');
         // Each entry is a type index of at least one byte.
-        if (funcCount > contentEnd - next) fail(`function count ${funcCount} exceeds the section's ${contentEnd - next} bytes`, pos);
+        if (funcCount > contentEnd - next)
+          fail(`function count ${funcCount} exceeds the section's ${contentEnd - next} bytes`, pos);
       } else if (id === ID_CODE) {
         codeSectionAt = secStart;
         const count = readU32(b, pos, contentEnd, 'code count');
         let p = next;
         // Each entry is a body-size LEB128 and a body of at least one byte.
-        if (count > (contentEnd - p) / 2) fail(`code count ${count} exceeds what the section's ${contentEnd - p} bytes can hold`, pos);
+        if (count > (contentEnd - p) / 2)
+          fail(`code count ${count} exceeds what the section's ${contentEnd - p} bytes can hold`, pos);
         if ((funcCount < 0 ? 0 : funcCount) !== count)
           fail(
             funcCount < 0
@@ -282,7 +305,10 @@ function parseCoreModule(b: Uint8Array, start: number, end: number, wantNames: b
           size >>>= 0;
           if (size === 0) fail(`function body ${i} is empty`, lebAt);
           if (size > contentEnd - p)
-            fail(`function body ${i} of ${size} bytes extends past the end of the code section (${contentEnd - p} bytes left)`, lebAt);
+            fail(
+              `function body ${i} of ${size} bytes extends past the end of the code section (${contentEnd - p} bytes left)`,
+              lebAt,
+            );
           funcStarts[i] = lebAt;
           bodyStarts[i] = p;
           p += size;
@@ -312,7 +338,10 @@ function parseCoreModule(b: Uint8Array, start: number, end: number, wantNames: b
       const subSize = readU32(b, p + 1, nameEnd, 'name subsection size');
       p = next;
       if (subSize > nameEnd - p)
-        fail(`name subsection ${subId} of ${subSize} bytes extends past the name section (${nameEnd - p} bytes left)`, subAt);
+        fail(
+          `name subsection ${subId} of ${subSize} bytes extends past the name section (${nameEnd - p} bytes left)`,
+          subAt,
+        );
       const subEnd = p + subSize;
       if (subId === 0) {
         if (seenModuleName) fail('duplicate module name subsection', subAt);
@@ -327,7 +356,8 @@ function parseCoreModule(b: Uint8Array, start: number, end: number, wantNames: b
         const count = readU32(b, p, subEnd, 'function name count');
         let q = next;
         // Each entry is an index and a name length of at least one byte each.
-        if (count > (subEnd - q) / 2) fail(`function name count ${count} exceeds what its ${subEnd - q} bytes can hold`, p);
+        if (count > (subEnd - q) / 2)
+          fail(`function name count ${count} exceeds what its ${subEnd - q} bytes can hold`, p);
         nameIndices = new Uint32Array(count);
         names = new Array<string>(count);
         let prev = -1;
@@ -436,12 +466,19 @@ function parseComponent(b: Uint8Array, start: number, wantNames: boolean): CoreM
     const size = readU32(b, pos + 1, end, 'component section size');
     pos = next;
     if (size > end - pos)
-      fail(`component section ${id} of ${size} bytes extends past the end of its component (${end - pos} bytes left)`, secStart);
+      fail(
+        `component section ${id} of ${size} bytes extends past the end of its component (${end - pos} bytes left)`,
+        secStart,
+      );
     const contentEnd = pos + size;
     if (id > COMPONENT_MAX_ID) fail(`unknown component section id ${id}`, secStart);
     if (id === COMPONENT_CORE_MODULE) {
       if (modules.length === MAX_CORE_MODULES)
-        throw new FunckeyError('E_RANGE', `the component holds more than ${MAX_CORE_MODULES} core modules (2^16, the limit of a binary) (at byte ${secStart}, ${hex(secStart)})`, { offset: secStart });
+        throw new FunckeyError(
+          'E_RANGE',
+          `the component holds more than ${MAX_CORE_MODULES} core modules (2^16, the limit of a binary) (at byte ${secStart}, ${hex(secStart)})`,
+          { offset: secStart },
+        );
       modules.push(parseCoreModule(b, pos, contentEnd, wantNames));
       pos = contentEnd;
     } else if (id === COMPONENT_COMPONENT) {
@@ -462,7 +499,8 @@ function parseComponent(b: Uint8Array, start: number, wantNames: boolean): CoreM
  */
 export function parseWasm(input: Uint8Array, options: ParseOptions = {}): ParsedWasm {
   if (!isTypedArray(input, 'Uint8Array')) throw new FunckeyError('E_ARG', 'parseWasm: bytes must be a Uint8Array');
-  if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', 'parseWasm: options must be an object');
+  if (options === null || typeof options !== 'object')
+    throw new FunckeyError('E_ARG', 'parseWasm: options must be an object');
   const wantNames = options.names !== false;
   // The memory the bytes cover now, through a fresh view: a subclass cannot lie about it.
   const bytes = plainView(input);

@@ -149,7 +149,7 @@ export function chooseSparseEncoding(
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+  return Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24;
 }
 
 interface ModuleState {
@@ -164,13 +164,15 @@ interface ModuleState {
 
 const u32 = argU32;
 
-
 /** E_ARG unless `x` is a string; E_RANGE, before any encoding, when its UTF-8 exceeds MAX_NAME_BYTES. */
 function checkName(what: string, x: unknown): asserts x is string {
   if (typeof x !== 'string') throw new FunckeyError('E_ARG', `${what} must be a string, got ${describeValue(x)}`);
   // Every UTF-16 unit takes 1 to 3 bytes: count exactly only when the length alone does not decide.
   if (x.length > MAX_NAME_BYTES || (3 * x.length > MAX_NAME_BYTES && Buffer.byteLength(x, 'utf8') > MAX_NAME_BYTES))
-    throw new FunckeyError('E_RANGE', `${what} is longer than ${MAX_NAME_BYTES} bytes of UTF-8 (2^28, the limit of a name)`);
+    throw new FunckeyError(
+      'E_RANGE',
+      `${what} is longer than ${MAX_NAME_BYTES} bytes of UTF-8 (2^28, the limit of a name)`,
+    );
 }
 
 function parseSha256(x: Uint8Array | string | undefined): Uint8Array | undefined {
@@ -226,7 +228,10 @@ export class ArtifactBuilder {
     this.nameEncoding = enc;
     const senc = sparseEncoding ?? 'auto';
     if (!SPARSE_CHOICES.includes(senc as string))
-      throw new FunckeyError('E_ARG', `sparseEncoding must be one of ${SPARSE_CHOICES.map((c) => `'${c}'`).join(', ')}, got ${describeValue(senc)}`);
+      throw new FunckeyError(
+        'E_ARG',
+        `sparseEncoding must be one of ${SPARSE_CHOICES.map((c) => `'${c}'`).join(', ')}, got ${describeValue(senc)}`,
+      );
     this.sparseEncoding = senc;
     this.textSize = textSize === undefined ? 0 : u32('textSize', textSize);
     if (offsetIndex !== undefined && typeof offsetIndex !== 'boolean')
@@ -268,7 +273,8 @@ export class ArtifactBuilder {
     const parts = this.keyParts;
     argKeyParts('pushFunc: key', keyArg, parts, true);
     const key = new FuncKey(parts[0]!, parts[1]!, UNCHECKED);
-    if (loc === null || typeof loc !== 'object') throw new FunckeyError('E_ARG', 'pushFunc: loc must be { start, length }');
+    if (loc === null || typeof loc !== 'object')
+      throw new FunckeyError('E_ARG', 'pushFunc: loc must be { start, length }');
     const start = u32('loc.start', loc.start);
     const length = u32('loc.length', loc.length);
     if (length === 0) throw new FunckeyError('E_ARG', 'pushFunc: a function length is at least 1');
@@ -276,29 +282,40 @@ export class ArtifactBuilder {
     const kind = key.kind;
     let src = NONE;
     if (srcLoc !== undefined) {
-      if (!kindHasSrcLocs(kind)) throw new FunckeyError('E_ARG', `pushFunc: ${key.kindName} keys have no source location`);
+      if (!kindHasSrcLocs(kind))
+        throw new FunckeyError('E_ARG', `pushFunc: ${key.kindName} keys have no source location`);
       src = u32('srcLoc', srcLoc);
     }
     this.checkKeyModule(key);
     const last = this.lastKey;
     if (last !== undefined && FuncKey.compare(key, last) <= 0)
-      throw new FunckeyError('E_ORDER', `pushFunc: ${key} does not come after ${last}: keys must be strictly ascending`);
+      throw new FunckeyError(
+        'E_ORDER',
+        `pushFunc: ${key} does not come after ${last}: keys must be strictly ascending`,
+      );
     if (start < this.lastEnd)
-      throw new FunckeyError('E_ORDER', `pushFunc: ${key} starts at ${start}, before the end (${this.lastEnd}) of the previous function`);
+      throw new FunckeyError(
+        'E_ORDER',
+        `pushFunc: ${key} starts at ${start}, before the end (${this.lastEnd}) of the previous function`,
+      );
 
     const sparse = kindIsSparse(kind);
     const newNamespace = last === undefined || last.namespace !== key.namespace;
     const runLength = newNamespace ? 0 : this.runLength;
     const gap = !sparse && key.index > runLength ? key.index - runLength : 0;
     if (gap > MAX_DENSE_GAP)
-      throw new FunckeyError('E_RANGE', `pushFunc: ${key} would leave ${gap} holes in a dense namespace (at most ${MAX_DENSE_GAP})`);
+      throw new FunckeyError(
+        'E_RANGE',
+        `pushFunc: ${key} would leave ${gap} holes in a dense namespace (at most ${MAX_DENSE_GAP})`,
+      );
     if ((this.funcLocs.length >>> 1) + gap + 1 > U32_MAX)
       throw new FunckeyError('E_RANGE', `pushFunc: an artifact holds fewer than 2^32 function locations`);
     const withSrc = kindHasSrcLocs(kind);
     this.funcLocs.reserve(2 * (gap + 1));
     if (withSrc) this.srcLocs.reserve(gap + 1);
     if (sparse) this.sparseIndices.reserve(1);
-    if (newNamespace) for (const v of [this.namespaces, this.funcLocStarts, this.sparseStarts, this.srcLocStarts]) v.reserve(1);
+    if (newNamespace)
+      for (const v of [this.namespaces, this.funcLocStarts, this.sparseStarts, this.srcLocStarts]) v.reserve(1);
 
     if (newNamespace) {
       this.namespaces.push(key.namespace);
@@ -321,9 +338,18 @@ export class ArtifactBuilder {
   /** E_RANGE unless the module a key names was added (and, for per-function kinds, has the index). */
   private checkKeyModule(key: FuncKey): void {
     const kind = key.kind;
-    if (kind !== FuncKind.DefinedWasmFunction && kind !== FuncKind.ArrayToWasmTrampoline && kind !== FuncKind.ModuleStartup) return;
+    if (
+      kind !== FuncKind.DefinedWasmFunction &&
+      kind !== FuncKind.ArrayToWasmTrampoline &&
+      kind !== FuncKind.ModuleStartup
+    )
+      return;
     const m = this.modules[key.module!];
-    if (m === undefined) throw new FunckeyError('E_RANGE', `pushFunc: ${key} names module ${key.module}, but only ${this.modules.length} were added`);
+    if (m === undefined)
+      throw new FunckeyError(
+        'E_RANGE',
+        `pushFunc: ${key} names module ${key.module}, but only ${this.modules.length} were added`,
+      );
     if (kind !== FuncKind.ModuleStartup && key.index >= m.definedFuncs)
       throw new FunckeyError('E_RANGE', `pushFunc: ${key} is beyond the module's ${m.definedFuncs} defined functions`);
   }
@@ -334,9 +360,13 @@ export class ArtifactBuilder {
     u32('funcIndex', funcIndex);
     checkName('setFuncName: name', name);
     const m = this.modules[module];
-    if (m === undefined) throw new FunckeyError('E_RANGE', `setFuncName: no module ${module} (${this.modules.length} added)`);
+    if (m === undefined)
+      throw new FunckeyError('E_RANGE', `setFuncName: no module ${module} (${this.modules.length} added)`);
     if (funcIndex >= m.importedFuncs + m.definedFuncs)
-      throw new FunckeyError('E_RANGE', `setFuncName: function index ${funcIndex} is outside module ${module}'s ${m.importedFuncs + m.definedFuncs} functions`);
+      throw new FunckeyError(
+        'E_RANGE',
+        `setFuncName: function index ${funcIndex} is outside module ${module}'s ${m.importedFuncs + m.definedFuncs} functions`,
+      );
     (m.names ??= new Map()).set(funcIndex, name);
   }
 
@@ -500,7 +530,11 @@ export class ArtifactBuilder {
       const s0 = starts[i]!;
       const s1 = i + 1 < N ? starts[i + 1]! : this.sparseIndices.length;
       const keys = all.subarray(s0, s1);
-      const { encoding, shift, filterShift } = chooseSparseEncoding(this.sparseEncoding, keys.length, keys[keys.length - 1]!);
+      const { encoding, shift, filterShift } = chooseSparseEncoding(
+        this.sparseEncoding,
+        keys.length,
+        keys[keys.length - 1]!,
+      );
       encodings[i] = encoding;
       if (encoding === 'sorted') for (let k = 0; k < keys.length; k++) sorted.push(keys[k]!);
       else if (encoding === 'bitmap') encodeBitmap(keys, bitmaps);
@@ -573,7 +607,8 @@ export class ArtifactBuilder {
    * flushed, then renamed over `path`. A crash leaves either the old file or the new one.
    */
   writeFile(path: string): void {
-    if (typeof path !== 'string' || path === '') throw new FunckeyError('E_ARG', 'writeFile: path must be a non-empty string');
+    if (typeof path !== 'string' || path === '')
+      throw new FunckeyError('E_ARG', 'writeFile: path must be a non-empty string');
     writeFileAtomic(path, this.finish());
   }
 }
@@ -631,7 +666,10 @@ function encodeBuckets(keys: Uint32Array, shift: number, filterShift: number, ou
     rel[b] = d & 0xffff;
   }
   const lowAt = superAt + supers + Math.ceil((nb + 1) / 2);
-  const low = shift <= 8 ? new Uint8Array(w.buffer, w.byteOffset + 4 * lowAt, K + 1) : new Uint16Array(w.buffer, w.byteOffset + 4 * lowAt, K + 1);
+  const low =
+    shift <= 8
+      ? new Uint8Array(w.buffer, w.byteOffset + 4 * lowAt, K + 1)
+      : new Uint16Array(w.buffer, w.byteOffset + 4 * lowAt, K + 1);
   const mask = size - 1;
   for (let k = 0; k < K; k++) low[k] = keys[k]! & mask;
 }
@@ -716,4 +754,3 @@ function serializeElf(contents: Uint8Array[]): Uint8Array {
   }
   return out;
 }
-

@@ -93,11 +93,11 @@ struct Registry : std::enable_shared_from_this<Registry> {
   std::vector<OpenArtifact*> slots;
   std::vector<uint32_t> gens;
   std::vector<uint32_t> free_slots;
-  uint32_t live = 0;   // artifacts not yet finalized
+  uint32_t live = 0;    // artifacts not yet finalized
   uint32_t mapped = 0;  // artifacts open (not closed)
   uint32_t scratch[4] = {0, 0, 0, 0};
   Napi::FunctionReference error_factory;
-  Napi::FunctionReference array_push;  // Array.prototype.push as it was when the addon loaded
+  Napi::FunctionReference array_push;   // Array.prototype.push as it was when the addon loaded
   std::vector<SrcFrameRef> src_frames;  // srcLocLookup's frames, kept to reuse their memory
 
   uint32_t Add(OpenArtifact* a) {
@@ -178,7 +178,8 @@ OpenArtifact* Live(const CallbackInfo& info) {
 // The Uint32Array arguments info[1 ..], named by `names`: their elements in data[], all of one
 // length, in *n; false after throwing E_ARG. `need` is the message for too few arguments.
 template <size_t K>
-bool ArgArrays(const CallbackInfo& info, const char* need, const char* const (&names)[K], uint32_t* (&data)[K], size_t* n) {
+bool ArgArrays(const CallbackInfo& info, const char* need, const char* const (&names)[K], uint32_t* (&data)[K],
+               size_t* n) {
   if (info.Length() < K + 1) {
     Throw(info.Env(), Reg(info), Code::kArg, need);
     return false;
@@ -207,7 +208,8 @@ bool ArgArrays(const CallbackInfo& info, const char* need, const char* const (&n
 bool CheckModule(Napi::Env env, Registry* reg, const OpenArtifact* a, uint32_t module) {
   if (module < a->reader.ModuleCount()) return true;
   Throw(env, reg, Code::kRange,
-        "module " + std::to_string(module) + " does not exist: the artifact has " + std::to_string(a->reader.ModuleCount()));
+        "module " + std::to_string(module) + " does not exist: the artifact has " +
+            std::to_string(a->reader.ModuleCount()));
   return false;
 }
 
@@ -283,7 +285,8 @@ Napi::Value OpenBytes(const CallbackInfo& info) {
   auto a = std::make_unique<OpenArtifact>();
   if (length > 0) {
     a->copy.reset(new (std::nothrow) uint64_t[(length + 7) / 8]);
-    if (!a->copy) return Throw(env, Reg(info), Code::kIo, "cannot allocate " + std::to_string(length) + " bytes for the artifact");
+    if (!a->copy)
+      return Throw(env, Reg(info), Code::kIo, "cannot allocate " + std::to_string(length) + " bytes for the artifact");
     std::memcpy(a->copy.get(), bytes.Data(), length);
   }
   const uint8_t* data = reinterpret_cast<const uint8_t*>(a->copy.get());
@@ -349,15 +352,19 @@ Napi::Value NameValue(Napi::Env env, Registry* reg, const OpenArtifact* a, uint3
   const uint8_t* bytes;
   uint32_t length;
   switch (a->reader.FuncName(func_index, module, &bytes, &length)) {
-    case Reader::NameResult::kFound: return MakeString(env, bytes, length);
-    case Reader::NameResult::kAbsent: return env.Undefined();
-    case Reader::NameResult::kCorrupt: break;
+    case Reader::NameResult::kFound:
+      return MakeString(env, bytes, length);
+    case Reader::NameResult::kAbsent:
+      return env.Undefined();
+    case Reader::NameResult::kCorrupt:
+      break;
     case Reader::NameResult::kTooLong:
       return Throw(env, reg, Code::kCorrupt,
                    "the name of function " + std::to_string(func_index) + " has " + std::to_string(length) +
                        " bytes, more than any name has (" + std::to_string(kMaxNameBytes) + ")");
   }
-  return Throw(env, reg, Code::kCorrupt, "the name of function " + std::to_string(func_index) + " lies outside .fk.names");
+  return Throw(env, reg, Code::kCorrupt,
+               "the name of function " + std::to_string(func_index) + " lies outside .fk.names");
 }
 
 // funcName(): scratch [id, funcIndex, module] -> string | undefined
@@ -433,7 +440,8 @@ Napi::Value FuncNames(const CallbackInfo& info) {
 
 double U64Number(uint64_t v) {
   // As lib/open.ts computes it: high word * 2^32 + low word, in double arithmetic.
-  return static_cast<double>(static_cast<uint32_t>(v >> 32)) * 4294967296.0 + static_cast<double>(static_cast<uint32_t>(v));
+  return static_cast<double>(static_cast<uint32_t>(v >> 32)) * 4294967296.0 +
+         static_cast<double>(static_cast<uint32_t>(v));
 }
 
 // describe() builds its result with data properties defined on each object and array itself
@@ -461,7 +469,8 @@ class Fields {
 
 // Element i of an array, defined (see Fields).
 void DefineElement(Napi::Env e, Napi::Array a, uint32_t i, Napi::Value v) {
-  a.DefineProperty(Napi::PropertyDescriptor::Value(Napi::String::New(e, std::to_string(i)), v, napi_default_jsproperty));
+  a.DefineProperty(
+      Napi::PropertyDescriptor::Value(Napi::String::New(e, std::to_string(i)), v, napi_default_jsproperty));
 }
 
 Napi::Array DescribeSections(Napi::Env e, const Reader& r) {
@@ -622,8 +631,10 @@ Napi::Value SrcLocLookupExport(const CallbackInfo& info) {
   Registry* reg = Reg(info);
   if (info.Length() < 7) return Throw(env, reg, Code::kArg, "srcLocLookup takes seven arguments");
   SrcLocTables t;
-  if (!ArgBytes(info, 0, "blocks", &t.blocks, &t.blocks_size) || !ArgBytes(info, 1, "pieces", &t.pieces, &t.pieces_size) ||
-      !ArgBytes(info, 2, "frames", &t.frames, &t.frames_size) || !ArgBytes(info, 3, "strings", &t.strings, &t.strings_size) ||
+  if (!ArgBytes(info, 0, "blocks", &t.blocks, &t.blocks_size) ||
+      !ArgBytes(info, 1, "pieces", &t.pieces, &t.pieces_size) ||
+      !ArgBytes(info, 2, "frames", &t.frames, &t.frames_size) ||
+      !ArgBytes(info, 3, "strings", &t.strings, &t.strings_size) ||
       !ArgBytes(info, 4, "stringBytes", &t.string_bytes, &t.string_bytes_size))
     return Napi::Value();
   uint32_t offset;
@@ -667,7 +678,8 @@ void ExportScratch(Napi::Object exports, const char* name, Registry* reg) {
 // Defines fn as exports[name] (enumerable, read-only), with the registry as its data.
 template <Napi::Function::Callback fn>
 void Export(Napi::Env env, Napi::Object exports, const char* name, Registry* reg) {
-  exports.DefineProperty(Napi::PropertyDescriptor::Value(name, Napi::Function::New<fn>(env, name, reg), napi_enumerable));
+  exports.DefineProperty(
+      Napi::PropertyDescriptor::Value(name, Napi::Function::New<fn>(env, name, reg), napi_enumerable));
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {

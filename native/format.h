@@ -29,16 +29,16 @@ struct KindRule {
 };
 // The kind table of FORMAT.md 3, by kind (0 to 9), as lib/format.ts's KINDS.
 constexpr KindRule kKinds[kKindCount] = {
-    {KindLow::kModule, false, true},   // 0 DefinedWasmFunction
-    {KindLow::kModule, true, false},   // 1 ArrayToWasmTrampoline
-    {KindLow::kZero, false, false},    // 2 WasmToArrayTrampoline
-    {KindLow::kZero, true, false},     // 3 WasmToBuiltinTrampoline
-    {KindLow::kZero, true, false},     // 4 PatchableToBuiltinTrampoline
-    {KindLow::kZero, false, false},    // 5 PulleyHostCall
-    {KindLow::kAbi, false, false},     // 6 ComponentTrampoline
-    {KindLow::kZero, false, false},    // 7 ResourceDropTrampoline
-    {KindLow::kAbi, false, false},     // 8 UnsafeIntrinsic
-    {KindLow::kModule, true, false},   // 9 ModuleStartup
+    {KindLow::kModule, false, true},  // 0 DefinedWasmFunction
+    {KindLow::kModule, true, false},  // 1 ArrayToWasmTrampoline
+    {KindLow::kZero, false, false},   // 2 WasmToArrayTrampoline
+    {KindLow::kZero, true, false},    // 3 WasmToBuiltinTrampoline
+    {KindLow::kZero, true, false},    // 4 PatchableToBuiltinTrampoline
+    {KindLow::kZero, false, false},   // 5 PulleyHostCall
+    {KindLow::kAbi, false, false},    // 6 ComponentTrampoline
+    {KindLow::kZero, false, false},   // 7 ResourceDropTrampoline
+    {KindLow::kAbi, false, false},    // 8 UnsafeIntrinsic
+    {KindLow::kModule, true, false},  // 9 ModuleStartup
 };
 
 // Bytes of the ELF header (FORMAT.md 1.1).
@@ -96,13 +96,27 @@ constexpr uint32_t kNameEncodingSparse = 2;
 
 // The .fk.* sections in the order the writer emits them and open checks them (FORMAT.md 1.3, 3.2 step 8).
 enum SectionId {
-  kInfo, kNamespaces, kFuncLocStarts, kSparseStarts, kSrcLocStarts, kSparseIndices, kFuncLocs, kSrcLocs, kNameIndex, kNames,
-  kBitmapStarts, kSparseBitmaps, kOffsetIndex, kBucketStarts, kSparseBuckets, kSectionCount
+  kInfo,
+  kNamespaces,
+  kFuncLocStarts,
+  kSparseStarts,
+  kSrcLocStarts,
+  kSparseIndices,
+  kFuncLocs,
+  kSrcLocs,
+  kNameIndex,
+  kNames,
+  kBitmapStarts,
+  kSparseBitmaps,
+  kOffsetIndex,
+  kBucketStarts,
+  kSparseBuckets,
+  kSectionCount
 };
 constexpr const char* kSectionNames[kSectionCount] = {
-    ".fk.info",           ".fk.namespaces", ".fk.func_loc_starts", ".fk.sparse_starts", ".fk.src_loc_starts",
-    ".fk.sparse_indices", ".fk.func_locs",  ".fk.src_locs",        ".fk.name_index",    ".fk.names",
-    ".fk.bitmap_starts",  ".fk.sparse_bitmaps", ".fk.offset_index", ".fk.bucket_starts", ".fk.sparse_buckets",
+    ".fk.info",           ".fk.namespaces",     ".fk.func_loc_starts", ".fk.sparse_starts", ".fk.src_loc_starts",
+    ".fk.sparse_indices", ".fk.func_locs",      ".fk.src_locs",        ".fk.name_index",    ".fk.names",
+    ".fk.bitmap_starts",  ".fk.sparse_bitmaps", ".fk.offset_index",    ".fk.bucket_starts", ".fk.sparse_buckets",
 };
 
 // Indices per block of a sparse bitmap (FORMAT.md 3.3).

@@ -21,24 +21,42 @@ namespace {
 
 const char* ErrnoName(int e) {
   switch (e) {
-    case ENOENT: return "ENOENT";
-    case EACCES: return "EACCES";
-    case EPERM: return "EPERM";
-    case EISDIR: return "EISDIR";
-    case ENOTDIR: return "ENOTDIR";
-    case ELOOP: return "ELOOP";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case EMFILE: return "EMFILE";
-    case ENFILE: return "ENFILE";
-    case ENOMEM: return "ENOMEM";
-    case EINVAL: return "EINVAL";
-    case ENODEV: return "ENODEV";
-    case EOVERFLOW: return "EOVERFLOW";
-    case EFBIG: return "EFBIG";
-    case EIO: return "EIO";
-    case EAGAIN: return "EAGAIN";
-    case ENXIO: return "ENXIO";
-    default: return "EUNKNOWN";
+    case ENOENT:
+      return "ENOENT";
+    case EACCES:
+      return "EACCES";
+    case EPERM:
+      return "EPERM";
+    case EISDIR:
+      return "EISDIR";
+    case ENOTDIR:
+      return "ENOTDIR";
+    case ELOOP:
+      return "ELOOP";
+    case ENAMETOOLONG:
+      return "ENAMETOOLONG";
+    case EMFILE:
+      return "EMFILE";
+    case ENFILE:
+      return "ENFILE";
+    case ENOMEM:
+      return "ENOMEM";
+    case EINVAL:
+      return "EINVAL";
+    case ENODEV:
+      return "ENODEV";
+    case EOVERFLOW:
+      return "EOVERFLOW";
+    case EFBIG:
+      return "EFBIG";
+    case EIO:
+      return "EIO";
+    case EAGAIN:
+      return "EAGAIN";
+    case ENXIO:
+      return "ENXIO";
+    default:
+      return "EUNKNOWN";
   }
 }
 
@@ -213,6 +231,5 @@ void MappedFile::Unmap() {
   data_ = nullptr;
   size_ = 0;
 }
-
 
 }  // namespace funckey

@@ -71,10 +71,12 @@ Status Reader::ReadSections(uint64_t shoff, int64_t found[kSectionCount]) {
   auto sh = [bytes, shoff](uint32_t i) { return bytes + shoff + kSectionHeaderSize * i; };
   const uint32_t shstrndx = Ld16(bytes + 62);
   if (shstrndx >= shnum)
-    return Fail(Code::kCorrupt, "section name table index " + Num(shstrndx) + " is not below the section count " + Num(shnum));
+    return Fail(Code::kCorrupt,
+                "section name table index " + Num(shstrndx) + " is not below the section count " + Num(shnum));
   const uint64_t str_off = Ld64(sh(shstrndx) + 24);
   const uint64_t str_size = Ld64(sh(shstrndx) + 32);
-  if (!InFile(size_, str_off, str_size)) return Fail(Code::kTruncated, "the section name table lies beyond the end of the file");
+  if (!InFile(size_, str_off, str_size))
+    return Fail(Code::kTruncated, "the section name table lies beyond the end of the file");
   sections_.clear();
   sections_.reserve(shnum - 1);
   std::unordered_set<std::string> fk_names;
@@ -82,14 +84,16 @@ Status Reader::ReadSections(uint64_t shoff, int64_t found[kSectionCount]) {
   const uint8_t* limit = bytes + str_off + str_size;
   for (uint32_t i = 1; i < shnum; i++) {
     const uint64_t name_off = Ld32(sh(i));
-    if (name_off >= str_size) return Fail(Code::kCorrupt, "section " + Num(i) + " has its name outside the section name table");
+    if (name_off >= str_size)
+      return Fail(Code::kCorrupt, "section " + Num(i) + " has its name outside the section name table");
     // At most kMaxSectionName + 1 bytes are looked at: the cost of a name is bounded
     // whatever .shstrtab holds.
     const uint8_t* start = bytes + str_off + name_off;
     const size_t span = static_cast<size_t>(limit - start);
     const bool capped = span > kMaxSectionName + 1;
     const uint8_t* end = static_cast<const uint8_t*>(std::memchr(start, 0, capped ? kMaxSectionName + 1 : span));
-    if (end == nullptr && !capped) return Fail(Code::kCorrupt, "section " + Num(i) + " has a name with no terminating NUL");
+    if (end == nullptr && !capped)
+      return Fail(Code::kCorrupt, "section " + Num(i) + " has a name with no terminating NUL");
     if (end == nullptr)
       return Fail(Code::kCorrupt, "section " + Num(i) + " has a name longer than " + Num(kMaxSectionName) + " bytes");
     Section s;
@@ -118,8 +122,8 @@ Status Reader::ReadInfo(const int64_t found[kSectionCount]) {
     return Fail(Code::kFormat, "not a funckey artifact: bad magic in .fk.info");
   version_ = Ld32(info_ + kInfoVersion);
   if (version_ != kFormatVersion)
-    return Fail(Code::kVersion, "artifact format version " + Num(version_) + "; this reader reads version " + Num(kFormatVersion) +
-                                    ": rebuild the artifact with this version of funckey");
+    return Fail(Code::kVersion, "artifact format version " + Num(version_) + "; this reader reads version " +
+                                    Num(kFormatVersion) + ": rebuild the artifact with this version of funckey");
   m_ = Ld32(info_ + kInfoModuleCount);
   if (Ld32(info_ + kInfoModuleRecordSize) != kModuleRecordSize || info.size < kInfoFixedSize + kModuleRecordSize * m_)
     return Fail(Code::kCorrupt, ".fk.info is too small for " + Num(m_) + " module records");
@@ -143,18 +147,22 @@ Status Reader::CheckSections(const int64_t found[kSectionCount], const uint8_t* 
   // .fk.info is checked by step 7 and .fk.sparse_buckets, whose size gives its count, by
   // being a multiple of 4.
   const uint64_t expected[kSectionCount] = {
-      0, 4ull * n_, 4 * n1, 4 * n1, 4 * n1, 4ull * s_, 8ull * f_, 4ull * l_, 4ull * w_, b_, 4 * n1, 8ull * bm_, 4ull * c_, 4 * n1, 0,
+      0,         4ull * n_, 4 * n1, 4 * n1,     4 * n1,    4ull * s_, 8ull * f_, 4ull * l_,
+      4ull * w_, b_,        4 * n1, 8ull * bm_, 4ull * c_, 4 * n1,    0,
   };
   for (int k = 0; k < kSectionCount; k++) {
     const std::string name = kSectionNames[k];
     if (found[k] < 0) return Fail(Code::kCorrupt, "section " + name + " is missing");
     const Section& s = sections_[static_cast<size_t>(found[k])];
-    if (!InFile(size_, s.offset, s.size)) return Fail(Code::kTruncated, "section " + name + " lies beyond the end of the file");
+    if (!InFile(size_, s.offset, s.size))
+      return Fail(Code::kTruncated, "section " + name + " lies beyond the end of the file");
     if (s.offset % 8 != 0) return Fail(Code::kCorrupt, "section " + name + " is not aligned to 8 bytes");
     if (k == kSparseBuckets) {
-      if (s.size % 4 != 0) return Fail(Code::kCorrupt, "section " + name + " has " + Num(s.size) + " bytes, not a whole number of words");
+      if (s.size % 4 != 0)
+        return Fail(Code::kCorrupt, "section " + name + " has " + Num(s.size) + " bytes, not a whole number of words");
     } else if (k != kInfo && s.size != expected[k]) {
-      return Fail(Code::kCorrupt, "section " + name + " has " + Num(s.size) + " bytes, the header implies " + Num(expected[k]));
+      return Fail(Code::kCorrupt,
+                  "section " + name + " has " + Num(s.size) + " bytes, the header implies " + Num(expected[k]));
     }
     at[k] = data_ + s.offset;
   }
@@ -172,7 +180,8 @@ Status Reader::CopyTables(const uint8_t* const at[kSectionCount]) {
   const size_t info_bytes = static_cast<size_t>(kInfoFixedSize + kModuleRecordSize * m_);  // <= the size of .fk.info
   const size_t table_bytes = static_cast<size_t>(4 * static_cast<uint64_t>(n_) + 5 * 4 * n1);
   meta_.reset(new (std::nothrow) uint8_t[info_bytes + table_bytes]);
-  if (!meta_) return Fail(Code::kIo, "cannot allocate " + Num(info_bytes + table_bytes) + " bytes for the artifact's header");
+  if (!meta_)
+    return Fail(Code::kIo, "cannot allocate " + Num(info_bytes + table_bytes) + " bytes for the artifact's header");
   nsx_.reset(new (std::nothrow) NsExtra[n_ == 0 ? 1 : n_]);
   if (!nsx_) return Fail(Code::kIo, "cannot allocate the namespace table of " + Num(n_) + " namespaces");
   uint8_t* q = meta_.get();
@@ -226,7 +235,8 @@ Status Reader::CheckNamespace(uint32_t i) {
   const KindRule& rule = kKinds[kind];
   if (rule.low == KindLow::kZero && low != 0)
     return Fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has low bits its kind does not allow");
-  if (rule.low == KindLow::kAbi && low > kMaxAbi) return Fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has abi " + Num(low));
+  if (rule.low == KindLow::kAbi && low > kMaxAbi)
+    return Fail(Code::kCorrupt, "namespace 0x" + Hex(n) + " has abi " + Num(low));
   if (Ld(fls_, i + 1) < Ld(fls_, i) || Ld(ss_, i + 1) < Ld(ss_, i) || Ld(sls_, i + 1) < Ld(sls_, i) ||
       Ld(bms_, i + 1) < Ld(bms_, i) || Ld(bks_, i + 1) < Ld(bks_, i))
     return Fail(Code::kCorrupt, "a namespace start array decreases");
@@ -277,8 +287,8 @@ Status Reader::ReadBucketHeader(uint32_t i, uint32_t run, NsExtra* x) const {
     nb = Ld(buckets_, w0 + 1);
     f = Ld(buckets_, w0 + 2);
     fw = Ld(buckets_, w0 + 3);
-    valid = k >= 1 && k <= kMaxBucketShift && nb >= 1 && nb <= (1ull << (32 - k)) && f <= kFilterShiftLimit && fw >= 1 &&
-            bucket_run == BucketRunWords(k, nb, run, fw);
+    valid = k >= 1 && k <= kMaxBucketShift && nb >= 1 && nb <= (1ull << (32 - k)) && f <= kFilterShiftLimit &&
+            fw >= 1 && bucket_run == BucketRunWords(k, nb, run, fw);
   }
   if (!valid) return Fail(Code::kCorrupt, "the bucket header of namespace 0x" + Hex(Ld(ns_, i)) + " is invalid");
   // Every offset below is within the run, hence at most bucket_starts[i + 1] < 2^32.
@@ -298,7 +308,8 @@ Status Reader::ReadBucketHeader(uint32_t i, uint32_t run, NsExtra* x) const {
 // Step 10: the offset index.
 Status Reader::CheckOffsetIndex() const {
   if (shift_ > kMaxOffsetShift || (f_ == 0) != (c_ == 0))
-    return Fail(Code::kCorrupt, "the offset index (shift " + Num(shift_) + ", " + Num(c_) + " entries) does not fit " + Num(f_) + " functions");
+    return Fail(Code::kCorrupt, "the offset index (shift " + Num(shift_) + ", " + Num(c_) + " entries) does not fit " +
+                                    Num(f_) + " functions");
   return Status::Ok();
 }
 
@@ -317,8 +328,8 @@ Status Reader::CheckModules() const {
     if (r.name_offset == kNone ? r.name_length != 0 : r.name_offset > b_ || r.name_length > b_ - r.name_offset)
       return Fail(Code::kCorrupt, "module " + Num(m) + " has its name outside .fk.names");
     if (r.name_length > kMaxNameBytes)
-      return Fail(Code::kCorrupt, "module " + Num(m) + " has a name of " + Num(r.name_length) + " bytes, more than any name has (" +
-                                      Num(kMaxNameBytes) + ")");
+      return Fail(Code::kCorrupt, "module " + Num(m) + " has a name of " + Num(r.name_length) +
+                                      " bytes, more than any name has (" + Num(kMaxNameBytes) + ")");
   }
   return Status::Ok();
 }

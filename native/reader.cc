@@ -16,26 +16,40 @@ std::string Num(uint64_t v) { return std::to_string(v); }
 
 const char* CodeName(Code code) {
   switch (code) {
-    case Code::kOk: return "OK";
-    case Code::kFormat: return "E_FORMAT";
-    case Code::kVersion: return "E_VERSION";
-    case Code::kTruncated: return "E_TRUNCATED";
-    case Code::kCorrupt: return "E_CORRUPT";
-    case Code::kArg: return "E_ARG";
-    case Code::kRange: return "E_RANGE";
-    case Code::kClosed: return "E_CLOSED";
-    case Code::kIo: return "E_IO";
+    case Code::kOk:
+      return "OK";
+    case Code::kFormat:
+      return "E_FORMAT";
+    case Code::kVersion:
+      return "E_VERSION";
+    case Code::kTruncated:
+      return "E_TRUNCATED";
+    case Code::kCorrupt:
+      return "E_CORRUPT";
+    case Code::kArg:
+      return "E_ARG";
+    case Code::kRange:
+      return "E_RANGE";
+    case Code::kClosed:
+      return "E_CLOSED";
+    case Code::kIo:
+      return "E_IO";
   }
   return "E_CORRUPT";
 }
 
 const char* Reader::EncodingName(Encoding e) {
   switch (e) {
-    case Encoding::kDense: return "dense";
-    case Encoding::kDirect: return "direct";
-    case Encoding::kSorted: return "sorted";
-    case Encoding::kBitmap: return "bitmap";
-    case Encoding::kBuckets: return "buckets";
+    case Encoding::kDense:
+      return "dense";
+    case Encoding::kDirect:
+      return "direct";
+    case Encoding::kSorted:
+      return "sorted";
+    case Encoding::kBitmap:
+      return "bitmap";
+    case Encoding::kBuckets:
+      return "buckets";
   }
   return "dense";
 }

@@ -33,7 +33,9 @@ inline uint32_t Ld32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
          static_cast<uint32_t>(p[3]) << 24;
 }
-inline uint64_t Ld64(const uint8_t* p) { return static_cast<uint64_t>(Ld32(p)) | static_cast<uint64_t>(Ld32(p + 4)) << 32; }
+inline uint64_t Ld64(const uint8_t* p) {
+  return static_cast<uint64_t>(Ld32(p)) | static_cast<uint64_t>(Ld32(p + 4)) << 32;
+}
 
 // Hex digits (lowercase, no prefix) and decimal digits of a number, for messages.
 std::string Hex(uint32_t v);

@@ -8,7 +8,8 @@ namespace {
 
 constexpr size_t kBlockWords = 8;
 constexpr size_t kFrameWords = 5;
-constexpr uint8_t kFlagFunction = 1, kFlagFile = 2, kFlagParent = 4, kFlagColumn = 8, kFlagLine = 16, kFlagNoLocation = 32;
+constexpr uint8_t kFlagFunction = 1, kFlagFile = 2, kFlagParent = 4, kFlagColumn = 8, kFlagLine = 16,
+                  kFlagNoLocation = 32;
 
 uint32_t U32(const uint8_t* p, size_t word) {
   const uint8_t* q = p + 4 * word;
@@ -41,8 +42,10 @@ struct Strings {
   size_t count;
   Status Get(uint32_t i, const uint8_t** p, size_t* n) const {
     if (!(i < count)) return Corrupt("string " + std::to_string(i) + " of " + std::to_string(count));
-    const uint32_t off = U32(t.strings, 2 * static_cast<size_t>(i)), len = U32(t.strings, 2 * static_cast<size_t>(i) + 1);
-    if (!(off <= t.string_bytes_size && len <= t.string_bytes_size - off)) return Corrupt("string " + std::to_string(i) + " outside its bytes");
+    const uint32_t off = U32(t.strings, 2 * static_cast<size_t>(i)),
+                   len = U32(t.strings, 2 * static_cast<size_t>(i) + 1);
+    if (!(off <= t.string_bytes_size && len <= t.string_bytes_size - off))
+      return Corrupt("string " + std::to_string(i) + " outside its bytes");
     *p = t.string_bytes + off;
     *n = len;
     return Status::Ok();
@@ -65,8 +68,10 @@ Status SrcLocLookup(const SrcLocTables& t, uint32_t offset, std::vector<SrcFrame
   size_t lo = 0, hi = block_count;
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
-    if (U32(t.blocks, mid * kBlockWords) <= offset) lo = mid + 1;
-    else hi = mid;
+    if (U32(t.blocks, mid * kBlockWords) <= offset)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   if (lo == 0) return Status::Ok();
   const size_t block = lo - 1, k = block * kBlockWords;
@@ -125,7 +130,8 @@ Status SrcLocLookup(const SrcLocTables& t, uint32_t offset, std::vector<SrcFrame
   out->push_back(f);
   for (uint32_t limit = kNone; parent != kNone;) {
     // Each frame's parent comes before it, so the walk ends.
-    if (!(parent < frame_count && parent < limit)) return Corrupt("frame " + std::to_string(parent) + ": not before the frame inside it");
+    if (!(parent < frame_count && parent < limit))
+      return Corrupt("frame " + std::to_string(parent) + ": not before the frame inside it");
     const size_t o = static_cast<size_t>(parent) * kFrameWords;
     SrcFrameRef g;
     g.function_index = U32(t.frames, o);

@@ -59,8 +59,10 @@ int64_t Reader::SearchNs(uint32_t ns) const {
   uint32_t lo = 0, hi = n;
   while (lo < hi) {
     const uint32_t mid = lo + ((hi - lo) >> 1);
-    if (Ld(ns_, mid) < ns) lo = mid + 1;
-    else hi = mid;
+    if (Ld(ns_, mid) < ns)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < n && Ld(ns_, lo) == ns ? static_cast<int64_t>(lo) : -1;
 }
@@ -239,7 +241,8 @@ bool Reader::BitmapSelect(uint32_t i, uint32_t d, uint32_t* index) const {
 }
 
 std::string Reader::CorruptMessage() const {
-  if (corrupt_enc_ == Encoding::kBuckets) return "the sparse buckets of namespace 0x" + Hex(corrupt_ns_) + " are damaged";
+  if (corrupt_enc_ == Encoding::kBuckets)
+    return "the sparse buckets of namespace 0x" + Hex(corrupt_ns_) + " are damaged";
   return "the sparse bitmap of namespace 0x" + Hex(corrupt_ns_) + " is damaged";
 }
 
@@ -308,8 +311,8 @@ __attribute__((always_inline)) inline int64_t Reader::BatchPos(const BatchRun& r
 // function and its trampoline, as a lazy initialisation asks) read it only once.
 template <bool kHwPopcount>
 __attribute__((always_inline)) inline Reader::Found Reader::FuncLocsImpl(const uint32_t* nss, const uint32_t* indices,
-                                                                          size_t n, uint32_t* starts,
-                                                                          uint32_t* lengths) const {
+                                                                         size_t n, uint32_t* starts,
+                                                                         uint32_t* lengths) const {
   BatchRun slot[2] = {};
   LoadRun(&slot[0], 0);
   slot[1] = slot[0];

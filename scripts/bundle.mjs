@@ -33,9 +33,15 @@ const eager = await esbuild.build({
   outfile: 'dist/funckey.cjs',
   external: ['./funckey-lazy.cjs', 'node-gyp-build'],
 });
-const eagerModules = new Set(Object.keys(eager.metafile.inputs).filter((f) => f.startsWith('lib/')).map((f) => basename(f, '.ts')));
+const eagerModules = new Set(
+  Object.keys(eager.metafile.inputs)
+    .filter((f) => f.startsWith('lib/'))
+    .map((f) => basename(f, '.ts')),
+);
 const listed = new Set(Object.keys(createRequire(import.meta.url)(join(dist, 'funckey.cjs')).__modules));
-for (const m of eagerModules) if (m !== 'entry' && m !== 'core' && !listed.has(m)) throw new Error(`lib/entry.ts: __modules lacks '${m}', which funckey.cjs holds`);
+for (const m of eagerModules)
+  if (m !== 'entry' && m !== 'core' && !listed.has(m))
+    throw new Error(`lib/entry.ts: __modules lacks '${m}', which funckey.cjs holds`);
 
 await esbuild.build({
   ...common,
@@ -50,7 +56,9 @@ await esbuild.build({
         build.onResolve({ filter: /^\.\.?\/[\w./-]+\.js$/ }, (a) => {
           const target = join(a.resolveDir, a.path);
           const m = basename(target, '.js');
-          return listed.has(m) && relative(join(root, 'lib'), dirname(target)) === '' ? { path: m, namespace: 'eager' } : undefined;
+          return listed.has(m) && relative(join(root, 'lib'), dirname(target)) === ''
+            ? { path: m, namespace: 'eager' }
+            : undefined;
         });
         build.onLoad({ filter: /.*/, namespace: 'eager' }, (a) => ({
           contents: `module.exports = require('./funckey.cjs').__modules[${JSON.stringify(a.path)}];`,
@@ -62,7 +70,9 @@ await esbuild.build({
 });
 // The lazy bundle must not carry a copy of an eager module: its `require('./funckey.cjs')` stays external.
 const lazySrc = readFileSync(join(dist, 'funckey-lazy.cjs'), 'utf8');
-for (const m of listed) if (lazySrc.includes(`\n// lib/${m}.ts\n`)) throw new Error(`dist/funckey-lazy.cjs holds a copy of lib/${m}.ts, which funckey.cjs holds`);
+for (const m of listed)
+  if (lazySrc.includes(`\n// lib/${m}.ts\n`))
+    throw new Error(`dist/funckey-lazy.cjs holds a copy of lib/${m}.ts, which funckey.cjs holds`);
 
 const cjs = createRequire(import.meta.url)(join(dist, 'funckey.cjs'));
 const names = Object.keys(cjs).filter((n) => n !== '__modules');

@@ -84,7 +84,8 @@ function main() {
     killSignal: 'SIGKILL',
     maxBuffer: 64 * 1024 * 1024,
   });
-  if (r.error && r.error.code === 'ETIMEDOUT') fallback(`node-gyp did not finish in ${BUILD_TIMEOUT_S} s (FUNCKEY_BUILD_TIMEOUT) and was stopped`);
+  if (r.error && r.error.code === 'ETIMEDOUT')
+    fallback(`node-gyp did not finish in ${BUILD_TIMEOUT_S} s (FUNCKEY_BUILD_TIMEOUT) and was stopped`);
   if (r.error) fallback(`cannot run node-gyp: ${r.error.message}`);
   if (r.status !== 0) {
     const cause = buildFailure(`${r.stdout ?? ''}\n${r.stderr ?? ''}`);

@@ -171,7 +171,8 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
     }
     // 'auto' and 'smallest' used every sparse encoding somewhere in these tables.
     for (const choice of ['auto', 'smallest'])
-      for (const enc of ['sorted', 'bitmap', 'buckets', 'direct']) expect(seen[`${choice}:${enc}`] ?? 0, `${choice} chose ${enc}`).toBeGreaterThan(5);
+      for (const enc of ['sorted', 'bitmap', 'buckets', 'direct'])
+        expect(seen[`${choice}:${enc}`] ?? 0, `${choice} chose ${enc}`).toBeGreaterThan(5);
   });
 
   it('picks, by default, the first of direct, bitmap and buckets no larger than the sorted run', () => {
@@ -181,12 +182,23 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
       const nb = Math.floor(m / 2 ** k) + 1;
       const filterWords = Math.floor(m / 2 ** f / 32) + 1;
       const w = k <= 8 ? 1 : 2;
-      return 4 * (4 + filterWords + (Math.floor((nb - 1) / 2 ** (16 - k)) + 1) + Math.ceil((nb + 1) / 2) + Math.ceil(((K + 1) * w) / 4));
+      return (
+        4 *
+        (4 +
+          filterWords +
+          (Math.floor((nb - 1) / 2 ** (16 - k)) + 1) +
+          Math.ceil((nb + 1) / 2) +
+          Math.ceil(((K + 1) * w) / 4))
+      );
     };
     const tableBytes = (x: ReturnType<typeof open>) =>
       x
         .describe()
-        .sections.filter((s) => s.name.startsWith('.fk.') && !['.fk.info', '.fk.names', '.fk.name_index', '.fk.offset_index'].includes(s.name))
+        .sections.filter(
+          (s) =>
+            s.name.startsWith('.fk.') &&
+            !['.fk.info', '.fk.names', '.fk.name_index', '.fk.offset_index'].includes(s.name),
+        )
         .reduce((t, s) => t + s.size, 0);
     const r = rng(4242);
     const seen = new Set<string>();
@@ -227,7 +239,9 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
         };
         const a = build('auto');
         const n = a.describe().namespaces[0]!;
-        expect(`${space} ${fill}: ${n.encoding} ${n.bucketShift} ${n.bucketFilterShift}`).toBe(`${space} ${fill}: ${want} ${shift} ${filter}`);
+        expect(`${space} ${fill}: ${n.encoding} ${n.bucketShift} ${n.bucketFilterShift}`).toBe(
+          `${space} ${fill}: ${want} ${shift} ${filter}`,
+        );
         // The table is no larger than with the sorted run.
         const as = build('sorted');
         expect(tableBytes(a)).toBeLessThanOrEqual(tableBytes(as));
@@ -250,11 +264,18 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
   it('reads buckets past 65,536 indices present, with 16-bit low parts and crowded buckets', () => {
     // 200,000 trampolines: ranks past 2^16 (the u16 ranks wrap) and both low widths; a run of
     // 300 consecutive indices crowds buckets far beyond the four that are scanned.
-    for (const [space, fill] of [[6_000_000, 0.033], [60_000_000, 0.002]] as const) {
+    for (const [space, fill] of [
+      [6_000_000, 0.033],
+      [60_000_000, 0.002],
+    ] as const) {
       const r = rng(space);
       const idx: number[] = [];
       // Each index present with probability `fill`: geometric gaps between present ones.
-      for (let i = Math.floor(Math.log(1 - r()) / Math.log(1 - fill)); i < space; i += 1 + Math.floor(Math.log(1 - r()) / Math.log(1 - fill)))
+      for (
+        let i = Math.floor(Math.log(1 - r()) / Math.log(1 - fill));
+        i < space;
+        i += 1 + Math.floor(Math.log(1 - r()) / Math.log(1 - fill))
+      )
         if (i < 1_000_000 || i >= 1_000_300) idx.push(i);
       for (let i = 1_000_000; i < 1_000_300; i++) idx.push(i);
       idx.sort((x, y) => x - y);
@@ -290,7 +311,7 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
     const make = (named: number) => {
       const b = new ArtifactBuilder();
       b.addModule({ importedFuncs: 4, definedFuncs: 6 });
-      for (let i = 0; i < named; i++) b.setFuncName(0, i * 2 % 10 + (i >= 5 ? 1 : 0), `n${i}`);
+      for (let i = 0; i < named; i++) b.setFuncName(0, ((i * 2) % 10) + (i >= 5 ? 1 : 0), `n${i}`);
       const a = open(b.finish(), { backend });
       const enc = a.describe().modules[0]!.nameEncoding;
       a.close();
@@ -328,17 +349,23 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
     const n = 65536;
     const b = new ArtifactBuilder();
     b.addModule({ importedFuncs: 3, definedFuncs: n });
-    for (let i = 0; i < n; i++) b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: 16 * i, length: 10 + (i % 6) }, 16 * i);
-    for (let i = 0; i < n; i += 3) b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: 16 * n + 8 * i, length: 8 });
+    for (let i = 0; i < n; i++)
+      b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: 16 * i, length: 10 + (i % 6) }, 16 * i);
+    for (let i = 0; i < n; i += 3)
+      b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: 16 * n + 8 * i, length: 8 });
     for (let i = 0; i < n + 3; i += 2) b.setFuncName(0, i, `func_${i}`);
     const a = open(b.finish(), { backend });
     const r = rng(99);
     for (let q = 0; q < LARGE_QUERIES; q++) {
       const i = Math.floor(r() * n);
       expect(a.funcLoc(FuncKey.definedWasmFunction(0, i))).toEqual({ start: 16 * i, length: 10 + (i % 6) });
-      expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, i))).toEqual(i % 3 === 0 ? { start: 16 * n + 8 * i, length: 8 } : undefined);
+      expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, i))).toEqual(
+        i % 3 === 0 ? { start: 16 * n + 8 * i, length: 8 } : undefined,
+      );
       const off = 16 * i + Math.floor(r() * 16);
-      expect(a.funcByOffset(off)?.toString()).toBe(off - 16 * i < 10 + (i % 6) ? `DefinedWasmFunction(0, ${i})` : undefined);
+      expect(a.funcByOffset(off)?.toString()).toBe(
+        off - 16 * i < 10 + (i % 6) ? `DefinedWasmFunction(0, ${i})` : undefined,
+      );
       const fi = Math.floor(r() * (n + 3));
       expect(a.funcName(fi)).toBe(fi % 2 === 0 ? `func_${fi}` : undefined);
     }
@@ -375,7 +402,11 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
     };
     // 24 functions (ranges of at most 32: scanned, with or without the index) and 48 without
     // the index (one range of 48: searched); entry 5's start moved past its successors'.
-    for (const [n, offsetIndex] of [[24, true], [24, false], [48, false]] as const) {
+    for (const [n, offsetIndex] of [
+      [24, true],
+      [24, false],
+      [48, false],
+    ] as const) {
       const b = new ArtifactBuilder({ offsetIndex });
       b.addModule({ importedFuncs: 0, definedFuncs: n });
       for (let i = 0; i < n; i++) b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: 10 * i, length: 8 });
@@ -394,7 +425,9 @@ describe.each(BACKENDS)('model-based, backend %s', (backend) => {
       for (let offset = 0; offset < 10 * n + 10; offset++) {
         const want = reference(locs, E, shift, offset, true);
         if (want !== reference(locs, E, shift, offset, false)) differ++;
-        expect(a.funcByOffset(offset)?.toString(), `${n} functions, offsetIndex ${offsetIndex}, offset ${offset}`).toBe(want);
+        expect(a.funcByOffset(offset)?.toString(), `${n} functions, offsetIndex ${offsetIndex}, offset ${offset}`).toBe(
+          want,
+        );
       }
       // The damage is where the two rules part, for a range that is scanned.
       if (n === 24) expect(differ).toBeGreaterThan(0);

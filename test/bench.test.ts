@@ -110,9 +110,15 @@ describe.runIf(HEAVY)('npm run bench -- --quick', () => {
     expect(densities).toEqual([0.01, 0.3, 0.9]);
     for (const d of densities) {
       const timed = g1b.filter((r) => r.density === d && r.unit === 'ns');
-      for (const path of ['core', 'per call', 'batch']) expect(timed.some((r) => r.path === path && r.backend === 'js')).toBe(true);
+      for (const path of ['core', 'per call', 'batch'])
+        expect(timed.some((r) => r.path === path && r.backend === 'js')).toBe(true);
       const sparse = timed.filter((x) => x.namespace === 'sparse');
-      expect(sparse.filter((r) => r.backend === 'js').map((r) => r.queries).sort()).toEqual(['every index', 'every index', 'every index', 'hits', 'hits', 'hits']);
+      expect(
+        sparse
+          .filter((r) => r.backend === 'js')
+          .map((r) => r.queries)
+          .sort(),
+      ).toEqual(['every index', 'every index', 'every index', 'hits', 'hits', 'hits']);
       for (const r of sparse) {
         const base = timed.find((b) => b.case === r.baseline && b.backend === r.backend);
         expect(base?.namespace).toBe(r.queries === 'hits' ? 'dense' : 'direct');
@@ -163,7 +169,7 @@ describe.runIf(HEAVY)('bench processes', () => {
     }
   };
   const waitFor = async (what: string, cond: () => boolean, ms: number) => {
-    for (const end = Date.now() + ms; Date.now() < end; ) {
+    for (const end = Date.now() + ms; Date.now() < end;) {
       if (cond()) return;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -172,37 +178,55 @@ describe.runIf(HEAVY)('bench processes', () => {
 
   // A group's process (bench/run.js --child) or the runner itself left behind by a killed
   // parent would go on loading the machine for minutes.
-  it.skipIf(process.platform !== 'linux')('a group does not outlive its runner, nor the runner its parent, however they end', async () => {
-    // The runner killed outright: its group's process exits.
-    const runner = spawn(process.execPath, ['bench/run.js', '--group', '1', '--quick'], { cwd: ROOT, stdio: 'ignore' });
-    let group = 0;
-    await waitFor('the group process', () => (group = childrenOf(runner.pid!)[0] ?? 0) > 0, 30_000);
-    // Its arguments: --child GROUP RECORDS_FILE, the file in the runner's directory of records.
-    const args = readFileSync(`/proc/${group}/cmdline`, 'utf8').split('\0');
-    const records = dirname(args[args.indexOf('--child') + 2]!);
-    expect(existsSync(records)).toBe(true);
-    runner.kill('SIGKILL');
-    await waitFor(`group process ${group} to exit`, () => !alive(group), 10_000);
-    // The runner could not remove its directory of records; the group's process did.
-    expect(existsSync(records)).toBe(false);
-    // The runner's parent killed outright: the runner takes its group's process with it.
-    const shell = spawn('/bin/sh', ['-c', `"${process.execPath}" bench/run.js --group 1 --quick; true`], { cwd: ROOT, stdio: 'ignore' });
-    let runner2 = 0;
-    let group2 = 0;
-    await waitFor('the runner', () => (runner2 = childrenOf(shell.pid!)[0] ?? 0) > 0, 30_000);
-    await waitFor('the group process', () => (group2 = childrenOf(runner2)[0] ?? 0) > 0, 30_000);
-    shell.kill('SIGKILL');
-    await waitFor(`runner ${runner2} and group process ${group2} to exit`, () => !alive(runner2) && !alive(group2), 10_000);
-    // A runner killed while its group's process was still starting: that process is told its
-    // runner's pid, so it does not take its new parent for the one to watch. Here the pid it is
-    // told is not its parent's from the start: it exits at once and removes the records.
-    const dir = mkdtempSync(join(tmpdir(), 'funckey-bench-orphan-'));
-    const orphan = spawnSync(process.execPath, ['bench/run.js', '--child', '1', join(dir, 'group1.json'), '--parent', String(runner2), '--quick'], {
-      cwd: ROOT,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(orphan.status).toBe(1);
-    expect(existsSync(dir)).toBe(false);
-  }, 120_000);
+  it.skipIf(process.platform !== 'linux')(
+    'a group does not outlive its runner, nor the runner its parent, however they end',
+    async () => {
+      // The runner killed outright: its group's process exits.
+      const runner = spawn(process.execPath, ['bench/run.js', '--group', '1', '--quick'], {
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
+      let group = 0;
+      await waitFor('the group process', () => (group = childrenOf(runner.pid!)[0] ?? 0) > 0, 30_000);
+      // Its arguments: --child GROUP RECORDS_FILE, the file in the runner's directory of records.
+      const args = readFileSync(`/proc/${group}/cmdline`, 'utf8').split('\0');
+      const records = dirname(args[args.indexOf('--child') + 2]!);
+      expect(existsSync(records)).toBe(true);
+      runner.kill('SIGKILL');
+      await waitFor(`group process ${group} to exit`, () => !alive(group), 10_000);
+      // The runner could not remove its directory of records; the group's process did.
+      expect(existsSync(records)).toBe(false);
+      // The runner's parent killed outright: the runner takes its group's process with it.
+      const shell = spawn('/bin/sh', ['-c', `"${process.execPath}" bench/run.js --group 1 --quick; true`], {
+        cwd: ROOT,
+        stdio: 'ignore',
+      });
+      let runner2 = 0;
+      let group2 = 0;
+      await waitFor('the runner', () => (runner2 = childrenOf(shell.pid!)[0] ?? 0) > 0, 30_000);
+      await waitFor('the group process', () => (group2 = childrenOf(runner2)[0] ?? 0) > 0, 30_000);
+      shell.kill('SIGKILL');
+      await waitFor(
+        `runner ${runner2} and group process ${group2} to exit`,
+        () => !alive(runner2) && !alive(group2),
+        10_000,
+      );
+      // A runner killed while its group's process was still starting: that process is told its
+      // runner's pid, so it does not take its new parent for the one to watch. Here the pid it is
+      // told is not its parent's from the start: it exits at once and removes the records.
+      const dir = mkdtempSync(join(tmpdir(), 'funckey-bench-orphan-'));
+      const orphan = spawnSync(
+        process.execPath,
+        ['bench/run.js', '--child', '1', join(dir, 'group1.json'), '--parent', String(runner2), '--quick'],
+        {
+          cwd: ROOT,
+          encoding: 'utf8',
+          timeout: 60_000,
+        },
+      );
+      expect(orphan.status).toBe(1);
+      expect(existsSync(dir)).toBe(false);
+    },
+    120_000,
+  );
 });

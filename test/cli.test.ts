@@ -5,7 +5,16 @@
  * is function 5, `price_order`, body 0x82..0x9e (28 bytes) after its size byte at 0x81.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -90,7 +99,11 @@ describe('funckey build', () => {
     const sub = mkdtempSync(join(dir, 'build-'));
     copyFileSync(DEMO_WASM, join(sub, 'demo.wasm'));
     const out = ok(run(['build', join(sub, 'demo.wasm')]));
-    expect(out).toMatch(new RegExp(`^wrote ${join(sub, 'demo.fkx').replace(/[.]/g, '\\.')}: 1 module, 8 functions, 11 names, \\d+ bytes in \\d+\\.\\d ms\\n$`));
+    expect(out).toMatch(
+      new RegExp(
+        `^wrote ${join(sub, 'demo.fkx').replace(/[.]/g, '\\.')}: 1 module, 8 functions, 11 names, \\d+ bytes in \\d+\\.\\d ms\\n$`,
+      ),
+    );
     expect(readdirSync(sub).sort()).toEqual(['demo.fkx', 'demo.wasm']);
     const size = Number(/(\d+) bytes/.exec(out)![1]);
     expect(readFileSync(join(sub, 'demo.fkx')).length).toBe(size);
@@ -144,11 +157,25 @@ describe('funckey build', () => {
   it('reads a device or a pipe only up to the documented limit (E_IO past it)', () => {
     const r = run(['build', '/dev/zero', '-o', join(dir, 'zero.fkx')]);
     expectFailure(r, 'E_IO');
-    expect(r.stderr).toBe('funckey: E_IO: cannot read /dev/zero: not a regular file, and more than 256 MiB (the limit for pipes and devices)\n');
+    expect(r.stderr).toBe(
+      'funckey: E_IO: cannot read /dev/zero: not a regular file, and more than 256 MiB (the limit for pipes and devices)\n',
+    );
     // A pipe within the limit is read whole: the module from stdin builds the same artifact.
-    const p = spawnSync('sh', ['-c', 'cat "$1" | "$2" "$3" build /dev/stdin -o "$4"', 'sh', DEMO_WASM, process.execPath, CLI, join(dir, 'stdin.fkx')], {
-      encoding: 'utf8',
-    });
+    const p = spawnSync(
+      'sh',
+      [
+        '-c',
+        'cat "$1" | "$2" "$3" build /dev/stdin -o "$4"',
+        'sh',
+        DEMO_WASM,
+        process.execPath,
+        CLI,
+        join(dir, 'stdin.fkx'),
+      ],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(p.stderr).toBe('');
     expect(readFileSync(join(dir, 'stdin.fkx')).equals(readFileSync(ARTIFACT))).toBe(true);
   });
@@ -182,7 +209,8 @@ describe('funckey info', () => {
     expect(out).toMatch(/^modules {9}1$/m);
     expect(out).toContain('  0: name -, 3 imported + 8 defined functions, byte offset 0, names dense (11), sha256 ');
     expect(out).toMatch(/^ {2}0x00000000 {2}DefinedWasmFunction module 0 +8 functions from 0$/m);
-    for (const s of SECTIONS) expect(out).toMatch(new RegExp(`^  ${s.replace(/\./g, '\\.')} +offset +\\d+ +size +\\d+$`, 'm'));
+    for (const s of SECTIONS)
+      expect(out).toMatch(new RegExp(`^  ${s.replace(/\./g, '\\.')} +offset +\\d+ +size +\\d+$`, 'm'));
   });
 
   it('--json', () => {
@@ -190,7 +218,13 @@ describe('funckey info', () => {
     expect(d).toMatchObject({ formatVersion: 3, textSize: 564, funcCount: 8, srcLocCount: 8, sparseCount: 0 });
     expect(BACKENDS).toContain(d.backend);
     expect(d.modules).toHaveLength(1);
-    expect(d.modules[0]).toMatchObject({ importedFuncs: 3, definedFuncs: 8, byteOffset: 0, nameEncoding: 1, nameCount: 11 });
+    expect(d.modules[0]).toMatchObject({
+      importedFuncs: 3,
+      definedFuncs: 8,
+      byteOffset: 0,
+      nameEncoding: 1,
+      nameCount: 11,
+    });
     expect(d.modules[0].sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(d.namespaces).toEqual([expect.objectContaining({ namespace: 0, funcCount: 8 })]);
     expect(d.sections.map((s: { name: string }) => s.name)).toEqual(SECTIONS);
@@ -198,8 +232,12 @@ describe('funckey info', () => {
   });
 
   it('--backend chooses the reader', () => {
-    expect(JSON.parse(ok(run(['info', ARTIFACT, '--json', '--backend', 'js'])))).toMatchObject({ backend: 'js', backendReason: 'chosen by --backend js' });
-    if (NATIVE.available) expect(JSON.parse(ok(run(['info', ARTIFACT, '--json', '--backend', 'native']))).backend).toBe('native');
+    expect(JSON.parse(ok(run(['info', ARTIFACT, '--json', '--backend', 'js'])))).toMatchObject({
+      backend: 'js',
+      backendReason: 'chosen by --backend js',
+    });
+    if (NATIVE.available)
+      expect(JSON.parse(ok(run(['info', ARTIFACT, '--json', '--backend', 'native']))).backend).toBe('native');
     expect(JSON.parse(ok(run(['info', ARTIFACT, '--json'], undefined, { FUNCKEY_BACKEND: 'js' })))).toMatchObject({
       backend: 'js',
       backendReason: 'chosen by FUNCKEY_BACKEND=js',
@@ -217,7 +255,9 @@ describe('funckey info', () => {
     expect(r.stderr).toContain('missing.fkx');
     const w = run(['info', DEMO_WASM]);
     expectFailure(w, 'E_FORMAT');
-    expect(w.stderr).toBe(`funckey: E_FORMAT: ${DEMO_WASM} is a WebAssembly module, not an artifact: run 'funckey build ${DEMO_WASM}' first\n`);
+    expect(w.stderr).toBe(
+      `funckey: E_FORMAT: ${DEMO_WASM} is a WebAssembly module, not an artifact: run 'funckey build ${DEMO_WASM}' first\n`,
+    );
     const junk = join(dir, 'junk.fkx');
     writeFileSync(junk, 'neither an artifact nor a module');
     const j = run(['info', junk]);
@@ -232,7 +272,17 @@ describe.each(BACKENDS)('lookups (%s backend)', (backend) => {
   const b = ['--backend', backend];
 
   it('lookup: location, FilePos and name of keys', () => {
-    const out = ok(run(['lookup', ARTIFACT, 'DefinedWasmFunction(0, 2)', 'DefinedWasmFunction(0,0)', 'DefinedWasmFunction(0, 8)', 'ArrayToWasmTrampoline(0, 1)', ...b]));
+    const out = ok(
+      run([
+        'lookup',
+        ARTIFACT,
+        'DefinedWasmFunction(0, 2)',
+        'DefinedWasmFunction(0,0)',
+        'DefinedWasmFunction(0, 8)',
+        'ArrayToWasmTrampoline(0, 1)',
+        ...b,
+      ]),
+    );
     expect(out).toBe(
       [
         'DefinedWasmFunction(0, 2)  start 0x82 length 28 filepos 0x81  func 5 name price_order',
@@ -242,9 +292,19 @@ describe.each(BACKENDS)('lookups (%s backend)', (backend) => {
         '',
       ].join('\n'),
     );
-    const rows = JSON.parse(ok(run(['lookup', ARTIFACT, 'DefinedWasmFunction(0, 7)', 'DefinedWasmFunction(1, 0)', '--json', ...b])));
+    const rows = JSON.parse(
+      ok(run(['lookup', ARTIFACT, 'DefinedWasmFunction(0, 7)', 'DefinedWasmFunction(1, 0)', '--json', ...b])),
+    );
     expect(rows).toEqual([
-      { key: 'DefinedWasmFunction(0, 7)', found: true, start: 0xf3, length: 6, filePos: 0xf2, funcIndex: 10, name: 'main' },
+      {
+        key: 'DefinedWasmFunction(0, 7)',
+        found: true,
+        start: 0xf3,
+        length: 6,
+        filePos: 0xf2,
+        funcIndex: 10,
+        name: 'main',
+      },
       { key: 'DefinedWasmFunction(1, 0)', found: false },
     ]);
     expectFailure(run(['lookup', ARTIFACT, 'Defined(0, 1)', ...b]), 'E_ARG');
@@ -276,7 +336,9 @@ describe.each(BACKENDS)('lookups (%s backend)', (backend) => {
   it('name: function names by index, --module', () => {
     expect(ok(run(['name', ARTIFACT, '0', '2', '10', ...b]))).toBe('0  host_log\n2  host_report\n10  main\n');
     expect(ok(run(['name', ARTIFACT, '5', '--module', '0', ...b]))).toBe('5  price_order\n');
-    expect(JSON.parse(ok(run(['name', ARTIFACT, '4', '--json', ...b])))).toEqual([{ module: 0, funcIndex: 4, name: 'order_total' }]);
+    expect(JSON.parse(ok(run(['name', ARTIFACT, '4', '--json', ...b])))).toEqual([
+      { module: 0, funcIndex: 4, name: 'order_total' },
+    ]);
     // 3 imported + 8 defined functions: 11 is past the last one.
     const r = run(['name', ARTIFACT, '10', '11', ...b]);
     expectFailure(r, 'E_RANGE');
@@ -293,7 +355,9 @@ describe.each(BACKENDS)('lookups (%s backend)', (backend) => {
     expect(ok(run(['symbolicate', ARTIFACT, ...b], V8_TRACE))).toBe(V8_SYMBOLICATED);
     expect(ok(run(['symbolicate', ARTIFACT, ...b], 'no frames here\n'))).toBe('no frames here\n');
     const frames = JSON.parse(ok(run(['symbolicate', ARTIFACT, trace, '--json', ...b])));
-    expect(frames.map((f: Record<string, unknown>) => [f.line, f.engine, f.funcIndex, f.offset, f.key, f.name, f.status])).toEqual([
+    expect(
+      frames.map((f: Record<string, unknown>) => [f.line, f.engine, f.funcIndex, f.offset, f.key, f.name, f.status]),
+    ).toEqual([
       [2, 'v8', 3, 0x77, 'DefinedWasmFunction(0, 0)', 'unit_average', 'resolved'],
       [3, 'v8', 5, 0x9b, 'DefinedWasmFunction(0, 2)', 'price_order', 'resolved'],
       [4, 'v8', 6, 0xa2, 'DefinedWasmFunction(0, 3)', 'apply_discount', 'resolved'],
@@ -310,14 +374,26 @@ describe.each(BACKENDS)('lookups (%s backend)', (backend) => {
     expect(before).toMatch(/at wasm:\/\/wasm\/[0-9a-f]+:wasm-function\[3\]:0x77\n/);
     expect(before).not.toContain('unit_average');
     // The chain of demo.wat, innermost first.
-    const chain = ['unit_average', 'price_order', 'apply_discount', 'process_order', 'process_batch', 'run_pipeline', 'main'];
-    const named = [...after!.matchAll(/at (\w+) \(wasm:\/\/wasm\/[0-9a-f]+:wasm-function\[(\d+)\]:0x[0-9a-f]+\)/g)].map((m) => [m[1], Number(m[2])]);
+    const chain = [
+      'unit_average',
+      'price_order',
+      'apply_discount',
+      'process_order',
+      'process_batch',
+      'run_pipeline',
+      'main',
+    ];
+    const named = [...after!.matchAll(/at (\w+) \(wasm:\/\/wasm\/[0-9a-f]+:wasm-function\[(\d+)\]:0x[0-9a-f]+\)/g)].map(
+      (m) => [m[1], Number(m[2])],
+    );
     expect(named).toEqual(chain.map((n, i) => [n, [3, 5, 6, 7, 8, 9, 10][i]]));
     expect(out).toContain(`read by the ${backend} backend`);
     expect(out).toContain('7 of 7 wasm frames named.');
     const j = JSON.parse(ok(run(['demo', '--json', ...b])));
     expect(j.backend).toBe(backend);
-    expect(j.frames.map((f: { name: string; status: string }) => [f.name, f.status])).toEqual(chain.map((n) => [n, 'resolved']));
+    expect(j.frames.map((f: { name: string; status: string }) => [f.name, f.status])).toEqual(
+      chain.map((n) => [n, 'resolved']),
+    );
     expect(j.strippedBytes).toBe(0x121);
     expect(j.moduleBytes).toBe(564);
     expectFailure(run(['demo', 'extra', ...b]), 'E_ARG');

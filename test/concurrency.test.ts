@@ -43,14 +43,26 @@ for (const seed of [5, 23, 77]) {
   writeFileSync(path, buildModel(model).finish());
   const r = rng(seed);
   const maxFi = Math.max(...model.modules.map((m) => m.importedFuncs + m.definedFuncs));
-  CASES.push({ path, keys: queryKeys(model, r, 100), offsets: queryOffsets(model, r, 100), funcIndices: [...Array(maxFi + 2).keys(), 0xffffffff], modules: model.modules.length });
+  CASES.push({
+    path,
+    keys: queryKeys(model, r, 100),
+    offsets: queryOffsets(model, r, 100),
+    funcIndices: [...Array(maxFi + 2).keys(), 0xffffffff],
+    modules: model.modules.length,
+  });
 }
 {
   const wasm = readFileSync(join(root, 'samples', 'many.wasm'));
   const path = join(dir, 'many.fkx');
   writeFileSync(path, buildFromWasm(wasm));
   const offsets = Array.from({ length: 600 }, (_, i) => Math.floor((i * wasm.length) / 600));
-  CASES.push({ path, keys: Array.from({ length: 400 }, (_, i) => [0, i] as [number, number]), offsets, funcIndices: Array.from({ length: 420 }, (_, i) => i), modules: 1 });
+  CASES.push({
+    path,
+    keys: Array.from({ length: 400 }, (_, i) => [0, i] as [number, number]),
+    offsets,
+    funcIndices: Array.from({ length: 420 }, (_, i) => i),
+    modules: 1,
+  });
 }
 
 /**
@@ -86,7 +98,12 @@ return out.join('\\n');
 
 const makeFingerprint = (pkg: unknown) =>
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  new Function('pkg', 'c', 'backend', 'closeIt', 'held', FINGERPRINT).bind(null, pkg) as (c: Case, backend: string, closeIt: boolean, held: unknown[]) => string;
+  new Function('pkg', 'c', 'backend', 'closeIt', 'held', FINGERPRINT).bind(null, pkg) as (
+    c: Case,
+    backend: string,
+    closeIt: boolean,
+    held: unknown[],
+  ) => string;
 
 /**
  * The worker: imports the package, waits at a barrier so that all workers start together,
@@ -128,14 +145,26 @@ interface WorkerReport {
   error?: string;
 }
 
-function startWorkers(n: number, hold: false | true | 'forever'): { workers: Worker[]; reports: Promise<WorkerReport[]> } {
+function startWorkers(
+  n: number,
+  hold: false | true | 'forever',
+): { workers: Worker[]; reports: Promise<WorkerReport[]> } {
   const barrier = new SharedArrayBuffer(4);
   const workers: Worker[] = [];
   const reports: Promise<WorkerReport>[] = [];
   for (let w = 0; w < n; w++) {
     const worker = new Worker(WORKER, {
       eval: true,
-      workerData: { distUrl, body: FINGERPRINT, barrier, workers: n, rounds: ROUNDS, backends: BACKENDS, cases: CASES, hold },
+      workerData: {
+        distUrl,
+        body: FINGERPRINT,
+        barrier,
+        workers: n,
+        rounds: ROUNDS,
+        backends: BACKENDS,
+        cases: CASES,
+        hold,
+      },
     });
     workers.push(worker);
     reports.push(
@@ -162,16 +191,22 @@ describe('worker threads', () => {
     const pkg = await import(distUrl);
     const fingerprint = makeFingerprint(pkg);
     const main: Record<string, string> = {};
-    for (const backend of BACKENDS) CASES.forEach((c, i) => (main[`${backend}:${i}`] = fingerprint(c, backend, true, [])));
+    for (const backend of BACKENDS)
+      CASES.forEach((c, i) => (main[`${backend}:${i}`] = fingerprint(c, backend, true, [])));
     // The questions reach the answers: most keys and offsets of the cases are found.
-    expect(Object.values(main).join('\n').match(/"start":/g)!.length).toBeGreaterThan(500);
+    expect(
+      Object.values(main)
+        .join('\n')
+        .match(/"start":/g)!.length,
+    ).toBeGreaterThan(500);
 
     const { workers, reports } = startWorkers(WORKERS, false);
     // The main thread keeps answering while the workers do.
     let mainRounds = 0;
     const racing = (async () => {
       for (let i = 0; i < ROUNDS; i++) {
-        for (const backend of BACKENDS) CASES.forEach((c, k) => expect(fingerprint(c, backend, true, [])).toBe(main[`${backend}:${k}`]));
+        for (const backend of BACKENDS)
+          CASES.forEach((c, k) => expect(fingerprint(c, backend, true, [])).toBe(main[`${backend}:${k}`]));
         mainRounds++;
         await new Promise((r) => setImmediate(r));
       }
@@ -188,23 +223,26 @@ describe('worker threads', () => {
     expect(await Promise.all(workers.map(exited))).toEqual(workers.map(() => 0));
   });
 
-  it.skipIf(!NATIVE.available || !BACKENDS.includes('native'))('mappings held by workers are released when they exit, closed or not, and when terminated', async () => {
-    expect(artifactMappings()).toBe(0);
-    // Workers that keep every artifact of their last round open, then exit by themselves.
-    const a = startWorkers(3, true);
-    const ra = await a.reports;
-    for (const r of ra) expect(r.held).toBe(CASES.length * BACKENDS.length);
-    // One mapping per case in the native backend: the workers' artifacts of one file share it.
-    expect(artifactMappings()).toBe(CASES.length);
-    for (const w of a.workers) w.postMessage('exit');
-    await Promise.all(a.workers.map(exited));
-    expect(artifactMappings()).toBe(0);
+  it.skipIf(!NATIVE.available || !BACKENDS.includes('native'))(
+    'mappings held by workers are released when they exit, closed or not, and when terminated',
+    async () => {
+      expect(artifactMappings()).toBe(0);
+      // Workers that keep every artifact of their last round open, then exit by themselves.
+      const a = startWorkers(3, true);
+      const ra = await a.reports;
+      for (const r of ra) expect(r.held).toBe(CASES.length * BACKENDS.length);
+      // One mapping per case in the native backend: the workers' artifacts of one file share it.
+      expect(artifactMappings()).toBe(CASES.length);
+      for (const w of a.workers) w.postMessage('exit');
+      await Promise.all(a.workers.map(exited));
+      expect(artifactMappings()).toBe(0);
 
-    // Workers terminated from outside while holding their artifacts.
-    const b = startWorkers(2, 'forever');
-    await b.reports;
-    expect(artifactMappings()).toBe(CASES.length);
-    await Promise.all(b.workers.map((w) => w.terminate()));
-    expect(artifactMappings()).toBe(0);
-  });
+      // Workers terminated from outside while holding their artifacts.
+      const b = startWorkers(2, 'forever');
+      await b.reports;
+      expect(artifactMappings()).toBe(CASES.length);
+      await Promise.all(b.workers.map((w) => w.terminate()));
+      expect(artifactMappings()).toBe(0);
+    },
+  );
 });

@@ -44,8 +44,12 @@ describeWabt('builder with DWARF', () => {
   });
 
   it('modules inside a component: each one placed at its own code section in the outer binary', () => {
-    const core = (name: string): Encoded => ({ bytes: Array.from(fixture(name)), bodies: [], sections: [] }) as unknown as Encoded;
-    const c = encodeComponent([{ core: core('c-O0-dwarf4.wasm') }, { nested: encodeComponent([{ core: core('rust-O2.wasm') }]) }]);
+    const core = (name: string): Encoded =>
+      ({ bytes: Array.from(fixture(name)), bodies: [], sections: [] }) as unknown as Encoded;
+    const c = encodeComponent([
+      { core: core('c-O0-dwarf4.wasm') },
+      { nested: encodeComponent([{ core: core('rust-O2.wasm') }]) },
+    ]);
     const b = builderFromWasm(Uint8Array.from(c.bytes));
     expect(b.warnings).toEqual([]);
     expect(b.srcLocs.map((s) => s.module)).toEqual([0, 1]);

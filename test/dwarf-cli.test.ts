@@ -23,7 +23,9 @@ function cli(args: string[], input?: string): { status: number | null; stdout: s
 
 /** wasm-objdump -h's section lines, without the file name line. */
 function sections(path: string): string[] {
-  return tool('wasm-objdump', ['-h', path]).split('\n').filter((l) => /^\s+\w+ start=/.test(l));
+  return tool('wasm-objdump', ['-h', path])
+    .split('\n')
+    .filter((l) => /^\s+\w+ start=/.test(l));
 }
 
 describeWabt('funckey strip', () => {
@@ -85,10 +87,14 @@ function llvmStyle(chains: string[][]): string {
   return chains
     .map((frames) => {
       if (frames.length === 0) return '??\n??:0:0\n\n';
-      return frames.map((f) => {
-        const [fn, file, line, col] = f.split('|');
-        return `${fn || '??'}\n${file || '??'}:${line}:${col}\n`;
-      }).join('') + '\n';
+      return (
+        frames
+          .map((f) => {
+            const [fn, file, line, col] = f.split('|');
+            return `${fn || '??'}\n${file || '??'}:${line}:${col}\n`;
+          })
+          .join('') + '\n'
+      );
     })
     .join('');
 }
@@ -97,7 +103,16 @@ const HAVE_LLVM = spawnSync('llvm-symbolizer-14', ['--version']).status === 0;
 const ALL = process.env.CI === 'true' || process.env.FUNCKEY_HEAVY === '1';
 
 describe('funckey addr --symbolizer', () => {
-  const names = ALL ? ['c-O0-dwarf4.wasm', 'c-O2-dwarf5.wasm', 'cpp-O2-dwarf4.wasm', 'cpp-O0-dwarf5.wasm', 'rust-O0.wasm', 'rust-O2.wasm'] : ['c-O2-dwarf5.wasm', 'rust-O2.wasm'];
+  const names = ALL
+    ? [
+        'c-O0-dwarf4.wasm',
+        'c-O2-dwarf5.wasm',
+        'cpp-O2-dwarf4.wasm',
+        'cpp-O0-dwarf5.wasm',
+        'rust-O0.wasm',
+        'rust-O2.wasm',
+      ]
+    : ['c-O2-dwarf5.wasm', 'rust-O2.wasm'];
   for (const name of names) {
     it(`${name}: every instruction address, as llvm-symbolizer-14 --inlines --no-demangle prints it`, () => {
       const g = golden(name);
@@ -106,7 +121,11 @@ describe('funckey addr --symbolizer', () => {
       expect(r.status, r.stderr).toBe(0);
       expect(r.stdout).toBe(llvmStyle(g.map(([, c]) => c)));
       if (HAVE_LLVM) {
-        const live = spawnSync('llvm-symbolizer-14', ['--inlines', '--no-demangle', `--obj=${join(FIXTURES, name)}`], { input, encoding: 'utf8', maxBuffer: 1 << 28 });
+        const live = spawnSync('llvm-symbolizer-14', ['--inlines', '--no-demangle', `--obj=${join(FIXTURES, name)}`], {
+          input,
+          encoding: 'utf8',
+          maxBuffer: 1 << 28,
+        });
         expect(r.stdout).toBe(live.stdout);
       }
     });
@@ -125,11 +144,18 @@ describeWabt('funckey addr <module.wasm> OFFSET', () => {
   it('prints the chain, innermost first, at offsets of the file (the code section moved in by wasm-objdump -h)', () => {
     const name = 'c-O2-dwarf5.wasm';
     const code = parseInt(/Code start=0x([0-9a-f]+)/.exec(tool('wasm-objdump', ['-h', join(FIXTURES, name)]))![1]!, 16);
-    const g = golden(name).filter(([, c]) => c.length >= 2).slice(0, 20);
+    const g = golden(name)
+      .filter(([, c]) => c.length >= 2)
+      .slice(0, 20);
     const r = cli(['addr', join(FIXTURES, name), ...g.map(([a]) => '0x' + (a + code).toString(16)), '--json']);
     expect(r.status, r.stderr).toBe(0);
-    const rows = JSON.parse(r.stdout) as { offset: number; frames: { function: string; file: string; line: number; column: number }[] }[];
-    expect(rows.map((x) => x.frames.map((f) => `${f.function}|${f.file}|${f.line}|${f.column}`))).toEqual(g.map(([, c]) => c));
+    const rows = JSON.parse(r.stdout) as {
+      offset: number;
+      frames: { function: string; file: string; line: number; column: number }[];
+    }[];
+    expect(rows.map((x) => x.frames.map((f) => `${f.function}|${f.file}|${f.line}|${f.column}`))).toEqual(
+      g.map(([, c]) => c),
+    );
     const text = cli(['addr', join(FIXTURES, name), '0x' + (g[0]![0] + code).toString(16)]).stdout.split('\n');
     expect(text[1]).toMatch(/^  \S+ \S+:\d+:\d+ \(inlined\)$/);
   });

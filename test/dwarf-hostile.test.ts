@@ -14,14 +14,19 @@ import { SrcLocReader } from '../lib/srclocs.js';
 import { int, pick, rng, type Rand } from './helpers/gen.js';
 
 const dir = join(__dirname, 'fixtures', 'dwarf');
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.wasm')).sort();
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.wasm'))
+  .sort();
 const COUNT = process.env.FUNCKEY_HEAVY === '1' ? 1500 : 100;
 const SPECIAL = [0, 1, 2, 4, 5, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xfffffff0, 0xfffffffe, 0xffffffff];
 
 /** The [start, end) of every .debug_* payload of a module. */
 function debugSpans(bytes: Uint8Array): [number, number][] {
   const d = findDebugSections(bytes)!;
-  return Object.values(d.sections).map((v) => [v!.byteOffset - bytes.byteOffset, v!.byteOffset - bytes.byteOffset + v!.length]);
+  return Object.values(d.sections).map((v) => [
+    v!.byteOffset - bytes.byteOffset,
+    v!.byteOffset - bytes.byteOffset + v!.length,
+  ]);
 }
 
 function mutate(src: Uint8Array, spans: [number, number][], r: Rand): Uint8Array {
@@ -32,10 +37,17 @@ function mutate(src: Uint8Array, spans: [number, number][], r: Rand): Uint8Array
     if (e - s < 8) continue;
     const at = int(r, s, e - 5);
     switch (int(r, 0, 3)) {
-      case 0: b[at]! ^= 1 << int(r, 0, 7); break;
-      case 1: b[at] = int(r, 0, 255); break;
-      case 2: new DataView(b.buffer).setUint32(at, pick(r, SPECIAL) >>> 0, true); break;
-      default: b.fill(pick(r, [0, 0xff, 0x80]), at, Math.min(e, at + int(r, 1, 32)));
+      case 0:
+        b[at]! ^= 1 << int(r, 0, 7);
+        break;
+      case 1:
+        b[at] = int(r, 0, 255);
+        break;
+      case 2:
+        new DataView(b.buffer).setUint32(at, pick(r, SPECIAL) >>> 0, true);
+        break;
+      default:
+        b.fill(pick(r, [0, 0xff, 0x80]), at, Math.min(e, at + int(r, 1, 32)));
     }
   }
   return b;
@@ -92,7 +104,13 @@ describe('damaged source-location tables, read in place', () => {
       const t = readSrcLocs(new Uint8Array(readFileSync(join(dir, name))))!;
       const clean = encodeSrcLocs([{ base: t.codeStart, table: t }]);
       for (let i = 0; i < COUNT / 2; i++) {
-        const s = { blocks: clean.blocks.slice(), pieces: clean.pieces.slice(), frames: clean.frames.slice(), strings: clean.strings.slice(), stringBytes: clean.stringBytes.slice() };
+        const s = {
+          blocks: clean.blocks.slice(),
+          pieces: clean.pieces.slice(),
+          frames: clean.frames.slice(),
+          strings: clean.strings.slice(),
+          stringBytes: clean.stringBytes.slice(),
+        };
         const which = int(r, 0, 3);
         const words = [s.blocks, s.frames, s.strings][which % 3]!;
         if (which === 3 || words.length === 0) s.pieces[int(r, 0, s.pieces.length - 1)] = int(r, 0, 255);

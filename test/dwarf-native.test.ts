@@ -15,17 +15,28 @@ import { SrcLocReader, type SrcFrame } from '../lib/srclocs.js';
 import { int, pick, rng } from './helpers/gen.js';
 import { BACKENDS } from './helpers/backends.js';
 
-type Lookup = (b: Uint32Array, p: Uint8Array, f: Uint32Array, s: Uint32Array, sb: Uint8Array, offset: number, out: Uint32Array) => number;
+type Lookup = (
+  b: Uint32Array,
+  p: Uint8Array,
+  f: Uint32Array,
+  s: Uint32Array,
+  sb: Uint8Array,
+  offset: number,
+  out: Uint32Array,
+) => number;
 const addon = BACKENDS.includes('native')
   ? (createRequire(import.meta.url)('node-gyp-build')(join(__dirname, '..')) as { srcLocLookup?: Lookup })
   : undefined;
 const native = addon?.srcLocLookup;
 // An addon built before native/srclocs.cc existed: rebuild it (node-gyp rebuild). In CI it
 // is built fresh, so there a missing srcLocLookup is a failure.
-if (process.env.CI === 'true' && BACKENDS.includes('native') && native === undefined) throw new Error('the addon has no srcLocLookup');
+if (process.env.CI === 'true' && BACKENDS.includes('native') && native === undefined)
+  throw new Error('the addon has no srcLocLookup');
 
 const dir = join(__dirname, 'fixtures', 'dwarf');
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.wasm')).sort();
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.wasm'))
+  .sort();
 const COUNT = process.env.FUNCKEY_HEAVY === '1' ? 400 : 30;
 const SPECIAL = [0, 1, 2, 0x7f, 0x80, 0xff, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
 
@@ -46,7 +57,8 @@ function outcome(f: () => SrcFrame[]): string {
   try {
     return JSON.stringify(f());
   } catch (e) {
-    if (e instanceof FunckeyError || (e instanceof Error && typeof (e as { code?: unknown }).code === 'string')) return (e as FunckeyError).code;
+    if (e instanceof FunckeyError || (e instanceof Error && typeof (e as { code?: unknown }).code === 'string'))
+      return (e as FunckeyError).code;
     throw e;
   }
 }
@@ -60,7 +72,13 @@ function nativeLookup(s: SrcLocSections, offset: number, strings = new SrcLocRea
     n = native!(s.blocks, s.pieces, s.frames, s.strings, s.stringBytes, offset, out);
   }
   const frames: SrcFrame[] = [];
-  for (let i = 0; i < n; i++) frames.push({ function: strings.string(out[4 * i]!), file: strings.string(out[4 * i + 1]!), line: out[4 * i + 2]!, column: out[4 * i + 3]! });
+  for (let i = 0; i < n; i++)
+    frames.push({
+      function: strings.string(out[4 * i]!),
+      file: strings.string(out[4 * i + 1]!),
+      line: out[4 * i + 2]!,
+      column: out[4 * i + 3]!,
+    });
   return frames;
 }
 
@@ -74,29 +92,39 @@ describe.runIf(native !== undefined)('source-location tables, js and native', ()
       const a = js.lookup(t.codeStart + addr);
       const n = nativeLookup(s, t.codeStart + addr, js);
       if (JSON.stringify(n) !== JSON.stringify(a)) diffs++;
-      if (JSON.stringify(n.map((f) => `${f.function}|${f.file}|${f.line}|${f.column}`)) !== JSON.stringify(chain)) diffs++;
+      if (JSON.stringify(n.map((f) => `${f.function}|${f.file}|${f.line}|${f.column}`)) !== JSON.stringify(chain))
+        diffs++;
     }
     expect(diffs).toBe(0);
   });
 
-  it.each(fixtures)(`%s: ${COUNT} mutants of its tables, the same answer or E_CORRUPT from both at every address`, (name) => {
-    const t = readSrcLocs(new Uint8Array(readFileSync(join(dir, name))))!;
-    const clean = encodeSrcLocs([{ base: t.codeStart, table: t }]);
-    const r = rng(0xabc + name.length);
-    let corrupt = 0;
-    for (let i = 0; i < COUNT; i++) {
-      const s = { blocks: clean.blocks.slice(), pieces: clean.pieces.slice(), frames: clean.frames.slice(), strings: clean.strings.slice(), stringBytes: clean.stringBytes.slice() };
-      const which = int(r, 0, 4);
-      const words = [s.blocks, s.frames, s.strings][which % 3]!;
-      if (which >= 3 || words.length === 0) s.pieces[int(r, 0, s.pieces.length - 1)] = int(r, 0, 255);
-      else words[int(r, 0, words.length - 1)] = pick(r, SPECIAL) >>> 0;
-      const js = new SrcLocReader(s);
-      for (let a = 0; a < t.codeSize; a += int(r, 1, 24)) {
-        const want = outcome(() => js.lookup(t.codeStart + a));
-        expect(outcome(() => nativeLookup(s, t.codeStart + a, js))).toBe(want);
-        if (want === 'E_CORRUPT') corrupt++;
+  it.each(fixtures)(
+    `%s: ${COUNT} mutants of its tables, the same answer or E_CORRUPT from both at every address`,
+    (name) => {
+      const t = readSrcLocs(new Uint8Array(readFileSync(join(dir, name))))!;
+      const clean = encodeSrcLocs([{ base: t.codeStart, table: t }]);
+      const r = rng(0xabc + name.length);
+      let corrupt = 0;
+      for (let i = 0; i < COUNT; i++) {
+        const s = {
+          blocks: clean.blocks.slice(),
+          pieces: clean.pieces.slice(),
+          frames: clean.frames.slice(),
+          strings: clean.strings.slice(),
+          stringBytes: clean.stringBytes.slice(),
+        };
+        const which = int(r, 0, 4);
+        const words = [s.blocks, s.frames, s.strings][which % 3]!;
+        if (which >= 3 || words.length === 0) s.pieces[int(r, 0, s.pieces.length - 1)] = int(r, 0, 255);
+        else words[int(r, 0, words.length - 1)] = pick(r, SPECIAL) >>> 0;
+        const js = new SrcLocReader(s);
+        for (let a = 0; a < t.codeSize; a += int(r, 1, 24)) {
+          const want = outcome(() => js.lookup(t.codeStart + a));
+          expect(outcome(() => nativeLookup(s, t.codeStart + a, js))).toBe(want);
+          if (want === 'E_CORRUPT') corrupt++;
+        }
       }
-    }
-    expect(corrupt).toBeGreaterThan(0);
-  });
+      expect(corrupt).toBeGreaterThan(0);
+    },
+  );
 });

@@ -14,7 +14,9 @@ import { encodeSrcLocs } from '../lib/dwarf/encode.js';
 import { SrcLocReader, type SrcFrame } from '../lib/srclocs.js';
 
 const dir = join(__dirname, 'fixtures', 'dwarf');
-const fixtures = readdirSync(dir).filter((f) => f.endsWith('.wasm')).sort();
+const fixtures = readdirSync(dir)
+  .filter((f) => f.endsWith('.wasm'))
+  .sort();
 
 function has(cmd: string): boolean {
   try {
@@ -74,10 +76,16 @@ describe.each(fixtures)('%s', (name) => {
     const base = 1000 + t.codeStart; // as if the module sat at 1000 in a component
     const r = new SrcLocReader(encodeSrcLocs([{ base, table: t }]));
     let diffs = 0;
-    for (const [addr, chain] of golden) if (JSON.stringify(text(r.lookup(base + addr))) !== JSON.stringify(chain)) diffs++;
+    for (const [addr, chain] of golden)
+      if (JSON.stringify(text(r.lookup(base + addr))) !== JSON.stringify(chain)) diffs++;
     expect(diffs).toBe(0);
     // Outside the code: nothing.
-    expect([r.lookup(0), r.lookup(base - 1), r.lookup(base + t.codeSize), r.lookup(0xffffffff)]).toEqual([[], [], [], []]);
+    expect([r.lookup(0), r.lookup(base - 1), r.lookup(base + t.codeSize), r.lookup(0xffffffff)]).toEqual([
+      [],
+      [],
+      [],
+      [],
+    ]);
   });
 
   // A live run takes about half a second: every fixture in CI and heavy runs, one otherwise.

@@ -9,7 +9,15 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildFromWasm, open, parseStack, stripNameSection, symbolicate, symbolicateFrames, type Artifact } from '../lib/index.js';
+import {
+  buildFromWasm,
+  open,
+  parseStack,
+  stripNameSection,
+  symbolicate,
+  symbolicateFrames,
+  type Artifact,
+} from '../lib/index.js';
 import { writeFileAtomic } from '../lib/writer.js';
 import { BACKENDS } from './helpers/backends.js';
 
@@ -29,9 +37,16 @@ const sample = (f: string) => new Uint8Array(readFileSync(new URL(`../samples/${
 type Runner = (exports: WebAssembly.Exports) => void;
 
 /** Instantiates `bytes`, calls `run`, returns the stack of what it threw. */
-function trap(bytes: Uint8Array, imports: (get: () => WebAssembly.Exports) => WebAssembly.Imports, run: Runner): string {
+function trap(
+  bytes: Uint8Array,
+  imports: (get: () => WebAssembly.Exports) => WebAssembly.Imports,
+  run: Runner,
+): string {
   let exports: WebAssembly.Exports | undefined;
-  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), imports(() => exports!));
+  const instance = new WebAssembly.Instance(
+    new WebAssembly.Module(bytes),
+    imports(() => exports!),
+  );
   exports = instance.exports;
   try {
     run(exports);
@@ -65,7 +80,12 @@ function compare(named: Uint8Array, artifact: Artifact, imports: Parameters<type
   expect(afterFrames.length).toBe(wantFrames.length);
   wantFrames.forEach((w, i) => {
     const got = afterFrames[i]!;
-    expect([got.line, got.printedName, got.funcIndex, got.offset], `frame ${i}`).toEqual([w.line, w.printedName, w.funcIndex, w.offset]);
+    expect([got.line, got.printedName, got.funcIndex, got.offset], `frame ${i}`).toEqual([
+      w.line,
+      w.printedName,
+      w.funcIndex,
+      w.offset,
+    ]);
   });
   expect(symbolicateFrames(before, artifact).every((f) => f.status === 'resolved')).toBe(true);
   // Everything else (message, JS frames) is as V8 printed it.
@@ -123,7 +143,15 @@ describe.each(BACKENDS)('e2e with V8 (%s backend)', (backend) => {
       stack = (e as Error).stack!;
     }
     const names = parseStack(symbolicate(stack, artifact)).map((f) => f.printedName);
-    expect(names).toEqual(['unit_average', 'price_order', 'apply_discount', 'process_order', 'process_batch', 'run_pipeline', 'main']);
+    expect(names).toEqual([
+      'unit_average',
+      'price_order',
+      'apply_discount',
+      'process_order',
+      'process_batch',
+      'run_pipeline',
+      'main',
+    ]);
     artifact.close();
   });
 
@@ -135,7 +163,9 @@ describe.each(BACKENDS)('e2e with V8 (%s backend)', (backend) => {
     expect(artifact.modules[0]).toMatchObject({ name: 'many', importedFuncs: 2, definedFuncs: 401 });
     let total = 0;
     for (const [start, depth] of MANY_CASES) {
-      const frames = compare(named, artifact, manyImports, (x) => (x.run as (k: number, d: number) => void)(start, depth));
+      const frames = compare(named, artifact, manyImports, (x) =>
+        (x.run as (k: number, d: number) => void)(start, depth),
+      );
       total += frames.length;
       // The innermost frame is the function reached after `depth` hops (not counting the
       // bounces' fresh entry through run): checked against the generator's rule.

@@ -39,7 +39,8 @@ const urlsAside = (t: string) => t.replace(/wasm:\/\/wasm\/[0-9A-Za-z_.-]+/g, 'w
 const artifacts = new Map<string, Artifact>();
 function artifactOf(m: 'named' | 'anon', backend: string): Artifact {
   const k = `${m}/${backend}`;
-  if (!artifacts.has(k)) artifacts.set(k, open(buildFromWasmFile(`${DIR}/${m}.wasm`), { backend: backend as 'js' | 'native' }));
+  if (!artifacts.has(k))
+    artifacts.set(k, open(buildFromWasmFile(`${DIR}/${m}.wasm`), { backend: backend as 'js' | 'native' }));
   return artifacts.get(k)!;
 }
 
@@ -93,13 +94,19 @@ describe.each(BACKENDS)('engine traces replayed (%s backend)', (backend) => {
 
   it('SpiderMonkey by a relative script path is SpiderMonkey, its URL kept whole', () => {
     const frames = symbolicateFrames(fixture('gjs', 'stripped'), artifactOf('named', backend));
-    expect(new Set(frames.map((f) => [f.engine, f.url].join(' ')))).toEqual(new Set(['spidermonkey run-gjs.js line 4 > WebAssembly.Module']));
+    expect(new Set(frames.map((f) => [f.engine, f.url].join(' ')))).toEqual(
+      new Set(['spidermonkey run-gjs.js line 4 > WebAssembly.Module']),
+    );
   });
 
   it('JavaScriptCore frames (no offsets) of another module are marked, not named', () => {
     // demo.wasm's artifact: 11 functions and no module name; many.wasm's: module "many".
-    const demo = open(buildFromWasmFile(new URL('../samples/demo.wasm', import.meta.url).pathname), { backend: backend as 'js' | 'native' });
-    const many = open(buildFromWasmFile(new URL('../samples/many.wasm', import.meta.url).pathname), { backend: backend as 'js' | 'native' });
+    const demo = open(buildFromWasmFile(new URL('../samples/demo.wasm', import.meta.url).pathname), {
+      backend: backend as 'js' | 'native',
+    });
+    const many = open(buildFromWasmFile(new URL('../samples/many.wasm', import.meta.url).pathname), {
+      backend: backend as 'js' | 'native',
+    });
     const stripped = fixture('jsc', 'stripped');
     const named = fixture('jsc', 'named');
     // Indices past the module's functions; and then every frame of that module prefix (<?>),
@@ -115,7 +122,11 @@ describe.each(BACKENDS)('engine traces replayed (%s backend)', (backend) => {
     expect(m.filter((f) => f.status === 'mismatch').length).toBeGreaterThan(3);
     // A name in the frame that is not the artifact's name of that index.
     const anonNamed = fixture('jsc', 'anon');
-    expect(symbolicateFrames(anonNamed, many).filter((f) => f.funcIndex! < 402 && f.printedName !== '(null)').every((f) => f.status === 'mismatch')).toBe(true);
+    expect(
+      symbolicateFrames(anonNamed, many)
+        .filter((f) => f.funcIndex! < 402 && f.printedName !== '(null)')
+        .every((f) => f.status === 'mismatch'),
+    ).toBe(true);
     expect(symbolicate(named, many)).toBe(named);
   });
 });
@@ -133,9 +144,11 @@ describe('engine traces live', () => {
     }
     const exe = e.find();
     if (exe === undefined) {
-      if (IN_CI && e.debian) it(`${e.id}: required in CI (.ci/run installs it)`, () => expect.fail(`${e.id} is not installed`));
+      if (IN_CI && e.debian)
+        it(`${e.id}: required in CI (.ci/run installs it)`, () => expect.fail(`${e.id} is not installed`));
       else it.skip(`${e.id}: not installed, live run skipped`, () => {});
-      if (!IN_CI) console.warn(`engines.test: ${e.id} is not installed; its live run is skipped (fixtures still replayed)`);
+      if (!IN_CI)
+        console.warn(`engines.test: ${e.id} is not installed; its live run is skipped (fixtures still replayed)`);
       continue;
     }
     it(`${e.id} (${backend} backend)`, { timeout: 120_000 }, () => {
@@ -152,17 +165,25 @@ describe('engine traces live', () => {
 describe('funckey demo under Deno and Bun', () => {
   const cli = new URL('../dist/cli.js', import.meta.url).pathname;
   const runtimes: [string, string[], RegExp][] = [
-    ['deno', ['run', '--allow-read', '--allow-env', '--allow-ffi', cli, 'demo'], /as Deno [^ ]+ \(V8 [^)]+\) prints it/],
+    [
+      'deno',
+      ['run', '--allow-read', '--allow-env', '--allow-ffi', cli, 'demo'],
+      /as Deno [^ ]+ \(V8 [^)]+\) prints it/,
+    ],
     ['bun', [cli, 'demo'], /as Bun [^ ]+ \(JavaScriptCore\) gives it in its call sites/],
   ];
   for (const [id, args, how] of runtimes) {
     const exe = HEAVY ? (ENGINES as EngineDef[]).find((e) => e.id === id)!.find() : undefined;
-    it.skipIf(exe === undefined)(`${id}: names every frame and says which runtime printed the trace`, { timeout: 120_000 }, () => {
-      const r = spawnSync(exe!, args, { encoding: 'utf8', timeout: 60_000 });
-      expect(r.status, r.stderr).toBe(0);
-      expect(r.stdout).toMatch(how);
-      expect(r.stdout).toContain('7 of 7 wasm frames named.');
-      expect(r.stdout.split('The same trace after')[1]).toContain('unit_average');
-    });
+    it.skipIf(exe === undefined)(
+      `${id}: names every frame and says which runtime printed the trace`,
+      { timeout: 120_000 },
+      () => {
+        const r = spawnSync(exe!, args, { encoding: 'utf8', timeout: 60_000 });
+        expect(r.status, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(how);
+        expect(r.stdout).toContain('7 of 7 wasm frames named.');
+        expect(r.stdout.split('The same trace after')[1]).toContain('unit_average');
+      },
+    );
   }
 });

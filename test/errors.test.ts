@@ -11,7 +11,6 @@ import { codeOf } from './helpers/codes.js';
 const dir = mkdtempSync(join(tmpdir(), 'funckey-errors-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-
 function sample(): Uint8Array {
   const b = new ArtifactBuilder();
   b.addModule({ name: 'm', importedFuncs: 1, definedFuncs: 3 });
@@ -63,7 +62,11 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
     expect(openCode(new TextEncoder().encode('\0asm\x01\0\0\0 this is wasm'))).toBe('E_FORMAT');
     expect(openCode(patch((b) => (b[4] = 1)))).toBe('E_FORMAT');
     expect(openCode(patch((b) => (b[5] = 2)))).toBe('E_FORMAT');
-    expect(openCode(patch((b, v, s) => (b[s.get('.shstrtab')!.offset + v.getUint32(s.get('.fk.info')!.hdr, true) + 4] = 0x78)))).toBe('E_FORMAT');
+    expect(
+      openCode(
+        patch((b, v, s) => (b[s.get('.shstrtab')!.offset + v.getUint32(s.get('.fk.info')!.hdr, true) + 4] = 0x78)),
+      ),
+    ).toBe('E_FORMAT');
     expect(openCode(patch((b, v, s) => (b[info(s)] = 0x78)))).toBe('E_FORMAT');
     // A real ELF executable of this machine is not an artifact.
     if (existsSync('/bin/true')) expect(openCode('/bin/true')).toBe('E_FORMAT');
@@ -89,20 +92,35 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
     expect(openCode(full.slice(0, 64 + 64 * 3))).toBe('E_TRUNCATED');
     const names = s.get('.fk.names')!;
     expect(openCode(full.slice(0, names.offset + names.size - 1))).toBe('E_TRUNCATED');
-    for (let cut = 4; cut < full.length; cut += 7) expect(['E_TRUNCATED', 'E_FORMAT', 'E_CORRUPT']).toContain(openCode(full.slice(0, cut)));
+    for (let cut = 4; cut < full.length; cut += 7)
+      expect(['E_TRUNCATED', 'E_FORMAT', 'E_CORRUPT']).toContain(openCode(full.slice(0, cut)));
   });
 
   it('E_CORRUPT: broken invariants', () => {
     // Namespaces out of order.
-    expect(openCode(patch((b, v, s) => v.setUint32(s.get('.fk.namespaces')!.offset, 0x7fffffff & 0x0fffffff, true)))).toBe('E_CORRUPT');
+    expect(
+      openCode(patch((b, v, s) => v.setUint32(s.get('.fk.namespaces')!.offset, 0x7fffffff & 0x0fffffff, true))),
+    ).toBe('E_CORRUPT');
     // A count that does not match its section's size.
     expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 24, 99, true)))).toBe('E_CORRUPT');
     // A section moved off its 8-byte alignment.
-    expect(openCode(patch((b, v, s) => v.setBigUint64(s.get('.fk.func_locs')!.hdr + 24, BigInt(s.get('.fk.func_locs')!.offset + 4), true)))).toBe('E_CORRUPT');
+    expect(
+      openCode(
+        patch((b, v, s) =>
+          v.setBigUint64(s.get('.fk.func_locs')!.hdr + 24, BigInt(s.get('.fk.func_locs')!.offset + 4), true),
+        ),
+      ),
+    ).toBe('E_CORRUPT');
     // A section missing (renamed).
-    expect(openCode(patch((b, v, s) => (b[s.get('.shstrtab')!.offset + v.getUint32(s.get('.fk.src_locs')!.hdr, true) + 4] = 0x5a)))).toBe('E_CORRUPT');
+    expect(
+      openCode(
+        patch((b, v, s) => (b[s.get('.shstrtab')!.offset + v.getUint32(s.get('.fk.src_locs')!.hdr, true) + 4] = 0x5a)),
+      ),
+    ).toBe('E_CORRUPT');
     // A start array that decreases / does not end with its count.
-    expect(openCode(patch((b, v, s) => v.setUint32(s.get('.fk.func_loc_starts')!.offset + 4, 0, true)))).toBe('E_CORRUPT');
+    expect(openCode(patch((b, v, s) => v.setUint32(s.get('.fk.func_loc_starts')!.offset + 4, 0, true)))).toBe(
+      'E_CORRUPT',
+    );
     // A name index outside .fk.name_index.
     expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 64 + 24, 1000, true)))).toBe('E_CORRUPT');
     // A name encoding that does not exist.
@@ -150,7 +168,8 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
     const make = () => {
       const b = new ArtifactBuilder({ sparseEncoding: 'buckets' });
       b.addModule({ importedFuncs: 0, definedFuncs: 2000 });
-      for (let i = 0; i < 40; i++) b.pushFunc(FuncKey.arrayToWasmTrampoline(0, 50 * i + 7), { start: 10 * i, length: 5 });
+      for (let i = 0; i < 40; i++)
+        b.pushFunc(FuncKey.arrayToWasmTrampoline(0, 50 * i + 7), { start: 10 * i, length: 5 });
       return b.finish();
     };
     const layout = open(make(), { backend }).describe().namespaces[0]!;
@@ -168,13 +187,19 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
     const key = FuncKey.arrayToWasmTrampoline(0, 50 * 20 + 7);
     const bucket = (50 * 20 + 7) >> k;
     // The rank of a bucket points past the run: the lookup that meets it is refused, others answer.
-    let a = open(damage((v, at) => v.setUint16(at + relByte + 2 * bucket, 999, true)), { backend });
+    let a = open(
+      damage((v, at) => v.setUint16(at + relByte + 2 * bucket, 999, true)),
+      { backend },
+    );
     expect(codeOf(() => a.funcLoc(key))).toBe('E_CORRUPT');
     expect(codeOf(() => a.funcLocs(new Uint32Array([key.namespace]), new Uint32Array([key.index])))).toBe('E_CORRUPT');
     expect(a.funcLoc(FuncKey.arrayToWasmTrampoline(0, 7))).toEqual({ start: 0, length: 5 });
     a.close();
     // The superblock rank says the first bucket starts past its entries: reverse lookups fail.
-    a = open(damage((v, at) => v.setUint32(at + superByte, 5, true)), { backend });
+    a = open(
+      damage((v, at) => v.setUint32(at + superByte, 5, true)),
+      { backend },
+    );
     expect(codeOf(() => a.funcByOffset(2))).toBe('E_CORRUPT');
     expect(codeOf(() => a.funcsByOffset(new Uint32Array([2])))).toBe('E_CORRUPT');
     a.close();
@@ -187,7 +212,12 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
     expect(openCode(damage((v, at) => v.setUint32(at + 12, 0, true)))).toBe('E_CORRUPT');
     // A filter bit cleared: that index is absent to lookups (the filter is trusted, not checked).
     const first = FuncKey.arrayToWasmTrampoline(0, 7);
-    a = open(damage((v, at) => v.setUint32(at + 16, v.getUint32(at + 16, true) & ~(1 << (7 >> layout.bucketFilterShift)), true)), { backend });
+    a = open(
+      damage((v, at) =>
+        v.setUint32(at + 16, v.getUint32(at + 16, true) & ~(1 << (7 >> layout.bucketFilterShift)), true),
+      ),
+      { backend },
+    );
     expect(a.funcLoc(first)).toBe(undefined);
     expect(a.funcByOffset(2)?.toString()).toBe(first.toString());
     a.close();
@@ -219,9 +249,13 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
     // Offset 22 lies in DefinedWasmFunction(0, 2) (start 20, length 5), offset 0 in no function.
     const shared = new Uint32Array([22, 0, 7, 7, 7, 7]);
     const input = shared.subarray(0, 2);
-    expect(codeOf(() => a.funcsByOffset(input, { namespaces: shared.subarray(1, 3), indices: shared.subarray(4, 6) }))).toBe('E_ARG');
+    expect(
+      codeOf(() => a.funcsByOffset(input, { namespaces: shared.subarray(1, 3), indices: shared.subarray(4, 6) })),
+    ).toBe('E_ARG');
     // Adjacent views of one buffer share no memory: accepted, and answered in place.
-    expect(codeOf(() => a.funcsByOffset(input, { namespaces: shared.subarray(2, 4), indices: shared.subarray(4, 6) }))).toBe('ok');
+    expect(
+      codeOf(() => a.funcsByOffset(input, { namespaces: shared.subarray(2, 4), indices: shared.subarray(4, 6) })),
+    ).toBe('ok');
     const k = FuncKey.definedWasmFunction(0, 2);
     expect(shared).toEqual(new Uint32Array([22, 0, k.namespace, NONE, 2, NONE]));
     a.close();
@@ -341,7 +375,9 @@ describe('builder errors', () => {
       for (let i = 0; i < 1_000_000; i++) b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: 4 * i, length: 3 });
       for (let i = 0; i < 1_000_000; i++) b.setFuncName(0, i, 'function_name_' + i);
       process.send('go'); b.writeFile(${JSON.stringify(path)}); process.send('done');`;
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
     const outcome = await new Promise<string>((resolve) => {
       let last = 'ok';
       child.on('message', (m) => {
@@ -370,7 +406,24 @@ describe('readelf', () => {
     const path = join(dir, 'elf.fkx');
     buildModel(randomModel(8)).writeFile(path);
     const out = execFileSync('readelf', ['-W', '-S', path], { encoding: 'utf8' });
-    for (const name of ['.shstrtab', '.fk.info', '.fk.namespaces', '.fk.func_loc_starts', '.fk.sparse_starts', '.fk.src_loc_starts', '.fk.sparse_indices', '.fk.func_locs', '.fk.src_locs', '.fk.name_index', '.fk.names', '.fk.bitmap_starts', '.fk.sparse_bitmaps', '.fk.offset_index', '.fk.bucket_starts', '.fk.sparse_buckets'])
+    for (const name of [
+      '.shstrtab',
+      '.fk.info',
+      '.fk.namespaces',
+      '.fk.func_loc_starts',
+      '.fk.sparse_starts',
+      '.fk.src_loc_starts',
+      '.fk.sparse_indices',
+      '.fk.func_locs',
+      '.fk.src_locs',
+      '.fk.name_index',
+      '.fk.names',
+      '.fk.bitmap_starts',
+      '.fk.sparse_bitmaps',
+      '.fk.offset_index',
+      '.fk.bucket_starts',
+      '.fk.sparse_buckets',
+    ])
       expect(out).toContain(name);
     expect(out).toMatch(/There are 17 section headers/);
     const hdr = execFileSync('readelf', ['-h', path], { encoding: 'utf8' });

@@ -72,7 +72,8 @@ console.log(JSON.stringify(res));
 function installCopy(name: string): string {
   const pkg = join(dir, name);
   mkdirSync(pkg);
-  for (const f of ['package.json', 'binding.gyp', 'native', 'scripts']) cpSync(join(root, f), join(pkg, f), { recursive: true });
+  for (const f of ['package.json', 'binding.gyp', 'native', 'scripts'])
+    cpSync(join(root, f), join(pkg, f), { recursive: true });
   symlinkSync(join(root, 'node_modules'), join(pkg, 'node_modules'), 'dir');
   return pkg;
 }
@@ -161,7 +162,9 @@ describe('without the addon', () => {
   it('the install script stops a node-gyp that never exits, and says so in one line', () => {
     const pkg = installCopy('hang');
     const t0 = Date.now();
-    const r = installWithFakeNodeGyp(pkg, 'setInterval(() => {}, 1000); process.on("SIGTERM", () => {});\n', { FUNCKEY_BUILD_TIMEOUT: '1' });
+    const r = installWithFakeNodeGyp(pkg, 'setInterval(() => {}, 1000); process.on("SIGTERM", () => {});\n', {
+      FUNCKEY_BUILD_TIMEOUT: '1',
+    });
     expect(r.status).toBe(0);
     expect(Date.now() - t0).toBeLessThan(30_000);
     expect(r.stdout).toBe(
@@ -187,7 +190,9 @@ describe('without the addon', () => {
     expect(r.status).toBe(0);
     const lines = r.stdout.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toContain('FetchError: request to http://127.0.0.1:9/v20.20.2/node-v20.20.2-headers.tar.gz failed, reason: connect ECONNREFUSED 127.0.0.1:9');
+    expect(lines[0]).toContain(
+      'FetchError: request to http://127.0.0.1:9/v20.20.2/node-v20.20.2-headers.tar.gz failed, reason: connect ECONNREFUSED 127.0.0.1:9',
+    );
     expect(lines[0]).toMatch(/funckey will use the js backend$/);
   });
 });

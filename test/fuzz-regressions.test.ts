@@ -21,7 +21,18 @@ const FIXTURES = join(import.meta.dirname, 'fixtures', 'fuzz');
 
 /** Questions drawn from the input itself, as the js reader decodes its header (no expected values). */
 function queriesOf(bytes: Uint8Array): Queries {
-  const q: Queries = { keys: [[0, 0], [0, 1], [0x10000000, 0], [0x30000000, 1], [0xffffffff, 0xffffffff]], offsets: [0, 1, 0xffffffff], funcIndices: [0, 1, 2, 3, 0xffffffff], modules: 1 };
+  const q: Queries = {
+    keys: [
+      [0, 0],
+      [0, 1],
+      [0x10000000, 0],
+      [0x30000000, 1],
+      [0xffffffff, 0xffffffff],
+    ],
+    offsets: [0, 1, 0xffffffff],
+    funcIndices: [0, 1, 2, 3, 0xffffffff],
+    modules: 1,
+  };
   let a;
   try {
     a = open(bytes, { backend: 'js' });
@@ -31,7 +42,8 @@ function queriesOf(bytes: Uint8Array): Queries {
   }
   const d = a.describe();
   for (const n of d.namespaces.slice(0, 16)) {
-    for (const i of [0, 1, n.funcCount - 1, n.funcCount, n.funcCount + 1, 0xffffffff]) q.keys.push([n.namespace, i >>> 0]);
+    for (const i of [0, 1, n.funcCount - 1, n.funcCount, n.funcCount + 1, 0xffffffff])
+      q.keys.push([n.namespace, i >>> 0]);
     q.keys.push([(n.namespace + 1) >>> 0, 0]);
   }
   const locs = d.sections.find((s) => s.name === '.fk.func_locs');
@@ -43,14 +55,17 @@ function queriesOf(bytes: Uint8Array): Queries {
       q.offsets.push(start, (start + length - 1) >>> 0, (start + length) >>> 0, (start - 1) >>> 0);
     }
   }
-  for (const m of d.modules.slice(0, 4)) for (const fi of [m.nameCount - 1, m.nameCount, m.importedFuncs + m.definedFuncs]) q.funcIndices.push(fi >>> 0);
+  for (const m of d.modules.slice(0, 4))
+    for (const fi of [m.nameCount - 1, m.nameCount, m.importedFuncs + m.definedFuncs]) q.funcIndices.push(fi >>> 0);
   q.modules = Math.min(d.modules.length, 4) + 1;
   a.close();
   return q;
 }
 
 function replay(dir: string): { files: number; opened: number; codes: Set<string> } {
-  const files = readdirSync(dir).filter((f) => !f.startsWith('.')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => !f.startsWith('.'))
+    .sort();
   let opened = 0;
   const codes = new Set<string>();
   for (const f of files) {
@@ -58,7 +73,10 @@ function replay(dir: string): { files: number; opened: number; codes: Set<string
     const q = queriesOf(bytes);
     const prints = BACKENDS.map((backend) => fingerprint(bytes, backend, q));
     for (let b = 1; b < prints.length; b++)
-      if (prints[b] !== prints[0]) expect.fail(`${f}: ${BACKENDS[0]} and ${BACKENDS[b]} disagree:\n${prints[0]!.slice(0, 600)}\n---\n${prints[b]!.slice(0, 600)}`);
+      if (prints[b] !== prints[0])
+        expect.fail(
+          `${f}: ${BACKENDS[0]} and ${BACKENDS[b]} disagree:\n${prints[0]!.slice(0, 600)}\n---\n${prints[b]!.slice(0, 600)}`,
+        );
     if (prints[0]!.startsWith('open:')) codes.add(prints[0]!);
     else opened++;
     for (const m of prints[0]!.matchAll(/err:(E_[A-Z]+)/g)) codes.add(`lookup:${m[1]}`);
@@ -77,8 +95,14 @@ describe('fuzzer inputs replayed in every backend', () => {
   });
 
   const local = process.env.FUNCKEY_FUZZ_CORPUS;
-  it.skipIf(!local || !existsSync(local))(`a local corpus (FUNCKEY_FUZZ_CORPUS=${local ?? ''})`, () => {
-    const r = replay(local!);
-    console.log(`replayed ${r.files} inputs of ${local}: ${r.opened} opened; outcomes ${[...r.codes].sort().join(', ')}`);
-  }, 600_000);
+  it.skipIf(!local || !existsSync(local))(
+    `a local corpus (FUNCKEY_FUZZ_CORPUS=${local ?? ''})`,
+    () => {
+      const r = replay(local!);
+      console.log(
+        `replayed ${r.files} inputs of ${local}: ${r.opened} opened; outcomes ${[...r.codes].sort().join(', ')}`,
+      );
+    },
+    600_000,
+  );
 });

@@ -58,9 +58,11 @@ describe('FuncKey.parse is linear (adversarial text of 1 MiB)', () => {
   });
 
   it('parses a key spread over 2 MiB of blanks', () => {
-    expect(FuncKey.parse(spaces + 'DefinedWasmFunction(' + spaces + '0x7 ,' + spaces + '12' + spaces + ')' + spaces).toString()).toBe(
-      'DefinedWasmFunction(7, 12)',
-    );
+    expect(
+      FuncKey.parse(
+        spaces + 'DefinedWasmFunction(' + spaces + '0x7 ,' + spaces + '12' + spaces + ')' + spaces,
+      ).toString(),
+    ).toBe('DefinedWasmFunction(7, 12)');
     expect(FuncKey.parse('ResourceDropTrampoline ( ) ').toString()).toBe('ResourceDropTrampoline()');
     expect(codeOf(() => FuncKey.parse('toString(1)'))).toBe('E_ARG');
     expect(codeOf(() => FuncKey.parse('DefinedWasmFunction(1, 2))'))).toBe('E_ARG');
@@ -78,15 +80,43 @@ describe.each(BACKENDS)('a builder call that throws changes nothing, backend %s'
   const untouched = start().finish();
 
   it.each<[string, string, (b: ArtifactBuilder) => void]>([
-    ['a dense gap over the limit, in a new namespace', 'E_RANGE', (b) => b.pushFunc(FuncKey.wasmToArrayTrampoline(1 << 25), { start: 8, length: 1 })],
-    ['a loc that overlaps, in a new namespace', 'E_ORDER', (b) => b.pushFunc(FuncKey.wasmToBuiltinTrampoline(0), { start: 2, length: 1 })],
-    ['a bad length, in a new namespace', 'E_ARG', (b) => b.pushFunc(FuncKey.pulleyHostCall(0), { start: 8, length: 0 })],
-    ['a key beyond its module', 'E_RANGE', (b) => b.pushFunc(FuncKey.arrayToWasmTrampoline(0, 4), { start: 8, length: 1 })],
-    ['a source location on a kind without them', 'E_ARG', (b) => b.pushFunc(FuncKey.pulleyHostCall(0), { start: 8, length: 1 }, 3)],
+    [
+      'a dense gap over the limit, in a new namespace',
+      'E_RANGE',
+      (b) => b.pushFunc(FuncKey.wasmToArrayTrampoline(1 << 25), { start: 8, length: 1 }),
+    ],
+    [
+      'a loc that overlaps, in a new namespace',
+      'E_ORDER',
+      (b) => b.pushFunc(FuncKey.wasmToBuiltinTrampoline(0), { start: 2, length: 1 }),
+    ],
+    [
+      'a bad length, in a new namespace',
+      'E_ARG',
+      (b) => b.pushFunc(FuncKey.pulleyHostCall(0), { start: 8, length: 0 }),
+    ],
+    [
+      'a key beyond its module',
+      'E_RANGE',
+      (b) => b.pushFunc(FuncKey.arrayToWasmTrampoline(0, 4), { start: 8, length: 1 }),
+    ],
+    [
+      'a source location on a kind without them',
+      'E_ARG',
+      (b) => b.pushFunc(FuncKey.pulleyHostCall(0), { start: 8, length: 1 }, 3),
+    ],
     ['a key of an absent module', 'E_RANGE', (b) => b.pushFunc(FuncKey.moduleStartup(0, 1), { start: 8, length: 1 })],
     ['a module with a bad hash', 'E_ARG', (b) => b.addModule({ importedFuncs: 0, definedFuncs: 1, sha256: 'xyz' })],
-    ['a module with a bad byte offset', 'E_ARG', (b) => b.addModule({ importedFuncs: 0, definedFuncs: 1, byteOffset: -1 })],
-    ['a module whose counts overflow', 'E_RANGE', (b) => b.addModule({ importedFuncs: 2 ** 31, definedFuncs: 2 ** 31 })],
+    [
+      'a module with a bad byte offset',
+      'E_ARG',
+      (b) => b.addModule({ importedFuncs: 0, definedFuncs: 1, byteOffset: -1 }),
+    ],
+    [
+      'a module whose counts overflow',
+      'E_RANGE',
+      (b) => b.addModule({ importedFuncs: 2 ** 31, definedFuncs: 2 ** 31 }),
+    ],
     ['a name outside its module', 'E_RANGE', (b) => b.setFuncName(0, 4, 'x')],
     ['a name that is no string', 'E_ARG', (b) => b.setFuncName(0, 0, 5 as unknown as string)],
   ])('%s: %s, and the same artifact as before', (_what, code, call) => {
@@ -110,8 +140,17 @@ describe.each(BACKENDS)('a builder call that throws changes nothing, backend %s'
     // The first read is a valid key; any later read would be kind 10, which does not exist.
     Object.defineProperty(key, 'namespace', { get: () => (reads++ === 0 ? 0x20000000 : 0xa0000000) });
     let startReads = 0;
-    b.pushFunc(key, { get start() { return startReads++ === 0 ? 8 : 0; }, length: 1 });
-    const spec = { importedFuncs: 0, definedFuncs: 1 } as { name?: string; importedFuncs: number; definedFuncs: number };
+    b.pushFunc(key, {
+      get start() {
+        return startReads++ === 0 ? 8 : 0;
+      },
+      length: 1,
+    });
+    const spec = { importedFuncs: 0, definedFuncs: 1 } as {
+      name?: string;
+      importedFuncs: number;
+      definedFuncs: number;
+    };
     let nameReads = 0;
     Object.defineProperty(spec, 'name', { get: () => (nameReads++ === 0 ? 'second' : 7), enumerable: true });
     expect(b.addModule(spec)).toBe(1);
@@ -149,11 +188,14 @@ describe('names: the limit is said, and checked before any encoding', () => {
     b.setFuncName(0, 0, 'x'.repeat(2 ** 28));
   });
 
-  it.runIf(process.env.FUNCKEY_HEAVY === '1')('counts UTF-8 bytes, not UTF-16 units: 2^26 + 1 characters of 4 bytes are E_RANGE', () => {
-    const b = new ArtifactBuilder();
-    b.addModule({ importedFuncs: 0, definedFuncs: 1 });
-    expect(codeOf(() => b.setFuncName(0, 0, '\u{1F600}'.repeat(2 ** 26 + 1)))).toBe('E_RANGE');
-  });
+  it.runIf(process.env.FUNCKEY_HEAVY === '1')(
+    'counts UTF-8 bytes, not UTF-16 units: 2^26 + 1 characters of 4 bytes are E_RANGE',
+    () => {
+      const b = new ArtifactBuilder();
+      b.addModule({ importedFuncs: 0, definedFuncs: 1 });
+      expect(codeOf(() => b.setFuncName(0, 0, '\u{1F600}'.repeat(2 ** 26 + 1)))).toBe('E_RANGE');
+    },
+  );
 
   it('a wasm function name of 2^28 + 1 bytes is E_RANGE at its entry, not "invalid UTF-8"', () => {
     // One imported function, then a name section naming it with 2^28 + 1 zero bytes (valid
@@ -163,7 +205,22 @@ describe('names: the limit is said, and checked before any encoding', () => {
     const entry = [0x00, ...uleb(len)]; // function 0, the name's length
     const sub = [1, ...uleb(1 + entry.length + len), 1, ...entry]; // subsection 1: one entry
     const custom = [4, 0x6e, 0x61, 0x6d, 0x65, ...sub];
-    const head = [0x00, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 2, ...uleb(imports.length), ...imports, 0, ...uleb(custom.length + len), ...custom];
+    const head = [
+      0x00,
+      0x61,
+      0x73,
+      0x6d,
+      1,
+      0,
+      0,
+      0,
+      2,
+      ...uleb(imports.length),
+      ...imports,
+      0,
+      ...uleb(custom.length + len),
+      ...custom,
+    ];
     const wasm = new Uint8Array(head.length + len);
     wasm.set(head);
     const entryAt = head.length - entry.length;
@@ -236,7 +293,13 @@ describe.each(BACKENDS)('bytes given to open() and changed afterwards, backend %
     expect(ab.byteLength).toBe(0);
     if (backend === 'native') check(a);
     else
-      for (const f of [() => a.funcLoc(KEY_A), () => a.funcName(3), () => a.funcByOffset(52), () => a.funcLocs(new Uint32Array(1), new Uint32Array(1)), () => a.describe()])
+      for (const f of [
+        () => a.funcLoc(KEY_A),
+        () => a.funcName(3),
+        () => a.funcByOffset(52),
+        () => a.funcLocs(new Uint32Array(1), new Uint32Array(1)),
+        () => a.describe(),
+      ])
         expect(codeOf(f)).toBe('E_CLOSED');
   });
 
@@ -267,10 +330,22 @@ describe.each(BACKENDS)('hostile arguments of batch calls, backend %s', (backend
 
   it('a getter on out.starts that closes the artifact: E_CLOSED', () => {
     const a = open(art, { backend });
-    const out = { get starts() { a.close(); return new Uint32Array(4); }, lengths: new Uint32Array(4) };
+    const out = {
+      get starts() {
+        a.close();
+        return new Uint32Array(4);
+      },
+      lengths: new Uint32Array(4),
+    };
     expect(codeOf(() => a.funcLocs(ns(), idx(), out))).toBe('E_CLOSED');
     const b = open(art, { backend });
-    const out2 = { namespaces: new Uint32Array(1), get indices() { b.close(); return new Uint32Array(1); } };
+    const out2 = {
+      namespaces: new Uint32Array(1),
+      get indices() {
+        b.close();
+        return new Uint32Array(1);
+      },
+    };
     expect(codeOf(() => b.funcsByOffset(new Uint32Array([52]), out2))).toBe('E_CLOSED');
   });
 
@@ -317,7 +392,13 @@ describe.each(BACKENDS)('hostile arguments of batch calls, backend %s', (backend
     const ab = new ArrayBuffer(16, { maxByteLength: 16 });
     const n = new Uint32Array(ab);
     n.set(ns());
-    const out = { get starts() { ab.resize(8); return new Uint32Array(4); }, lengths: new Uint32Array(4) };
+    const out = {
+      get starts() {
+        ab.resize(8);
+        return new Uint32Array(4);
+      },
+      lengths: new Uint32Array(4),
+    };
     const f = failure(() => a.funcLocs(n, idx(), out));
     expect(f.code).toBe('E_ARG');
     expect(f.message).toContain('(2, 4)');
@@ -327,7 +408,14 @@ describe.each(BACKENDS)('hostile arguments of batch calls, backend %s', (backend
     n2.set(ns());
     const i2 = new Uint32Array(new ArrayBuffer(16, { maxByteLength: 16 }));
     i2.set(idx());
-    const out2 = { get starts() { ab2.resize(8); (i2.buffer as ArrayBuffer).resize(8); return new Uint32Array(2); }, lengths: new Uint32Array(2) };
+    const out2 = {
+      get starts() {
+        ab2.resize(8);
+        (i2.buffer as ArrayBuffer).resize(8);
+        return new Uint32Array(2);
+      },
+      lengths: new Uint32Array(2),
+    };
     a.funcLocs(n2, i2, out2);
     expect([...out2.lengths]).toEqual([5, 5]);
   });
@@ -335,7 +423,9 @@ describe.each(BACKENDS)('hostile arguments of batch calls, backend %s', (backend
   it('proxies and keys that lie are E_ARG; a proxied array of length 2^32 - 1 fails at its first bad element', () => {
     const a = open(art, { backend });
     expect(codeOf(() => a.funcLocs(new Proxy(ns(), {}), idx()))).toBe('E_ARG');
-    const huge = new Proxy([], { get: (t, p) => (p === 'length' ? 2 ** 32 - 1 : Reflect.get(t, p)) }) as unknown as Uint32Array;
+    const huge = new Proxy([], {
+      get: (t, p) => (p === 'length' ? 2 ** 32 - 1 : Reflect.get(t, p)),
+    }) as unknown as Uint32Array;
     expect(codeOf(() => a.funcsByOffset(huge))).toBe('E_ARG');
     const key = FuncKey.definedWasmFunction(0, 2);
     Object.defineProperty(key, 'namespace', { get: () => -1 });

@@ -35,10 +35,14 @@ function codes(backend: string, paths: string[], call: 'open' | 'buildFromWasmFi
     });`;
   // Address space capped at 4 GiB, except under AddressSanitizer, whose shadow memory needs more.
   const cap = process.env.FUNCKEY_ASAN ? '' : 'ulimit -v 4194304 && ';
-  const r = spawnSync('bash', ['-c', `${cap}exec node --max-old-space-size=512 -e '${script.replace(/'/g, `'\\''`)}'`], {
-    encoding: 'utf8',
-    timeout: 10_000,
-  });
+  const r = spawnSync(
+    'bash',
+    ['-c', `${cap}exec node --max-old-space-size=512 -e '${script.replace(/'/g, `'\\''`)}'`],
+    {
+      encoding: 'utf8',
+      timeout: 10_000,
+    },
+  );
   expect(r.error, 'the child finished in time').toBe(undefined);
   expect(r.status, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as Record<string, string>;
@@ -59,7 +63,11 @@ if (existsSync(sys)) special.push([sys, 'E_IO']);
 
 describe.each(BACKENDS)('special files, backend %s', (backend) => {
   it('open: the same code as the other backend, in bounded time and memory', () => {
-    const got = codes(backend, special.map(([p]) => p), 'open');
+    const got = codes(
+      backend,
+      special.map(([p]) => p),
+      'open',
+    );
     expect(got).toEqual(Object.fromEntries(special));
   });
 });
@@ -67,6 +75,12 @@ describe.each(BACKENDS)('special files, backend %s', (backend) => {
 describe('special files given to buildFromWasmFile', () => {
   it('are refused at once, E_IO for what is no regular file, E_WASM for an empty one', () => {
     const want = special.map(([p, code]) => [p, code === 'E_FORMAT' ? 'E_WASM' : code] as [string, string]);
-    expect(codes('js', want.map(([p]) => p), 'buildFromWasmFile')).toEqual(Object.fromEntries(want));
+    expect(
+      codes(
+        'js',
+        want.map(([p]) => p),
+        'buildFromWasmFile',
+      ),
+    ).toEqual(Object.fromEntries(want));
   });
 });

@@ -18,12 +18,25 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs `script` (with `fk` the package) in a child limited to 20 s and 1 GiB of JS heap; its stdout, parsed. */
 function child(script: string): unknown {
-  const r = spawnSync(process.execPath, ['--max-old-space-size=1024', '--input-type=module', '-e', `import * as fk from ${JSON.stringify(dist)};\n${script}`], {
-    encoding: 'utf8',
-    timeout: 20_000,
-  });
+  const r = spawnSync(
+    process.execPath,
+    [
+      '--max-old-space-size=1024',
+      '--input-type=module',
+      '-e',
+      `import * as fk from ${JSON.stringify(dist)};\n${script}`,
+    ],
+    {
+      encoding: 'utf8',
+      timeout: 20_000,
+    },
+  );
   expect(r.error, 'the child finished in time').toBe(undefined);
-  expect({ status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 800) }).toEqual({ status: 0, signal: null, stderr: '' });
+  expect({ status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 800) }).toEqual({
+    status: 0,
+    signal: null,
+    stderr: '',
+  });
   return JSON.parse(r.stdout);
 }
 
@@ -62,13 +75,19 @@ function manyHeaders(shnum: number, strSize: number, nameOff: (i: number) => num
 describe.each(BACKENDS)('section names, backend %s', (backend) => {
   it('65,535 section headers naming one string of 64 KiB: E_CORRUPT at once (a name is at most 255 bytes)', () => {
     const p = join(dir, `one-string-${backend}.fkx`);
-    writeFileSync(p, manyHeaders(65535, 65536, () => 0));
+    writeFileSync(
+      p,
+      manyHeaders(65535, 65536, () => 0),
+    );
     expect(openCode(backend, p)).toEqual({ code: 'E_CORRUPT' });
   });
 
   it('65,535 headers, each naming a different tail of that string: the same', () => {
     const p = join(dir, `tails-${backend}.fkx`);
-    writeFileSync(p, manyHeaders(65535, 65536, (i) => i % 65000));
+    writeFileSync(
+      p,
+      manyHeaders(65535, 65536, (i) => i % 65000),
+    );
     expect(openCode(backend, p)).toEqual({ code: 'E_CORRUPT' });
   });
 
@@ -106,7 +125,15 @@ describe.each(BACKENDS)('user code run in the middle of a call, backend %s', (ba
       console.log(JSON.stringify({ code, calls, closed: a.closed, n: names?.length, first: names?.[0], last: names?.[999], has300: names ? Object.hasOwn(names, 300) : null }));`);
     // The setter took element 300 (the array's own [[Set]] found it on the prototype), and
     // every other name arrived.
-    expect(r).toEqual({ code: 'ok', calls: 1, closed: true, n: 1000, first: 'function_0', last: 'function_999', has300: false });
+    expect(r).toEqual({
+      code: 'ok',
+      calls: 1,
+      closed: true,
+      n: 1000,
+      first: 'function_0',
+      last: 'function_999',
+      has300: false,
+    });
   });
 
   it('setters on Object.prototype and Array.prototype[i] that close the artifact and swallow what is set: open() and describe() run none of them', () => {
@@ -151,13 +178,21 @@ describe.each(BACKENDS)('the first lookup costs no more than its answer, backend
       const before = described;
       a.describe();
       console.log(JSON.stringify({ name, names, range, describedBefore: before, describeWatched: described > before }));`);
-    expect(r).toEqual({ name: 'last', names: ['last', null], range: 'E_RANGE', describedBefore: 0, describeWatched: true });
+    expect(r).toEqual({
+      name: 'last',
+      names: ['last', null],
+      range: 'E_RANGE',
+      describedBefore: 0,
+      describeWatched: true,
+    });
   });
 });
 
 describe.each(BACKENDS)('names past the name limit in an artifact, backend %s', (backend) => {
-  it.runIf(process.env.FUNCKEY_HEAVY === '1')('a name record of 2^28 + 1 bytes (within .fk.names) is E_CORRUPT, never a failed string', () => {
-    const r = child(`
+  it.runIf(process.env.FUNCKEY_HEAVY === '1')(
+    'a name record of 2^28 + 1 bytes (within .fk.names) is E_CORRUPT, never a failed string',
+    () => {
+      const r = child(`
       const b = new fk.ArtifactBuilder({ nameEncoding: 'dense' });
       b.addModule({ importedFuncs: 3, definedFuncs: 0 });
       for (let i = 0; i < 3; i++) b.setFuncName(0, i, String.fromCharCode(97 + i).repeat(2 ** 27));
@@ -175,6 +210,7 @@ describe.each(BACKENDS)('names past the name limit in an artifact, backend %s', 
       let batch = 'ok';
       try { a.funcNames(new Uint32Array([1, 0])); } catch (e) { batch = e.code ?? String(e); }
       console.log(JSON.stringify({ found: at >= 0, code, batch, second: a.funcName(1).length }));`);
-    expect(r).toEqual({ found: true, code: 'E_CORRUPT', batch: 'E_CORRUPT', second: 2 ** 27 });
-  });
+      expect(r).toEqual({ found: true, code: 'E_CORRUPT', batch: 'E_CORRUPT', second: 2 ** 27 });
+    },
+  );
 });

@@ -26,14 +26,25 @@ const file = join(dir, 'a.fkx');
   writeFileSync(file, b.finish());
 }
 
-function child(script: string, env: Record<string, string> = {}): { ok: number; codes: Record<string, number>; name: string } {
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', `import * as fk from ${JSON.stringify(dist)};\n${script}`], {
-    encoding: 'utf8',
-    timeout: 120_000,
-    env: { ...process.env, ...env },
-  });
+function child(
+  script: string,
+  env: Record<string, string> = {},
+): { ok: number; codes: Record<string, number>; name: string } {
+  const r = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `import * as fk from ${JSON.stringify(dist)};\n${script}`],
+    {
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, ...env },
+    },
+  );
   expect(r.error, 'the child finished in time').toBe(undefined);
-  expect({ status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 500) }).toEqual({ status: 0, signal: null, stderr: '' });
+  expect({ status: r.status, signal: r.signal, stderr: r.stderr.slice(0, 500) }).toEqual({
+    status: 0,
+    signal: null,
+    stderr: '',
+  });
   return JSON.parse(r.stdout) as { ok: number; codes: Record<string, number>; name: string };
 }
 
@@ -51,7 +62,10 @@ describe.each(BACKENDS)('opens without close, backend %s', (backend) => {
     // By default under a limit of 200 mappings, which 2,000 opens pass only by sharing one;
     // heavy: 200,000 opens under the default limit, past the kernel's 65,530 map entries.
     const n = HEAVY ? 200_000 : 2_000;
-    const r = child(loop(backend, `Array.from({ length: ${n} }, () => ${JSON.stringify(file)})`), HEAVY ? {} : { FUNCKEY_MAX_MAPPINGS: '200' });
+    const r = child(
+      loop(backend, `Array.from({ length: ${n} }, () => ${JSON.stringify(file)})`),
+      HEAVY ? {} : { FUNCKEY_MAX_MAPPINGS: '200' },
+    );
     expect(r).toEqual({ ok: n, codes: {}, name: 'f' });
   });
 
@@ -61,9 +75,14 @@ describe.each(BACKENDS)('opens without close, backend %s', (backend) => {
     const n = 300;
     for (let i = 0; i < n; i++) copyFileSync(file, join(many, `${i}.fkx`));
     // The limit lowered to 200 for the test (by default it is half of vm.max_map_count).
-    const r = child(loop(backend, `Array.from({ length: ${n} }, (_, i) => ${JSON.stringify(many)} + '/' + i + '.fkx')`), {
-      FUNCKEY_MAX_MAPPINGS: '200',
-    });
-    expect(r).toEqual(backend === 'native' ? { ok: 200, codes: { E_IO: 100 }, name: 'f' } : { ok: n, codes: {}, name: 'f' });
+    const r = child(
+      loop(backend, `Array.from({ length: ${n} }, (_, i) => ${JSON.stringify(many)} + '/' + i + '.fkx')`),
+      {
+        FUNCKEY_MAX_MAPPINGS: '200',
+      },
+    );
+    expect(r).toEqual(
+      backend === 'native' ? { ok: 200, codes: { E_IO: 100 }, name: 'f' } : { ok: n, codes: {}, name: 'f' },
+    );
   });
 });

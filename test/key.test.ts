@@ -38,12 +38,30 @@ describe('FuncKey', () => {
   it('parses spacing and hex, and refuses nonsense', () => {
     expect(FuncKey.parse('  DefinedWasmFunction( 0x1 ,2 ) ').toString()).toBe('DefinedWasmFunction(1, 2)');
     expect(FuncKey.parse('ResourceDropTrampoline').toString()).toBe('ResourceDropTrampoline()');
-    for (const bad of ['', 'DefinedWasmFunction(1)', 'DefinedWasmFunction(1, -2)', 'WasmToArrayTrampoline(1, 2)', 'ModuleStartup(3, 0)', 'DefinedWasmFunction(268435456, 0)', 'X(1)'])
+    for (const bad of [
+      '',
+      'DefinedWasmFunction(1)',
+      'DefinedWasmFunction(1, -2)',
+      'WasmToArrayTrampoline(1, 2)',
+      'ModuleStartup(3, 0)',
+      'DefinedWasmFunction(268435456, 0)',
+      'X(1)',
+    ])
       expect(() => FuncKey.parse(bad), bad).toThrow(FunckeyError);
   });
 
   it('refuses raw parts that are no key', () => {
-    for (const [ns, index] of [[0xa0000000, 0], [0xf0000000, 0], [0x20000001, 0], [0x60000003, 0], [0x70000000, 1], [0x90000000, 3], [-1, 0], [0, 2 ** 32], [0, 0.5]])
+    for (const [ns, index] of [
+      [0xa0000000, 0],
+      [0xf0000000, 0],
+      [0x20000001, 0],
+      [0x60000003, 0],
+      [0x70000000, 1],
+      [0x90000000, 3],
+      [-1, 0],
+      [0, 2 ** 32],
+      [0, 0.5],
+    ])
       expect(() => FuncKey.fromRaw(ns!, index!)).toThrow(FunckeyError);
   });
 
@@ -52,7 +70,10 @@ describe('FuncKey', () => {
     const keys = Array.from({ length: 2000 }, () => {
       const kind = int(r, 0, 9);
       try {
-        return FuncKey.fromRaw(((kind << 28) | int(r, 0, 2)) >>> 0, kind === 7 ? 0 : kind === 9 ? int(r, 0, 2) : int(r, 0, 0xffffffff));
+        return FuncKey.fromRaw(
+          ((kind << 28) | int(r, 0, 2)) >>> 0,
+          kind === 7 ? 0 : kind === 9 ? int(r, 0, 2) : int(r, 0, 0xffffffff),
+        );
       } catch {
         return FuncKey.resourceDropTrampoline();
       }

@@ -8,7 +8,17 @@
  * a reader. Checks that may kill a process (a truncated mapping) run in a child process.
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, truncateSync, unlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  mkdtempSync,
+  openSync,
+  readFileSync,
+  rmSync,
+  truncateSync,
+  unlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
@@ -31,7 +41,8 @@ const gc = runInNewContext('gc') as () => void;
 function artifact(tag: string, n = 200, base = 1000): Uint8Array {
   const b = new ArtifactBuilder();
   b.addModule({ name: `module-${tag}`, importedFuncs: 2, definedFuncs: n });
-  for (let i = 0; i < n; i++) b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: base + 16 * i, length: 12 }, 7 * i);
+  for (let i = 0; i < n; i++)
+    b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: base + 16 * i, length: 12 }, 7 * i);
   b.pushFunc(FuncKey.wasmToBuiltinTrampoline(5), { start: base + 16 * n + 64, length: 4 });
   for (let i = 0; i < n + 2; i++) b.setFuncName(0, i, i % 2 ? `${tag}_${i}_\u00e9\u65e5` : `${tag}_${i}`);
   return b.finish();
@@ -53,9 +64,22 @@ function everyCall(a: Artifact): [string, () => unknown][] {
     ['funcLocs(empty)', () => a.funcLocs(new Uint32Array(0), new Uint32Array(0))],
     ['funcsByOffset', () => a.funcsByOffset(new Uint32Array([1000, 5]))],
     ['funcsByOffset(empty)', () => a.funcsByOffset(new Uint32Array(0))],
-    ['funcLocs(out)', () => a.funcLocs(new Uint32Array([0]), new Uint32Array([1]), { starts: new Uint32Array(1), lengths: new Uint32Array(1) })],
-    ['funcsByOffset(out)', () => a.funcsByOffset(new Uint32Array([1000]), { namespaces: new Uint32Array(1), indices: new Uint32Array(1) })],
-    ['funcsByOffset(bad out)', () => a.funcsByOffset(new Uint32Array([1000]), { namespaces: new Uint32Array(2), indices: new Uint32Array(1) })],
+    [
+      'funcLocs(out)',
+      () =>
+        a.funcLocs(new Uint32Array([0]), new Uint32Array([1]), {
+          starts: new Uint32Array(1),
+          lengths: new Uint32Array(1),
+        }),
+    ],
+    [
+      'funcsByOffset(out)',
+      () => a.funcsByOffset(new Uint32Array([1000]), { namespaces: new Uint32Array(1), indices: new Uint32Array(1) }),
+    ],
+    [
+      'funcsByOffset(bad out)',
+      () => a.funcsByOffset(new Uint32Array([1000]), { namespaces: new Uint32Array(2), indices: new Uint32Array(1) }),
+    ],
     ['funcNames', () => a.funcNames(new Uint32Array([1, 2, 3]))],
     ['funcNames(module 7)', () => a.funcNames(new Uint32Array([1]), 7)],
     ['funcLoc(bad key)', () => a.funcLoc('x' as unknown as FuncKey)],
@@ -178,7 +202,12 @@ describe.each(BACKENDS)('lifecycle (%s)', (backend) => {
 });
 
 /** Runs a module script in a child node over the compiled package; returns its status, signal and stdout. */
-function child(script: string): { status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string } {
+function child(script: string): {
+  status: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+} {
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
     encoding: 'utf8',
     env: { ...process.env, FUNCKEY_BACKEND: '' },
@@ -215,12 +244,14 @@ describe('a file changed in place while open', () => {
     a.close();
   });
 
-  it.skipIf(!NATIVE.available)('native: bytes rewritten in place give answers or FunckeyErrors, never a read outside the mapping', () => {
-    // Every table word overwritten, one at a time and all at once, with values that break the
-    // invariants open checked (start arrays, module records, name index): the child must
-    // live through every lookup. Before the reader kept its own copy of what open validated,
-    // a start array rewritten after open sent lookups outside the mapping (SIGSEGV).
-    const r = child(`${childPrelude(join(dir, 'inplace-native.fkx'))}
+  it.skipIf(!NATIVE.available)(
+    'native: bytes rewritten in place give answers or FunckeyErrors, never a read outside the mapping',
+    () => {
+      // Every table word overwritten, one at a time and all at once, with values that break the
+      // invariants open checked (start arrays, module records, name index): the child must
+      // live through every lookup. Before the reader kept its own copy of what open validated,
+      // a start array rewritten after open sent lookups outside the mapping (SIGSEGV).
+      const r = child(`${childPrelude(join(dir, 'inplace-native.fkx'))}
       const a = open(path, { backend: 'native' });
       const secs = a.describe().sections.filter((s) => s.name.startsWith('.fk.'));
       const fd = openSync(path, 'r+');
@@ -255,20 +286,23 @@ describe('a file changed in place while open', () => {
       closeSync(fd);
       console.log(JSON.stringify({ probes, before }));
     `);
-    expect(r.signal, r.stderr).toBe(null);
-    expect(r.status, r.stderr).toBe(0);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { probes: number; before: string };
-    expect(out.probes).toBeGreaterThan(500);
-    expect(out.before).toContain('"f2999"');
-    expect(out.before).toContain('{"start":47984,"length":12}');
-  });
+      expect(r.signal, r.stderr).toBe(null);
+      expect(r.status, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { probes: number; before: string };
+      expect(out.probes).toBeGreaterThan(500);
+      expect(out.before).toContain('"f2999"');
+      expect(out.before).toContain('{"start":47984,"length":12}');
+    },
+  );
 
-  it.skipIf(!NATIVE.available)('native: a file truncated in place while mapped kills the process with SIGBUS on the next lookup (documented: replace artifacts by rename)', () => {
-    // This is the limitation docs/ROBUSTNESS.md documents: a private read-only mapping does not
-    // keep pages the file no longer has. The test pins the behaviour so that a change of it
-    // (for the better or the worse) is noticed and the document updated.
-    const p = join(dir, 'truncated-native.fkx');
-    const r = child(`${childPrelude(p)}
+  it.skipIf(!NATIVE.available)(
+    'native: a file truncated in place while mapped kills the process with SIGBUS on the next lookup (documented: replace artifacts by rename)',
+    () => {
+      // This is the limitation docs/ROBUSTNESS.md documents: a private read-only mapping does not
+      // keep pages the file no longer has. The test pins the behaviour so that a change of it
+      // (for the better or the worse) is noticed and the document updated.
+      const p = join(dir, 'truncated-native.fkx');
+      const r = child(`${childPrelude(p)}
       const a = open(path, { backend: 'native' });
       const ok = a.funcName(2999) === 'f2999' && a.funcLoc(FuncKey.definedWasmFunction(0, 2999))?.start === 47984;
       console.log(JSON.stringify({ ok, size }));
@@ -277,16 +311,19 @@ describe('a file changed in place while open', () => {
       a.funcName(2999);
       console.log(JSON.stringify({ survived: true }));
     `);
-    const first = JSON.parse(r.stdout.trim().split('\n')[0]!) as { ok: boolean; size: number };
-    expect(first.ok).toBe(true);
-    expect(first.size).toBeGreaterThan(4096);
-    expect(r.stdout).not.toContain('survived');
-    expect(r.signal).toBe('SIGBUS');
-  });
+      const first = JSON.parse(r.stdout.trim().split('\n')[0]!) as { ok: boolean; size: number };
+      expect(first.ok).toBe(true);
+      expect(first.size).toBeGreaterThan(4096);
+      expect(r.stdout).not.toContain('survived');
+      expect(r.signal).toBe('SIGBUS');
+    },
+  );
 
-  it.skipIf(!NATIVE.available)('native: replacing the file by rename while mapped is safe where truncation is not', () => {
-    const p = join(dir, 'renamed-native.fkx');
-    const r = child(`${childPrelude(p)}
+  it.skipIf(!NATIVE.available)(
+    'native: replacing the file by rename while mapped is safe where truncation is not',
+    () => {
+      const p = join(dir, 'renamed-native.fkx');
+      const r = child(`${childPrelude(p)}
       const a = open(path, { backend: 'native' });
       const empty = new ArtifactBuilder();
       empty.writeFile(path); // an artifact with nothing in it, through a temporary file and a rename
@@ -294,10 +331,15 @@ describe('a file changed in place while open', () => {
       const fresh = open(path, { backend: 'native' });
       console.log(JSON.stringify({ ok, freshModules: fresh.modules.length, freshKey: fresh.funcByOffset(1) ?? null }));
     `);
-    expect(r.signal, r.stderr).toBe(null);
-    const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ok: boolean; freshModules: number; freshKey: unknown };
-    expect(out).toEqual({ ok: true, freshModules: 0, freshKey: null });
-  });
+      expect(r.signal, r.stderr).toBe(null);
+      const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+        ok: boolean;
+        freshModules: number;
+        freshKey: unknown;
+      };
+      expect(out).toEqual({ ok: true, freshModules: 0, freshKey: null });
+    },
+  );
 });
 
 describe('bytes changed after open(bytes)', () => {
@@ -305,7 +347,8 @@ describe('bytes changed after open(bytes)', () => {
     const b = new ArtifactBuilder();
     b.addModule({ name: 'm', importedFuncs: 3, definedFuncs: 200 });
     for (let i = 0; i < 200; i++) b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: 10 * i, length: 8 });
-    for (let i = 0; i < 200; i += 2) b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: 5000 + 10 * i, length: 8 });
+    for (let i = 0; i < 200; i += 2)
+      b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: 5000 + 10 * i, length: 8 });
     for (let i = 0; i < 203; i += 3) b.setFuncName(0, i, `n${i}`);
     const base = b.finish();
     const rnd = rng(12345);

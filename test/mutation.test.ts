@@ -6,7 +6,17 @@ import { FunckeyError } from '../lib/errors.js';
 import { open } from '../lib/artifact.js';
 import { parseWasm } from '../lib/wasm.js';
 import { BACKENDS } from './helpers/backends.js';
-import { buildModel, int, pick, queryKeys, queryOffsets, randomModel, rng, type Model, type Rand } from './helpers/gen.js';
+import {
+  buildModel,
+  int,
+  pick,
+  queryKeys,
+  queryOffsets,
+  randomModel,
+  rng,
+  type Model,
+  type Rand,
+} from './helpers/gen.js';
 import {
   fingerprint,
   mutate,
@@ -51,16 +61,28 @@ describe('mutated artifacts', () => {
       const kind = MUTATIONS[int(r, 0, MUTATIONS.length - 1)]!;
       const mutant = mutate(base.bytes, r, kind);
       const prints = BACKENDS.map((backend) => fingerprint(mutant, backend, base.queries));
-      const head = prints[0]!.startsWith('open:') ? prints[0]!.slice(0, 16) : prints[0]!.includes('err:') ? 'answers+errors' : 'answers';
+      const head = prints[0]!.startsWith('open:')
+        ? prints[0]!.slice(0, 16)
+        : prints[0]!.includes('err:')
+          ? 'answers+errors'
+          : 'answers';
       outcomes.set(`${kind} -> ${head}`, (outcomes.get(`${kind} -> ${head}`) ?? 0) + 1);
       for (let b = 1; b < prints.length; b++) {
         if (prints[b] !== prints[0]) {
-          expect.fail(`mutant ${n} (${kind}): ${BACKENDS[0]} and ${BACKENDS[b]} disagree:\n${prints[0]!.slice(0, 400)}\n---\n${prints[b]!.slice(0, 400)}`);
+          expect.fail(
+            `mutant ${n} (${kind}): ${BACKENDS[0]} and ${BACKENDS[b]} disagree:\n${prints[0]!.slice(0, 400)}\n---\n${prints[b]!.slice(0, 400)}`,
+          );
         }
       }
       agreed++;
     }
-    if (process.env.FUNCKEY_VERBOSE) console.log([...outcomes].sort().map(([k, c]) => `${c}\t${k}`).join("\n"));
+    if (process.env.FUNCKEY_VERBOSE)
+      console.log(
+        [...outcomes]
+          .sort()
+          .map(([k, c]) => `${c}\t${k}`)
+          .join('\n'),
+      );
     expect(agreed).toBe(MUTANTS);
     // The mutations reach past open: some mutants must open and answer, some must be refused.
     const keys = [...outcomes.keys()];
@@ -85,7 +107,8 @@ const LARGE_WASM_MUTANTS = count('FUNCKEY_LARGE_WASM_MUTANTS', 30, 120);
 function realQueries(wasm: Uint8Array, r: Rand, max = 60): Queries {
   const m = parseWasm(wasm).modules[0]!;
   const D = m.definedFuncs;
-  const sample = (n: number) => Array.from({ length: Math.min(n, max) }, (_, i) => Math.floor((i * n) / Math.min(n, max)));
+  const sample = (n: number) =>
+    Array.from({ length: Math.min(n, max) }, (_, i) => Math.floor((i * n) / Math.min(n, max)));
   const keys: [number, number][] = sample(D).map((i) => [0, i] as [number, number]);
   keys.push([0, D - 1], [0, D], [0, D + 1], [0, 0xffffffff], [0x10000000, 0], [0x20000000, 1], [1, 0], [0x90000000, 0]);
   for (let i = 0; i < 10; i++) keys.push([pick(r, [0, 0x10000000, 0x30000000, 0x60000001]), int(r, 0, D + 5)]);
@@ -97,7 +120,13 @@ function realQueries(wasm: Uint8Array, r: Rand, max = 60): Queries {
 }
 
 /** Fingerprints of one mutant in every backend; fails the test when they differ. Counts per backend. */
-function checkAgree(mutant: Uint8Array, q: Queries, what: string, counts: Record<string, number>, outcomes: Map<string, number>): void {
+function checkAgree(
+  mutant: Uint8Array,
+  q: Queries,
+  what: string,
+  counts: Record<string, number>,
+  outcomes: Map<string, number>,
+): void {
   const prints = BACKENDS.map((backend) => {
     counts[backend] = (counts[backend] ?? 0) + 1;
     return fingerprint(mutant, backend, q);
@@ -106,7 +135,9 @@ function checkAgree(mutant: Uint8Array, q: Queries, what: string, counts: Record
   outcomes.set(head, (outcomes.get(head) ?? 0) + 1);
   for (let b = 1; b < prints.length; b++)
     if (prints[b] !== prints[0])
-      expect.fail(`${what}: ${BACKENDS[0]} and ${BACKENDS[b]} disagree:\n${prints[0]!.slice(0, 400)}\n---\n${prints[b]!.slice(0, 400)}`);
+      expect.fail(
+        `${what}: ${BACKENDS[0]} and ${BACKENDS[b]} disagree:\n${prints[0]!.slice(0, 400)}\n---\n${prints[b]!.slice(0, 400)}`,
+      );
 }
 
 describe('mutated artifacts of real modules', () => {
@@ -115,7 +146,11 @@ describe('mutated artifacts of real modules', () => {
     const bases = SAMPLES.flatMap((path) => {
       const wasm = readFileSync(path);
       const q = realQueries(wasm, r);
-      return (['auto', 'dense', 'sparse'] as const).map((nameEncoding) => ({ bytes: buildFromWasm(wasm, { nameEncoding }), q, path }));
+      return (['auto', 'dense', 'sparse'] as const).map((nameEncoding) => ({
+        bytes: buildFromWasm(wasm, { nameEncoding }),
+        q,
+        path,
+      }));
     });
     const counts: Record<string, number> = {};
     const outcomes = new Map<string, number>();
@@ -124,7 +159,8 @@ describe('mutated artifacts of real modules', () => {
       const mutant = n % 2 ? mutate(base.bytes, r) : mutateTables(base.bytes, r);
       checkAgree(mutant, base.q, `mutant ${n} of ${base.path}`, counts, outcomes);
     }
-    if (process.env.FUNCKEY_VERBOSE) console.log('real-module artifact mutants per backend', counts, Object.fromEntries(outcomes));
+    if (process.env.FUNCKEY_VERBOSE)
+      console.log('real-module artifact mutants per backend', counts, Object.fromEntries(outcomes));
     for (const backend of BACKENDS) expect(counts[backend]).toBe(REAL_MUTANTS);
     // The mutants reach past open, and open refuses many for several reasons.
     const heads = [...outcomes.keys()];
@@ -142,10 +178,14 @@ describe('mutated artifacts of real modules', () => {
       const counts: Record<string, number> = {};
       const outcomes = new Map<string, number>();
       for (let n = 0; n < LARGE_MUTANTS; n++) {
-        const mutant = n % 4 === 3 ? mutate(bytes, r, pick(r, ['flip', 'u32', 'u64', 'byte', 'swap-headers', 'truncate'])) : mutateTables(bytes, r, TABLE_MUTATIONS[n % TABLE_MUTATIONS.length]);
+        const mutant =
+          n % 4 === 3
+            ? mutate(bytes, r, pick(r, ['flip', 'u32', 'u64', 'byte', 'swap-headers', 'truncate']))
+            : mutateTables(bytes, r, TABLE_MUTATIONS[n % TABLE_MUTATIONS.length]);
         checkAgree(mutant, q, `large mutant ${n}`, counts, outcomes);
       }
-      if (process.env.FUNCKEY_VERBOSE) console.log('large artifact mutants per backend', counts, Object.fromEntries(outcomes));
+      if (process.env.FUNCKEY_VERBOSE)
+        console.log('large artifact mutants per backend', counts, Object.fromEntries(outcomes));
       for (const backend of BACKENDS) expect(counts[backend]).toBe(LARGE_MUTANTS);
       expect([...outcomes.keys()].some((h) => h.startsWith('answers'))).toBe(true);
     },
@@ -174,7 +214,8 @@ describe('mutated real wasm modules', () => {
       try {
         artifact = buildFromWasm(mutant);
       } catch (e) {
-        if (!(e instanceof FunckeyError) || e.code !== 'E_WASM') expect.fail(`mutant ${n} (${kind}) of ${path} threw ${String(e)}`);
+        if (!(e instanceof FunckeyError) || e.code !== 'E_WASM')
+          expect.fail(`mutant ${n} (${kind}) of ${path} threw ${String(e)}`);
         expect(e.offset).toBeGreaterThanOrEqual(0);
         expect(e.offset).toBeLessThanOrEqual(mutant.length);
         code = 'E_WASM';

@@ -15,7 +15,17 @@ import { FunckeyError } from '../lib/errors.js';
 import { ArtifactBuilder, FuncKey, open } from '../lib/index.js';
 import { nativeStatus, openNativeCore } from '../lib/native.js';
 import { JsCore } from '../lib/reader.js';
-import { buildModel, int, pick, queryKeys, queryOffsets, randomModel, rng, type Model, type Rand } from './helpers/gen.js';
+import {
+  buildModel,
+  int,
+  pick,
+  queryKeys,
+  queryOffsets,
+  randomModel,
+  rng,
+  type Model,
+  type Rand,
+} from './helpers/gen.js';
 import { fingerprint, type Queries } from './helpers/mutate.js';
 import { codeOf } from './helpers/codes.js';
 import { count, HEAVY } from './helpers/heavy.js';
@@ -30,7 +40,6 @@ it('the addon loads (required in CI)', () => {
 });
 
 const SEEDS = count('FUNCKEY_NATIVE_CASES', 80, 400);
-
 
 /** Section `name`'s [offset, size] in an artifact, read from its section table (ELF64, FORMAT.md 1). */
 function sectionOf(bytes: Uint8Array, name: string): [number, number] {
@@ -202,7 +211,12 @@ describe.skipIf(!NATIVE.available)('native backend against the js reader', () =>
       [0xc3, 0xa9, 0xed, 0x9f, 0xbf, 0xe1, 0x80],
     ];
     const r = rng(5);
-    for (let i = 0; i < 200; i++) crafted.push(Array.from({ length: int(r, 1, 12) }, () => pick(r, [0x41, 0x80, 0xbf, 0xc2, 0xe0, 0xed, 0xf0, 0xf4, 0xf8, int(r, 0, 255)])));
+    for (let i = 0; i < 200; i++)
+      crafted.push(
+        Array.from({ length: int(r, 1, 12) }, () =>
+          pick(r, [0x41, 0x80, 0xbf, 0xc2, 0xe0, 0xed, 0xf0, 0xf4, 0xf8, int(r, 0, 255)]),
+        ),
+      );
     const b = new ArtifactBuilder({ nameEncoding: 'dense' });
     b.addModule({ name: 'm', importedFuncs: crafted.length, definedFuncs: 0 });
     // Placeholders of the right byte lengths, patched below: the builder takes strings.
@@ -259,9 +273,26 @@ describe.skipIf(!NATIVE.available)('native backend against the js reader', () =>
       { names: [[0x2e, 0x78, 0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80]] }, // unknown, invalid: kept, decoded
       { names: [[0xef, 0xbb, 0xbf, ...enc.encode('.fk.extra')]] }, // BOM dropped: an unknown .fk. section
       { names: [[0xef, 0xbb, 0xbf, ...enc.encode('.fk.info')]], want: 'E_CORRUPT' }, // decodes to a duplicate .fk.info
-      { names: [[...enc.encode('.fk.'), 0xff], [...enc.encode('.fk.'), 0xfe]], want: 'E_CORRUPT' }, // both ".fk.\uFFFD"
-      { names: [[...enc.encode('.fk.'), 0xff], [...enc.encode('.fk.'), 0xc3]], want: 'E_CORRUPT' },
-      { names: [[...enc.encode('.fk.'), 0xc3, 0xa9], [...enc.encode('.fk.'), 0xc3]] },
+      {
+        names: [
+          [...enc.encode('.fk.'), 0xff],
+          [...enc.encode('.fk.'), 0xfe],
+        ],
+        want: 'E_CORRUPT',
+      }, // both ".fk.\uFFFD"
+      {
+        names: [
+          [...enc.encode('.fk.'), 0xff],
+          [...enc.encode('.fk.'), 0xc3],
+        ],
+        want: 'E_CORRUPT',
+      },
+      {
+        names: [
+          [...enc.encode('.fk.'), 0xc3, 0xa9],
+          [...enc.encode('.fk.'), 0xc3],
+        ],
+      },
     ];
     for (const { names, want } of cases) {
       const bytes = addSections(base, names);
@@ -272,7 +303,9 @@ describe.skipIf(!NATIVE.available)('native backend against the js reader', () =>
       if (js === 'ok') {
         const d = new JsCore(bytes).describe();
         const td = new TextDecoder();
-        expect(d.sections.slice(-names.length).map((s) => s.name)).toEqual(names.map((n) => td.decode(new Uint8Array(n))));
+        expect(d.sections.slice(-names.length).map((s) => s.name)).toEqual(
+          names.map((n) => td.decode(new Uint8Array(n))),
+        );
         expect(openNativeCore(bytes).describe()).toStrictEqual(d);
       }
     }
@@ -325,7 +358,9 @@ describe.skipIf(!NATIVE.available)('native backend against the js reader', () =>
     // Random damage anywhere.
     for (let i = 0; i < (HEAVY ? 500 : 150); i++) {
       const at = int(r, 0, bytes.length - 4);
-      variant(`u32 ${at}`, (_b, v) => v.setUint32(at, pick(r, [0, 1, 8, 0x7fffffff, 0xfffffffe, 0xffffffff, int(r, 0, 0xffffffff)]), true));
+      variant(`u32 ${at}`, (_b, v) =>
+        v.setUint32(at, pick(r, [0, 1, 8, 0x7fffffff, 0xfffffffe, 0xffffffff, int(r, 0, 0xffffffff)]), true),
+      );
     }
     let agreeErr = 0;
     let agreeOk = 0;
@@ -375,7 +410,23 @@ describe.skipIf(!NATIVE.available)('native backend against the js reader', () =>
       } catch (e) {
         if (!(e instanceof FunckeyError)) throw e;
         // A shuffled name index may put a name out of bounds: then both must say so.
-        disagreements += model.modules.some((_, m) => codeOf(() => js.funcNames(Uint32Array.from({ length: 400 }, (_, i) => i), m)) !== codeOf(() => nat.funcNames(Uint32Array.from({ length: 400 }, (_, i) => i), m))) ? 1 : 0;
+        disagreements += model.modules.some(
+          (_, m) =>
+            codeOf(() =>
+              js.funcNames(
+                Uint32Array.from({ length: 400 }, (_, i) => i),
+                m,
+              ),
+            ) !==
+            codeOf(() =>
+              nat.funcNames(
+                Uint32Array.from({ length: 400 }, (_, i) => i),
+                m,
+              ),
+            ),
+        )
+          ? 1
+          : 0;
       }
       nat.close();
     }
@@ -396,15 +447,29 @@ describe.skipIf(!NATIVE.available)('native backend against the js reader', () =>
       new DataView(b.buffer).setUint32(infoOff + 8, v, true);
       cases.push([`version ${v}`, b, 'E_VERSION']);
     }
-    const notElf = new TextEncoder().encode('\0asm not an artifact at all, but long enough for a header....................');
+    const notElf = new TextEncoder().encode(
+      '\0asm not an artifact at all, but long enough for a header....................',
+    );
     cases.push(['not ELF', notElf, 'E_FORMAT']);
     for (const [what, b, code] of cases) {
       const path = join(dir, `c-${what.replace(/\W/g, '_')}.fkx`);
       writeFileSync(path, b);
-      expect(codeOf(() => new JsCore(b)), `js ${what}`).toBe(code);
-      expect(codeOf(() => openNativeCore(b)), `native bytes ${what}`).toBe(code);
-      expect(codeOf(() => openNativeCore(path)), `native path ${what}`).toBe(code);
-      expect(codeOf(() => open(path, { backend: 'js' })), `js path ${what}`).toBe(code);
+      expect(
+        codeOf(() => new JsCore(b)),
+        `js ${what}`,
+      ).toBe(code);
+      expect(
+        codeOf(() => openNativeCore(b)),
+        `native bytes ${what}`,
+      ).toBe(code);
+      expect(
+        codeOf(() => openNativeCore(path)),
+        `native path ${what}`,
+      ).toBe(code);
+      expect(
+        codeOf(() => open(path, { backend: 'js' })),
+        `js path ${what}`,
+      ).toBe(code);
     }
     // Errors are FunckeyErrors with a message, as js reports them.
     try {
@@ -419,9 +484,18 @@ describe.skipIf(!NATIVE.available)('native backend against the js reader', () =>
   it('maps I/O failures to E_IO', () => {
     const cases = [join(dir, 'does-not-exist.fkx'), dir, join(dir, 'no-such-dir', 'x.fkx'), `${dir}/a\0b`];
     for (const p of cases) {
-      expect(codeOf(() => openNativeCore(p)), p).toBe('E_IO');
-      expect(codeOf(() => open(p, { backend: 'native' })), p).toBe('E_IO');
-      expect(codeOf(() => open(p, { backend: 'js' })), p).toBe('E_IO');
+      expect(
+        codeOf(() => openNativeCore(p)),
+        p,
+      ).toBe('E_IO');
+      expect(
+        codeOf(() => open(p, { backend: 'native' })),
+        p,
+      ).toBe('E_IO');
+      expect(
+        codeOf(() => open(p, { backend: 'js' })),
+        p,
+      ).toBe('E_IO');
     }
     // A FIFO is refused at once rather than waited on (js would block reading it; not asked).
     if (process.platform !== 'win32') {

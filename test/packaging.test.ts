@@ -34,7 +34,12 @@ function project(name: string, pkg = root): string {
 function node(cwd: string, code: string, kind: 'cjs' | 'esm', args: string[] = []): Record<string, unknown> {
   const file = join(cwd, kind === 'cjs' ? 'probe.cjs' : 'probe.mjs');
   writeFileSync(file, code);
-  const out = execFileSync(process.execPath, [...args, file], { cwd, encoding: 'utf8', env: { ...process.env, FUNCKEY_BACKEND: '' }, timeout: 60_000 });
+  const out = execFileSync(process.execPath, [...args, file], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, FUNCKEY_BACKEND: '' },
+    timeout: 60_000,
+  });
   return JSON.parse(out.trim().split('\n').pop()!) as Record<string, unknown>;
 }
 
@@ -56,7 +61,13 @@ console.log(JSON.stringify({
   backend: a.backend,
 }));
 `;
-const expected = { name: 'unit_average', byOffset: 'DefinedWasmFunction(0, 0)', lazyError: 'true E_WASM', keyClass: true, builderClass: true };
+const expected = {
+  name: 'unit_average',
+  byOffset: 'DefinedWasmFunction(0, 0)',
+  lazyError: 'true E_WASM',
+  keyClass: true,
+  builderClass: true,
+};
 
 function checkInstalled(p: string): void {
   // CommonJS.
@@ -137,19 +148,26 @@ describe('the main entry point', () => {
     expect(r.backend).toBe(r.native ? 'native' : 'js');
   });
 
-  it.skipIf(!process.env.FUNCKEY_DENO)('under Deno without --allow-env, open answers (js when --allow-ffi is not given)', () => {
-    const file = join(p, 'deno-probe.mjs');
-    writeFileSync(
-      file,
-      `import { open, buildFromWasm, nativeStatus } from 'funckey';\nimport { readFileSync } from 'node:fs';\n` +
-        `const a = open(buildFromWasm(readFileSync(${JSON.stringify(DEMO_WASM)})));\n` +
-        `console.log(JSON.stringify({ backend: a.backend, name: a.funcName(3), status: nativeStatus() }));\n`,
-    );
-    const out = execFileSync(process.env.FUNCKEY_DENO!, ['run', '--allow-read', file], { cwd: p, encoding: 'utf8', timeout: 60_000 });
-    const r = JSON.parse(out.trim().split('\n').pop()!);
-    expect(r).toMatchObject({ backend: 'js', name: 'unit_average', status: { available: false } });
-    expect(r.status.reason).toMatch(/ffi/);
-  });
+  it.skipIf(!process.env.FUNCKEY_DENO)(
+    'under Deno without --allow-env, open answers (js when --allow-ffi is not given)',
+    () => {
+      const file = join(p, 'deno-probe.mjs');
+      writeFileSync(
+        file,
+        `import { open, buildFromWasm, nativeStatus } from 'funckey';\nimport { readFileSync } from 'node:fs';\n` +
+          `const a = open(buildFromWasm(readFileSync(${JSON.stringify(DEMO_WASM)})));\n` +
+          `console.log(JSON.stringify({ backend: a.backend, name: a.funcName(3), status: nativeStatus() }));\n`,
+      );
+      const out = execFileSync(process.env.FUNCKEY_DENO!, ['run', '--allow-read', file], {
+        cwd: p,
+        encoding: 'utf8',
+        timeout: 60_000,
+      });
+      const r = JSON.parse(out.trim().split('\n').pop()!);
+      expect(r).toMatchObject({ backend: 'js', name: 'unit_average', status: { available: false } });
+      expect(r.status.reason).toMatch(/ffi/);
+    },
+  );
 });
 
 /** Compiles and runs a TypeScript CommonJS program against the package in `p`. */
@@ -165,14 +183,26 @@ console.log(JSON.stringify({ name: a.funcName(3), key: String(key), native: nati
   const out = join(p, `out-${module}`);
   // @types/node as a Node project has it: the stream API's types name node:stream and Buffer.
   const typeRoots = [join(root, 'node_modules', '@types')];
-  const compilerOptions = { module, moduleResolution: resolution, target: 'es2022', strict: true, typeRoots, types: ['node'], outDir: out };
+  const compilerOptions = {
+    module,
+    moduleResolution: resolution,
+    target: 'es2022',
+    strict: true,
+    typeRoots,
+    types: ['node'],
+    outDir: out,
+  };
   const config = { compilerOptions, files: ['app.ts'] };
   writeFileSync(join(p, 'tsconfig.json'), JSON.stringify(config));
-  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(p, 'tsconfig.json')], {
-    cwd: p,
-    encoding: 'utf8',
-    timeout: 120_000,
-  });
+  const tsc = spawnSync(
+    process.execPath,
+    [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(p, 'tsconfig.json')],
+    {
+      cwd: p,
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  );
   expect(tsc.stdout + tsc.stderr, `tsc --module ${module}`).toBe('');
   return JSON.parse(execFileSync(process.execPath, [join(out, 'app.js')], { cwd: p, encoding: 'utf8' }).trim());
 }
@@ -181,7 +211,11 @@ console.log(JSON.stringify({ name: a.funcName(3), key: String(key), native: nati
 describe.runIf(HEAVY)('a TypeScript CommonJS project', () => {
   const want = { name: 'unit_average', key: 'DefinedWasmFunction(0, 0)', error: 'E_ARG' };
   // node16: CommonJS types may not import an ES module's, the strictest of the three.
-  const modes: [string, string][] = [['node16', 'node16'], ['commonjs', 'node10'], ['nodenext', 'nodenext']];
+  const modes: [string, string][] = [
+    ['node16', 'node16'],
+    ['commonjs', 'node10'],
+    ['nodenext', 'nodenext'],
+  ];
   it.each(modes)('compiles and runs (--module %s)', (module, resolution) => {
     expect(typescriptCommonJs(project(`ts-${module}`), module, resolution)).toMatchObject(want);
   });
@@ -189,7 +223,11 @@ describe.runIf(HEAVY)('a TypeScript CommonJS project', () => {
 
 describe('the tarball', () => {
   it('carries the built package, the sources to build the addon and the prebuilds, and no tests, benchmarks or fixtures', () => {
-    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    const out = execFileSync('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     const files = (JSON.parse(out) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
     for (const f of [
       'package.json',
@@ -210,23 +248,37 @@ describe('the tarball', () => {
       expect(files).toContain(f);
     const prebuilds = join(root, 'prebuilds');
     if (existsSync(prebuilds))
-      for (const d of readdirSync(prebuilds)) for (const f of readdirSync(join(prebuilds, d))) expect(files).toContain(`prebuilds/${d}/${f}`);
-    expect(files.filter((f) => /^(test|bench|fuzz|build|\.ci|node_modules)\//.test(f) || f === 'samples/many.wasm')).toEqual([]);
+      for (const d of readdirSync(prebuilds))
+        for (const f of readdirSync(join(prebuilds, d))) expect(files).toContain(`prebuilds/${d}/${f}`);
+    expect(
+      files.filter((f) => /^(test|bench|fuzz|build|\.ci|node_modules)\//.test(f) || f === 'samples/many.wasm'),
+    ).toEqual([]);
   });
 
-  it.skipIf(!HEAVY)('npm pack (which makes the prebuild), npm install of the tarball, then require, import and TypeScript', () => {
-    // (npm pack's stdout holds the compiler's output too: the tarball is found in dir.)
-    execFileSync('npm', ['pack', '--pack-destination', dir], { cwd: root, encoding: 'utf8', timeout: 600_000 });
-    const tgz = join(dir, readdirSync(dir).find((f) => f.endsWith('.tgz'))!);
-    const app = join(dir, 'installed');
-    mkdirSync(app);
-    writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'installed', version: '1.0.0', private: true }));
-    execFileSync('npm', ['install', '--no-audit', '--no-fund', tgz], { cwd: app, encoding: 'utf8', timeout: 600_000 });
-    const installed = join(app, 'node_modules', 'funckey');
-    expect(existsSync(join(installed, 'build'))).toBe(false);
-    checkInstalled(app);
-    const r = node(app, `console.log(JSON.stringify(require('funckey').nativeStatus()));`, 'cjs');
-    if (process.platform === 'linux' && process.arch === 'x64') expect(r).toEqual({ available: true, path: join(installed, 'prebuilds', 'linux-x64', 'funckey.glibc.node') });
-    expect(typescriptCommonJs(app, 'node16', 'node16')).toMatchObject({ name: 'unit_average' });
-  });
+  it.skipIf(!HEAVY)(
+    'npm pack (which makes the prebuild), npm install of the tarball, then require, import and TypeScript',
+    () => {
+      // (npm pack's stdout holds the compiler's output too: the tarball is found in dir.)
+      execFileSync('npm', ['pack', '--pack-destination', dir], { cwd: root, encoding: 'utf8', timeout: 600_000 });
+      const tgz = join(
+        dir,
+        readdirSync(dir).find((f) => f.endsWith('.tgz'))!,
+      );
+      const app = join(dir, 'installed');
+      mkdirSync(app);
+      writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'installed', version: '1.0.0', private: true }));
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', tgz], {
+        cwd: app,
+        encoding: 'utf8',
+        timeout: 600_000,
+      });
+      const installed = join(app, 'node_modules', 'funckey');
+      expect(existsSync(join(installed, 'build'))).toBe(false);
+      checkInstalled(app);
+      const r = node(app, `console.log(JSON.stringify(require('funckey').nativeStatus()));`, 'cjs');
+      if (process.platform === 'linux' && process.arch === 'x64')
+        expect(r).toEqual({ available: true, path: join(installed, 'prebuilds', 'linux-x64', 'funckey.glibc.node') });
+      expect(typescriptCommonJs(app, 'node16', 'node16')).toMatchObject({ name: 'unit_average' });
+    },
+  );
 });

@@ -68,7 +68,15 @@ function wasmparserReference(bytes: Uint8Array): Reference {
   const r = new BinaryReader();
   r.setData(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.length);
   const dec = new TextDecoder();
-  const ref: Reference = { importedFuncs: 0, lebAt: [], starts: [], ends: [], moduleName: undefined, names: new Map(), nameSectionSize: 0 };
+  const ref: Reference = {
+    importedFuncs: 0,
+    lebAt: [],
+    starts: [],
+    ends: [],
+    moduleName: undefined,
+    names: new Map(),
+    nameSectionSize: 0,
+  };
   let sectionStart = 8;
   let inName = false;
   let next = -1;
@@ -100,7 +108,8 @@ function wasmparserReference(bytes: Uint8Array): Reference {
       r.skipFunctionBody();
     } else if (st === BinaryReaderState.END_FUNCTION_BODY) {
       const end = r.position;
-      if (end !== ref.ends[ref.ends.length - 1]) throw new Error(`body ${ref.ends.length - 1}: wasmparser ends at ${end}`);
+      if (end !== ref.ends[ref.ends.length - 1])
+        throw new Error(`body ${ref.ends.length - 1}: wasmparser ends at ${end}`);
       next = end;
     } else if (st === BinaryReaderState.NAME_SECTION_ENTRY && inName) {
       const e = r.result as INameEntry;
@@ -154,7 +163,9 @@ for (const { pkg, file, minNameSection } of REAL) {
       () => {
         const od = objdump(path);
         expect(m.importedFuncs).toBe(od.importedFuncs);
-        expect(od.code.map((c) => c.index)).toEqual(Array.from({ length: m.definedFuncs }, (_, i) => m.importedFuncs + i));
+        expect(od.code.map((c) => c.index)).toEqual(
+          Array.from({ length: m.definedFuncs }, (_, i) => m.importedFuncs + i),
+        );
         expect(od.code.map((c) => c.size)).toEqual([...m.bodyEnds].map((e, i) => e - m.bodyStarts[i]!));
         expect(m.name).toBe(od.moduleName);
         expect(namesOf(m)).toEqual(od.names);
@@ -166,7 +177,12 @@ for (const { pkg, file, minNameSection } of REAL) {
         const art = open(artifact, { backend });
         try {
           expect(art.describe().textSize).toBe(bytes.length);
-          expect(art.modules[0]).toMatchObject({ importedFuncs: ref.importedFuncs, definedFuncs: ref.ends.length, byteOffset: 0, name: ref.moduleName });
+          expect(art.modules[0]).toMatchObject({
+            importedFuncs: ref.importedFuncs,
+            definedFuncs: ref.ends.length,
+            byteOffset: 0,
+            name: ref.moduleName,
+          });
           const bad: string[] = [];
           const n = ref.ends.length;
           const offsets = new Uint32Array(3 * n);
@@ -175,16 +191,19 @@ for (const { pkg, file, minNameSection } of REAL) {
             const start = ref.starts[i]!;
             const end = ref.ends[i]!;
             const loc = art.funcLoc(key);
-            if (loc?.start !== start || loc.length !== end - start) bad.push(`funcLoc ${i}: ${JSON.stringify(loc)} != ${start}+${end - start}`);
+            if (loc?.start !== start || loc.length !== end - start)
+              bad.push(`funcLoc ${i}: ${JSON.stringify(loc)} != ${start}+${end - start}`);
             if (art.srcLoc(key) !== ref.lebAt[i]) bad.push(`srcLoc ${i}: ${art.srcLoc(key)} != ${ref.lebAt[i]}`);
             const probes = [start, start + ((end - start) >>> 1), end - 1];
             for (let k = 0; k < 3; k++) {
               offsets[3 * i + k] = probes[k]!;
               const got = art.funcByOffset(probes[k]!);
-              if (got?.namespace !== key.namespace || got.index !== i) bad.push(`funcByOffset ${probes[k]}: ${got} != ${key}`);
+              if (got?.namespace !== key.namespace || got.index !== i)
+                bad.push(`funcByOffset ${probes[k]}: ${got} != ${key}`);
             }
             // The body-size LEB128 belongs to no function.
-            if (art.funcByOffset(ref.lebAt[i]!) !== undefined) bad.push(`funcByOffset ${ref.lebAt[i]} (a size LEB) found a function`);
+            if (art.funcByOffset(ref.lebAt[i]!) !== undefined)
+              bad.push(`funcByOffset ${ref.lebAt[i]} (a size LEB) found a function`);
           }
           const total = ref.importedFuncs + n;
           for (let fi = 0; fi <= total; fi++) {
@@ -194,10 +213,12 @@ for (const { pkg, file, minNameSection } of REAL) {
           // The batch forms give the same answers.
           const { namespaces, indices } = art.funcsByOffset(offsets);
           for (let j = 0; j < offsets.length; j++)
-            if (namespaces[j] !== 0 || indices[j] !== Math.floor(j / 3)) bad.push(`funcsByOffset[${j}]: (${namespaces[j]}, ${indices[j]})`);
+            if (namespaces[j] !== 0 || indices[j] !== Math.floor(j / 3))
+              bad.push(`funcsByOffset[${j}]: (${namespaces[j]}, ${indices[j]})`);
           const all = Uint32Array.from({ length: total }, (_, fi) => fi);
           const batchNames = art.funcNames(all);
-          for (let fi = 0; fi < total; fi++) if (batchNames[fi] !== ref.names.get(fi)) bad.push(`funcNames[${fi}]: ${batchNames[fi]}`);
+          for (let fi = 0; fi < total; fi++)
+            if (batchNames[fi] !== ref.names.get(fi)) bad.push(`funcNames[${fi}]: ${batchNames[fi]}`);
           expect(bad.slice(0, 20)).toEqual([]);
         } finally {
           art.close();

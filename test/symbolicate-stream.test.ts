@@ -51,13 +51,28 @@ describe.each(BACKENDS)('TraceRewriter (%s backend)', (backend) => {
 
   it.each([1, 3, 17, 4096, 1 << 20])('gives the engines their named traces in chunks of %i bytes', (size) => {
     // Non-V8 engines print the same URLs for both builds, so the bytes compare as they are.
-    for (const e of engines) expect(rewrite(a, fixture(`${e}.stripped.txt`), size).toString('utf8')).toBe(fixture(`${e}.named.txt`).toString('utf8'));
+    for (const e of engines)
+      expect(rewrite(a, fixture(`${e}.stripped.txt`), size).toString('utf8')).toBe(
+        fixture(`${e}.named.txt`).toString('utf8'),
+      );
   });
 
   it('passes bytes that are not UTF-8 through as they are, in frame lines too', () => {
     const raw = (s: string) => Buffer.from(s, 'latin1');
-    const input = Buffer.concat([raw('\xff\xfe log \x80\r\n'), raw(V8_STRIPPED), raw(' \xc3\x28 trailing\n'), raw('\xe9t\xe9\r'), raw(V8_STRIPPED)]);
-    const expected = Buffer.concat([raw('\xff\xfe log \x80\r\n'), Buffer.from(V8_NAMED), raw(' \xc3\x28 trailing\n'), raw('\xe9t\xe9\r'), Buffer.from(V8_NAMED)]);
+    const input = Buffer.concat([
+      raw('\xff\xfe log \x80\r\n'),
+      raw(V8_STRIPPED),
+      raw(' \xc3\x28 trailing\n'),
+      raw('\xe9t\xe9\r'),
+      raw(V8_STRIPPED),
+    ]);
+    const expected = Buffer.concat([
+      raw('\xff\xfe log \x80\r\n'),
+      Buffer.from(V8_NAMED),
+      raw(' \xc3\x28 trailing\n'),
+      raw('\xe9t\xe9\r'),
+      Buffer.from(V8_NAMED),
+    ]);
     for (const size of [1, 2, 5, 64, 4096]) expect(rewrite(a, input, size).equals(expected)).toBe(true);
   });
 
@@ -65,18 +80,23 @@ describe.each(BACKENDS)('TraceRewriter (%s backend)', (backend) => {
     const input = Buffer.from('x\xff\n    at wasm://wasm/000de97e:wasm-function[5001]:0x18e37\n', 'latin1');
     const out = rewrite(a, input, 7);
     expect(out.subarray(0, 3).equals(Buffer.from('x\xff\n', 'latin1'))).toBe(true);
-    expect(out.subarray(3).toString('utf8')).toBe('    at ownmod.fn_5000_ñé€_🦀 (wasm://wasm/000de97e:wasm-function[5001]:0x18e37)\n');
+    expect(out.subarray(3).toString('utf8')).toBe(
+      '    at ownmod.fn_5000_ñé€_🦀 (wasm://wasm/000de97e:wasm-function[5001]:0x18e37)\n',
+    );
   });
 
   it('passes a line longer than MAX_LINE through unread; the lines after it are read', () => {
     const long = V8_STRIPPED + ' ' + 'x'.repeat(MAX_LINE);
     const input = Buffer.from(`${long}\n${V8_STRIPPED}\n${long}`);
-    for (const size of [4096, 1 << 20, 3 << 20]) expect(rewrite(a, input, size).toString()).toBe(`${long}\n${V8_NAMED}\n${long}`);
+    for (const size of [4096, 1 << 20, 3 << 20])
+      expect(rewrite(a, input, size).toString()).toBe(`${long}\n${V8_NAMED}\n${long}`);
   });
 
   it('symbolicateStream is a Transform of the same bytes', async () => {
     const input = fixture('gjs.stripped.txt');
-    const chunks = Array.from({ length: Math.ceil(input.length / 100) }, (_, i) => input.subarray(i * 100, i * 100 + 100));
+    const chunks = Array.from({ length: Math.ceil(input.length / 100) }, (_, i) =>
+      input.subarray(i * 100, i * 100 + 100),
+    );
     const out: Buffer[] = [];
     await pipeline(
       Readable.from(chunks),
@@ -159,18 +179,30 @@ describe('memory on a large log', () => {
     expect(r.out).toBeGreaterThan(mib * 1048576);
     expect(r.named).toBeGreaterThan(0);
   });
-  it.skipIf(!hasPython)(`funckey symbolicate: ${mib} MiB through a pipe, peak RSS under 100 MiB`, { timeout: 600_000 }, () => {
-    const r = peakRss('cli', mib);
-    expect(r.rss).toBeLessThan(100 * 1024);
-    expect(r.out).toBeGreaterThan(mib * 1048576);
-    expect(r.named).toBeGreaterThan(1000);
-  });
+  it.skipIf(!hasPython)(
+    `funckey symbolicate: ${mib} MiB through a pipe, peak RSS under 100 MiB`,
+    { timeout: 600_000 },
+    () => {
+      const r = peakRss('cli', mib);
+      expect(r.rss).toBeLessThan(100 * 1024);
+      expect(r.out).toBeGreaterThan(mib * 1048576);
+      expect(r.named).toBeGreaterThan(1000);
+    },
+  );
 });
 
 describe('funckey symbolicate streams bytes', () => {
   it('keeps bytes that are not UTF-8, from a file and from stdin', () => {
-    const input = Buffer.concat([Buffer.from('\xff\xfe\n', 'latin1'), Buffer.from(V8_STRIPPED + '\n'), Buffer.from('\x80end', 'latin1')]);
-    const expected = Buffer.concat([Buffer.from('\xff\xfe\n', 'latin1'), Buffer.from(V8_NAMED + '\n'), Buffer.from('\x80end', 'latin1')]);
+    const input = Buffer.concat([
+      Buffer.from('\xff\xfe\n', 'latin1'),
+      Buffer.from(V8_STRIPPED + '\n'),
+      Buffer.from('\x80end', 'latin1'),
+    ]);
+    const expected = Buffer.concat([
+      Buffer.from('\xff\xfe\n', 'latin1'),
+      Buffer.from(V8_NAMED + '\n'),
+      Buffer.from('\x80end', 'latin1'),
+    ]);
     const file = join(dir, 'trace.bin');
     writeFileSync(file, input);
     for (const args of [[file], ['-'], []]) {
@@ -183,10 +215,19 @@ describe('funckey symbolicate streams bytes', () => {
 
   it('--json lists the frames, lines counted across chunks', () => {
     const text = 'first\n'.repeat(300_000) + V8_STRIPPED + '\n';
-    const r = spawnSync(process.execPath, [CLI, 'symbolicate', ARTIFACT, '--json'], { input: text, encoding: 'utf8', maxBuffer: 1 << 26 });
+    const r = spawnSync(process.execPath, [CLI, 'symbolicate', ARTIFACT, '--json'], {
+      input: text,
+      encoding: 'utf8',
+      maxBuffer: 1 << 26,
+    });
     expect(r.status, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject([{ line: 300_001, engine: 'v8', funcIndex: 12000, offset: 0x37a4e, name: 'fn_11999', status: 'resolved' }]);
-    const none = spawnSync(process.execPath, [CLI, 'symbolicate', ARTIFACT, '--json'], { input: 'nothing\n', encoding: 'utf8' });
+    expect(JSON.parse(r.stdout)).toMatchObject([
+      { line: 300_001, engine: 'v8', funcIndex: 12000, offset: 0x37a4e, name: 'fn_11999', status: 'resolved' },
+    ]);
+    const none = spawnSync(process.execPath, [CLI, 'symbolicate', ARTIFACT, '--json'], {
+      input: 'nothing\n',
+      encoding: 'utf8',
+    });
     expect(JSON.parse(none.stdout)).toEqual([]);
   });
 });

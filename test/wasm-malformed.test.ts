@@ -30,7 +30,12 @@ function expectWasmError(bytes: E.Bytes | Uint8Array, offset: number, message?: 
 
 /** A module with one function whose body is `body` (size LEB included by the caller). */
 function withCode(codeContent: E.Bytes, funcCount = 1): E.Bytes {
-  return [...HEADER, ...TYPE, ...E.section(3, [funcCount, ...new Array<number>(funcCount).fill(0)]), ...E.section(10, codeContent)];
+  return [
+    ...HEADER,
+    ...TYPE,
+    ...E.section(3, [funcCount, ...new Array<number>(funcCount).fill(0)]),
+    ...E.section(10, codeContent),
+  ];
 }
 
 /** A valid one-function module followed by a name section with the given subsections. */
@@ -62,7 +67,11 @@ describe('E_WASM for every kind of damage, with the offset where it was found', 
     expectWasmError([...HEADER, 0x01, 0x80], 9, /truncated LEB128/);
     expectWasmError([...HEADER, 0x01, 0xff, 0xff, 0xff, 0xff], 9, /truncated LEB128/);
     // Inside a section: the code count.
-    expectWasmError([...HEADER, ...TYPE, ...E.section(3, [1, 0]), 10, 1, 0x80], 8 + TYPE.length + 4 + 2, /truncated LEB128 \(code count\)/);
+    expectWasmError(
+      [...HEADER, ...TYPE, ...E.section(3, [1, 0]), 10, 1, 0x80],
+      8 + TYPE.length + 4 + 2,
+      /truncated LEB128 \(code count\)/,
+    );
   });
 
   it('LEB128 too long or too large for 32 bits', () => {
@@ -90,10 +99,18 @@ describe('E_WASM for every kind of damage, with the offset where it was found', 
 
   it('function body past its section', () => {
     const codeAt = 8 + TYPE.length + 4;
-    expectWasmError(withCode([1, 5, 0x00, 0x0b]), codeAt + 3, /function body 0 of 5 bytes extends past the end of the code section/);
+    expectWasmError(
+      withCode([1, 5, 0x00, 0x0b]),
+      codeAt + 3,
+      /function body 0 of 5 bytes extends past the end of the code section/,
+    );
     // The second of two bodies.
     // (The function section is one byte longer here: codeAt + 1.)
-    expectWasmError(withCode([2, 2, 0x00, 0x0b, 9, 0x00, 0x0b], 2), codeAt + 1 + 2 + 1 + 1 + 2, /function body 1 of 9 bytes/);
+    expectWasmError(
+      withCode([2, 2, 0x00, 0x0b, 9, 0x00, 0x0b], 2),
+      codeAt + 1 + 2 + 1 + 1 + 2,
+      /function body 1 of 9 bytes/,
+    );
   });
 
   it('empty function body, and bytes left after the last body', () => {
@@ -104,8 +121,16 @@ describe('E_WASM for every kind of damage, with the offset where it was found', 
 
   it('counts larger than their section can hold are refused before any allocation', () => {
     const huge = E.uleb(0xfffffff0);
-    expectWasmError([...HEADER, ...TYPE, ...E.section(3, [...huge, 0])], 8 + TYPE.length + 2, /function count 4294967280/);
-    expectWasmError([...HEADER, ...TYPE, ...E.section(3, [1, 0]), ...E.section(10, [...huge, 2, 0, 0x0b])], 8 + TYPE.length + 4 + 2, /code count/);
+    expectWasmError(
+      [...HEADER, ...TYPE, ...E.section(3, [...huge, 0])],
+      8 + TYPE.length + 2,
+      /function count 4294967280/,
+    );
+    expectWasmError(
+      [...HEADER, ...TYPE, ...E.section(3, [1, 0]), ...E.section(10, [...huge, 2, 0, 0x0b])],
+      8 + TYPE.length + 4 + 2,
+      /code count/,
+    );
     expectWasmError([...HEADER, ...E.section(2, [...huge, 0, 0, 0])], 10, /import count/);
     const { bytes, subAt } = withNames(E.section(1, [...huge, 0, 0]));
     expectWasmError(bytes, subAt + 2, /function name count/);
@@ -114,28 +139,61 @@ describe('E_WASM for every kind of damage, with the offset where it was found', 
   it('duplicate or out-of-order known section, unknown section id', () => {
     expectWasmError([...HEADER, ...TYPE, ...TYPE], 8 + TYPE.length, /duplicate type section/);
     expectWasmError([...HEADER, ...E.section(3, [0]), ...TYPE], 11, /type section after the function section/);
-    expectWasmError([...HEADER, ...E.section(6, [0]), ...E.section(13, [0])], 11, /tag section after the global section/);
-    expectWasmError([...HEADER, ...E.section(10, [0]), ...E.section(12, [0])], 11, /data count section after the code section/);
+    expectWasmError(
+      [...HEADER, ...E.section(6, [0]), ...E.section(13, [0])],
+      11,
+      /tag section after the global section/,
+    );
+    expectWasmError(
+      [...HEADER, ...E.section(10, [0]), ...E.section(12, [0])],
+      11,
+      /data count section after the code section/,
+    );
     expectWasmError([...HEADER, ...TYPE, ...E.section(14, [])], 8 + TYPE.length, /unknown section id 14/);
   });
 
   it('malformed imports: unknown kind, bad limits, bad global or tag, trailing bytes, truncated', () => {
-    const sec = (entries: E.Bytes[], extra: E.Bytes = []) => [...HEADER, ...E.section(2, [...E.uleb(entries.length), ...entries.flat(), ...extra])];
+    const sec = (entries: E.Bytes[], extra: E.Bytes = []) => [
+      ...HEADER,
+      ...E.section(2, [...E.uleb(entries.length), ...entries.flat(), ...extra]),
+    ];
     // "env" "x" = 4 + 2 bytes before the kind byte; the section content starts at 11.
     const kindAt = 11 + 4 + 2;
     expectWasmError(sec([[...E.str('env'), ...E.str('x'), 0x05, 0]]), kindAt, /unknown kind 0x5/);
     expectWasmError(sec([E.importMemory('x', [0x10, 1])]), kindAt + 1, /limits flags 0x10/);
     // A 32-bit minimum written with 6 bytes; 64-bit limits accept up to 10.
-    expectWasmError(sec([E.importMemory('x', [0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])]), kindAt + 2, /longer than 5 bytes/);
-    expect(parseWasm(E.u8(sec([E.importMemory('x', [0x04, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])]))).modules[0]!.importedFuncs).toBe(0);
-    expectWasmError(sec([E.importMemory('x', [0x04, ...new Array<number>(10).fill(0x80), 0x01])]), kindAt + 2, /longer than 10 bytes/);
-    expectWasmError(sec([E.importGlobal('x', [0x7f], false).map((b, i, a) => (i === a.length - 1 ? 2 : b))]), kindAt + 2, /mutability 2/);
+    expectWasmError(
+      sec([E.importMemory('x', [0x00, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])]),
+      kindAt + 2,
+      /longer than 5 bytes/,
+    );
+    expect(
+      parseWasm(E.u8(sec([E.importMemory('x', [0x04, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])]))).modules[0]!.importedFuncs,
+    ).toBe(0);
+    expectWasmError(
+      sec([E.importMemory('x', [0x04, ...new Array<number>(10).fill(0x80), 0x01])]),
+      kindAt + 2,
+      /longer than 10 bytes/,
+    );
+    expectWasmError(
+      sec([E.importGlobal('x', [0x7f], false).map((b, i, a) => (i === a.length - 1 ? 2 : b))]),
+      kindAt + 2,
+      /mutability 2/,
+    );
     expectWasmError(sec([[...E.str('env'), ...E.str('x'), 0x04, 0x01, 0]]), kindAt + 1, /tag has attribute 1/);
     expectWasmError(sec([E.importFunc('x')], [0x00]), kindAt + 2, /1 bytes after its last entry/);
     // A module name longer than the section.
-    expectWasmError([...HEADER, ...E.section(2, [1, 50, 0x61, 0x61, 0x61, 0x61])], 11, /import module name of 50 bytes/);
+    expectWasmError(
+      [...HEADER, ...E.section(2, [1, 50, 0x61, 0x61, 0x61, 0x61])],
+      11,
+      /import module name of 50 bytes/,
+    );
     // A heap type that runs off the end of the section.
-    expectWasmError(sec([E.importTable('x', [0x63], [])]), kindAt + 2, /truncated LEB128 \(imported table element type heap type\)/);
+    expectWasmError(
+      sec([E.importTable('x', [0x63], [])]),
+      kindAt + 2,
+      /truncated LEB128 \(imported table element type heap type\)/,
+    );
   });
 
   it('custom section whose name overruns it', () => {
@@ -195,12 +253,23 @@ describe('E_WASM for every kind of damage, with the offset where it was found', 
     expectWasmError([...C, ...E.section(13, [0])], 8, /unknown component section id 13/);
     // A section of a nested component running past the nested component's end (but not the file's).
     const inner = [...C, 0x07, 0x05, 0x00];
-    expectWasmError([...C, ...E.section(4, inner), ...E.section(7, [0, 0, 0, 0, 0])], 8 + 2 + 8, /past the end of its component/);
+    expectWasmError(
+      [...C, ...E.section(4, inner), ...E.section(7, [0, 0, 0, 0, 0])],
+      8 + 2 + 8,
+      /past the end of its component/,
+    );
     // A core module whose section runs past the module's end (but not the file's).
     const bad = [...HEADER, 0x01, 0x08, 0x00];
-    expectWasmError([...C, ...E.section(1, bad), ...E.customSection('pad', [1, 2, 3, 4, 5, 6])], 8 + 2 + 8, /past the end of the module/);
+    expectWasmError(
+      [...C, ...E.section(1, bad), ...E.customSection('pad', [1, 2, 3, 4, 5, 6])],
+      8 + 2 + 8,
+      /past the end of the module/,
+    );
     // Damage inside a nested module is reported at its offset in the outer binary.
-    const comp = E.encodeComponent([{ raw: E.customSection('x', [1]) }, { nested: E.encodeComponent([{ core: E.encodeModule({ bodies: [2] }) }]) }]);
+    const comp = E.encodeComponent([
+      { raw: E.customSection('x', [1]) },
+      { nested: E.encodeComponent([{ core: E.encodeModule({ bodies: [2] }) }]) },
+    ]);
     const at = comp.modules[0]!.offset;
     const broken = [...comp.bytes];
     broken[at + 4] = 0x02;
@@ -222,7 +291,13 @@ describe('damaged binaries: an artifact or E_WASM, nothing else', () => {
     leading: [E.customSection('producers', [0])],
     names: {
       module: 'damaged',
-      funcs: [[0, 'f0'], [2, 'zwei'], [3, 'drei ✓'], [5, 'fünf'], [7, 'last']],
+      funcs: [
+        [0, 'f0'],
+        [2, 'zwei'],
+        [3, 'drei ✓'],
+        [5, 'fünf'],
+        [7, 'last'],
+      ],
       extra: [[2, [0]]],
     },
   }).bytes;

@@ -77,7 +77,8 @@ describe('parseWasm: core modules', () => {
 
   it('accepts sections in the required order, tag before global and data count before code', () => {
     const bytes = [
-      ...E.MAGIC, ...E.MODULE_VERSION,
+      ...E.MAGIC,
+      ...E.MODULE_VERSION,
       ...E.section(1, [1, 0x60, 0, 0]),
       ...E.section(3, [1, 0]),
       ...E.section(5, [1, 0x00, 1]), // memory
@@ -94,13 +95,31 @@ describe('parseWasm: core modules', () => {
   });
 
   it('reads LEB128s padded to 5 bytes, as linkers write them for relocation', () => {
-    const pad5 = (n: number) => [0x80 | (n & 0x7f), 0x80 | ((n >>> 7) & 0x7f), 0x80 | ((n >>> 14) & 0x7f), 0x80 | ((n >>> 21) & 0x7f), (n >>> 28) & 0x0f];
+    const pad5 = (n: number) => [
+      0x80 | (n & 0x7f),
+      0x80 | ((n >>> 7) & 0x7f),
+      0x80 | ((n >>> 14) & 0x7f),
+      0x80 | ((n >>> 21) & 0x7f),
+      (n >>> 28) & 0x0f,
+    ];
     const code = [...pad5(2), ...pad5(3), 0x00, 0x01, 0x0b, ...pad5(4), 0x00, 0x01, 0x01, 0x0b];
     const bytes = [
-      ...E.MAGIC, ...E.MODULE_VERSION,
-      1, ...pad5(4), 1, 0x60, 0, 0,
-      3, ...pad5(3), 2, 0, 0,
-      10, ...pad5(code.length), ...code,
+      ...E.MAGIC,
+      ...E.MODULE_VERSION,
+      1,
+      ...pad5(4),
+      1,
+      0x60,
+      0,
+      0,
+      3,
+      ...pad5(3),
+      2,
+      0,
+      0,
+      10,
+      ...pad5(code.length),
+      ...code,
     ];
     const codeContent = bytes.length - code.length;
     const m = parseWasm(E.u8(bytes)).modules[0]!;
@@ -116,9 +135,18 @@ describe('parseWasm: core modules', () => {
       bodies: [2, 2, 2, 2],
       names: {
         module: 'modulé',
-        funcs: [[0, 'imported_a'], [2, 'café ☕ 𝄞'], [3, long], [4, ''], [5, 'last']],
+        funcs: [
+          [0, 'imported_a'],
+          [2, 'café ☕ 𝄞'],
+          [3, long],
+          [4, ''],
+          [5, 'last'],
+        ],
         // Local names and a subsection id this reader does not know: skipped by size.
-        extra: [[2, [1, 2, 1, 0, ...E.str('p')]], [42, [9, 9, 9]]],
+        extra: [
+          [2, [1, 2, 1, 0, ...E.str('p')]],
+          [42, [9, 9, 9]],
+        ],
       },
     });
     const m = parseWasm(E.u8(enc.bytes)).modules[0]!;
@@ -151,12 +179,35 @@ describe('parseWasm: core modules', () => {
 });
 
 describe('parseWasm: components', () => {
-  const a = E.encodeModule({ bodies: [2, 5], names: { module: 'A', funcs: [[0, 'a0'], [1, 'a1']] } });
-  const b = E.encodeModule({ imports: [E.importFunc('x'), E.importMemory('mem', [0x00, 1])], bodies: [3], names: { funcs: [[0, 'bx'], [1, 'b0']] } });
+  const a = E.encodeModule({
+    bodies: [2, 5],
+    names: {
+      module: 'A',
+      funcs: [
+        [0, 'a0'],
+        [1, 'a1'],
+      ],
+    },
+  });
+  const b = E.encodeModule({
+    imports: [E.importFunc('x'), E.importMemory('mem', [0x00, 1])],
+    bodies: [3],
+    names: {
+      funcs: [
+        [0, 'bx'],
+        [1, 'b0'],
+      ],
+    },
+  });
   const c = E.encodeModule({ bodies: [4, 4, 300] });
   const d = E.encodeModule({ imports: [E.importFunc('y')], bodies: [6], names: { module: 'D' } });
   const inner = E.encodeComponent([{ raw: E.customSection('inner', [1]) }, { core: c }]);
-  const middle = E.encodeComponent([{ core: b }, { raw: E.section(7, [0]) }, { nested: inner }, { raw: E.section(11, [0]) }]);
+  const middle = E.encodeComponent([
+    { core: b },
+    { raw: E.section(7, [0]) },
+    { nested: inner },
+    { raw: E.section(11, [0]) },
+  ]);
   const comp = E.encodeComponent([
     { raw: E.customSection('component-name', [0, 1, 2]) },
     { core: a },
@@ -194,7 +245,8 @@ describe('parseWasm: components', () => {
     for (let k = 0; k < depth; k++) sizes.push(8 + 1 + E.uleb(sizes[k]!).length + sizes[k]!);
     const out: number[] = [];
     // Level k holds level k - 1 in a component section (4); level 1 holds the core module (1).
-    for (let k = depth; k > 0; k--) out.push(...E.MAGIC, ...E.COMPONENT_VERSION, k === 1 ? 1 : 4, ...E.uleb(sizes[k - 1]!));
+    for (let k = depth; k > 0; k--)
+      out.push(...E.MAGIC, ...E.COMPONENT_VERSION, k === 1 ? 1 : 4, ...E.uleb(sizes[k - 1]!));
     const moduleAt = out.length;
     out.push(...core);
     const p = parseWasm(E.u8(out));
@@ -209,7 +261,15 @@ describe('buildFromWasm', () => {
   const enc = E.encodeModule({
     imports,
     bodies: [2, 40, 300, 3],
-    names: { module: 'demo', funcs: [[0, 'host_log'], [2, 'main'], [3, 'helper'], [5, 'überlast']] },
+    names: {
+      module: 'demo',
+      funcs: [
+        [0, 'host_log'],
+        [2, 'main'],
+        [3, 'helper'],
+        [5, 'überlast'],
+      ],
+    },
   });
   const bytes = E.u8(enc.bytes);
 
@@ -233,7 +293,13 @@ describe('buildFromWasm', () => {
         expect(art.funcLoc(FuncKey.definedWasmFunction(0, 4))).toBeUndefined();
         expect(art.funcByOffset(bytes.length)).toBeUndefined();
         expect(art.funcNames(Uint32Array.from([0, 1, 2, 3, 4, 5, 6]))).toEqual([
-          'host_log', undefined, 'main', 'helper', undefined, 'überlast', undefined,
+          'host_log',
+          undefined,
+          'main',
+          'helper',
+          undefined,
+          'überlast',
+          undefined,
         ]);
       } finally {
         art.close();
@@ -242,7 +308,16 @@ describe('buildFromWasm', () => {
 
     it('builds a component: one module record per core module, offsets in the outer binary', () => {
       const m0 = E.encodeModule({ bodies: [2, 9], names: { module: 'zero', funcs: [[1, 'z1']] } });
-      const m1 = E.encodeModule({ imports: [E.importFunc('i')], bodies: [4], names: { funcs: [[0, 'imp'], [1, 'one']] } });
+      const m1 = E.encodeModule({
+        imports: [E.importFunc('i')],
+        bodies: [4],
+        names: {
+          funcs: [
+            [0, 'imp'],
+            [1, 'one'],
+          ],
+        },
+      });
       const m2 = E.encodeModule({});
       const m3 = E.encodeModule({ bodies: [7, 2, 5] });
       const comp = E.encodeComponent([
@@ -289,7 +364,12 @@ describe('buildFromWasm', () => {
           [0x00, 0x01, 0x10, 0x02, 0x0b], // nop; call 2
           [0x00, 0x01, 0x01, 0x00, 0x0b], // nop; nop; unreachable
         ],
-        names: { funcs: [[1, 'outer'], [2, 'inner']] },
+        names: {
+          funcs: [
+            [1, 'outer'],
+            [2, 'inner'],
+          ],
+        },
       });
       // Export section (id 7) must come before the code section: rebuild with it leading is not
       // allowed, so splice it in right after the function section.
@@ -302,7 +382,10 @@ describe('buildFromWasm', () => {
       } catch (e) {
         stack = String((e as Error).stack);
       }
-      const frames = [...stack.matchAll(/wasm-function\[(\d+)\]:0x([0-9a-f]+)/g)].map((m) => [Number(m[1]), parseInt(m[2]!, 16)]);
+      const frames = [...stack.matchAll(/wasm-function\[(\d+)\]:0x([0-9a-f]+)/g)].map((m) => [
+        Number(m[1]),
+        parseInt(m[2]!, 16),
+      ]);
       expect(frames.map((f) => f[0])).toEqual([2, 1]);
       const art = open(buildFromWasm(wasmBytes), { backend });
       try {
@@ -354,7 +437,9 @@ describe('buildFromWasm', () => {
       expect(() => buildFromWasm(bad as unknown as Uint8Array)).toThrow(expect.objectContaining({ code: 'E_ARG' }));
     expect(() => buildFromWasm(bytes, 'dense' as never)).toThrow(expect.objectContaining({ code: 'E_ARG' }));
     expect(() => buildFromWasm(bytes, { names: 1 as never })).toThrow(expect.objectContaining({ code: 'E_ARG' }));
-    expect(() => buildFromWasm(bytes, { nameEncoding: 'compact' as never })).toThrow(expect.objectContaining({ code: 'E_ARG' }));
+    expect(() => buildFromWasm(bytes, { nameEncoding: 'compact' as never })).toThrow(
+      expect.objectContaining({ code: 'E_ARG' }),
+    );
     expect(() => buildFromWasmFile('')).toThrow(expect.objectContaining({ code: 'E_ARG' }));
   });
 

@@ -65,7 +65,14 @@ export function tableBytes(desc) {
  * index: the sparse namespaces' indices, whatever their encoding (format 2: sorted runs and
  * rank bitmaps with their starts), again by rule so that a later format's sections count.
  */
-const NOT_SPARSE_INDEX = new Set(['.fk.namespaces', '.fk.func_loc_starts', '.fk.src_loc_starts', '.fk.func_locs', '.fk.src_locs', '.fk.offset_index']);
+const NOT_SPARSE_INDEX = new Set([
+  '.fk.namespaces',
+  '.fk.func_loc_starts',
+  '.fk.src_loc_starts',
+  '.fk.func_locs',
+  '.fk.src_locs',
+  '.fk.offset_index',
+]);
 export function isSparseIndexSection(name) {
   return isTableSection(name) && !NOT_SPARSE_INDEX.has(name);
 }
@@ -92,7 +99,8 @@ export function parseArgs(argv, groups) {
     else throw new Error(`unknown option ${a}`);
   }
   if (opts.json === '') throw new Error('--json needs a file name');
-  for (const g of opts.groups) if (!groups.includes(g)) throw new Error(`--group takes one of ${groups.join(', ')}, got ${g}`);
+  for (const g of opts.groups)
+    if (!groups.includes(g)) throw new Error(`--group takes one of ${groups.join(', ')}, got ${g}`);
   return opts;
 }
 
@@ -108,7 +116,12 @@ export async function timeIt(fn, { quick, perCall = 1, minCpuMs } = {}) {
     min_cpu_time: (minCpuMs ?? (quick ? 60 : 640)) * 1e6,
     min_samples: quick ? 6 : 12,
   });
-  return { median: stats.p50 / perCall, p25: stats.p25 / perCall, p75: stats.p75 / perCall, samples: stats.samples.length };
+  return {
+    median: stats.p50 / perCall,
+    p25: stats.p25 / perCall,
+    p75: stats.p75 / perCall,
+    samples: stats.samples.length,
+  };
 }
 
 /**

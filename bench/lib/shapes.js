@@ -57,16 +57,24 @@ export function buildShapeArtifact(fk, shape, { names = 'none' } = {}) {
   const b = new ArtifactBuilder({ nameEncoding: names === 'none' ? 'auto' : names, textSize: shape.textEnd });
   b.addModule({ name: 'shape', importedFuncs: 0, definedFuncs: shape.n });
   const { def, a2w, w2a } = shape;
-  for (let i = 0; i < shape.n; i++) b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: def[2 * i], length: def[2 * i + 1] }, def[2 * i] - 3);
-  for (const i of shape.escaping) b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: a2w[2 * i], length: a2w[2 * i + 1] });
-  for (let t = 0; t < shape.types; t++) b.pushFunc(FuncKey.wasmToArrayTrampoline(t), { start: w2a[2 * t], length: w2a[2 * t + 1] });
+  for (let i = 0; i < shape.n; i++)
+    b.pushFunc(FuncKey.definedWasmFunction(0, i), { start: def[2 * i], length: def[2 * i + 1] }, def[2 * i] - 3);
+  for (const i of shape.escaping)
+    b.pushFunc(FuncKey.arrayToWasmTrampoline(0, i), { start: a2w[2 * i], length: a2w[2 * i + 1] });
+  for (let t = 0; t < shape.types; t++)
+    b.pushFunc(FuncKey.wasmToArrayTrampoline(t), { start: w2a[2 * t], length: w2a[2 * t + 1] });
   if (names !== 'none') for (let i = 0; i < shape.n; i++) b.setFuncName(0, i, shapeName(i));
   return b.finish();
 }
 
 /** Bytes of the dense-arrays layout of a shape: (start, length) per index per kind, FilePos per defined function. */
 export function denseLayoutBytes(shape) {
-  return 8 * shape.n /* defined */ + 4 * shape.n /* FilePos */ + 8 * shape.n /* ArrayToWasm, NONE for missing */ + 8 * shape.types;
+  return (
+    8 * shape.n /* defined */ +
+    4 * shape.n /* FilePos */ +
+    8 * shape.n /* ArrayToWasm, NONE for missing */ +
+    8 * shape.types
+  );
 }
 
 /**

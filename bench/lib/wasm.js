@@ -160,7 +160,8 @@ const utf8 = new TextDecoder();
 
 /** The sections of a module: [{ id, start (payload), end, name (custom sections) }]. */
 export function scanSections(b) {
-  if (b.length < 8 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d) throw new Error('not a wasm module');
+  if (b.length < 8 || b[0] !== 0 || b[1] !== 0x61 || b[2] !== 0x73 || b[3] !== 0x6d)
+    throw new Error('not a wasm module');
   const out = [];
   let pos = 8;
   while (pos < b.length) {
@@ -223,7 +224,8 @@ export function nameSectionBytes(b) {
     [size, pos] = leb(b, pos);
     if (id === 0) {
       const [n, p] = leb(b, pos);
-      if (n === 4 && b[p] === 0x6e && b[p + 1] === 0x61 && b[p + 2] === 0x6d && b[p + 3] === 0x65) return pos + size - at;
+      if (n === 4 && b[p] === 0x6e && b[p + 1] === 0x61 && b[p + 2] === 0x6d && b[p + 3] === 0x65)
+        return pos + size - at;
     }
     pos += size;
   }

@@ -15,11 +15,9 @@ const args = process.argv.slice(2);
 const runs = /^\d+$/.test(args[0] ?? '') ? Number(args.shift()) : 7;
 const files = args.length
   ? args
-  : [
-      '@biomejs/wasm-nodejs/biome_wasm_bg.wasm',
-      '@swc/wasm/wasm_bg.wasm',
-      'esbuild-wasm/esbuild.wasm',
-    ].map((f) => join(root, 'node_modules', f));
+  : ['@biomejs/wasm-nodejs/biome_wasm_bg.wasm', '@swc/wasm/wasm_bg.wasm', 'esbuild-wasm/esbuild.wasm'].map((f) =>
+      join(root, 'node_modules', f),
+    );
 
 function median(fn) {
   fn();
@@ -35,7 +33,16 @@ function median(fn) {
 
 const fmt = (ms, mb) => `${ms.toFixed(1).padStart(7)} ms ${(mb / (ms / 1000)).toFixed(0).padStart(6)} MB/s`;
 console.log(`node ${process.version}, median of ${runs} runs`);
-console.log('module'.padEnd(28), 'MB'.padStart(6), 'funcs'.padStart(7), 'names'.padStart(7), '  buildFromWasm          ', 'parseWasm              ', 'parse, names: false     ', 'sha256');
+console.log(
+  'module'.padEnd(28),
+  'MB'.padStart(6),
+  'funcs'.padStart(7),
+  'names'.padStart(7),
+  '  buildFromWasm          ',
+  'parseWasm              ',
+  'parse, names: false     ',
+  'sha256',
+);
 for (const f of files) {
   if (!existsSync(f)) {
     console.log(`${f}: not found (npm install)`);

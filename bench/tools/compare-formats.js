@@ -27,7 +27,9 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--json') opt.json = args[++i];
   else if (a === '--verbose') opt.verbose = true;
   else {
-    console.error(`unknown option ${a}\nusage: node bench/tools/compare-formats.js --before DIR [--after DIR] [--groups 1,3,5] [--quick] [--json F]`);
+    console.error(
+      `unknown option ${a}\nusage: node bench/tools/compare-formats.js --before DIR [--after DIR] [--groups 1,3,5] [--quick] [--json F]`,
+    );
     process.exit(2);
   }
 }
@@ -49,9 +51,15 @@ const runGroup = (root, g, tag) => {
   return JSON.parse(readFileSync(file, 'utf8'));
 };
 
-const loadavg = () => os.loadavg().map((x) => x.toFixed(2)).join(' ');
+const loadavg = () =>
+  os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ');
 console.log(`# funckey: before ${opt.before} / after ${opt.after} (${opt.quick ? 'quick' : 'full'} mode)`);
-console.log(`node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, load average ${loadavg()}, ${new Date().toISOString()}`);
+console.log(
+  `node ${process.version}, ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, load average ${loadavg()}, ${new Date().toISOString()}`,
+);
 const all = [];
 try {
   for (const g of opt.groups) {
@@ -64,20 +72,52 @@ try {
       if (!Number.isFinite(a.median_ns)) continue;
       const b = byKey.get(key(a));
       if (!b) continue;
-      rows.push([a.case, a.backend, String(a.n), fmtNs(b.median_ns), fmtNs(a.median_ns), fmtRatio(a.median_ns / b.median_ns)]);
-      all.push({ group: g, case: a.case, backend: a.backend, n: a.n, before_ns: b.median_ns, after_ns: a.median_ns, ratio: a.median_ns / b.median_ns });
+      rows.push([
+        a.case,
+        a.backend,
+        String(a.n),
+        fmtNs(b.median_ns),
+        fmtNs(a.median_ns),
+        fmtRatio(a.median_ns / b.median_ns),
+      ]);
+      all.push({
+        group: g,
+        case: a.case,
+        backend: a.backend,
+        n: a.n,
+        before_ns: b.median_ns,
+        after_ns: a.median_ns,
+        ratio: a.median_ns / b.median_ns,
+      });
     }
     // Size records (group 1b's table bytes): bytes per function before and after.
     const sizeKey = (r) => `${r.case}\u0000${r.backend}\u0000${r.n}`;
-    const sizesBefore = new Map(before.filter((r) => r.unit === 'bytes' && Number.isFinite(r.bytes)).map((r) => [sizeKey(r), r]));
+    const sizesBefore = new Map(
+      before.filter((r) => r.unit === 'bytes' && Number.isFinite(r.bytes)).map((r) => [sizeKey(r), r]),
+    );
     const sizeRows = [];
     for (const a of after) {
       if (a.unit !== 'bytes' || !Number.isFinite(a.bytes)) continue;
       const b = sizesBefore.get(sizeKey(a));
       if (!b) continue;
       const enc = (r) => (r.encoding ? ` (${r.encoding})` : '');
-      sizeRows.push([a.case, String(a.n), `${(b.bytes / b.n).toFixed(2)}${enc(b)}`, `${(a.bytes / a.n).toFixed(2)}${enc(a)}`, fmtRatio(a.bytes / b.bytes)]);
-      all.push({ group: g, case: a.case, backend: a.backend, n: a.n, unit: 'bytes', before_bytes: b.bytes, after_bytes: a.bytes, ratio: a.bytes / b.bytes });
+      sizeRows.push([
+        a.case,
+        String(a.n),
+        `${(b.bytes / b.n).toFixed(2)}${enc(b)}`,
+        `${(a.bytes / a.n).toFixed(2)}${enc(a)}`,
+        fmtRatio(a.bytes / b.bytes),
+      ]);
+      all.push({
+        group: g,
+        case: a.case,
+        backend: a.backend,
+        n: a.n,
+        unit: 'bytes',
+        before_bytes: b.bytes,
+        after_bytes: a.bytes,
+        ratio: a.bytes / b.bytes,
+      });
     }
     printTable(
       `Group ${g}: before and after`,
@@ -101,4 +141,12 @@ try {
   rmSync(tmp, { recursive: true, force: true });
 }
 console.log(`\n(load average at the end: ${loadavg()})`);
-if (opt.json) writeFileSync(opt.json, JSON.stringify({ before: opt.before, after: opt.after, quick: opt.quick, date: new Date().toISOString(), records: all }, null, 1) + '\n');
+if (opt.json)
+  writeFileSync(
+    opt.json,
+    JSON.stringify(
+      { before: opt.before, after: opt.after, quick: opt.quick, date: new Date().toISOString(), records: all },
+      null,
+      1,
+    ) + '\n',
+  );

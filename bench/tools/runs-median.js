@@ -14,7 +14,9 @@ if (files.length === 0) {
   process.exit(2);
 }
 const all = files.map((f) => JSON.parse(readFileSync(f, 'utf8')).records);
-const runs = all.map((recs) => recs.filter((r) => r.group === 1 && r.path !== undefined && r.unit !== 'bytes')).filter((r) => r.length > 0);
+const runs = all
+  .map((recs) => recs.filter((r) => r.group === 1 && r.path !== undefined && r.unit !== 'bytes'))
+  .filter((r) => r.length > 0);
 const pct = (d) => `${Math.round(d * 100)}%`;
 const paths = [
   ['js', 'core', 'js core'],
@@ -28,7 +30,8 @@ const densities = runs.length === 0 ? [] : [...new Set(runs[0].map((r) => r.dens
 const rows = [];
 for (const d of densities)
   for (const [backend, path, name] of paths) {
-    const get = (run, prefix) => run.find((r) => r.backend === backend && r.case === `${prefix}, ${pct(d)}, ${path}`)?.median_ns;
+    const get = (run, prefix) =>
+      run.find((r) => r.backend === backend && r.case === `${prefix}, ${pct(d)}, ${path}`)?.median_ns;
     const per = runs.map((run) => ({
       dense: get(run, 'dense funcLoc, hits'),
       sparse: get(run, 'sparse funcLoc, hits'),
@@ -36,7 +39,12 @@ for (const d of densities)
       sparseAll: get(run, 'sparse funcLoc, every index'),
       enc: run.find((r) => r.density === d)?.encoding,
     }));
-    if (per.some((p) => p.dense === undefined || p.sparse === undefined || p.direct === undefined || p.sparseAll === undefined)) continue;
+    if (
+      per.some(
+        (p) => p.dense === undefined || p.sparse === undefined || p.direct === undefined || p.sparseAll === undefined,
+      )
+    )
+      continue;
     const m = (f) => median(per.map(f));
     rows.push([
       pct(d),
@@ -52,13 +60,13 @@ for (const d of densities)
   }
 if (runs.length > 0)
   printTable(
-  `Group 1b over ${runs.length} runs`,
-  "per row, the median over the runs of each median (ns per lookup), and the median over the runs of each run's own ratios; hits: sparse against dense, every index: sparse against the namespace laid out dense (see sparse-dense.js)",
-  ['trampolines', 'path', 'sparse as', 'dense hits', 'sparse hits', 'ratio', 'dense every', 'sparse every', 'ratio'],
-  rows,
-  [],
-  3,
-);
+    `Group 1b over ${runs.length} runs`,
+    "per row, the median over the runs of each median (ns per lookup), and the median over the runs of each run's own ratios; hits: sparse against dense, every index: sparse against the namespace laid out dense (see sparse-dense.js)",
+    ['trampolines', 'path', 'sparse as', 'dense hits', 'sparse hits', 'ratio', 'dense every', 'sparse every', 'ratio'],
+    rows,
+    [],
+    3,
+  );
 
 // Group 5b: the offset index against the binary search, per size and path.
 const runs5 = all.map((recs) => recs.filter((r) => r.group === 5 && r.path !== undefined)).filter((r) => r.length > 0);
@@ -66,7 +74,14 @@ if (runs5.length > 0) {
   const rows5 = [];
   const sizes = [...new Set(runs5[0].map((r) => r.n))].sort((a, b) => a - b);
   for (const F of sizes)
-    for (const [backend, path, name] of [['js', 'core', 'js core'], ['native', 'core', 'native core'], ['js', 'batch', 'js batch'], ['js', 'batch, reused out', 'js batch, reused out'], ['native', 'batch', 'native batch'], ['native', 'batch, reused out', 'native batch, reused out']]) {
+    for (const [backend, path, name] of [
+      ['js', 'core', 'js core'],
+      ['native', 'core', 'native core'],
+      ['js', 'batch', 'js batch'],
+      ['js', 'batch, reused out', 'js batch, reused out'],
+      ['native', 'batch', 'native batch'],
+      ['native', 'batch, reused out', 'native batch, reused out'],
+    ]) {
       const c = `funcByOffset, ${F} functions, ${path}`;
       const per = runs5.map((run) => ({
         idx: run.find((r) => r.backend === backend && r.case === c)?.median_ns,
@@ -74,7 +89,14 @@ if (runs5.length > 0) {
       }));
       if (per.some((p) => p.idx === undefined || p.bin === undefined)) continue;
       const m = (f) => median(per.map(f));
-      rows5.push([String(F), name, fmtNs(m((p) => p.bin)), fmtNs(m((p) => p.idx)), fmtRatio(m((p) => p.bin / p.idx)), per.map((p) => fmtRatio(p.bin / p.idx)).join(' ')]);
+      rows5.push([
+        String(F),
+        name,
+        fmtNs(m((p) => p.bin)),
+        fmtNs(m((p) => p.idx)),
+        fmtRatio(m((p) => p.bin / p.idx)),
+        per.map((p) => fmtRatio(p.bin / p.idx)).join(' '),
+      ]);
     }
   printTable(
     `Group 5b over ${runs5.length} runs`,

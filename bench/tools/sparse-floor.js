@@ -56,7 +56,13 @@ for (const d of [0.01, 0.1, 0.6]) {
   if (sink === 0.5) console.log(sink);
   const skip = 30;
   const ratio = (j) => median(T[j].slice(skip).map((x, q) => x / T[0][q + skip]));
-  rows.push([`${Math.round(d * 100)}%`, String(keys.length), ...[0, 1, 2].map((j) => fmtNs(median(T[j].slice(skip)))), fmtRatio(ratio(1)), fmtRatio(ratio(2))]);
+  rows.push([
+    `${Math.round(d * 100)}%`,
+    String(keys.length),
+    ...[0, 1, 2].map((j) => fmtNs(median(T[j].slice(skip)))),
+    fmtRatio(ratio(1)),
+    fmtRatio(ratio(2)),
+  ]);
 }
 printTable(
   'The floor of a sparse lookup in js: one and two dependent reads before the location',

@@ -27,7 +27,9 @@ export function readAbbrevs(section: Uint8Array, offset: number): Map<number, Ab
     if (code === 0) return table;
     const tag = c.uleb();
     const children = c.u8() !== 0;
-    const names: number[] = [], forms: number[] = [], consts: number[] = [];
+    const names: number[] = [],
+      forms: number[] = [],
+      consts: number[] = [];
     for (;;) {
       const name = c.uleb();
       const form = c.uleb();

@@ -26,7 +26,9 @@ export class AddrDieMap {
     if (lowPc === highPc) return;
     const b = upperBound(this.low, 0, this.low.length, lowPc) - 1;
     if (b >= 0 && lowPc < this.high[b]!) {
-      const bLow = this.low[b]!, bHigh = this.high[b]!, bDie = this.die[b]!;
+      const bLow = this.low[b]!,
+        bHigh = this.high[b]!,
+        bDie = this.die[b]!;
       if (highPc < bHigh) this.put(highPc, bHigh, bDie);
       if (lowPc > bLow) this.high[b] = lowPc;
     }
@@ -63,10 +65,16 @@ export class UnitRanges {
     ends.sort((a, b) => a.at - b.at);
     // The covering units, by offset (a multiset: a unit can cover an address twice).
     const valid = new Map<number, { count: number; index: number }>();
-    let prev = -1, lastUnitOffset = -1;
+    let prev = -1,
+      lastUnitOffset = -1;
     const lowest = (): { offset: number; index: number } => {
-      let best = -1, index = -1;
-      for (const [off, v] of valid) if (best < 0 || off < best) { best = off; index = v.index; }
+      let best = -1,
+        index = -1;
+      for (const [off, v] of valid)
+        if (best < 0 || off < best) {
+          best = off;
+          index = v.index;
+        }
       return { offset: best, index };
     };
     for (const e of ends) {
@@ -94,7 +102,8 @@ export class UnitRanges {
   /** The index of the unit for `address`, or -1. */
   find(address: number): number {
     // partition_point(high <= address)
-    let lo = 0, hi = this.high.length;
+    let lo = 0,
+      hi = this.high.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.high[mid]! <= address) lo = mid + 1;

@@ -35,14 +35,16 @@ export class Cursor {
 
   u16(): number {
     this.need(2);
-    const b = this.bytes, p = this.pos;
+    const b = this.bytes,
+      p = this.pos;
     this.pos = p + 2;
     return b[p]! | (b[p + 1]! << 8);
   }
 
   u32(): number {
     this.need(4);
-    const b = this.bytes, p = this.pos;
+    const b = this.bytes,
+      p = this.pos;
     this.pos = p + 4;
     return (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
   }
@@ -56,23 +58,30 @@ export class Cursor {
   /** An unsigned value of `size` bytes (1, 2, 4 or 8). */
   uN(size: number): number {
     switch (size) {
-      case 1: return this.u8();
-      case 2: return this.u16();
-      case 4: return this.u32();
-      case 8: return this.u64();
-      default: return this.fail(`unsupported value size ${size}`);
+      case 1:
+        return this.u8();
+      case 2:
+        return this.u16();
+      case 4:
+        return this.u32();
+      case 8:
+        return this.u64();
+      default:
+        return this.fail(`unsupported value size ${size}`);
     }
   }
 
   /** ULEB128; above 2^53 the value is rounded (only constants get that large). */
   uleb(): number {
-    const b = this.bytes, end = this.end;
+    const b = this.bytes,
+      end = this.end;
     let p = this.pos;
     if (p < end && b[p]! < 0x80) {
       this.pos = p + 1;
       return b[p]!;
     }
-    let result = 0, mul = 1;
+    let result = 0,
+      mul = 1;
     for (;;) {
       if (p >= end) this.fail('LEB128 past the end', this.pos);
       const byte = b[p++]!;
@@ -86,8 +95,12 @@ export class Cursor {
 
   /** SLEB128; beyond ±2^53 the value is rounded. */
   sleb(): number {
-    const b = this.bytes, end = this.end;
-    let p = this.pos, result = 0, mul = 1, byte = 0;
+    const b = this.bytes,
+      end = this.end;
+    let p = this.pos,
+      result = 0,
+      mul = 1,
+      byte = 0;
     do {
       if (p >= end) this.fail('LEB128 past the end', this.pos);
       byte = b[p++]!;

@@ -26,7 +26,12 @@ export interface SrcLocSections {
 export const BLOCK = 32;
 export const BLOCK_WORDS = 8;
 export const FRAME_WORDS = 5;
-export const FLAG_FUNCTION = 1, FLAG_FILE = 2, FLAG_PARENT = 4, FLAG_COLUMN = 8, FLAG_LINE = 16, FLAG_NO_LOCATION = 32;
+export const FLAG_FUNCTION = 1,
+  FLAG_FILE = 2,
+  FLAG_PARENT = 4,
+  FLAG_COLUMN = 8,
+  FLAG_LINE = 16,
+  FLAG_NO_LOCATION = 32;
 
 class Bytes {
   buf = new Uint8Array(1024);
@@ -78,9 +83,15 @@ export function encodeSrcLocs(modules: PlacedTable[]): SrcLocSections {
   const frames: number[] = [];
   const blocks: number[] = [];
   const pieces = new Bytes();
-  let count = 0, lastEnd = -1;
+  let count = 0,
+    lastEnd = -1;
   // The registers of the piece before.
-  let start = 0, fn = 0, file = 0, line = 0, column = 0, parent = NONE;
+  let start = 0,
+    fn = 0,
+    file = 0,
+    line = 0,
+    column = 0,
+    parent = NONE;
   const piece = (at: number, loc: boolean, f: number, fi: number, l: number, c: number, p: number): void => {
     l >>>= 0;
     if (count % BLOCK === 0) {
@@ -123,7 +134,13 @@ export function encodeSrcLocs(modules: PlacedTable[]): SrcLocSections {
       if (frameOf[r] !== -2) continue;
       const p = t.rowParent[r]!;
       frameOf[r] = frames.length / FRAME_WORDS;
-      frames.push(sid(t.functions[t.rowFunction[r]!]!), sid(t.files[t.rowFile[r]!]!), t.rowLine[r]! >>> 0, t.rowColumn[r]!, p >= 0 ? frameOf[p]! : NONE);
+      frames.push(
+        sid(t.functions[t.rowFunction[r]!]!),
+        sid(t.files[t.rowFile[r]!]!),
+        t.rowLine[r]! >>> 0,
+        t.rowColumn[r]!,
+        p >= 0 ? frameOf[p]! : NONE,
+      );
     }
     for (let i = 0; i < t.starts.length; i++) {
       const r = t.rows[i]!;
@@ -131,7 +148,15 @@ export function encodeSrcLocs(modules: PlacedTable[]): SrcLocSections {
       if (r < 0) piece(at, false, 0, 0, 0, 0, NONE);
       else {
         const p = t.rowParent[r]!;
-        piece(at, true, sid(t.functions[t.rowFunction[r]!]!), sid(t.files[t.rowFile[r]!]!), t.rowLine[r]!, t.rowColumn[r]!, p >= 0 ? frameOf[p]! : NONE);
+        piece(
+          at,
+          true,
+          sid(t.functions[t.rowFunction[r]!]!),
+          sid(t.files[t.rowFile[r]!]!),
+          t.rowLine[r]!,
+          t.rowColumn[r]!,
+          p >= 0 ? frameOf[p]! : NONE,
+        );
       }
     }
     lastEnd = base + t.codeSize;
@@ -148,5 +173,11 @@ export function encodeSrcLocs(modules: PlacedTable[]): SrcLocSections {
     refs[2 * i + 1] = b.length;
     o += b.length;
   });
-  return { blocks: Uint32Array.from(blocks), pieces: pieces.buf.slice(0, pieces.n), frames: Uint32Array.from(frames), strings: refs, stringBytes };
+  return {
+    blocks: Uint32Array.from(blocks),
+    pieces: pieces.buf.slice(0, pieces.n),
+    frames: Uint32Array.from(frames),
+    strings: refs,
+    stringBytes,
+  };
 }

@@ -39,7 +39,8 @@ export function readSrcLocs(module: Uint8Array): SrcLocTable | undefined {
   const found = findDebugSections(module);
   if (found === undefined) return undefined;
   const sym = new Symbolizer(found.sections);
-  const starts: number[] = [], rows: number[] = [];
+  const starts: number[] = [],
+    rows: number[] = [];
   for (const at of sym.breakpoints(found.codeSize)) {
     const row = sym.rowAt(at);
     if (rows.length > 0 && rows[rows.length - 1] === row) continue;
@@ -48,15 +49,25 @@ export function readSrcLocs(module: Uint8Array): SrcLocTable | undefined {
   }
   const r = sym.rows;
   return {
-    codeStart: found.codeStart, codeSize: found.codeSize, debugBytes: found.debugBytes, starts, rows,
-    rowFunction: r.field(0), rowFile: r.field(1), rowLine: r.field(2), rowColumn: r.field(3), rowParent: r.field(4),
-    functions: sym.functions.list, files: sym.files.list,
+    codeStart: found.codeStart,
+    codeSize: found.codeSize,
+    debugBytes: found.debugBytes,
+    starts,
+    rows,
+    rowFunction: r.field(0),
+    rowFile: r.field(1),
+    rowLine: r.field(2),
+    rowColumn: r.field(3),
+    rowParent: r.field(4),
+    functions: sym.functions.list,
+    files: sym.files.list,
   };
 }
 
 /** The chain of a SrcLocTable for a code-section-relative address, innermost first. */
 export function tableLookup(t: SrcLocTable, address: number): SrcFrame[] {
-  let lo = 0, hi = t.starts.length;
+  let lo = 0,
+    hi = t.starts.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
     if (t.starts[mid]! <= address) lo = mid + 1;
@@ -65,7 +76,12 @@ export function tableLookup(t: SrcLocTable, address: number): SrcFrame[] {
   const frames: SrcFrame[] = [];
   if (lo === 0 || address >= t.codeSize) return frames;
   for (let r = t.rows[lo - 1]!; r >= 0 && frames.length <= t.rowParent.length; r = t.rowParent[r]!) {
-    frames.push({ function: t.functions[t.rowFunction[r]!]!, file: t.files[t.rowFile[r]!]!, line: t.rowLine[r]!, column: t.rowColumn[r]! });
+    frames.push({
+      function: t.functions[t.rowFunction[r]!]!,
+      file: t.files[t.rowFile[r]!]!,
+      line: t.rowLine[r]!,
+      column: t.rowColumn[r]!,
+    });
   }
   return frames;
 }

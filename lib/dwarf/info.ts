@@ -53,18 +53,47 @@ export interface DebugInfo {
   byOffset: Map<number, number>;
 }
 
-const TAG_COMPILE_UNIT = 0x11, TAG_PARTIAL_UNIT = 0x3c, TAG_SKELETON_UNIT = 0x4a;
-const TAG_SUBPROGRAM = 0x2e, TAG_INLINED = 0x1d;
-const AT_NAME = 0x03, AT_STMT_LIST = 0x10, AT_LOW_PC = 0x11, AT_HIGH_PC = 0x12, AT_COMP_DIR = 0x1b;
-const AT_ABSTRACT_ORIGIN = 0x31, AT_SPECIFICATION = 0x47, AT_RANGES = 0x55;
-const AT_CALL_COLUMN = 0x57, AT_CALL_FILE = 0x58, AT_CALL_LINE = 0x59, AT_LINKAGE_NAME = 0x6e;
-const AT_STR_OFFSETS_BASE = 0x72, AT_ADDR_BASE = 0x73, AT_RNGLISTS_BASE = 0x74;
-const AT_MIPS_LINKAGE_NAME = 0x2007, AT_GNU_ADDR_BASE = 0x2133;
+const TAG_COMPILE_UNIT = 0x11,
+  TAG_PARTIAL_UNIT = 0x3c,
+  TAG_SKELETON_UNIT = 0x4a;
+const TAG_SUBPROGRAM = 0x2e,
+  TAG_INLINED = 0x1d;
+const AT_NAME = 0x03,
+  AT_STMT_LIST = 0x10,
+  AT_LOW_PC = 0x11,
+  AT_HIGH_PC = 0x12,
+  AT_COMP_DIR = 0x1b;
+const AT_ABSTRACT_ORIGIN = 0x31,
+  AT_SPECIFICATION = 0x47,
+  AT_RANGES = 0x55;
+const AT_CALL_COLUMN = 0x57,
+  AT_CALL_FILE = 0x58,
+  AT_CALL_LINE = 0x59,
+  AT_LINKAGE_NAME = 0x6e;
+const AT_STR_OFFSETS_BASE = 0x72,
+  AT_ADDR_BASE = 0x73,
+  AT_RNGLISTS_BASE = 0x74;
+const AT_MIPS_LINKAGE_NAME = 0x2007,
+  AT_GNU_ADDR_BASE = 0x2133;
 
 const KEPT = [
-  AT_NAME, AT_STMT_LIST, AT_LOW_PC, AT_HIGH_PC, AT_COMP_DIR, AT_ABSTRACT_ORIGIN, AT_SPECIFICATION,
-  AT_RANGES, AT_CALL_COLUMN, AT_CALL_FILE, AT_CALL_LINE, AT_LINKAGE_NAME, AT_STR_OFFSETS_BASE,
-  AT_ADDR_BASE, AT_RNGLISTS_BASE, AT_MIPS_LINKAGE_NAME, AT_GNU_ADDR_BASE,
+  AT_NAME,
+  AT_STMT_LIST,
+  AT_LOW_PC,
+  AT_HIGH_PC,
+  AT_COMP_DIR,
+  AT_ABSTRACT_ORIGIN,
+  AT_SPECIFICATION,
+  AT_RANGES,
+  AT_CALL_COLUMN,
+  AT_CALL_FILE,
+  AT_CALL_LINE,
+  AT_LINKAGE_NAME,
+  AT_STR_OFFSETS_BASE,
+  AT_ADDR_BASE,
+  AT_RNGLISTS_BASE,
+  AT_MIPS_LINKAGE_NAME,
+  AT_GNU_ADDR_BASE,
 ];
 /** Slot of each kept attribute below 0x80 (the others are looked up in KEPT). */
 const SLOT = new Int8Array(0x80).fill(-1);
@@ -115,15 +144,19 @@ function readDie(c: Cursor, ab: Abbrev, u: Unit, keep: boolean, out: Attrs): voi
 /** A string attribute's text; undefined when the value is not of a string form. */
 export function stringOf(s: DebugSections, u: Unit, k: Kind, v: number): string | undefined {
   switch (k) {
-    case Kind.StrInfo: return cstrAt('.debug_info', s.info!, v);
-    case Kind.Strp: return cstrAt('.debug_str', s.str ?? new Uint8Array(0), v);
-    case Kind.LineStrp: return cstrAt('.debug_line_str', s.lineStr ?? new Uint8Array(0), v);
+    case Kind.StrInfo:
+      return cstrAt('.debug_info', s.info!, v);
+    case Kind.Strp:
+      return cstrAt('.debug_str', s.str ?? new Uint8Array(0), v);
+    case Kind.LineStrp:
+      return cstrAt('.debug_line_str', s.lineStr ?? new Uint8Array(0), v);
     case Kind.StrX: {
       if (u.strOffsetsBase === undefined || s.strOffsets === undefined) return undefined;
       const c = new Cursor('.debug_str_offsets', s.strOffsets, u.strOffsetsBase + v * u.offsetSize);
       return cstrAt('.debug_str', s.str ?? new Uint8Array(0), c.uN(u.offsetSize));
     }
-    default: return undefined;
+    default:
+      return undefined;
   }
 }
 
@@ -173,7 +206,9 @@ function readHeader(c: Cursor): Header {
   const end = c.pos + length;
   const version = c.u16();
   if (version < 2 || version > 5) c.fail(`unsupported DWARF version ${version}`, start);
-  let compile = true, addrSize: number, abbrevOffset: number;
+  let compile = true,
+    addrSize: number,
+    abbrevOffset: number;
   if (version >= 5) {
     const type = c.u8();
     addrSize = c.u8();
@@ -190,8 +225,20 @@ function readHeader(c: Cursor): Header {
 
 function newSubs(): Subroutines {
   return {
-    offset: [], unit: [], inlined: [], parent: [], ranges: [], callFile: [], callLine: [], callColumn: [],
-    nameKind: [], nameVal: [], linkKind: [], linkVal: [], origin: [], spec: [],
+    offset: [],
+    unit: [],
+    inlined: [],
+    parent: [],
+    ranges: [],
+    callFile: [],
+    callLine: [],
+    callColumn: [],
+    nameKind: [],
+    nameVal: [],
+    linkKind: [],
+    linkVal: [],
+    origin: [],
+    spec: [],
   };
 }
 
@@ -199,7 +246,16 @@ function refOf(a: Attrs, name: number): number {
   return a.kind(name) === Kind.Ref ? a.val(name)! : -1;
 }
 
-function pushSub(subs: Subroutines, s: DebugSections, u: Unit, unitIndex: number, at: number, tag: number, parent: number, a: Attrs): number {
+function pushSub(
+  subs: Subroutines,
+  s: DebugSections,
+  u: Unit,
+  unitIndex: number,
+  at: number,
+  tag: number,
+  parent: number,
+  a: Attrs,
+): number {
   const i = subs.offset.length;
   subs.offset.push(at);
   subs.unit.push(unitIndex);
@@ -255,9 +311,21 @@ export function readInfo(s: DebugSections): DebugInfo {
     let abbrevs = abbrevCache.get(h.abbrevOffset);
     if (abbrevs === undefined) abbrevCache.set(h.abbrevOffset, (abbrevs = readAbbrevs(abbrevSection, h.abbrevOffset)));
     const u: Unit = {
-      offset, end: h.end, version: h.version, addrSize: h.addrSize, offsetSize: h.offsetSize, unitOffset: offset,
-      base: undefined, addrBase: undefined, rnglistsBase: undefined, strOffsetsBase: undefined,
-      compDir: '', stmtList: -1, ranges: [], firstSub: subs.offset.length, subCount: 0,
+      offset,
+      end: h.end,
+      version: h.version,
+      addrSize: h.addrSize,
+      offsetSize: h.offsetSize,
+      unitOffset: offset,
+      base: undefined,
+      addrBase: undefined,
+      rnglistsBase: undefined,
+      strOffsetsBase: undefined,
+      compDir: '',
+      stmtList: -1,
+      ranges: [],
+      firstSub: subs.offset.length,
+      subCount: 0,
     };
     walkUnit(s, c, u, units.length, abbrevs, subs, a);
     u.subCount = subs.offset.length - u.firstSub;
@@ -269,7 +337,15 @@ export function readInfo(s: DebugSections): DebugInfo {
   return { units, subs, byOffset };
 }
 
-function walkUnit(s: DebugSections, outer: Cursor, u: Unit, unitIndex: number, abbrevs: Map<number, Abbrev>, subs: Subroutines, a: Attrs): void {
+function walkUnit(
+  s: DebugSections,
+  outer: Cursor,
+  u: Unit,
+  unitIndex: number,
+  abbrevs: Map<number, Abbrev>,
+  subs: Subroutines,
+  a: Attrs,
+): void {
   const c = new Cursor('.debug_info', outer.bytes, outer.pos, u.end);
   const code = c.uleb();
   const ab = abbrevs.get(code) ?? c.fail(`unknown abbreviation code ${code}`, outer.pos);

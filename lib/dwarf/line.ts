@@ -29,7 +29,8 @@ export interface LineTable {
   seqEnd: number[];
 }
 
-const LNCT_PATH = 1, LNCT_DIRECTORY_INDEX = 2;
+const LNCT_PATH = 1,
+  LNCT_DIRECTORY_INDEX = 2;
 
 function stringForm(s: DebugSections, c: Cursor, form: number, fc: FormContext): string {
   const v = readForm(c, form, 0, fc);
@@ -42,7 +43,8 @@ function stringForm(s: DebugSections, c: Cursor, form: number, fc: FormContext):
 /** DWARF 5 directory or file entries: a format (content type, form pairs), then the entries. */
 function readEntriesV5(s: DebugSections, c: Cursor, fc: FormContext, out: FileEntry[]): void {
   const formatCount = c.u8();
-  const types: number[] = [], forms: number[] = [];
+  const types: number[] = [],
+    forms: number[] = [];
   for (let i = 0; i < formatCount; i++) {
     types.push(c.uleb());
     forms.push(c.uleb());
@@ -50,7 +52,8 @@ function readEntriesV5(s: DebugSections, c: Cursor, fc: FormContext, out: FileEn
   const count = c.uleb();
   for (let n = 0; n < count; n++) {
     const at = c.pos;
-    let name = '', dir = 0;
+    let name = '',
+      dir = 0;
     for (let i = 0; i < formatCount; i++) {
       if (types[i] === LNCT_PATH) name = stringForm(s, c, forms[i]!, fc);
       else {
@@ -93,7 +96,8 @@ interface Header {
 
 function readHeader(s: DebugSections, c: Cursor, unitAddrSize: number, t: LineTable): Header {
   const start = c.pos;
-  let length = c.u32(), offsetSize = 4;
+  let length = c.u32(),
+    offsetSize = 4;
   if (length === 0xffffffff) {
     length = c.u64();
     offsetSize = 8;
@@ -141,12 +145,25 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
   const c = new Cursor('.debug_line', s.line ?? new Uint8Array(0), offset);
   if (!(offset >= 0 && offset < c.end)) c.fail('line table offset out of the section', offset);
   const t: LineTable = {
-    version: 0, dirs: [], files: [], addr: [], file: [], line: [], column: [],
-    seqLow: [], seqHigh: [], seqFirst: [], seqEnd: [],
+    version: 0,
+    dirs: [],
+    files: [],
+    addr: [],
+    file: [],
+    line: [],
+    column: [],
+    seqLow: [],
+    seqHigh: [],
+    seqFirst: [],
+    seqEnd: [],
   };
   const h = readHeader(s, c, unitAddrSize, t);
   c.pos = h.programStart;
-  let address = 0, file = 1, line = 1, column = 0, seqStart = -1;
+  let address = 0,
+    file = 1,
+    line = 1,
+    column = 0,
+    seqStart = -1;
   const append = (endSequence: boolean): void => {
     if (seqStart < 0) seqStart = t.addr.length;
     t.addr.push(address);
@@ -162,19 +179,24 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
         t.seqEnd.push(t.addr.length);
       }
       seqStart = -1;
-      address = 0; file = 1; line = 1; column = 0;
+      address = 0;
+      file = 1;
+      line = 1;
+      column = 0;
     }
   };
   while (c.pos < c.end) {
     const op = c.u8();
-    if (op >= h.opcodeBase) { // special opcode
+    if (op >= h.opcodeBase) {
+      // special opcode
       const adj = op - h.opcodeBase;
       if (h.lineRange !== 0) {
         address += Math.floor(adj / h.lineRange) * h.minInst;
         line = (line + h.lineBase + (adj % h.lineRange)) >>> 0;
       }
       append(false);
-    } else if (op === 0) { // extended opcode
+    } else if (op === 0) {
+      // extended opcode
       const len = c.uleb();
       const start = c.pos;
       if (len > c.end - start) c.fail('extended opcode past the table', start);
@@ -185,23 +207,45 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
         const size = len - 1;
         if (size === 4 || size === 8) address = readAddr(c, size);
         else if (size === 1 || size === 2) address = c.uN(size);
-      } else if (sub === 3 && h.version < 5) { // define_file
+      } else if (sub === 3 && h.version < 5) {
+        // define_file
         const at = c.skipCStr();
         t.files.push({ name: cstrAt('.debug_line', c.bytes, at), dir: c.uleb() });
       }
       c.pos = start + len;
     } else {
       switch (op) {
-        case 1: append(false); break; // copy
-        case 2: address += c.uleb() * h.minInst; break; // advance_pc
-        case 3: line = (line + c.sleb()) >>> 0; break; // advance_line
-        case 4: file = c.uleb() & 0xffff; break; // set_file
-        case 5: column = c.uleb() & 0xffff; break; // set_column
-        case 8: if (h.lineRange !== 0) address += Math.floor((255 - h.opcodeBase) / h.lineRange) * h.minInst; break; // const_add_pc
-        case 9: address += c.u16(); break; // fixed_advance_pc
-        case 6: case 7: case 10: case 11: break; // negate_stmt, basic_block, prologue_end, epilogue_begin
-        case 12: c.uleb(); break; // set_isa
-        default: for (let i = 0; i < h.opcodeLengths[op - 1]!; i++) c.uleb();
+        case 1:
+          append(false);
+          break; // copy
+        case 2:
+          address += c.uleb() * h.minInst;
+          break; // advance_pc
+        case 3:
+          line = (line + c.sleb()) >>> 0;
+          break; // advance_line
+        case 4:
+          file = c.uleb() & 0xffff;
+          break; // set_file
+        case 5:
+          column = c.uleb() & 0xffff;
+          break; // set_column
+        case 8:
+          if (h.lineRange !== 0) address += Math.floor((255 - h.opcodeBase) / h.lineRange) * h.minInst;
+          break; // const_add_pc
+        case 9:
+          address += c.u16();
+          break; // fixed_advance_pc
+        case 6:
+        case 7:
+        case 10:
+        case 11:
+          break; // negate_stmt, basic_block, prologue_end, epilogue_begin
+        case 12:
+          c.uleb();
+          break; // set_isa
+        default:
+          for (let i = 0; i < h.opcodeLengths[op - 1]!; i++) c.uleb();
       }
     }
   }

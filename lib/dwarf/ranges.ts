@@ -89,21 +89,41 @@ function rangesV5(s: DebugSections, u: RangeUnit, offset: number, out: number[])
     const kind = c.u8();
     let lo: number, hi: number;
     switch (kind) {
-      case 0: return; // end_of_list
-      case 1: base = addrAt(s, u, c.uleb()); continue; // base_addressx
-      case 5: base = readAddr(c, u.addrSize); continue; // base_address
-      case 2: lo = addrAt(s, u, c.uleb()); hi = addrAt(s, u, c.uleb()); break; // startx_endx
-      case 3: lo = addrAt(s, u, c.uleb()); hi = lo + c.uleb(); break; // startx_length
-      case 4: { // offset_pair
-        const a = c.uleb(), b = c.uleb();
+      case 0:
+        return; // end_of_list
+      case 1:
+        base = addrAt(s, u, c.uleb());
+        continue; // base_addressx
+      case 5:
+        base = readAddr(c, u.addrSize);
+        continue; // base_address
+      case 2:
+        lo = addrAt(s, u, c.uleb());
+        hi = addrAt(s, u, c.uleb());
+        break; // startx_endx
+      case 3:
+        lo = addrAt(s, u, c.uleb());
+        hi = lo + c.uleb();
+        break; // startx_length
+      case 4: {
+        // offset_pair
+        const a = c.uleb(),
+          b = c.uleb();
         if (base === ones) continue;
         lo = base !== undefined ? a + base : a;
         hi = base !== undefined ? b + base : b;
         break;
       }
-      case 6: lo = readAddr(c, u.addrSize); hi = readAddr(c, u.addrSize); break; // start_end
-      case 7: lo = readAddr(c, u.addrSize); hi = lo + c.uleb(); break; // start_length
-      default: return c.fail(`unknown range list entry kind ${kind}`, at);
+      case 6:
+        lo = readAddr(c, u.addrSize);
+        hi = readAddr(c, u.addrSize);
+        break; // start_end
+      case 7:
+        lo = readAddr(c, u.addrSize);
+        hi = lo + c.uleb();
+        break; // start_length
+      default:
+        return c.fail(`unknown range list entry kind ${kind}`, at);
     }
     if (lo !== ones) out.push(lo, hi);
   }

@@ -21,12 +21,15 @@ export class RowTable {
 
   /** The row with these fields, added if new. Line is kept as its 32 bits (read back unsigned). */
   get(fn: number, file: number, line: number, column: number, parent: number): number {
-    const slots = this.slots, d = this.data, mask = slots.length - 1;
+    const slots = this.slots,
+      d = this.data,
+      mask = slots.length - 1;
     for (let i = RowTable.hash(fn, file, line | 0, column, parent) & mask; ; i = (i + 1) & mask) {
       const r = slots[i]!;
       if (r < 0) return this.add(i, fn, file, line, column, parent);
       const o = 5 * r;
-      if (d[o] === fn && d[o + 1] === file && d[o + 2] === (line | 0) && d[o + 3] === column && d[o + 4] === parent) return r;
+      if (d[o] === fn && d[o + 1] === file && d[o + 2] === (line | 0) && d[o + 3] === column && d[o + 4] === parent)
+        return r;
     }
   }
 
@@ -37,7 +40,8 @@ export class RowTable {
       grown.set(this.data);
       this.data = grown;
     }
-    const o = 5 * n, d = this.data;
+    const o = 5 * n,
+      d = this.data;
     d[o] = fn;
     d[o + 1] = file;
     d[o + 2] = line | 0;
@@ -50,7 +54,8 @@ export class RowTable {
 
   private grow(): void {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
-    const mask = slots.length - 1, d = this.data;
+    const mask = slots.length - 1,
+      d = this.data;
     for (let r = 0; r < this.count; r++) {
       const o = 5 * r;
       let i = RowTable.hash(d[o]!, d[o + 1]!, d[o + 2]!, d[o + 3]!, d[o + 4]!) & mask;

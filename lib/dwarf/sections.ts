@@ -40,7 +40,8 @@ function fail(message: string, offset: number): never {
 }
 
 function leb(bytes: Uint8Array, pos: number): [number, number] {
-  let result = 0, mul = 1;
+  let result = 0,
+    mul = 1;
   for (let i = 0; i < 5; i++) {
     if (pos >= bytes.length) fail('LEB128 past the end', pos);
     const b = bytes[pos++]!;
@@ -60,7 +61,9 @@ const decoder = new TextDecoder('utf-8');
  */
 export function findDebugSections(module: Uint8Array): ModuleDebug | undefined {
   let pos = 8;
-  let codeStart = -1, codeSize = 0, debugBytes = 0;
+  let codeStart = -1,
+    codeSize = 0,
+    debugBytes = 0;
   const sections: DebugSections = {};
   while (pos < module.length) {
     const id = module[pos]!;

@@ -36,7 +36,8 @@ export class Symbolizer {
     this.info = readInfo(s);
     this.units = new UnitRanges(this.info.units.map((u, index) => ({ offset: u.offset, index, pairs: u.ranges })));
     for (const u of this.info.units) {
-      if (u.stmtList >= 0 && !this.lines.has(u.stmtList)) this.lines.set(u.stmtList, readLineTable(s, u.stmtList, u.addrSize));
+      if (u.stmtList >= 0 && !this.lines.has(u.stmtList))
+        this.lines.set(u.stmtList, readLineTable(s, u.stmtList, u.addrSize));
     }
   }
 
@@ -147,16 +148,27 @@ export class Symbolizer {
     const subs = this.info.subs;
     // Iterative, outermost first, so that a deep chain does not recurse.
     const chain: number[] = [];
-    for (let d = sub; d >= 0 && this.callerRows[d] === undefined && chain.length <= subs.offset.length; d = subs.parent[d]!) {
+    for (
+      let d = sub;
+      d >= 0 && this.callerRows[d] === undefined && chain.length <= subs.offset.length;
+      d = subs.parent[d]!
+    ) {
       chain.push(d);
       if (!subs.inlined[d]) break;
     }
     for (let i = chain.length - 1; i >= 0; i--) {
-      const d = chain[i]!, p = subs.parent[d]!;
+      const d = chain[i]!,
+        p = subs.parent[d]!;
       let row = -1;
       if (subs.inlined[d] && p >= 0) {
         const above = this.callerRows[p] ?? -1;
-        row = this.rows.get(this.fnId(p), this.fileId(t, u, subs.callFile[d]!), subs.callLine[d]!, subs.callColumn[d]!, above);
+        row = this.rows.get(
+          this.fnId(p),
+          this.fileId(t, u, subs.callFile[d]!),
+          subs.callLine[d]!,
+          subs.callColumn[d]!,
+          above,
+        );
       }
       this.callerRows[d] = row;
     }

@@ -35,5 +35,7 @@ export default function setup(): void {
   const res = spawnSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.json')], { cwd: ROOT, encoding: 'utf8' });
   const after = staleOutputs();
   if (res.status !== 0 || after.length > 0)
-    throw new Error(`dist/ is older than lib/ (${before.join(', ')}) and compiling it did not make it current:\n${res.stdout}${res.stderr}`);
+    throw new Error(
+      `dist/ is older than lib/ (${before.join(', ')}) and compiling it did not make it current:\n${res.stdout}${res.stderr}`,
+    );
 }

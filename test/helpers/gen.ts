@@ -35,7 +35,20 @@ export interface Model {
 
 const keyId = (k: FuncKey) => `${k.namespace}:${k.index}`;
 
-const NAME_PIECES = ['main', 'f', '$', 'alloc', 'std::vec::Vec<u8>::push', 'caf\u00e9', '\u65e5\u672c', '\u{1F600}', 'x'.repeat(40), '', 'a b', '\u00ff'];
+const NAME_PIECES = [
+  'main',
+  'f',
+  '$',
+  'alloc',
+  'std::vec::Vec<u8>::push',
+  'caf\u00e9',
+  '\u65e5\u672c',
+  '\u{1F600}',
+  'x'.repeat(40),
+  '',
+  'a b',
+  '\u00ff',
+];
 
 function randomName(r: Rand): string {
   const n = int(r, 1, 3);
@@ -76,16 +89,19 @@ export function randomModel(seed: number, opts: GenOptions = {}): Model {
   const fill = () => pick(r, [1, 0.97, 0.8, 0.3, 0.03]);
   modules.forEach((mod, m) => {
     for (const i of subset(r, mod.definedFuncs, fill())) keys.push(FuncKey.definedWasmFunction(m, i));
-    for (const i of subset(r, mod.definedFuncs, pick(r, [0, 0.05, 0.5, 0.9]))) keys.push(FuncKey.arrayToWasmTrampoline(m, i));
+    for (const i of subset(r, mod.definedFuncs, pick(r, [0, 0.05, 0.5, 0.9])))
+      keys.push(FuncKey.arrayToWasmTrampoline(m, i));
     if (r() < 0.4) for (const abi of subset(r, 3, 0.6)) keys.push(FuncKey.moduleStartup(abi, m));
   });
   if (r() < 0.8) for (const t of subset(r, int(r, 1, 40), fill())) keys.push(FuncKey.wasmToArrayTrampoline(t));
   if (r() < 0.6) for (const b of subset(r, 300, 0.05)) keys.push(FuncKey.wasmToBuiltinTrampoline(b * 7 + 1));
   if (r() < 0.5) for (const b of subset(r, 100, 0.1)) keys.push(FuncKey.patchableToBuiltinTrampoline(b));
   if (r() < 0.5) for (const h of subset(r, int(r, 1, 30), fill())) keys.push(FuncKey.pulleyHostCall(h));
-  for (let abi = 0; abi < 3; abi++) if (r() < 0.4) for (const i of subset(r, int(r, 1, 20), fill())) keys.push(FuncKey.componentTrampoline(abi, i));
+  for (let abi = 0; abi < 3; abi++)
+    if (r() < 0.4) for (const i of subset(r, int(r, 1, 20), fill())) keys.push(FuncKey.componentTrampoline(abi, i));
   if (r() < 0.5) keys.push(FuncKey.resourceDropTrampoline());
-  for (let abi = 0; abi < 3; abi++) if (r() < 0.3) for (const i of subset(r, int(r, 1, 10), fill())) keys.push(FuncKey.unsafeIntrinsic(abi, i));
+  for (let abi = 0; abi < 3; abi++)
+    if (r() < 0.3) for (const i of subset(r, int(r, 1, 10), fill())) keys.push(FuncKey.unsafeIntrinsic(abi, i));
   keys.sort(FuncKey.compare);
 
   const funcs: ModelFunc[] = [];
@@ -115,7 +131,12 @@ export function buildModel(
 ): ArtifactBuilder {
   const b = new ArtifactBuilder({ nameEncoding, sparseEncoding, offsetIndex });
   for (const m of model.modules)
-    b.addModule({ name: m.name, importedFuncs: m.importedFuncs, definedFuncs: m.definedFuncs, byteOffset: m.byteOffset });
+    b.addModule({
+      name: m.name,
+      importedFuncs: m.importedFuncs,
+      definedFuncs: m.definedFuncs,
+      byteOffset: m.byteOffset,
+    });
   for (const f of model.funcs) b.pushFunc(f.key, { start: f.start, length: f.length }, f.src);
   model.modules.forEach((m, i) => {
     for (const [fi, name] of m.names) b.setFuncName(i, fi, name);
@@ -152,7 +173,12 @@ export function queryKeys(model: Model, r: Rand, extra = 200): [number, number][
   const kinds = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
   for (let i = 0; i < extra; i++) {
     const kind = pick(r, kinds);
-    const low = kindIsSparse(kind) || kind === 0 ? int(r, 0, model.modules.length + 1) : kind === 6 || kind === 8 ? int(r, 0, 2) : 0;
+    const low =
+      kindIsSparse(kind) || kind === 0
+        ? int(r, 0, model.modules.length + 1)
+        : kind === 6 || kind === 8
+          ? int(r, 0, 2)
+          : 0;
     const ns = ((kind << 28) | low) >>> 0;
     out.push([ns, pick(r, [0, 1, int(r, 0, 300), 0xffffffff, int(r, 0, 0xffffffff)])]);
   }
@@ -166,7 +192,9 @@ export function queryOffsets(model: Model, r: Rand, extra = 200): number[] {
     out.push(f.start, f.start + f.length - 1, f.start + f.length, f.start + (f.length >>> 1));
     if (f.start > 0) out.push(f.start - 1);
   }
-  const end = model.funcs.length ? model.funcs[model.funcs.length - 1]!.start + model.funcs[model.funcs.length - 1]!.length : 0;
+  const end = model.funcs.length
+    ? model.funcs[model.funcs.length - 1]!.start + model.funcs[model.funcs.length - 1]!.length
+    : 0;
   for (let i = 0; i < extra; i++) out.push(int(r, 0, end + 100));
   return out;
 }

@@ -10,6 +10,7 @@ export function count(name: string, light: number, heavy: number): number {
   const set = process.env[name];
   if (set === undefined || set === '') return HEAVY ? heavy : light;
   const n = Number(set);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a count (a non-negative integer), got ${JSON.stringify(set)}`);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new Error(`${name} must be a count (a non-negative integer), got ${JSON.stringify(set)}`);
   return n;
 }

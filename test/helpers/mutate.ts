@@ -8,8 +8,20 @@ import { int, pick, type Rand } from './gen.js';
 
 const SPECIAL = [0, 1, 2, 7, 8, 0x7f, 0x80, 0xff, 0xfffe, 0xffff, 0x7fffffff, 0x80000000, 0xfffffffe, 0xffffffff];
 
-export type MutationKind = 'flip' | 'byte' | 'u32' | 'u64' | 'truncate' | 'extend' | 'zero' | 'swap-headers' | 'swap-ranges' | 'dup-range';
-export const MUTATIONS: MutationKind[] = ['flip', 'byte', 'u32', 'u64', 'truncate', 'extend', 'zero', 'swap-headers', 'swap-ranges', 'dup-range'];
+export type MutationKind =
+  'flip' | 'byte' | 'u32' | 'u64' | 'truncate' | 'extend' | 'zero' | 'swap-headers' | 'swap-ranges' | 'dup-range';
+export const MUTATIONS: MutationKind[] = [
+  'flip',
+  'byte',
+  'u32',
+  'u64',
+  'truncate',
+  'extend',
+  'zero',
+  'swap-headers',
+  'swap-ranges',
+  'dup-range',
+];
 
 /** Where to aim: anywhere, or in the headers, where a change matters most. */
 function target(r: Rand, len: number, headerEnd: number): number {
@@ -39,7 +51,11 @@ export function mutate(src: Uint8Array, r: Rand, kind: MutationKind = pick(r, MU
     }
     case 'u64': {
       const at = target(r, len - 8, headerEnd) & ~7;
-      v().setBigUint64(at, pick(r, [0n, 1n, 1n << 32n, 1n << 63n, 0xffffffffffffffffn, BigInt(len), BigInt(len - 1)]), true);
+      v().setBigUint64(
+        at,
+        pick(r, [0n, 1n, 1n << 32n, 1n << 63n, 0xffffffffffffffffn, BigInt(len), BigInt(len - 1)]),
+        true,
+      );
       break;
     }
     case 'truncate':
@@ -117,7 +133,9 @@ export function fingerprint(bytes: Uint8Array, backend: BackendName, q: Queries)
   const attempt = (f: () => unknown) => {
     try {
       const x = f();
-      out.push(JSON.stringify(x, (_k, val) => (val instanceof Uint32Array ? Array.from(val) : val === undefined ? null : val)));
+      out.push(
+        JSON.stringify(x, (_k, val) => (val instanceof Uint32Array ? Array.from(val) : val === undefined ? null : val)),
+      );
     } catch (e) {
       if (!(e instanceof FunckeyError)) throw e;
       out.push(`err:${e.code}`);
@@ -159,13 +177,26 @@ export function artifactSections(bytes: Uint8Array): { name: string; header: num
     let e = str + v.getUint32(h, true);
     let name = '';
     while (bytes[e] !== 0) name += String.fromCharCode(bytes[e++]!);
-    out.push({ name, header: h, offset: Number(v.getBigUint64(h + 24, true)), size: Number(v.getBigUint64(h + 32, true)) });
+    out.push({
+      name,
+      header: h,
+      offset: Number(v.getBigUint64(h + 24, true)),
+      size: Number(v.getBigUint64(h + 32, true)),
+    });
   }
   return out;
 }
 
-export type TableMutationKind = 'table-word' | 'table-edge' | 'info-field' | 'module-record' | 'section-bounds' | 'name-index';
-export const TABLE_MUTATIONS: TableMutationKind[] = ['table-word', 'table-edge', 'info-field', 'module-record', 'section-bounds', 'name-index'];
+export type TableMutationKind =
+  'table-word' | 'table-edge' | 'info-field' | 'module-record' | 'section-bounds' | 'name-index';
+export const TABLE_MUTATIONS: TableMutationKind[] = [
+  'table-word',
+  'table-edge',
+  'info-field',
+  'module-record',
+  'section-bounds',
+  'name-index',
+];
 
 /**
  * Mutations aimed at what open validates and lookups index with, for artifacts too large for
@@ -179,19 +210,31 @@ export function mutateTables(src: Uint8Array, r: Rand, kind: TableMutationKind =
   const secs = artifactSections(src).filter((s) => s.name.startsWith('.fk.'));
   const sec = (name: string) => secs.find((s) => s.name === name)!;
   const value = (old: number) =>
-    pick(r, [...SPECIAL, old + 1, old - 1, old * 2, old >>> 1, int(r, 0, 0xffffffff), old ^ (1 << int(r, 0, 31))]) >>> 0;
+    pick(r, [...SPECIAL, old + 1, old - 1, old * 2, old >>> 1, int(r, 0, 0xffffffff), old ^ (1 << int(r, 0, 31))]) >>>
+    0;
   const setWord = (at: number) => {
     if (at >= 0 && at + 4 <= b.length) v.setUint32(at, value(v.getUint32(at, true)), true);
   };
   switch (kind) {
     case 'table-word': {
-      const s = pick(r, secs.filter((x) => x.size >= 4 && x.name !== '.fk.names'));
+      const s = pick(
+        r,
+        secs.filter((x) => x.size >= 4 && x.name !== '.fk.names'),
+      );
       if (s) setWord(s.offset + 4 * int(r, 0, s.size / 4 - 1));
       break;
     }
     case 'table-edge': {
-      const s = pick(r, secs.filter((x) => x.size >= 4 && x.name !== '.fk.names'));
-      if (s) setWord(r() < 0.5 ? s.offset + 4 * int(r, 0, Math.min(3, s.size / 4 - 1)) : s.offset + s.size - 4 * int(r, 1, Math.min(4, s.size / 4)));
+      const s = pick(
+        r,
+        secs.filter((x) => x.size >= 4 && x.name !== '.fk.names'),
+      );
+      if (s)
+        setWord(
+          r() < 0.5
+            ? s.offset + 4 * int(r, 0, Math.min(3, s.size / 4 - 1))
+            : s.offset + s.size - 4 * int(r, 1, Math.min(4, s.size / 4)),
+        );
       break;
     }
     case 'info-field':
@@ -208,7 +251,14 @@ export function mutateTables(src: Uint8Array, r: Rand, kind: TableMutationKind =
       const field = s.header + (r() < 0.5 ? 24 : 32);
       const old = v.getBigUint64(field, true);
       const delta = BigInt(pick(r, [1, 4, 8, 64, 4096]));
-      const nv = pick(r, [old + delta, old > delta ? old - delta : 0n, 0n, BigInt(src.length), 0xffffffffffffffffn, old << 1n]);
+      const nv = pick(r, [
+        old + delta,
+        old > delta ? old - delta : 0n,
+        0n,
+        BigInt(src.length),
+        0xffffffffffffffffn,
+        old << 1n,
+      ]);
       v.setBigUint64(field, nv & 0xffffffffffffffffn, true);
       break;
     }
@@ -276,8 +326,31 @@ export function wasmLebs(b: Uint8Array, maxBodies = 200): { sectionStarts: numbe
   return { sectionStarts, lebs };
 }
 
-export type WasmMutationKind = 'truncate' | 'truncate-at-section' | 'flip' | 'flip-header' | 'section-id' | 'leb-unterminated' | 'leb-huge' | 'leb-overlong' | 'leb-off-by-one' | 'leb-padded' | 'leb-zero';
-export const WASM_MUTATIONS: WasmMutationKind[] = ['truncate', 'truncate-at-section', 'flip', 'flip-header', 'section-id', 'leb-unterminated', 'leb-huge', 'leb-overlong', 'leb-off-by-one', 'leb-padded', 'leb-zero'];
+export type WasmMutationKind =
+  | 'truncate'
+  | 'truncate-at-section'
+  | 'flip'
+  | 'flip-header'
+  | 'section-id'
+  | 'leb-unterminated'
+  | 'leb-huge'
+  | 'leb-overlong'
+  | 'leb-off-by-one'
+  | 'leb-padded'
+  | 'leb-zero';
+export const WASM_MUTATIONS: WasmMutationKind[] = [
+  'truncate',
+  'truncate-at-section',
+  'flip',
+  'flip-header',
+  'section-id',
+  'leb-unterminated',
+  'leb-huge',
+  'leb-overlong',
+  'leb-off-by-one',
+  'leb-padded',
+  'leb-zero',
+];
 
 /**
  * Damage to a core module: truncations (anywhere, or near a section boundary), bit flips
@@ -285,7 +358,12 @@ export const WASM_MUTATIONS: WasmMutationKind[] = ['truncate', 'truncate-at-sect
  * that frame sections, counts and code bodies: unterminated, 2^32 - 1, more than 32 bits,
  * one more or one less, padded to 5 bytes (still valid), zero.
  */
-export function mutateWasm(src: Uint8Array, layout: ReturnType<typeof wasmLebs>, r: Rand, kind: WasmMutationKind = pick(r, WASM_MUTATIONS)): Uint8Array {
+export function mutateWasm(
+  src: Uint8Array,
+  layout: ReturnType<typeof wasmLebs>,
+  r: Rand,
+  kind: WasmMutationKind = pick(r, WASM_MUTATIONS),
+): Uint8Array {
   const len = src.length;
   const splice = (at: number, remove: number, insert: number[]) => {
     const out = new Uint8Array(len - remove + insert.length);
@@ -324,7 +402,15 @@ export function mutateWasm(src: Uint8Array, layout: ReturnType<typeof wasmLebs>,
     case 'leb-huge':
       return splice(leb, n, [0xff, 0xff, 0xff, 0xff, 0x0f]);
     case 'leb-overlong':
-      return splice(leb, n, pick(r, [[0xff, 0xff, 0xff, 0xff, 0x7f], [0x80, 0x80, 0x80, 0x80, 0x10], [0xff, 0xff, 0xff, 0xff, 0xff, 0x01]]));
+      return splice(
+        leb,
+        n,
+        pick(r, [
+          [0xff, 0xff, 0xff, 0xff, 0x7f],
+          [0x80, 0x80, 0x80, 0x80, 0x10],
+          [0xff, 0xff, 0xff, 0xff, 0xff, 0x01],
+        ]),
+      );
     case 'leb-off-by-one':
       return splice(leb, n, uleb(r() < 0.5 ? old + 1 : Math.max(0, old - 1)));
     case 'leb-padded': {

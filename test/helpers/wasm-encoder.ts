@@ -42,9 +42,21 @@ export const COMPONENT_VERSION = [0x0d, 0x00, 0x01, 0x00];
 
 // Import entries, "env"."<field>".
 export const importFunc = (field: string, type = 0): Bytes => [...str('env'), ...str(field), 0x00, ...uleb(type)];
-export const importTable = (field: string, refType: Bytes, limits: Bytes): Bytes => [...str('env'), ...str(field), 0x01, ...refType, ...limits];
+export const importTable = (field: string, refType: Bytes, limits: Bytes): Bytes => [
+  ...str('env'),
+  ...str(field),
+  0x01,
+  ...refType,
+  ...limits,
+];
 export const importMemory = (field: string, limits: Bytes): Bytes => [...str('env'), ...str(field), 0x02, ...limits];
-export const importGlobal = (field: string, valType: Bytes, mutable: boolean): Bytes => [...str('env'), ...str(field), 0x03, ...valType, mutable ? 1 : 0];
+export const importGlobal = (field: string, valType: Bytes, mutable: boolean): Bytes => [
+  ...str('env'),
+  ...str(field),
+  0x03,
+  ...valType,
+  mutable ? 1 : 0,
+];
 export const importTag = (field: string, type = 0): Bytes => [...str('env'), ...str(field), 0x04, 0x00, ...uleb(type)];
 
 /** A body of exactly `size` bytes (size >= 2): no locals, `size - 2` nops, end. */
