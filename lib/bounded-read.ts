@@ -6,7 +6,7 @@ import { FunckeyError } from './errors.js';
  * standard input, a device such as /dev/zero, a file that reports size 0 (/proc). Past it the
  * read stops with E_IO; a regular file is read up to its size, whatever that is.
  */
-export const MAX_STREAM_INPUT = 256 * 2 ** 20;
+const MAX_STREAM_INPUT = 256 * 2 ** 20;
 
 const CHUNK = 1 << 20;
 
@@ -16,7 +16,7 @@ const CHUNK = 1 << 20;
  * `limit` bytes, past which the read stops with E_IO. Errors are E_IO naming `label`, the
  * path as the user gave it. Memory: one chunk.
  */
-export function readChunks(
+function readChunks(
   path: string | 0,
   f: (chunk: Uint8Array) => void,
   limit: number = MAX_STREAM_INPUT,

@@ -2,7 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { FunckeyError } from './errors.js';
 
 /** The largest file read whole: 2^32 - 1 bytes (an artifact, and a wasm binary funckey reads, is below 4 GiB). */
-export const MAX_FILE_BYTES = 0xffffffff;
+const MAX_FILE_BYTES = 0xffffffff;
 
 /**
  * The whole of a regular file, read as the native backend maps one: opened without blocking

@@ -30,9 +30,9 @@ export const MAX_MODULE: number = Lit.LOW_MASK;
 export const MAX_ABI = 2;
 
 /** What the low 28 bits of a namespace of a kind hold (FORMAT.md 3). */
-export type KindLow = 'module' | 'abi' | 'zero';
+type KindLow = 'module' | 'abi' | 'zero';
 /** One row of the kind table of FORMAT.md 3. */
-export interface KindRule {
+interface KindRule {
   readonly low: KindLow;
   /** Stored as a sparse namespace (3.3), else dense. */
   readonly sparse: boolean;

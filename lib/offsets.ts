@@ -8,7 +8,7 @@ import type { Tables } from './open.js';
 import { Mode, bitmapSelect, bucketSelect } from './table.js';
 
 /** Position in func_locs of the function containing offset, or -1. */
-export function posOfOffset(t: Tables, offset: number): number {
+function posOfOffset(t: Tables, offset: number): number {
   const locs = t.locs;
   const F = t.F;
   if (F === 0) return -1;
@@ -47,7 +47,7 @@ export function posOfOffset(t: Tables, offset: number): number {
 }
 
 /** Writes the key at position p to out[k], out[k + 1]. */
-export function keyAt(t: Tables, p: number, out: Uint32Array, k: number): void {
+function keyAt(t: Tables, p: number, out: Uint32Array, k: number): void {
   const fls = t.funcLocStarts;
   let lo = 0;
   let hi = t.N;

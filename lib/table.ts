@@ -65,7 +65,7 @@ function popcount32(x: number): number {
  * every module having some), the one wanted is at kindFirst[kind] + low: one read for any
  * namespace of a usual table, wherever it lies. Otherwise, a search.
  */
-export function findNs(t: Tables, namespace: number): number {
+function findNs(t: Tables, namespace: number): number {
   const g = t.kindFirst[namespace >>> 28]! + (namespace & Lit.LOW_MASK);
   if (g < t.N && t.ns[g] === namespace) return g;
   return searchNs(t, namespace);

@@ -69,11 +69,11 @@ export interface FuncLoc {
 }
 
 /** Largest number of holes one pushFunc may add to a dense namespace. */
-export const MAX_DENSE_GAP = 1 << 24;
+const MAX_DENSE_GAP = 1 << 24;
 /** A forced bitmap larger than this many blocks (of 32 indices) is stored sorted instead. */
-export const MAX_BITMAP_BLOCKS = 1 << 22;
+const MAX_BITMAP_BLOCKS = 1 << 22;
 /** A sparse namespace is stored directly only with at most this many holes. */
-export const MAX_DIRECT_HOLES = 1 << 24;
+const MAX_DIRECT_HOLES = 1 << 24;
 
 /** The encodings of a sparse namespace, in the order 'auto' tries them (fastest first). */
 type Encoding = 'direct' | 'bitmap' | 'buckets' | 'sorted';
@@ -82,7 +82,7 @@ type Encoding = 'direct' | 'bitmap' | 'buckets' | 'sorted';
  * The encoding of one sparse namespace of `keys` indices whose largest is `last`, and the
  * bucket shift when it is buckets. Costs are bytes beyond the locations themselves (FORMAT.md 3.3).
  */
-export function chooseSparseEncoding(
+function chooseSparseEncoding(
   choice: SparseEncodingChoice,
   keys: number,
   last: number,

@@ -126,7 +126,7 @@ export class Cursor {
   }
 }
 
-export function dwarfError(section: string, offset: number, message: string): FunckeyError {
+function dwarfError(section: string, offset: number, message: string): FunckeyError {
   return new FunckeyError('E_DWARF', `${section} at byte ${offset} (0x${offset.toString(16)}): ${message}`, { offset });
 }
 

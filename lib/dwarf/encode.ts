@@ -23,7 +23,7 @@ export interface SrcLocSections {
   stringBytes: Uint8Array;
 }
 
-export const BLOCK = 32;
+const BLOCK = 32;
 export const BLOCK_WORDS = 8;
 export const FRAME_WORDS = 5;
 export const FLAG_FUNCTION = 1,
@@ -63,7 +63,7 @@ class Bytes {
 }
 
 /** One module's table, placed: `base` is where its DWARF address 0 is in the text. */
-export interface PlacedTable {
+interface PlacedTable {
   base: number;
   table: SrcLocTable;
 }

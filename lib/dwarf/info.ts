@@ -25,7 +25,7 @@ export interface Unit extends RangeUnit {
  * Every DW_TAG_subprogram and DW_TAG_inlined_subroutine DIE, in .debug_info order (a parent
  * before its children), one index per DIE across the arrays.
  */
-export interface Subroutines {
+interface Subroutines {
   offset: number[];
   unit: number[];
   inlined: boolean[];

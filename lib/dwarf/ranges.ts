@@ -32,7 +32,7 @@ export function readAddr(c: Cursor, size: number): number {
 }
 
 /** Entry `index` of the unit's .debug_addr contribution. */
-export function addrAt(s: DebugSections, u: RangeUnit, index: number): number {
+function addrAt(s: DebugSections, u: RangeUnit, index: number): number {
   if (s.addr === undefined || u.addrBase === undefined) {
     return new Cursor('.debug_addr', new Uint8Array(0)).fail(`address index ${index} without a .debug_addr base`, 0);
   }

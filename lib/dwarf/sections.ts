@@ -13,7 +13,7 @@ export interface DebugSections {
   strOffsets?: Uint8Array;
 }
 
-export interface ModuleDebug {
+interface ModuleDebug {
   sections: DebugSections;
   /** Offset of the code section's payload from the module's first byte (DWARF address 0). */
   codeStart: number;
