@@ -60,7 +60,7 @@ import { Artifact } from './artifact.js';
 import { describeValue } from './args.js';
 import { FunckeyError } from './errors.js';
 import { FuncKind, type FuncKey } from './key.js';
-import { ByteOut, StrOut, type Edits, type Opening } from './trace-out.js';
+import { TextOut, type Edits, type Opening } from './trace-out.js';
 import { newScanState, scan, type Engine, type FrameForm, type RawFrame, type ScanState } from './trace-scan.js';
 
 export type { Engine, FrameForm } from './trace-scan.js';
@@ -227,11 +227,9 @@ export interface Codec {
   enc(s: string): string;
   /** A piece of the scanned text as a JS string. */
   dec(s: string): string;
-  /** The encoding that writes a string of the scanned text as bytes (lib/trace-out.ts ByteOut). */
-  bytes: 'utf8' | 'latin1';
 }
 
-export const TEXT: Codec = { enc: (s) => s, dec: (s) => s, bytes: 'utf8' };
+export const TEXT: Codec = { enc: (s) => s, dec: (s) => s };
 
 interface Resolution {
   status: FrameStatus;
@@ -269,6 +267,7 @@ function namesOf(fi: number, name: string | undefined, mod: string | undefined, 
     v8: v8e,
     v8open: v8e === undefined ? undefined : v8e + ' (',
     v8openBytes: undefined,
+    latin1: undefined,
     sm: sm === undefined ? undefined : enc(sm),
   };
 }
@@ -656,21 +655,15 @@ export function symbolicate(text: string, artifact: Artifact, options?: Symbolic
   const s = checkText(text);
   const a = checkArtifact(artifact);
   let sym = new Symbolicator(a, options, TEXT);
-  // An ASCII text is its UTF-8 bytes: edited as bytes, then decoded.
-  const ascii = Buffer.byteLength(s, 'utf8') === s.length;
   for (;;) {
-    const out = ascii ? new ByteOut(s.length, 'utf8', (buf) => buf.write(s, 0, 'latin1')) : new StrOut(s);
+    const out = new TextOut(s);
     symbolicateBlock(sym, s, newScanState(), out);
     // A module prefix found wrong after some of its frames were named: again, knowing it.
     if (sym.renamedPoisoned) {
       sym = new Symbolicator(a, options, TEXT, sym.poisoned);
       continue;
     }
-    if (out instanceof StrOut) return out.result();
-    if (!out.edited) return s;
-    out.finish();
-    const end = out.at + out.len;
-    return out.buf.toString(out.ascii ? 'latin1' : 'utf8', out.at, end);
+    return out.result();
   }
 }
 

@@ -10,8 +10,10 @@
 export interface Opening {
   /** The string, as the block's text holds strings (see Codec in lib/symbolicate.ts). */
   v8open: string | undefined;
-  /** Its bytes, in the encoding of the ByteOut that wrote it first (one per Symbolicator). */
+  /** Its Latin-1 bytes (ByteOut), once written. */
   v8openBytes: Uint8Array | undefined;
+  /** Whether v8open is all Latin-1 (TextOut), once known. */
+  latin1: boolean | undefined;
 }
 
 /** The edits of one text, in order of position, none overlapping. */
@@ -27,12 +29,21 @@ export interface Edits {
  * rather than all surviving, and being copied by the collector, until the end.
  */
 export class StrOut implements Edits {
-  #pieces: string[] = [];
+  #pieces: string[];
   #blocks: string[] = [];
-  #last = 0;
-  #edited = false;
+  #last: number;
+  #edited: boolean;
 
-  constructor(readonly s: string) {}
+  /** The edits of s; with `prefix`, s[0, last) was already edited into it. */
+  constructor(
+    readonly s: string,
+    last = 0,
+    prefix?: string,
+  ) {
+    this.#last = last;
+    this.#pieces = prefix === undefined ? [] : [prefix];
+    this.#edited = prefix !== undefined;
+  }
 
   #add(a: string, b: string): void {
     const p = this.#pieces;
@@ -68,25 +79,22 @@ export class StrOut implements Edits {
 /**
  * The output as bytes, in buf[at, at + len) after the input's `size` bytes in buf[0, size):
  * a run of the input is copied within the one buffer (copyWithin), which allocates nothing.
- * `fill` writes the input there, the first time an edit needs it. The strings of `replace`
- * and Opening.v8open are written in `enc` ('latin1' for strings of bytes, 'utf8' for JS
- * strings). `scratch` is used for buf when it is large enough. (Plain fields rather than
- * #private ones: V8 runs this hot path markedly slower with them.)
+ * `fill` writes the input there, the first time an edit needs it. Strings are written as
+ * Latin-1 (a character a byte: strings of bytes, or JS strings all Latin-1). `scratch` is
+ * used for buf when it is large enough. (Plain fields rather than #private ones: V8 runs
+ * this hot path markedly slower with them.)
  */
 export class ByteOut implements Edits {
   buf: Buffer = EMPTY;
   /** Where the output starts in buf. */
   readonly at: number;
   len = 0;
-  /** No byte written but the input's and ASCII. */
-  ascii = true;
   edited = false;
   /** The end of the last edit in the input. */
-  private last = 0;
+  last = 0;
 
   constructor(
     readonly size: number,
-    readonly enc: 'latin1' | 'utf8',
     private readonly fill: (buf: Buffer) => void,
     private readonly scratch?: Buffer,
   ) {
@@ -114,24 +122,21 @@ export class ByteOut implements Edits {
 
   replace(start: number, end: number, text: string): void {
     const last = this.last;
-    const need = this.at + this.len + start - last + text.length * 3;
+    const need = this.at + this.len + start - last + text.length;
     if (need > this.buf.length) this.grow(need);
     const buf = this.buf;
     const o = this.at + this.len;
     buf.copyWithin(o, last, start);
-    const n = buf.write(text, o + start - last, this.enc);
-    if (n !== text.length) this.ascii = false;
-    this.len += start - last + n;
+    this.len += start - last + buf.write(text, o + start - last, 'latin1');
     this.last = end;
   }
 
   wrap(at: number, end: number, n: Opening): void {
     let b = n.v8openBytes;
-    if (b === undefined) b = n.v8openBytes = Buffer.from(n.v8open!, this.enc);
+    if (b === undefined) b = n.v8openBytes = Buffer.from(n.v8open!, 'latin1');
     const last = this.last;
     const need = this.at + this.len + end - last + b.length + 1;
     if (need > this.buf.length) this.grow(need);
-    if (b.length !== n.v8open!.length) this.ascii = false;
     const buf = this.buf;
     let o = this.at + this.len;
     buf.copyWithin(o, last, at);
@@ -157,3 +162,44 @@ export class ByteOut implements Edits {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+const LATIN1 = /^[\x00-\xff]*$/;
+
+/**
+ * The edits of a JS string: as Latin-1 bytes (ByteOut) while the text is ASCII and every
+ * string put in is Latin-1, then (from the first string that is not) as pieces (StrOut).
+ */
+export class TextOut implements Edits {
+  bytes: ByteOut | undefined;
+  str: StrOut | undefined;
+
+  constructor(readonly s: string) {
+    if (Buffer.byteLength(s, 'utf8') === s.length) this.bytes = new ByteOut(s.length, (buf) => buf.write(s, 0, 'latin1'));
+    else this.str = new StrOut(s);
+  }
+
+  /** From bytes to pieces, the output so far their first piece. */
+  #toPieces(): StrOut {
+    const b = this.bytes!;
+    this.bytes = undefined;
+    return (this.str = b.edited ? new StrOut(this.s, b.last, b.buf.toString('latin1', b.at, b.at + b.len)) : new StrOut(this.s));
+  }
+
+  replace(start: number, end: number, text: string): void {
+    if (this.bytes !== undefined && LATIN1.test(text)) return this.bytes.replace(start, end, text);
+    (this.str ?? this.#toPieces()).replace(start, end, text);
+  }
+
+  wrap(at: number, end: number, n: Opening): void {
+    if (this.bytes !== undefined && (n.latin1 ??= LATIN1.test(n.v8open!))) return this.bytes.wrap(at, end, n);
+    (this.str ?? this.#toPieces()).wrap(at, end, n);
+  }
+
+  result(): string {
+    const b = this.bytes;
+    if (b === undefined) return this.str!.result();
+    if (!b.edited) return this.s;
+    b.finish();
+    return b.buf.toString('latin1', b.at, b.at + b.len);
+  }
+}

@@ -25,7 +25,6 @@ const ASCII = /^[\x00-\x7f]*$/;
 export const BYTES: Codec = {
   enc: (s) => (ASCII.test(s) ? s : Buffer.from(s, 'utf8').toString('latin1')),
   dec: (s) => (ASCII.test(s) ? s : Buffer.from(s, 'latin1').toString('utf8')),
-  bytes: 'latin1',
 };
 
 /** A block's output is written here first, while it fits. */
@@ -94,7 +93,7 @@ export class TraceRewriter {
   /** The block rewritten; `borrowed` when it is the caller's memory (so must be copied). */
   #block(block: Buffer, borrowed: boolean): Buffer {
     const s = block.toString('latin1');
-    const out = new ByteOut(block.length, 'latin1', (buf) => buf.set(block), this.#scratch);
+    const out = new ByteOut(block.length, (buf) => buf.set(block), this.#scratch);
     const frames: SymbolicatedFrame[] | undefined = this.#onFrame === undefined ? undefined : [];
     symbolicateBlock(this.#sym, s, this.#state, out, frames, this.#line);
     if (frames !== undefined) {
