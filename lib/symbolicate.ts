@@ -256,19 +256,21 @@ interface Names extends Opening {
   sm: string | undefined;
 }
 
-function namesOf(fi: number, name: string | undefined, mod: string | undefined, enc: (s: string) => string): Names {
-  const v8 = name === undefined ? mod : mod === undefined ? name : `${mod}.${name}`;
-  const sm = mod !== undefined ? `${mod}.${name ?? ''}` : name;
-  const v8e = v8 === undefined ? undefined : enc(v8);
+/**
+ * The names of function fi from its name and its module's name, both encoded (a well-formed
+ * string's encoding is the concatenation of its pieces' encodings).
+ */
+function namesOf(fi: number, name: string | undefined, encName: string | undefined, encMod: string | undefined): Names {
+  const v8 = encName === undefined ? encMod : encMod === undefined ? encName : `${encMod}.${encName}`;
   return {
     fi,
     name,
-    bare: name === undefined ? undefined : enc(name),
-    v8: v8e,
-    v8open: v8e === undefined ? undefined : v8e + ' (',
+    bare: encName,
+    v8,
+    v8open: v8 === undefined ? undefined : v8 + ' (',
     v8openBytes: undefined,
     latin1: undefined,
-    sm: sm === undefined ? undefined : enc(sm),
+    sm: encMod !== undefined ? `${encMod}.${encName ?? ''}` : encName,
   };
 }
 
@@ -305,6 +307,7 @@ export class Symbolicator {
   /** The module every frame belongs to (no `urls`, one module or `module`), else -1. */
   readonly only: number;
   readonly pending = new Pending();
+  readonly modNames: (string | undefined)[] = [];
   readonly urlModule = new Map<string, number>();
   /**
    * Frames without an offset (JavaScriptCore) carry little to check, so one frame that
@@ -355,10 +358,17 @@ export class Symbolicator {
     const slot = fi & (cache.length - 1);
     let n = cache[slot];
     if (n === undefined || n.fi !== fi) {
-      n = namesOf(fi, this.artifact.funcName(fi, m), this.settings.moduleNames ? this.mods.name[m] : undefined, this.codec.enc);
+      const name = this.artifact.funcName(fi, m);
+      const mod = this.settings.moduleNames ? this.mods.name[m] : undefined;
+      n = namesOf(fi, name, name === undefined ? undefined : this.codec.enc(name), mod === undefined ? undefined : this.encMod(m, mod));
       cache[slot] = n;
     }
     return n;
+  }
+
+  /** The encoded name `mod` of module m, encoded once. */
+  encMod(m: number, mod: string): string {
+    return (this.modNames[m] ??= this.codec.enc(mod));
   }
 
   /** Queues a V8 frame `at URL:…` of module `only`, for flush() to edit (when it resolves). */

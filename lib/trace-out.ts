@@ -139,12 +139,22 @@ export class ByteOut implements Edits {
     if (need > this.buf.length) this.grow(need);
     const buf = this.buf;
     let o = this.at + this.len;
-    buf.copyWithin(o, last, at);
-    o += at - last;
-    buf.set(b, o);
-    o += b.length;
-    buf.copyWithin(o, at, end);
-    o += end - at;
+    // A short run costs less copied byte by byte than by a call.
+    if (at - last < SHORT) for (let i = last; i < at; i++) buf[o++] = buf[i]!;
+    else {
+      buf.copyWithin(o, last, at);
+      o += at - last;
+    }
+    if (b.length < SHORT) for (let i = 0; i < b.length; i++) buf[o++] = b[i]!;
+    else {
+      buf.set(b, o);
+      o += b.length;
+    }
+    if (end - at < SHORT) for (let i = at; i < end; i++) buf[o++] = buf[i]!;
+    else {
+      buf.copyWithin(o, at, end);
+      o += end - at;
+    }
     buf[o++] = 41; // ')'
     this.len = o - this.at;
     this.last = end;
@@ -162,6 +172,7 @@ export class ByteOut implements Edits {
 }
 
 const EMPTY = Buffer.alloc(0);
+const SHORT = 16;
 
 const LATIN1 = /^[\x00-\xff]*$/;
 
