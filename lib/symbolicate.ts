@@ -268,7 +268,6 @@ function namesOf(fi: number, name: string | undefined, encName: string | undefin
     bare: encName,
     v8,
     v8open: v8 === undefined ? undefined : v8 + ' (',
-    v8openBytes: undefined,
     latin1: undefined,
     sm: encMod !== undefined ? `${encMod}.${encName ?? ''}` : encName,
   };

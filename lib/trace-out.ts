@@ -6,12 +6,10 @@
  * (its UTF-8 bytes are its characters).
  */
 
-/** What a V8 frame `at URL:…` gets before its URL (`NAME (`), as a string and as bytes. */
+/** What a V8 frame `at URL:…` gets before its URL (`NAME (`). */
 export interface Opening {
   /** The string, as the block's text holds strings (see Codec in lib/symbolicate.ts). */
   v8open: string | undefined;
-  /** Its Latin-1 bytes (ByteOut), once written. */
-  v8openBytes: Uint8Array | undefined;
   /** Whether v8open is all Latin-1 (TextOut), once known. */
   latin1: boolean | undefined;
 }
@@ -132,8 +130,7 @@ export class ByteOut implements Edits {
   }
 
   wrap(at: number, end: number, n: Opening): void {
-    let b = n.v8openBytes;
-    if (b === undefined) b = n.v8openBytes = Buffer.from(n.v8open!, 'latin1');
+    const b = n.v8open!;
     const last = this.last;
     const need = this.at + this.len + end - last + b.length + 1;
     if (need > this.buf.length) this.grow(need);
@@ -145,11 +142,8 @@ export class ByteOut implements Edits {
       buf.copyWithin(o, last, at);
       o += at - last;
     }
-    if (b.length < SHORT) for (let i = 0; i < b.length; i++) buf[o++] = b[i]!;
-    else {
-      buf.set(b, o);
-      o += b.length;
-    }
+    if (b.length < SHORT) for (let i = 0; i < b.length; i++) buf[o++] = b.charCodeAt(i);
+    else o += buf.write(b, o, 'latin1');
     if (end - at < SHORT) for (let i = at; i < end; i++) buf[o++] = buf[i]!;
     else {
       buf.copyWithin(o, at, end);
