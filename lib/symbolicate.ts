@@ -124,7 +124,7 @@ export interface SymbolicateOptions {
 /** Above this many modules, a frame is not placed by trying each one (see above). */
 export const MAX_PROBE = 64;
 const U32_MAX = 0xffffffff;
-/** Bound of the per-call caches (names per module, URLs, module prefixes): cleared when full. */
+/** Bound of the per-call caches: URLs and module prefixes (cleared when full), names per module (direct-mapped). */
 const CACHE_MAX = 1 << 16;
 /** V8 frames looked up in one batch. */
 const BATCH = 512;
