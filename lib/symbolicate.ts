@@ -60,6 +60,7 @@ import { Artifact } from './artifact.js';
 import { describeValue } from './args.js';
 import { FunckeyError } from './errors.js';
 import { FuncKind, type FuncKey } from './key.js';
+import { TextOut, type Edits, type Opening } from './trace-out.js';
 import { newScanState, scan, type Engine, type FrameForm, type RawFrame, type ScanState } from './trace-scan.js';
 
 export type { Engine, FrameForm } from './trace-scan.js';
@@ -123,8 +124,10 @@ export interface SymbolicateOptions {
 /** Above this many modules, a frame is not placed by trying each one (see above). */
 export const MAX_PROBE = 64;
 const U32_MAX = 0xffffffff;
-/** Bound of the per-call caches (names, URLs): cleared when full. */
+/** Bound of the per-call caches: URLs and module prefixes (cleared when full), names per module (direct-mapped). */
 const CACHE_MAX = 1 << 16;
+/** V8 frames looked up in one batch. */
+const BATCH = 512;
 
 // --- The modules of an artifact, read once --------------------------------------------------
 
@@ -241,23 +244,54 @@ const NONE: Resolution = { status: 'no-index', module: undefined, key: undefined
 const st = (status: FrameStatus, module?: number, key?: FuncKey, index?: number): Resolution => ({ status, module, key, index });
 
 /** A function's name and the encoded strings the rewrites print (undefined: nothing to print). */
-interface Names {
+interface Names extends Opening {
+  /** The function index. */
+  fi: number;
   name: string | undefined;
   /** enc(name) */
   bare: string | undefined;
   /** V8: `mod.name`, `mod` without a name, `name` without a module name. */
   v8: string | undefined;
-  /** v8 + ' (', what goes before a V8 frame's location. */
-  v8open: string | undefined;
   /** SpiderMonkey: `mod.name`, `mod.` without a name, `name` without a module name. */
   sm: string | undefined;
 }
 
-function namesOf(name: string | undefined, mod: string | undefined, enc: (s: string) => string): Names {
-  const v8 = name === undefined ? mod : mod === undefined ? name : `${mod}.${name}`;
-  const sm = mod !== undefined ? `${mod}.${name ?? ''}` : name;
-  const v8e = v8 === undefined ? undefined : enc(v8);
-  return { name, bare: name === undefined ? undefined : enc(name), v8: v8e, v8open: v8e === undefined ? undefined : v8e + ' (', sm: sm === undefined ? undefined : enc(sm) };
+/**
+ * The names of function fi from its name and its module's name, both encoded (a well-formed
+ * string's encoding is the concatenation of its pieces' encodings).
+ */
+function namesOf(fi: number, name: string | undefined, encName: string | undefined, encMod: string | undefined): Names {
+  const v8 = encName === undefined ? encMod : encMod === undefined ? encName : `${encMod}.${encName}`;
+  return {
+    fi,
+    name,
+    bare: encName,
+    v8,
+    v8open: v8 === undefined ? undefined : v8 + ' (',
+    latin1: undefined,
+    sm: encMod !== undefined ? `${encMod}.${encName ?? ''}` : encName,
+  };
+}
+
+/** The length of a module's name cache: a power of two, at least its function count up to CACHE_MAX. */
+function cacheSize(funcs: number): number {
+  let n = 1;
+  while (n < funcs && n < CACHE_MAX) n *= 2;
+  return n;
+}
+
+/**
+ * V8 frames `at URL:…` of the one module frames belong to, waiting for a batched lookup of
+ * their offsets (Artifact.funcsByOffset): positions of the frame, module byte offset +
+ * printed offset, printed index.
+ */
+class Pending {
+  n = 0;
+  readonly at = new Int32Array(BATCH);
+  readonly end = new Int32Array(BATCH);
+  readonly index = new Float64Array(BATCH);
+  readonly offsets = new Uint32Array(BATCH);
+  readonly out = { namespaces: new Uint32Array(BATCH), indices: new Uint32Array(BATCH) };
 }
 
 /**
@@ -267,7 +301,12 @@ function namesOf(name: string | undefined, mod: string | undefined, enc: (s: str
 export class Symbolicator {
   readonly mods: Modules;
   readonly settings: Settings;
-  readonly names: Map<number, Names>[] = [];
+  /** Per module, names by function index, direct-mapped (index modulo the table's length). */
+  readonly names: (Names | undefined)[][] = [];
+  /** The module every frame belongs to (no `urls`, one module or `module`), else -1. */
+  readonly only: number;
+  readonly pending = new Pending();
+  readonly modNames: (string | undefined)[] = [];
   readonly urlModule = new Map<string, number>();
   /**
    * Frames without an offset (JavaScriptCore) carry little to check, so one frame that
@@ -293,6 +332,7 @@ export class Symbolicator {
     this.mods = modulesOf(artifact);
     this.settings = settingsOf(options, this.mods);
     this.poisoned = poisoned;
+    this.only = this.settings.matchers === undefined && this.settings.fixed !== undefined ? this.settings.fixed : -1;
   }
 
   /** Frame f (no offset) in module m: by its index, unless its module prefix is marked. */
@@ -311,16 +351,60 @@ export class Symbolicator {
     if (this.named.has(key)) this.renamedPoisoned = true;
   }
 
-  /** The names of function fi of module m, looked up and encoded once. */
+  /** The names of function fi of module m, looked up and encoded once (while they stay in the cache). */
   nameOf(m: number, fi: number): Names {
-    const cache = (this.names[m] ??= new Map());
-    let n = cache.get(fi);
-    if (n === undefined) {
-      if (cache.size >= CACHE_MAX) cache.clear();
-      n = namesOf(this.artifact.funcName(fi, m), this.settings.moduleNames ? this.mods.name[m] : undefined, this.codec.enc);
-      cache.set(fi, n);
+    const cache = (this.names[m] ??= new Array<Names | undefined>(cacheSize(this.mods.funcs[m]!)));
+    const slot = fi & (cache.length - 1);
+    let n = cache[slot];
+    if (n === undefined || n.fi !== fi) {
+      const name = this.artifact.funcName(fi, m);
+      const mod = this.settings.moduleNames ? this.mods.name[m] : undefined;
+      n = namesOf(fi, name, name === undefined ? undefined : this.codec.enc(name), mod === undefined ? undefined : this.encMod(m, mod));
+      cache[slot] = n;
     }
     return n;
+  }
+
+  /** The encoded name `mod` of module m, encoded once. */
+  encMod(m: number, mod: string): string {
+    return (this.modNames[m] ??= this.codec.enc(mod));
+  }
+
+  /** Queues a V8 frame `at URL:…` of module `only`, for flush() to edit (when it resolves). */
+  defer(f: RawFrame, edits: Edits): void {
+    const at = this.mods.byteOffset[this.only]! + f.offset;
+    if (!(at <= U32_MAX)) return; // a mismatch: stays as it is
+    const p = this.pending;
+    const k = p.n++;
+    p.at[k] = f.nameStart;
+    p.end[k] = f.end;
+    p.index[k] = f.index;
+    p.offsets[k] = at;
+    if (p.n === BATCH) this.flush(edits);
+  }
+
+  /** Looks the queued frames up, in one call, and makes the edits of those that resolve. */
+  flush(edits: Edits): void {
+    const p = this.pending;
+    const n = p.n;
+    if (n === 0) return;
+    p.n = 0;
+    const m = this.only;
+    const whole = n === BATCH;
+    const { namespaces, indices } = this.artifact.funcsByOffset(
+      whole ? p.offsets : p.offsets.subarray(0, n),
+      whole ? p.out : { namespaces: p.out.namespaces.subarray(0, n), indices: p.out.indices.subarray(0, n) },
+    );
+    const imported = this.mods.imported[m]!;
+    for (let k = 0; k < n; k++) {
+      // A DefinedWasmFunction key of module m has namespace m (kind 0 in the top bits).
+      if (namespaces[k] !== m) continue;
+      const fi = imported + indices[k]!;
+      const printed = p.index[k]!;
+      if (printed !== fi && printed !== 0) continue; // a mismatch
+      const names = this.nameOf(m, fi);
+      if (names.v8open !== undefined) edits.wrap(p.at[k]!, p.end[k]!, names);
+    }
   }
 
   /** The key indexIn() found at the frame's offset, if any. */
@@ -412,17 +496,14 @@ export class Symbolicator {
   }
 
   /**
-   * For a frame of the `v8` form (`at URL:…`), when the text alone is wanted: what goes
-   * before its URL (`NAME (`; a `)` goes after it), or undefined when it stays as it is.
+   * For a frame of the `v8` form (`at URL:…`), when the text alone is wanted: the names of
+   * its function when it gets one (v8open goes before its URL, a `)` after it).
    */
-  v8Open(s: string, f: RawFrame): string | undefined {
-    const { matchers, fixed } = this.settings;
-    if (matchers === undefined && fixed !== undefined) {
-      const fi = this.indexIn(f, fixed);
-      return fi >= 0 ? this.nameOf(fixed, fi).v8open : undefined;
-    }
+  v8Names(s: string, f: RawFrame): Names | undefined {
     const r = this.resolve(s, f);
-    return r.status === 'resolved' ? this.nameOf(r.module!, r.index!).v8open : undefined;
+    if (r.status !== 'resolved') return undefined;
+    const n = this.nameOf(r.module!, r.index!);
+    return n.v8open === undefined ? undefined : n;
   }
 
   /** Whether a frame without an offset's check (JavaScriptCore, Wasmtime) agrees with the artifact. */
@@ -490,18 +571,12 @@ function replace2(s: string, f: RawFrame, nd: string | undefined, md: string | u
 // --- Texts -----------------------------------------------------------------------------------
 
 /**
- * Symbolicates the block s (whole lines, or the end of the input): calls onEdit(start, end,
- * text) for every change (s[start, end) becomes text), in order; collects frames when `frames` is given,
- * their line numbers counted from `firstLine`.
+ * Symbolicates the block s (whole lines, or the end of the input): makes the edits, in
+ * order; collects frames when `frames` is given, their line numbers counted from
+ * `firstLine`. V8 frames `at URL:…` of the module every frame belongs to, when frames are
+ * not wanted, are looked up in batches (Symbolicator.defer).
  */
-export function symbolicateBlock(
-  sym: Symbolicator,
-  s: string,
-  state: ScanState,
-  onEdit: (start: number, end: number, rewritten: string) => void,
-  frames?: SymbolicatedFrame[],
-  firstLine = 1,
-): void {
+export function symbolicateBlock(sym: Symbolicator, s: string, state: ScanState, edits: Edits, frames?: SymbolicatedFrame[], firstLine = 1): void {
   let lineNo = firstLine;
   let counted = 0;
   let lineStart = 0;
@@ -513,25 +588,26 @@ export function symbolicateBlock(
           counted = ls;
           lineStart = ls;
         };
+  const batched = frames === undefined && sym.only >= 0;
   scan(
     s,
     state,
     (f) => {
+      if (f.form === 'v8' && batched) return sym.defer(f, edits);
+      sym.flush(edits); // the edits go in order
       if (frames === undefined && f.form === 'v8') {
-        // The common case, without building the rewritten frame: two insertions.
-        const open = sym.v8Open(s, f);
-        if (open !== undefined) {
-          onEdit(f.nameStart, f.nameStart, open);
-          onEdit(f.end, f.end, ')');
-        }
+        // Without building the rewritten frame: two insertions.
+        const names = sym.v8Names(s, f);
+        if (names !== undefined) edits.wrap(f.nameStart, f.end, names);
         return;
       }
       const rewritten = sym.rewrite(s, f);
-      if (rewritten !== undefined) onEdit(f.start, f.end, rewritten);
+      if (rewritten !== undefined) edits.replace(f.start, f.end, rewritten);
       if (frames !== undefined) frames.push(frameOf(s, f, lineNo, lineStart, sym.res, sym.name, rewritten));
     },
     onLine,
   );
+  sym.flush(edits);
 }
 
 /** Line terminators (\n, \r\n, \r) in s[from, to). */
@@ -572,31 +648,8 @@ function frameOf(s: string, f: RawFrame, line: number, lineStart: number, r: Res
   };
 }
 
-/**
- * Pieces of an output string, joined a few hundred at a time: the pieces then die young,
- * rather than all surviving, and being copied by the collector, until the end.
- */
-export class Joiner {
-  #pieces: string[] = [];
-  #blocks: string[] = [];
-
-  add(a: string, b: string): void {
-    const p = this.#pieces;
-    p.push(a, b);
-    if (p.length >= 512) {
-      this.#blocks.push(p.join(''));
-      this.#pieces = [];
-    }
-  }
-
-  join(): string {
-    this.#blocks.push(this.#pieces.join(''));
-    this.#pieces = [];
-    const b = this.#blocks;
-    this.#blocks = [];
-    return b.length === 1 ? b[0]! : b.join('');
-  }
-}
+/** Edits dropped: the frames alone are wanted. */
+const NO_EDITS: Edits = { replace() {}, wrap() {} };
 
 function checkText(text: unknown): string {
   if (typeof text !== 'string') throw new FunckeyError('E_ARG', `text must be a string, got ${describeValue(text)}`);
@@ -612,20 +665,14 @@ export function symbolicate(text: string, artifact: Artifact, options?: Symbolic
   const a = checkArtifact(artifact);
   let sym = new Symbolicator(a, options, TEXT);
   for (;;) {
-    const out = new Joiner();
-    let last = 0;
-    symbolicateBlock(sym, s, newScanState(), (start, end, rewritten) => {
-      out.add(s.slice(last, start), rewritten);
-      last = end;
-    });
+    const out = new TextOut(s);
+    symbolicateBlock(sym, s, newScanState(), out);
     // A module prefix found wrong after some of its frames were named: again, knowing it.
     if (sym.renamedPoisoned) {
       sym = new Symbolicator(a, options, TEXT, sym.poisoned);
       continue;
     }
-    if (last === 0) return s;
-    out.add(s.slice(last), '');
-    return out.join();
+    return out.result();
   }
 }
 
@@ -636,7 +683,7 @@ export function symbolicateFrames(text: string, artifact: Artifact, options?: Sy
   let sym = new Symbolicator(a, options, TEXT);
   for (;;) {
     const frames: SymbolicatedFrame[] = [];
-    symbolicateBlock(sym, s, newScanState(), () => {}, frames);
+    symbolicateBlock(sym, s, newScanState(), NO_EDITS, frames);
     if (!sym.renamedPoisoned) return frames;
     sym = new Symbolicator(a, options, TEXT, sym.poisoned);
   }

@@ -163,8 +163,9 @@ class Scanner {
       if (this.nBT !== -1 && (h === -1 || this.nBT < h)) h = this.nBT;
       if (this.nWT !== -1 && (h === -1 || this.nWT < h)) h = this.nWT;
       if (h === -1) return;
-      let ls = s.lastIndexOf('\n', h - 1) + 1; // stops at pos - 1 at the latest: pos starts a line
-      if (ls < pos) ls = pos;
+      // pos starts a line: the line of h starts there unless a '\n' lies between them.
+      if (this.nNL !== -1 && this.nNL < pos) this.nNL = s.indexOf('\n', pos);
+      let ls = this.nNL === -1 || this.nNL >= h ? pos : s.lastIndexOf('\n', h - 1) + 1;
       if (this.nCR !== -1)
         for (let i = h; i > ls; i--)
           if (s.charCodeAt(i - 1) === 13) {
@@ -213,7 +214,7 @@ class Scanner {
       const c = this.nWC !== -1 && this.nWC < le ? this.nWC : -1;
       if (w === -1 && c === -1) break;
       if (w !== -1 && (c === -1 || w < c)) {
-        this.nWF = s.indexOf(WF, w + 1);
+        this.nWF = s.indexOf(WF, w + WF.length); // no occurrence of WF overlaps another
         if (w >= this.lastEnd && this.wasmFunction(ls, le, w)) this.emit();
       } else {
         this.nWC = s.indexOf(WC, c + 1);
@@ -290,7 +291,7 @@ class Scanner {
     const stop = Math.max(this.brFrom, this.lastEnd);
     while (q >= stop) {
       const c = s.charCodeAt(q);
-      if (isSpace(c) || c === 40) break;
+      if ((c <= 40 || c >= 0xa0) && (isSpace(c) || c === 40)) break;
       q--;
     }
     if (q < stop) q = this.brFound >= this.lastEnd ? this.brFound : this.lastEnd - 1;

@@ -12,7 +12,8 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Artifact } from './artifact.js';
 import { FunckeyError } from './errors.js';
-import { checkArtifact, countLines, Joiner, symbolicateBlock, Symbolicator, type Codec, type SymbolicatedFrame, type SymbolicateOptions } from './symbolicate.js';
+import { checkArtifact, countLines, symbolicateBlock, Symbolicator, type Codec, type SymbolicatedFrame, type SymbolicateOptions } from './symbolicate.js';
+import { ByteOut } from './trace-out.js';
 import { newScanState, type ScanState } from './trace-scan.js';
 
 import { MAX_LINE } from './limits.js';
@@ -26,6 +27,9 @@ export const BYTES: Codec = {
   dec: (s) => (ASCII.test(s) ? s : Buffer.from(s, 'latin1').toString('utf8')),
 };
 
+/** A block's output is written here first, while it fits. */
+const SCRATCH = 256 * 1024;
+
 export class TraceRewriter {
   readonly #sym: Symbolicator;
   readonly #state: ScanState = newScanState(MAX_LINE);
@@ -35,6 +39,8 @@ export class TraceRewriter {
   #skipping = false;
   /** Number of the line the next block starts with. */
   #line = 1;
+  /** The output buffer that blocks reuse (at most SCRATCH bytes). */
+  #scratch: Buffer | undefined;
 
   /**
    * `onFrame`, when given, is called with every frame found, its text, URL and names decoded
@@ -87,27 +93,17 @@ export class TraceRewriter {
   /** The block rewritten; `borrowed` when it is the caller's memory (so must be copied). */
   #block(block: Buffer, borrowed: boolean): Buffer {
     const s = block.toString('latin1');
-    const out = new Joiner();
-    let last = 0;
+    const out = new ByteOut(block.length, (buf) => buf.set(block), this.#scratch);
     const frames: SymbolicatedFrame[] | undefined = this.#onFrame === undefined ? undefined : [];
-    symbolicateBlock(
-      this.#sym,
-      s,
-      this.#state,
-      (start, end, rewritten) => {
-        out.add(s.slice(last, start), rewritten);
-        last = end;
-      },
-      frames,
-      this.#line,
-    );
+    symbolicateBlock(this.#sym, s, this.#state, out, frames, this.#line);
     if (frames !== undefined) {
       this.#line += countLines(s, 0, s.length);
       for (const f of frames) this.#onFrame!(decoded(f));
     }
-    if (last === 0) return borrowed ? Buffer.from(block) : block;
-    out.add(s.slice(last), '');
-    return Buffer.from(out.join(), 'latin1');
+    if (!out.edited) return borrowed ? Buffer.from(block) : block;
+    out.finish();
+    if (out.buf.length <= SCRATCH) this.#scratch = out.buf;
+    return Buffer.from(out.output);
   }
 }
 

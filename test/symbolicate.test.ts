@@ -129,6 +129,24 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
     );
   });
 
+  it('names of any script, in any order, in ASCII text and in text that is not', () => {
+    // Latin-1 names before and after one that is not (the text is edited as bytes until then).
+    const a = demoArtifact(backend, { names: { 3: 'unit_avérage', 5: 'price_🦀', 6: 'apply' } });
+    const frames = ['3]:0x77', '6]:0xa2', '5]:0x9b', '3]:0x77'].map((x) => `    at wasm://wasm/c3ee2b3e:wasm-function[${x}`);
+    const named = [
+      '    at unit_avérage (wasm://wasm/c3ee2b3e:wasm-function[3]:0x77)',
+      '    at apply (wasm://wasm/c3ee2b3e:wasm-function[6]:0xa2)',
+      '    at price_🦀 (wasm://wasm/c3ee2b3e:wasm-function[5]:0x9b)',
+      '    at unit_avérage (wasm://wasm/c3ee2b3e:wasm-function[3]:0x77)',
+    ];
+    const sm = '@http://localhost:8080/demo.wasm:wasm-function[6]:0xa2';
+    const smNamed = 'apply@http://localhost:8080/demo.wasm:wasm-function[6]:0xa2';
+    for (const head of ['RuntimeError: unreachable', 'RuntimeError: ünreachable ☃']) {
+      expect(symbolicate([head, ...frames, sm, ''].join('\n'), a)).toBe([head, ...named, smNamed, ''].join('\n'));
+      expect(symbolicate([head, frames[0]!, sm, frames[1]!].join('\n'), a)).toBe([head, named[0]!, smNamed, named[1]!].join('\n'));
+    }
+  });
+
   it('rewrites SpiderMonkey frames, including the instantiate form', () => {
     expect(symbolicate(SM_TEXT, demoArtifact(backend))).toBe(SM_EXPECTED);
   });
