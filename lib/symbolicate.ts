@@ -175,13 +175,15 @@ export function checkArtifact(artifact: unknown): Artifact {
   } catch {
     closed = undefined;
   }
-  if (closed === undefined) throw new FunckeyError('E_ARG', `artifact must be an Artifact from open(), got ${describeValue(artifact)}`);
+  if (closed === undefined)
+    throw new FunckeyError('E_ARG', `artifact must be an Artifact from open(), got ${describeValue(artifact)}`);
   if (closed) throw new FunckeyError('E_CLOSED', 'the artifact is closed');
   return artifact as Artifact;
 }
 
 function checkModule(what: string, m: unknown, count: number): number {
-  if (typeof m !== 'number' || !Number.isInteger(m) || m < 0) throw new FunckeyError('E_ARG', `${what} must be a module index, got ${describeValue(m)}`);
+  if (typeof m !== 'number' || !Number.isInteger(m) || m < 0)
+    throw new FunckeyError('E_ARG', `${what} must be a module index, got ${describeValue(m)}`);
   if (m >= count) throw new FunckeyError('E_RANGE', `${what}: module ${m} does not exist: the artifact has ${count}`);
   return m;
 }
@@ -199,7 +201,8 @@ function matcherOf(matcher: unknown): (url: string) => boolean {
 
 function settingsOf(options: unknown, mods: Modules): Settings {
   if (options === undefined) return { matchers: undefined, fixed: mods.count === 1 ? 0 : undefined, moduleNames: true };
-  if (options === null || typeof options !== 'object') throw new FunckeyError('E_ARG', `options must be an object, got ${describeValue(options)}`);
+  if (options === null || typeof options !== 'object')
+    throw new FunckeyError('E_ARG', `options must be an object, got ${describeValue(options)}`);
   const o = options as Record<string, unknown>;
   const urls = o.urls;
   const module = o.module;
@@ -210,12 +213,14 @@ function settingsOf(options: unknown, mods: Modules): Settings {
       throw new FunckeyError('E_ARG', 'urls must be an array or a Map of [matcher, module] pairs');
     matchers = [];
     for (const pair of urls as Iterable<unknown>) {
-      if (!Array.isArray(pair) || pair.length !== 2) throw new FunckeyError('E_ARG', 'each entry of urls must be a [matcher, module] pair');
+      if (!Array.isArray(pair) || pair.length !== 2)
+        throw new FunckeyError('E_ARG', 'each entry of urls must be a [matcher, module] pair');
       matchers.push({ test: matcherOf(pair[0]), module: checkModule('urls', pair[1], mods.count) });
     }
   }
   const fixed = module !== undefined ? checkModule('module', module, mods.count) : mods.count === 1 ? 0 : undefined;
-  if (moduleNames !== undefined && typeof moduleNames !== 'boolean') throw new FunckeyError('E_ARG', `moduleNames must be a boolean, got ${describeValue(moduleNames)}`);
+  if (moduleNames !== undefined && typeof moduleNames !== 'boolean')
+    throw new FunckeyError('E_ARG', `moduleNames must be a boolean, got ${describeValue(moduleNames)}`);
   return { matchers, fixed, moduleNames: moduleNames !== false };
 }
 
@@ -241,7 +246,12 @@ interface Resolution {
 const NO_FUNCTION = -1;
 const MISMATCH = -2;
 const NONE: Resolution = { status: 'no-index', module: undefined, key: undefined, index: undefined };
-const st = (status: FrameStatus, module?: number, key?: FuncKey, index?: number): Resolution => ({ status, module, key, index });
+const st = (status: FrameStatus, module?: number, key?: FuncKey, index?: number): Resolution => ({
+  status,
+  module,
+  key,
+  index,
+});
 
 /** A function's name and the encoded strings the rewrites print (undefined: nothing to print). */
 interface Names extends Opening {
@@ -359,7 +369,12 @@ export class Symbolicator {
     if (n === undefined || n.fi !== fi) {
       const name = this.artifact.funcName(fi, m);
       const mod = this.settings.moduleNames ? this.mods.name[m] : undefined;
-      n = namesOf(fi, name, name === undefined ? undefined : this.codec.enc(name), mod === undefined ? undefined : this.encMod(m, mod));
+      n = namesOf(
+        fi,
+        name,
+        name === undefined ? undefined : this.codec.enc(name),
+        mod === undefined ? undefined : this.encMod(m, mod),
+      );
       cache[slot] = n;
     }
     return n;
@@ -433,7 +448,8 @@ export class Symbolicator {
   inModule(f: RawFrame, m: number): Resolution {
     const fi = this.indexIn(f, m);
     if (fi === NO_FUNCTION) return st('no-function', m);
-    if (fi === MISMATCH) return st('mismatch', m, this.key, this.key === undefined ? undefined : this.mods.imported[m]! + this.key.index);
+    if (fi === MISMATCH)
+      return st('mismatch', m, this.key, this.key === undefined ? undefined : this.mods.imported[m]! + this.key.index);
     return st('resolved', m, this.key, fi);
   }
 
@@ -441,7 +457,8 @@ export class Symbolicator {
   resolve(s: string, f: RawFrame): Resolution {
     if (f.index < 0 && f.offset < 0) return NONE;
     const { matchers, fixed } = this.settings;
-    if (matchers === undefined && fixed !== undefined) return f.offset >= 0 ? this.inModule(f, fixed) : this.byIndex(s, f, fixed);
+    if (matchers === undefined && fixed !== undefined)
+      return f.offset >= 0 ? this.inModule(f, fixed) : this.byIndex(s, f, fixed);
     const url = f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : '';
     if (matchers !== undefined) {
       let m = this.urlModule.get(url);
@@ -510,7 +527,8 @@ export class Symbolicator {
   checked(s: string, f: RawFrame, encName: string | undefined, modName: string | undefined): boolean {
     if (f.modStart >= 0 && this.settings.matchers === undefined) {
       const pm = s.slice(f.modStart, f.modEnd);
-      if (pm !== '' && pm !== '<?>' && pm !== '<unknown>' && (modName === undefined || pm !== this.codec.enc(modName))) return false;
+      if (pm !== '' && pm !== '<?>' && pm !== '<unknown>' && (modName === undefined || pm !== this.codec.enc(modName)))
+        return false;
     }
     const printed = s.slice(f.nameStart, f.nameEnd);
     if (f.nameIsIndex) return f.form !== 'jsc' || printed === '' || printed === String(f.index);
@@ -523,7 +541,8 @@ export class Symbolicator {
       case 'v8':
       case 'v8-named': {
         // A newer V8 (Deno's) prints `<anonymous>`, and function names without the module's.
-        const newer = f.form === 'v8-named' && f.nameEnd - f.nameStart === 11 && s.startsWith('<anonymous>', f.nameStart);
+        const newer =
+          f.form === 'v8-named' && f.nameEnd - f.nameStart === 11 && s.startsWith('<anonymous>', f.nameStart);
         const d = newer ? n.bare : n.v8;
         if (d === undefined) return undefined;
         if (f.form === 'v8-named') return replace(s, f.start, f.end, f.nameStart, f.nameEnd, d);
@@ -536,7 +555,8 @@ export class Symbolicator {
       case 'wasmtime': {
         const unnamed = f.form === 'wasmtime' || !hasNames ? undefined : f.form === 'jsc' ? '(null)' : '';
         let nd = n.bare ?? unnamed;
-        const bare = f.form === 'jsc' && f.nameStart === f.start && f.nameEnd === f.start && s.charCodeAt(f.start) !== 64;
+        const bare =
+          f.form === 'jsc' && f.nameStart === f.start && f.nameEnd === f.start && s.charCodeAt(f.start) !== 64;
         if (nd !== undefined && bare) nd += '@';
         const md = f.modStart >= 0 && mod !== undefined ? this.codec.enc(mod) : undefined;
         if (nd === undefined && md === undefined) return undefined;
@@ -576,7 +596,14 @@ function replace2(s: string, f: RawFrame, nd: string | undefined, md: string | u
  * `firstLine`. V8 frames `at URL:…` of the module every frame belongs to, when frames are
  * not wanted, are looked up in batches (Symbolicator.defer).
  */
-export function symbolicateBlock(sym: Symbolicator, s: string, state: ScanState, edits: Edits, frames?: SymbolicatedFrame[], firstLine = 1): void {
+export function symbolicateBlock(
+  sym: Symbolicator,
+  s: string,
+  state: ScanState,
+  edits: Edits,
+  frames?: SymbolicatedFrame[],
+  firstLine = 1,
+): void {
   let lineNo = firstLine;
   let counted = 0;
   let lineStart = 0;
@@ -631,11 +658,20 @@ function parsedOf(s: string, f: RawFrame, line: number, lineStart: number): Pars
     url: f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : '',
     funcIndex: f.index >= 0 ? f.index : undefined,
     offset: f.offset >= 0 ? f.offset : undefined,
-    printedName: f.nameStart >= 0 && f.nameEnd > f.nameStart && !f.nameIsIndex ? s.slice(f.nameStart, f.nameEnd) : undefined,
+    printedName:
+      f.nameStart >= 0 && f.nameEnd > f.nameStart && !f.nameIsIndex ? s.slice(f.nameStart, f.nameEnd) : undefined,
   };
 }
 
-function frameOf(s: string, f: RawFrame, line: number, lineStart: number, r: Resolution, name: string | undefined, rewritten: string | undefined): SymbolicatedFrame {
+function frameOf(
+  s: string,
+  f: RawFrame,
+  line: number,
+  lineStart: number,
+  r: Resolution,
+  name: string | undefined,
+  rewritten: string | undefined,
+): SymbolicatedFrame {
   const p = parsedOf(s, f, line, lineStart);
   return {
     ...p,

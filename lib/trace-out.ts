@@ -179,7 +179,8 @@ export class TextOut implements Edits {
   str: StrOut | undefined;
 
   constructor(readonly s: string) {
-    if (Buffer.byteLength(s, 'utf8') === s.length) this.bytes = new ByteOut(s.length, (buf) => buf.write(s, 0, 'latin1'));
+    if (Buffer.byteLength(s, 'utf8') === s.length)
+      this.bytes = new ByteOut(s.length, (buf) => buf.write(s, 0, 'latin1'));
     else this.str = new StrOut(s);
   }
 
@@ -187,7 +188,9 @@ export class TextOut implements Edits {
   #toPieces(): StrOut {
     const b = this.bytes!;
     this.bytes = undefined;
-    return (this.str = b.edited ? new StrOut(this.s, b.last, b.buf.toString('latin1', b.at, b.at + b.len)) : new StrOut(this.s));
+    return (this.str = b.edited
+      ? new StrOut(this.s, b.last, b.buf.toString('latin1', b.at, b.at + b.len))
+      : new StrOut(this.s));
   }
 
   replace(start: number, end: number, text: string): void {

@@ -82,7 +82,12 @@ export function newScanState(maxLine = Infinity): ScanState {
  * each line that holds one (before its frames; used to count lines). The RawFrame passed is
  * reused: copy what you keep. `s` is taken to end at a line end (or at the end of the input).
  */
-export function scan(s: string, state: ScanState, onFrame: (f: RawFrame) => void, onLine?: (lineStart: number) => void): void {
+export function scan(
+  s: string,
+  state: ScanState,
+  onFrame: (f: RawFrame) => void,
+  onLine?: (lineStart: number) => void,
+): void {
   new Scanner(s, state, onFrame, onLine).run();
 }
 
@@ -304,7 +309,14 @@ class Scanner {
   atWord(ls: number, p: number): number {
     const s = this.s;
     let a = p - 3;
-    if (a >= this.lastEnd && s.charCodeAt(a) === 97 && s.charCodeAt(a + 1) === 116 && s.charCodeAt(a + 2) === 32 && (a === ls || isSpace(s.charCodeAt(a - 1)))) return a;
+    if (
+      a >= this.lastEnd &&
+      s.charCodeAt(a) === 97 &&
+      s.charCodeAt(a + 1) === 116 &&
+      s.charCodeAt(a + 2) === 32 &&
+      (a === ls || isSpace(s.charCodeAt(a - 1)))
+    )
+      return a;
     a = p - 9;
     if (a >= this.lastEnd && s.startsWith('at async ', a) && (a === ls || isSpace(s.charCodeAt(a - 1)))) return a;
     return -1;
@@ -351,7 +363,8 @@ class Scanner {
           const nameEnd = us - 2;
           const from = Math.max(this.lastEnd, ls, nameEnd - MAX_NAME - 9);
           for (let a2 = from; a2 < nameEnd - 3; a2++) {
-            if (s.charCodeAt(a2) !== 97 || !s.startsWith('at ', a2) || (a2 > ls && !isSpace(s.charCodeAt(a2 - 1)))) continue;
+            if (s.charCodeAt(a2) !== 97 || !s.startsWith('at ', a2) || (a2 > ls && !isSpace(s.charCodeAt(a2 - 1))))
+              continue;
             let ns = a2 + 3;
             if (s.startsWith('async ', ns) && ns + 6 < nameEnd) ns += 6;
             if (nameEnd - ns > MAX_NAME) continue;

@@ -12,7 +12,15 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import type { Artifact } from './artifact.js';
 import { FunckeyError } from './errors.js';
-import { checkArtifact, countLines, symbolicateBlock, Symbolicator, type Codec, type SymbolicatedFrame, type SymbolicateOptions } from './symbolicate.js';
+import {
+  checkArtifact,
+  countLines,
+  symbolicateBlock,
+  Symbolicator,
+  type Codec,
+  type SymbolicatedFrame,
+  type SymbolicateOptions,
+} from './symbolicate.js';
 import { ByteOut } from './trace-out.js';
 import { newScanState, type ScanState } from './trace-scan.js';
 
@@ -47,7 +55,8 @@ export class TraceRewriter {
    * from UTF-8 and its start and end counted in bytes.
    */
   constructor(artifact: Artifact, options?: SymbolicateOptions, onFrame?: (f: SymbolicatedFrame) => void) {
-    if (onFrame !== undefined && typeof onFrame !== 'function') throw new FunckeyError('E_ARG', 'onFrame must be a function');
+    if (onFrame !== undefined && typeof onFrame !== 'function')
+      throw new FunckeyError('E_ARG', 'onFrame must be a function');
     this.#sym = new Symbolicator(checkArtifact(artifact), options, BYTES);
     this.#onFrame = onFrame;
   }
@@ -109,7 +118,13 @@ export class TraceRewriter {
 
 function decoded(f: SymbolicatedFrame): SymbolicatedFrame {
   const d = BYTES.dec;
-  return { ...f, text: d(f.text), url: d(f.url), printedName: f.printedName === undefined ? undefined : d(f.printedName), rewritten: d(f.rewritten) };
+  return {
+    ...f,
+    text: d(f.text),
+    url: d(f.url),
+    printedName: f.printedName === undefined ? undefined : d(f.printedName),
+    rewritten: d(f.rewritten),
+  };
 }
 
 /**

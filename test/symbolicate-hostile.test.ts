@@ -54,14 +54,22 @@ describe.each(BACKENDS)('hostile trace text (%s backend)', (backend) => {
     expect(out.length).toBeGreaterThanOrEqual(text.length);
     const frames = symbolicateFrames(text, a);
     const lineNo = line.split('\n').length + 1;
-    expect(frames.filter((f) => f.status === 'resolved' && f.name === 'unit_average').map((f) => f.line)).toContain(lineNo);
+    expect(frames.filter((f) => f.status === 'resolved' && f.name === 'unit_average').map((f) => f.line)).toContain(
+      lineNo,
+    );
   });
 
   it('frames at the end of a 1 MiB line of near-frames are found', () => {
     const a = demo(backend);
     const line = 'x:wasm-function[1]:0x1 '.repeat(MiB / 23) + 'f@u:wasm-function[3]:0x77';
     const frames = symbolicateFrames(line, a);
-    expect(frames.at(-1)).toMatchObject({ engine: 'spidermonkey', funcIndex: 3, offset: 0x77, status: 'resolved', name: 'unit_average' });
+    expect(frames.at(-1)).toMatchObject({
+      engine: 'spidermonkey',
+      funcIndex: 3,
+      offset: 0x77,
+      status: 'resolved',
+      name: 'unit_average',
+    });
   });
 
   it('a text of nothing but newlines: no object per line', () => {
@@ -100,13 +108,18 @@ describe.each(BACKENDS)('hostile trace text (%s backend)', (backend) => {
     }
     // An index that does not fit: a mismatch with an offset, out of range without one.
     const idx = '9'.repeat(30);
-    expect(symbolicateFrames(`    at u:wasm-function[${idx}]:0x77\n<?>.wasm-function[${idx}]@[wasm code]`, a).map((f) => f.status)).toEqual(['mismatch', 'no-function']);
+    expect(
+      symbolicateFrames(`    at u:wasm-function[${idx}]:0x77\n<?>.wasm-function[${idx}]@[wasm code]`, a).map(
+        (f) => f.status,
+      ),
+    ).toEqual(['mismatch', 'no-function']);
   });
 
   it('an artifact that is not one, options that are not an object: E_ARG', () => {
     const a = demo(backend);
     for (const fn of [symbolicate, symbolicateFrames]) {
-      for (const bad of [null, {}, undefined, 'demo.fkx', 42, Object.create(a)]) expect(codeOf(() => fn(V8, bad as unknown as Artifact))).toBe('E_ARG');
+      for (const bad of [null, {}, undefined, 'demo.fkx', 42, Object.create(a)])
+        expect(codeOf(() => fn(V8, bad as unknown as Artifact))).toBe('E_ARG');
       for (const bad of [null, 1, 'x']) expect(codeOf(() => fn(V8, a, bad as never))).toBe('E_ARG');
       expect(codeOf(() => fn(V8, a, { moduleNames: 'no' } as never))).toBe('E_ARG');
       expect(codeOf(() => fn(42 as never, a))).toBe('E_ARG');
@@ -128,12 +141,16 @@ describe.each(BACKENDS)('work per frame whatever the module count (%s backend)',
     const stride = spread ? 0x1000 : 0x100;
     for (let m = 0; m < n; m++) {
       b.addModule({ importedFuncs: 0, definedFuncs: 1, byteOffset: m * stride });
-      b.pushFunc(FuncKey.definedWasmFunction(m, 0), { start: m * stride + 0x40 + (spread ? 0x20 * m : 0), length: 0x20 });
+      b.pushFunc(FuncKey.definedWasmFunction(m, 0), {
+        start: m * stride + 0x40 + (spread ? 0x20 * m : 0),
+        length: 0x20,
+      });
       b.setFuncName(m, 0, `f${m}`);
     }
     return open(b.finish(), { backend: backend as 'js' | 'native' });
   }
-  const trace = (frames: number) => Array.from({ length: frames }, () => '    at wasm://wasm/aa:wasm-function[0]:0x48').join('\n');
+  const trace = (frames: number) =>
+    Array.from({ length: frames }, () => '    at wasm://wasm/aa:wasm-function[0]:0x48').join('\n');
   /** Counts the offsets looked up in `a`, one by one (funcByOffset) or in batches (funcsByOffset). */
   function lookups(a: Artifact) {
     const one = vi.spyOn(a, 'funcByOffset');
@@ -152,10 +169,17 @@ describe.each(BACKENDS)('work per frame whatever the module count (%s backend)',
     expect(symbolicateFrames(trace(frames), a).every((f) => f.status === 'ambiguous')).toBe(true);
     expect(spy.count()).toBe(0);
     const last = n - 1;
-    expect(symbolicate(trace(frames), a, { module: last })).toBe(trace(frames).replaceAll('at wasm://wasm/aa:wasm-function[0]:0x48', `at f${last} (wasm://wasm/aa:wasm-function[0]:0x48)`));
+    expect(symbolicate(trace(frames), a, { module: last })).toBe(
+      trace(frames).replaceAll(
+        'at wasm://wasm/aa:wasm-function[0]:0x48',
+        `at f${last} (wasm://wasm/aa:wasm-function[0]:0x48)`,
+      ),
+    );
     expect(spy.count()).toBe(frames);
     spy.clear();
-    expect(symbolicateFrames(trace(frames), a, { urls: [['wasm://wasm/aa', 7]] }).every((f) => f.name === 'f7')).toBe(true);
+    expect(symbolicateFrames(trace(frames), a, { urls: [['wasm://wasm/aa', 7]] }).every((f) => f.name === 'f7')).toBe(
+      true,
+    );
     expect(spy.count()).toBe(frames);
   });
 
@@ -165,7 +189,9 @@ describe.each(BACKENDS)('work per frame whatever the module count (%s backend)',
     const k = MAX_PROBE - 5;
     const off = (0x48 + 0x20 * k).toString(16);
     const text = Array.from({ length: 10 }, () => `    at wasm://wasm/bb:wasm-function[0]:0x${off}`).join('\n');
-    expect(symbolicateFrames(text, a).map((f) => [f.status, f.module, f.name])).toEqual(Array.from({ length: 10 }, () => ['resolved', k, `f${k}`]));
+    expect(symbolicateFrames(text, a).map((f) => [f.status, f.module, f.name])).toEqual(
+      Array.from({ length: 10 }, () => ['resolved', k, `f${k}`]),
+    );
     expect(spy.mock.calls.length).toBe(MAX_PROBE + 9);
     // Every module has a function at 0x48 in many(n): ambiguous as soon as two modules fit.
     spy.mockRestore();

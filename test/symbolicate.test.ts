@@ -38,7 +38,9 @@ const DEMO_NAMES: Record<number, string> = {
 function demoArtifact(backend: string, opts: { moduleName?: string; names?: Record<number, string> } = {}): Artifact {
   const b = new ArtifactBuilder({ textSize: 564 });
   const m = b.addModule({ name: opts.moduleName, importedFuncs: 3, definedFuncs: 8 });
-  DEMO_BODIES.forEach(([start, length], i) => b.pushFunc(FuncKey.definedWasmFunction(m, i), { start, length }, start - 1));
+  DEMO_BODIES.forEach(([start, length], i) =>
+    b.pushFunc(FuncKey.definedWasmFunction(m, i), { start, length }, start - 1),
+  );
   for (const [fi, n] of Object.entries(opts.names ?? DEMO_NAMES)) b.setFuncName(m, Number(fi), n);
   return open(b.finish(), { backend: backend as 'js' | 'native' });
 }
@@ -132,7 +134,9 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
   it('names of any script, in any order, in ASCII text and in text that is not', () => {
     // Latin-1 names before and after one that is not (the text is edited as bytes until then).
     const a = demoArtifact(backend, { names: { 3: 'unit_avérage', 5: 'price_🦀', 6: 'apply' } });
-    const frames = ['3]:0x77', '6]:0xa2', '5]:0x9b', '3]:0x77'].map((x) => `    at wasm://wasm/c3ee2b3e:wasm-function[${x}`);
+    const frames = ['3]:0x77', '6]:0xa2', '5]:0x9b', '3]:0x77'].map(
+      (x) => `    at wasm://wasm/c3ee2b3e:wasm-function[${x}`,
+    );
     const named = [
       '    at unit_avérage (wasm://wasm/c3ee2b3e:wasm-function[3]:0x77)',
       '    at apply (wasm://wasm/c3ee2b3e:wasm-function[6]:0xa2)',
@@ -143,7 +147,9 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
     const smNamed = 'apply@http://localhost:8080/demo.wasm:wasm-function[6]:0xa2';
     for (const head of ['RuntimeError: unreachable', 'RuntimeError: ünreachable ☃']) {
       expect(symbolicate([head, ...frames, sm, ''].join('\n'), a)).toBe([head, ...named, smNamed, ''].join('\n'));
-      expect(symbolicate([head, frames[0]!, sm, frames[1]!].join('\n'), a)).toBe([head, named[0]!, smNamed, named[1]!].join('\n'));
+      expect(symbolicate([head, frames[0]!, sm, frames[1]!].join('\n'), a)).toBe(
+        [head, named[0]!, smNamed, named[1]!].join('\n'),
+      );
     }
   });
 
@@ -180,7 +186,9 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
     expect(symbolicate(text, a)).toBe(text);
     expect(parseStack(text)).toEqual([]);
     const mixed = 'x\r\n    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x77\r\ny\n\n';
-    expect(symbolicate(mixed, a)).toBe('x\r\n    at unit_average (wasm://wasm/c3ee2b3e:wasm-function[3]:0x77)\r\ny\n\n');
+    expect(symbolicate(mixed, a)).toBe(
+      'x\r\n    at unit_average (wasm://wasm/c3ee2b3e:wasm-function[3]:0x77)\r\ny\n\n',
+    );
   });
 
   it('leaves frames with offsets in no function, or a contradicting index, as they were', () => {
@@ -193,7 +201,13 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
       '    at wasm://wasm/c3ee2b3e:wasm-function[4]:0x77', // 0x77 is in function 3, not 4
     ].join('\n');
     expect(symbolicate(text, a)).toBe(text);
-    expect(symbolicateFrames(text, a).map((f) => f.status)).toEqual(['no-function', 'no-function', 'no-function', 'mismatch', 'mismatch']);
+    expect(symbolicateFrames(text, a).map((f) => f.status)).toEqual([
+      'no-function',
+      'no-function',
+      'no-function',
+      'mismatch',
+      'mismatch',
+    ]);
     const mismatch = symbolicateFrames(text, a)[4]!;
     expect(mismatch.key?.toString()).toBe('DefinedWasmFunction(0, 0)');
     expect(mismatch.name).toBeUndefined();
@@ -209,22 +223,30 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
   it('leaves functions without a name as they were; module names as V8 prints them', () => {
     const partial = demoArtifact(backend, { names: { 5: 'price_order' } });
     const text = '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x77\n    at wasm://wasm/c3ee2b3e:wasm-function[5]:0x9b';
-    expect(symbolicate(text, partial)).toBe('    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x77\n    at price_order (wasm://wasm/c3ee2b3e:wasm-function[5]:0x9b)');
+    expect(symbolicate(text, partial)).toBe(
+      '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x77\n    at price_order (wasm://wasm/c3ee2b3e:wasm-function[5]:0x9b)',
+    );
     const f = symbolicateFrames(text, partial);
     expect([f[0]!.status, f[0]!.name, f[1]!.name]).toEqual(['resolved', undefined, 'price_order']);
 
     // V8 prints `module.function`, and the module name alone for a function without a name
     // (captured: `at my_mod.g (...)`, `at my_mod (...)`).
     const named = demoArtifact(backend, { moduleName: 'my_mod', names: { 5: 'price_order' } });
-    expect(symbolicate(text, named)).toBe('    at my_mod (wasm://wasm/c3ee2b3e:wasm-function[3]:0x77)\n    at my_mod.price_order (wasm://wasm/c3ee2b3e:wasm-function[5]:0x9b)');
+    expect(symbolicate(text, named)).toBe(
+      '    at my_mod (wasm://wasm/c3ee2b3e:wasm-function[3]:0x77)\n    at my_mod.price_order (wasm://wasm/c3ee2b3e:wasm-function[5]:0x9b)',
+    );
     expect(symbolicate(text, named, { moduleNames: false })).toBe(
       '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x77\n    at price_order (wasm://wasm/c3ee2b3e:wasm-function[5]:0x9b)',
     );
     // JavaScriptCore prints the module name where a stripped module has `<?>`, and `(null)`
     // for a function without a name (captured from jsc, test/fixtures/traces/jsc.*.txt).
     expect(symbolicate('<?>:wasm-function[5]', named)).toBe('price_order@my_mod:wasm-function[5]');
-    expect(symbolicate('3@<?>:wasm-function[3]\n5@<?>:wasm-function[5]', named)).toBe('(null)@my_mod:wasm-function[3]\nprice_order@my_mod:wasm-function[5]');
-    expect(symbolicate('5@<?>:wasm-function[5]', named, { moduleNames: false })).toBe('price_order@<?>:wasm-function[5]');
+    expect(symbolicate('3@<?>:wasm-function[3]\n5@<?>:wasm-function[5]', named)).toBe(
+      '(null)@my_mod:wasm-function[3]\nprice_order@my_mod:wasm-function[5]',
+    );
+    expect(symbolicate('5@<?>:wasm-function[5]', named, { moduleNames: false })).toBe(
+      'price_order@<?>:wasm-function[5]',
+    );
   });
 
   it('Wasmtime: frames by offset, the detail lines of WASMTIME_BACKTRACE_DETAILS passed through', () => {
@@ -240,7 +262,7 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
       '    2:     0xa2 - <unknown>!<wasm function 6>',
       '',
       'Caused by:',
-      '    0: 0x77 - <unknown>!<wasm function 9> and more: a name that is not the artifact\'s',
+      "    0: 0x77 - <unknown>!<wasm function 9> and more: a name that is not the artifact's",
     ].join('\n');
     expect(symbolicate(text, a).split('\n')).toEqual([
       'error while executing at wasm backtrace:',
@@ -250,7 +272,7 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
       '    2:     0xa2 - <unknown>!apply_discount',
       '',
       'Caused by:',
-      '    0: 0x77 - <unknown>!<wasm function 9> and more: a name that is not the artifact\'s',
+      "    0: 0x77 - <unknown>!<wasm function 9> and more: a name that is not the artifact's",
     ]);
     expect(symbolicateFrames(text, a).map((f) => [f.engine, f.status, f.funcIndex, f.offset])).toEqual([
       ['wasmtime', 'resolved', 3, 0x77],
@@ -296,8 +318,18 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
     const lines = onlyFirst({ urls: [[(u: string) => (seen.push(u), u.includes('0badf00d')), 0]] });
     expect(lines[1]).toBe('    at unit_average (wasm://wasm/0badf00d:wasm-function[3]:0x77)');
     expect(lines[0]).toBe('    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x77');
-    expect(seen).toEqual(['wasm://wasm/c3ee2b3e', 'wasm://wasm/0badf00d', 'http://localhost:8080/demo.wasm', 'http://localhost:8080/other.wasm']);
-    expect(symbolicateFrames(text, a, { urls: [] }).map((f) => f.status)).toEqual(['foreign', 'foreign', 'foreign', 'foreign']);
+    expect(seen).toEqual([
+      'wasm://wasm/c3ee2b3e',
+      'wasm://wasm/0badf00d',
+      'http://localhost:8080/demo.wasm',
+      'http://localhost:8080/other.wasm',
+    ]);
+    expect(symbolicateFrames(text, a, { urls: [] }).map((f) => f.status)).toEqual([
+      'foreign',
+      'foreign',
+      'foreign',
+      'foreign',
+    ]);
   });
 
   it('rejects bad options with E_ARG / E_RANGE', () => {
@@ -378,10 +410,17 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
       const text = '    at wasm://wasm/x:wasm-function[0]:0x18\n<?>.wasm-function[0]@[wasm code]';
       expect(symbolicate(text, a)).toBe(text);
       expect(symbolicateFrames(text, a).map((f) => f.status)).toEqual(['ambiguous', 'ambiguous']);
-      expect(symbolicate(text, a, { module: 1 })).toBe('    at only_1 (wasm://wasm/x:wasm-function[0]:0x18)\n<?>.wasm-function[only_1]@[wasm code]');
-      expect(symbolicate(text, a, { urls: [['wasm://wasm/x', 0], ['[wasm code]', 1]] })).toBe(
-        '    at only_0 (wasm://wasm/x:wasm-function[0]:0x18)\n<?>.wasm-function[only_1]@[wasm code]',
+      expect(symbolicate(text, a, { module: 1 })).toBe(
+        '    at only_1 (wasm://wasm/x:wasm-function[0]:0x18)\n<?>.wasm-function[only_1]@[wasm code]',
       );
+      expect(
+        symbolicate(text, a, {
+          urls: [
+            ['wasm://wasm/x', 0],
+            ['[wasm code]', 1],
+          ],
+        }),
+      ).toBe('    at only_0 (wasm://wasm/x:wasm-function[0]:0x18)\n<?>.wasm-function[only_1]@[wasm code]');
     });
   });
 
@@ -390,10 +429,37 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
     const text = `prefix line\n${V8_CAPTURED.split('\n').slice(1, 3).join('\n')}\n${SM_TEXT.split('\n')[1]}\n${JSC_TEXT}`;
     const frames = symbolicateFrames(text, a);
     expect(
-      frames.map((f) => ({ line: f.line, engine: f.engine, url: f.url, funcIndex: f.funcIndex, offset: f.offset, key: f.key?.toString(), name: f.name, status: f.status })),
+      frames.map((f) => ({
+        line: f.line,
+        engine: f.engine,
+        url: f.url,
+        funcIndex: f.funcIndex,
+        offset: f.offset,
+        key: f.key?.toString(),
+        name: f.name,
+        status: f.status,
+      })),
     ).toEqual([
-      { line: 2, engine: 'v8', url: 'wasm://wasm/c3ee2b3e', funcIndex: 3, offset: 0x77, key: 'DefinedWasmFunction(0, 0)', name: 'unit_average', status: 'resolved' },
-      { line: 3, engine: 'v8', url: 'wasm://wasm/c3ee2b3e', funcIndex: 5, offset: 0x9b, key: 'DefinedWasmFunction(0, 2)', name: 'price_order', status: 'resolved' },
+      {
+        line: 2,
+        engine: 'v8',
+        url: 'wasm://wasm/c3ee2b3e',
+        funcIndex: 3,
+        offset: 0x77,
+        key: 'DefinedWasmFunction(0, 0)',
+        name: 'unit_average',
+        status: 'resolved',
+      },
+      {
+        line: 3,
+        engine: 'v8',
+        url: 'wasm://wasm/c3ee2b3e',
+        funcIndex: 5,
+        offset: 0x9b,
+        key: 'DefinedWasmFunction(0, 2)',
+        name: 'price_order',
+        status: 'resolved',
+      },
       {
         line: 4,
         engine: 'spidermonkey',
@@ -404,12 +470,66 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
         name: 'price_order',
         status: 'resolved',
       },
-      { line: 5, engine: 'jsc', url: '[wasm code]', funcIndex: 3, offset: undefined, key: undefined, name: 'unit_average', status: 'resolved' },
-      { line: 6, engine: 'jsc', url: '[wasm code]', funcIndex: 5, offset: undefined, key: undefined, name: 'price_order', status: 'resolved' },
-      { line: 7, engine: 'jsc', url: '<?>', funcIndex: 6, offset: undefined, key: undefined, name: 'apply_discount', status: 'resolved' },
-      { line: 8, engine: 'jsc', url: '', funcIndex: 7, offset: 0xb1, key: 'DefinedWasmFunction(0, 4)', name: 'process_order', status: 'resolved' },
-      { line: 9, engine: 'jsc', url: '[wasm code]', funcIndex: undefined, offset: undefined, key: undefined, name: undefined, status: 'no-index' },
-      { line: 10, engine: 'jsc', url: '<?>', funcIndex: 9, offset: undefined, key: undefined, name: 'run_pipeline', status: 'resolved' },
+      {
+        line: 5,
+        engine: 'jsc',
+        url: '[wasm code]',
+        funcIndex: 3,
+        offset: undefined,
+        key: undefined,
+        name: 'unit_average',
+        status: 'resolved',
+      },
+      {
+        line: 6,
+        engine: 'jsc',
+        url: '[wasm code]',
+        funcIndex: 5,
+        offset: undefined,
+        key: undefined,
+        name: 'price_order',
+        status: 'resolved',
+      },
+      {
+        line: 7,
+        engine: 'jsc',
+        url: '<?>',
+        funcIndex: 6,
+        offset: undefined,
+        key: undefined,
+        name: 'apply_discount',
+        status: 'resolved',
+      },
+      {
+        line: 8,
+        engine: 'jsc',
+        url: '',
+        funcIndex: 7,
+        offset: 0xb1,
+        key: 'DefinedWasmFunction(0, 4)',
+        name: 'process_order',
+        status: 'resolved',
+      },
+      {
+        line: 9,
+        engine: 'jsc',
+        url: '[wasm code]',
+        funcIndex: undefined,
+        offset: undefined,
+        key: undefined,
+        name: undefined,
+        status: 'no-index',
+      },
+      {
+        line: 10,
+        engine: 'jsc',
+        url: '<?>',
+        funcIndex: 9,
+        offset: undefined,
+        key: undefined,
+        name: 'run_pipeline',
+        status: 'resolved',
+      },
     ]);
     expect(frames[0]!.rewritten).toBe('at unit_average (wasm://wasm/c3ee2b3e:wasm-function[3]:0x77)');
     expect(frames[0]!.text).toBe('at wasm://wasm/c3ee2b3e:wasm-function[3]:0x77');
@@ -486,7 +606,9 @@ describe('stripNameSection', () => {
   it('keeps other custom sections and drops what it is asked to', () => {
     // Module header, a custom section "keep" (id 0, size 6: name length 4, "keep", 1 byte of payload; bytes 8..15),
     // then a custom section "name" with an empty payload (bytes 16..22).
-    const bytes = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0, 6, 4, 0x6b, 0x65, 0x65, 0x70, 9, 0, 5, 4, 0x6e, 0x61, 0x6d, 0x65]);
+    const bytes = new Uint8Array([
+      0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 0, 6, 4, 0x6b, 0x65, 0x65, 0x70, 9, 0, 5, 4, 0x6e, 0x61, 0x6d, 0x65,
+    ]);
     expect([...stripNameSection(bytes)]).toEqual([...bytes.subarray(0, 16)]);
     expect([...stripCustomSections(bytes, () => true)]).toEqual([...bytes.subarray(0, 8)]);
     expect([...stripCustomSections(bytes, () => false)]).toEqual([...bytes]);
