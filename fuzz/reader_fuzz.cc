@@ -20,6 +20,7 @@
 //     exactly when it is stored as buckets, and a filter shift (up to 31) only then;
 //   - a name answered lies within .fk.names;
 //   - names decode (as the addon decodes section names) into valid UTF-8;
+//   - a source-location frame's strings lie within .fk.line_string_bytes;
 //   - the same question asked twice gets the same answer.
 // One input in 32 (by its size) is also written to a memfd and opened through MappedFile,
 // the path the addon takes for a file.
@@ -36,8 +37,12 @@
 
 #include "../native/mapped_file.h"
 #include "../native/reader.h"
+#include "../native/srclocs.h"
 
 using funckey::Reader;
+using funckey::SrcFrameRef;
+using funckey::SrcLocTables;
+using funckey::Status;
 
 namespace {
 
@@ -206,6 +211,22 @@ void Lookups(const Reader& r, const uint8_t* data, size_t size) {
     std::vector<uint32_t> bn(offsets.size()), bi(offsets.size());
     if (r.FuncsByOffset(offsets.data(), offsets.size(), bn.data(), bi.data()) == Reader::Found::kYes)
       for (size_t k = 0; k < offsets.size(); k++) FK_CHECK(bn[k] == ns_out[k] && bi[k] == idx_out[k]);
+  }
+  // Source locations (the .fk.line_* sections) at the same offsets: each frame's strings lie
+  // within .fk.line_string_bytes, and the same offset gets the same chain twice.
+  {
+    const SrcLocTables t = funckey::ArtifactSrcLocs(r);
+    std::vector<SrcFrameRef> a, b;
+    for (uint32_t o : offsets) {
+      const Status sa = funckey::SrcLocLookup(t, o, &a), sb = funckey::SrcLocLookup(t, o, &b);
+      FK_CHECK(sa.ok() == sb.ok() && a.size() == b.size());
+      if (!sa.ok()) continue;
+      for (size_t k = 0; k < a.size(); k++) {
+        FK_CHECK(a[k].function == b[k].function && a[k].line == b[k].line && a[k].column == b[k].column);
+        for (const auto& [p, n] : {std::pair{a[k].function, a[k].function_size}, std::pair{a[k].file, a[k].file_size}})
+          FK_CHECK(p >= t.string_bytes && n <= t.string_bytes_size && p - t.string_bytes <= t.string_bytes_size - n);
+      }
+    }
   }
   // funcLoc / srcLoc, single and batch.
   std::vector<uint32_t> starts(keys.size()), lengths(keys.size());

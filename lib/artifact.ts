@@ -1,3 +1,4 @@
+import type { SrcFrame } from './srclocs.js';
 import type { Core, Description } from './core.js';
 import { argU32, describeValue, isResizable, isTypedArray, plainView } from './args.js';
 import { FunckeyError } from './errors.js';
@@ -321,6 +322,27 @@ export class Artifact {
     const [namespaces, indices] = outArrays(outs, ['namespaces', 'indices'], offs.length, [offs]);
     this.#live().funcsByOffset(offs, namespaces, indices);
     return out ?? { namespaces, indices };
+  }
+
+  /**
+   * The source-location chain at a byte offset of the text (the outer binary offset an
+   * engine prints), innermost first: the inlined frames, then the function they are inlined
+   * into. [] where the artifact has no line information for the offset (FORMAT.md 3.5).
+   */
+  srcLocs(offset: number): SrcFrame[] {
+    const c = this.#live();
+    argU32('offset', offset);
+    return c.srcLocs(offset);
+  }
+
+  /** Batch srcLocs: element k is the chain at offsets[k]. */
+  srcLocsByOffsets(offsets: Uint32Array): SrcFrame[][] {
+    this.#live();
+    const offs = plainView(argU32Array('offsets', offsets)).slice();
+    const c = this.#live();
+    const out = new Array<SrcFrame[]>(offs.length);
+    for (let k = 0; k < offs.length; k++) out[k] = c.srcLocs(offs[k]!);
+    return out;
   }
 
   /** Batch funcName. */

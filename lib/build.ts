@@ -2,6 +2,7 @@ import * as crypto from 'node:crypto';
 import { isTypedArray, plainView } from './args.js';
 import { FunckeyError } from './errors.js';
 import { readSrcLocs, type SrcLocTable } from './dwarf/index.js';
+import { encodeSrcLocs } from './dwarf/encode.js';
 import { readRegularFile } from './file.js';
 import { FuncKey } from './key.js';
 import { parseWasm, type ParsedWasm } from './wasm.js';
@@ -13,8 +14,8 @@ export interface BuildFromWasmOptions {
   /** Read the `name` section (default true). With false the artifact has no function names. */
   names?: boolean;
   /**
-   * Read each core module's DWARF (default true here; buildFromWasm, whose artifact holds no
-   * source locations, reads it only when asked). Malformed or unsupported DWARF leaves that
+   * Read each core module's DWARF (default true) into the artifact's source-location tables
+   * (FORMAT.md 3.5). Malformed or unsupported DWARF leaves that
    * module without source locations and adds a warning; with 'strict' it is E_DWARF instead.
    * false: DWARF is not read.
    */
@@ -120,6 +121,7 @@ export function builderFromWasm(bytes: Uint8Array, options?: BuildFromWasmOption
       if (read !== undefined) srcLocs.push({ module: index, base: m.byteOffset + read.codeStart, table: read });
     }
   }
+  if (srcLocs.length > 0) builder.setSrcLocs(encodeSrcLocs(srcLocs));
   return { builder, parsed, srcLocs, warnings };
 }
 
@@ -137,9 +139,7 @@ function srcLocsOf(module: Uint8Array, index: number, strict: boolean, warnings:
 
 /** Builds the artifact of a WebAssembly module or component (see builderFromWasm). */
 export function buildFromWasm(bytes: Uint8Array, options?: BuildFromWasmOptions): Uint8Array {
-  // The artifact holds no source locations (docs/DWARF.md): DWARF is read only when asked for.
-  const o = checkOptions(options);
-  return builderFromWasm(bytes, { ...o, dwarf: o.dwarf ?? false }).builder.finish();
+  return builderFromWasm(bytes, options).builder.finish();
 }
 
 /** Reads a `.wasm` file and builds its artifact. A file that cannot be read is E_IO. */

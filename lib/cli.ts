@@ -15,7 +15,7 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { open, type Artifact, type BackendChoice } from './artifact.js';
 import { readBounded } from './bounded-read.js';
 import { builderFromWasm, type ModuleSrcLocs } from './build.js';
-import { tableLookup, type SrcFrame } from './dwarf/index.js';
+import { tableLookup } from './dwarf/index.js';
 import { FunckeyError } from './errors.js';
 import { FuncKey, FuncKind, kindIsSparse } from './key.js';
 import { envVar, nativeStatus } from './native.js';
@@ -206,8 +206,8 @@ Options:
     refuseOverwrite(input, output);
     const bytes = readBinary(input);
     const t0 = performance.now();
-    // The artifact holds no source locations (docs/DWARF.md): its DWARF is not read.
-    const { builder, parsed } = naming(input, () => builderFromWasm(bytes, { dwarf: false }));
+    // The artifact holds the source locations of the modules' DWARF (docs/DWARF.md).
+    const { builder, parsed } = naming(input, () => builderFromWasm(bytes));
     const artifact = builder.finish();
     writeFileAtomic(output, artifact);
     const ms = performance.now() - t0;
@@ -331,11 +331,13 @@ const addr: Command = {
   summary: 'byte offsets (decimal or 0x hex) -> key, function index, name, file:line:column',
   details: `Each OFFSET is a byte offset in the artifact's text: for an artifact built from a
 .wasm file, an offset in that file, as V8 prints it after wasm-function[N]:. An offset
-in no function is reported as such; that is not an error.
+in no function is reported as such; that is not an error. Where the artifact holds source
+locations (read from the module's DWARF when it was built), each offset's chain of frames
+follows, innermost first, inlined frames marked, each as function file:line:column
+(docs/DWARF.md).
 
-Given a .wasm module instead of an artifact, the artifact is built in memory and the
-module's DWARF gives each offset's source location: the chain of frames, innermost first,
-inlined frames marked, each as function file:line:column (docs/DWARF.md).
+Given a .wasm module instead of an artifact, the artifact is built in memory, DWARF
+included.
 
 Options:
   --symbolizer            read addresses from standard input, one a line, and answer as
@@ -359,7 +361,7 @@ Options:
         const key = a.funcByOffset(offset);
         const nm = key === undefined ? undefined : nameOfKey(a, key);
         const row = { offset, key: key?.toString(), module: key?.module, funcIndex: nm?.funcIndex, name: nm?.name };
-        return src.wasm ? { ...row, frames: framesAt(src.srcLocs, offset) } : row;
+        return { ...row, frames: a.srcLocs(offset) };
       });
       if (values.json) return json(rows);
       return rows
@@ -368,7 +370,7 @@ Options:
           let s = `${hex(r.offset)}  ${r.key}`;
           if (r.funcIndex !== undefined) s += `  func ${r.funcIndex} name ${r.name === undefined ? '-' : r.name}`;
           s += '\n';
-          const frames = 'frames' in r ? r.frames : [];
+          const frames = r.frames;
           frames.forEach((f, i) => {
             const where = `${f.file === '' ? '??' : f.file}:${f.line}:${f.column}`;
             s += `  ${f.function === '' ? '??' : f.function} ${where}${i < frames.length - 1 ? ' (inlined)' : ''}\n`;
@@ -397,14 +399,6 @@ function srcLocSource(path: string, values: Values): SrcLocSource {
     return { artifact: open(b.builder.finish(), { backend: backendOf(values) }), srcLocs: b.srcLocs, wasm: true };
   }
   return { artifact: openArtifact(path, values), srcLocs: [], wasm: false };
-}
-
-/** The chain at an offset of the outer binary, innermost first; [] without source locations. */
-function framesAt(srcLocs: ModuleSrcLocs[], offset: number): SrcFrame[] {
-  for (const s of srcLocs) {
-    if (offset >= s.base && offset - s.base < s.table.codeSize) return tableLookup(s.table, offset - s.base);
-  }
-  return [];
 }
 
 /** All of standard input as text, bounded as readBounded reads (lib/bounded-read.ts). */

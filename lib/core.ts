@@ -11,6 +11,8 @@
  */
 
 /** 'dense' for the dense kinds; one of the other four for the sparse kinds. */
+import type { SrcFrame } from './srclocs.js';
+
 export type NamespaceEncoding = 'dense' | 'sorted' | 'bitmap' | 'buckets' | 'direct';
 
 /** The header of an artifact, decoded at open: O(sections + namespaces + modules). */
@@ -67,6 +69,8 @@ export interface Core {
   funcLoc(namespace: number, index: number, out: Uint32Array): boolean;
   /** The FilePos of the key, or NONE. */
   srcLoc(namespace: number, index: number): number;
+  /** The source-location chain at a text offset, innermost first; [] without one (FORMAT.md 3.5). */
+  srcLocs(offset: number): SrcFrame[];
   /** Writes (namespace, index) to out[0], out[1] and returns true, or returns false. */
   funcByOffset(offset: number, out: Uint32Array): boolean;
   /** The name, or undefined. `module` is below the module count. */

@@ -19,6 +19,7 @@ import * as names from './names.js';
 import * as offsets from './offsets.js';
 import * as openTables from './open.js';
 import * as reader from './reader.js';
+import * as srclocs from './srclocs.js';
 import * as table from './table.js';
 
 export { FunckeyError, ERROR_CODES } from './errors.js';
@@ -41,6 +42,7 @@ export const __modules = {
   offsets,
   open: openTables,
   reader,
+  srclocs,
   table,
 };
 

@@ -4,7 +4,7 @@
  */
 
 /** The version this reader reads and the writer writes (FORMAT.md 2, 6). */
-export const FORMAT_VERSION = 3;
+export const FORMAT_VERSION = 4;
 
 /**
  * The constants a lookup uses, as a const enum so that tsc writes their values into the
@@ -128,6 +128,11 @@ export const SECTION = {
   offsetIndex: '.fk.offset_index',
   bucketStarts: '.fk.bucket_starts',
   sparseBuckets: '.fk.sparse_buckets',
+  lineBlocks: '.fk.line_blocks',
+  linePieces: '.fk.line_pieces',
+  lineFrames: '.fk.line_frames',
+  lineStrings: '.fk.line_strings',
+  lineStringBytes: '.fk.line_string_bytes',
 } as const;
 
 /** The same, as the list open checks them in (FORMAT.md 1.3, 3.2 step 8). */
@@ -147,6 +152,11 @@ export const SECTION_ORDER = [
   SECTION.offsetIndex,
   SECTION.bucketStarts,
   SECTION.sparseBuckets,
+  SECTION.lineBlocks,
+  SECTION.linePieces,
+  SECTION.lineFrames,
+  SECTION.lineStrings,
+  SECTION.lineStringBytes,
 ] as const;
 
 /** Element size in bytes of each table section, 0 for bytes or structured (FORMAT.md 1.3). */
@@ -166,6 +176,11 @@ export const SECTION_ENTSIZE: Record<string, number> = {
   [SECTION.offsetIndex]: 4,
   [SECTION.bucketStarts]: 4,
   [SECTION.sparseBuckets]: 4,
+  [SECTION.lineBlocks]: 32,
+  [SECTION.linePieces]: 0,
+  [SECTION.lineFrames]: 20,
+  [SECTION.lineStrings]: 8,
+  [SECTION.lineStringBytes]: 0,
 };
 
 /** Indices per block of a sparse bitmap (FORMAT.md 3.3). */

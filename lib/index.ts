@@ -10,6 +10,8 @@ export {
 } from './writer.js';
 export { open, Artifact, type OpenOptions, type ModuleInfo, type BackendName, type BackendChoice } from './artifact.js';
 export type { Description } from './core.js';
+export type { SrcFrame } from './srclocs.js';
+export type { SrcLocSections } from './srclocs.js';
 export { nativeStatus, type NativeStatus } from './native.js';
 export {
   buildFromWasm,

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Core, Description } from './core.js';
 import { FunckeyError, isErrorCode } from './errors.js';
 import { NONE } from './format.js';
+import type { SrcFrame } from './srclocs.js';
 
 export interface NativeStatus {
   available: boolean;
@@ -43,12 +44,15 @@ interface Addon {
   moduleCount(id: number): number;
   setErrorFactory(f: (code: string, message: string) => Error): void;
   stats(): { live: number; open: number };
+  /** The chain at offset as (function string, file string, line, column) per frame: the count, or -needed. */
+  srcLocs(id: number, offset: number, out: Uint32Array): number;
+  srcLocString(id: number, index: number): string;
   scratch: Uint32Array;
   bindingAbi: number;
 }
 
 /** The calling convention lib/native.ts expects of the addon (native/binding.cc kBindingAbi). */
-const BINDING_ABI = 4;
+const BINDING_ABI = 5;
 
 const EXPORTS = [
   'openPath',
@@ -65,6 +69,8 @@ const EXPORTS = [
   'moduleCount',
   'setErrorFactory',
   'stats',
+  'srcLocs',
+  'srcLocString',
 ] as const;
 
 let addon: Addon | undefined;
@@ -163,6 +169,9 @@ export class NativeCore implements Core {
   readonly #s: Uint32Array;
   /** Keeps the addon's handle alive: when this core is collected, the addon unmaps. */
   readonly #token: object;
+  /** srcLocs' output, grown to the longest chain met. */
+  #frames = new Uint32Array(64);
+  readonly #strings = new Map<number, string>();
 
   constructor(a: Addon, id: number, token: object) {
     this.#a = a;
@@ -188,6 +197,31 @@ export class NativeCore implements Core {
     s[1] = namespace;
     s[2] = index;
     return this.#a.srcLoc() ? s[0]! : NONE;
+  }
+
+  srcLocs(offset: number): SrcFrame[] {
+    let n = this.#a.srcLocs(this.#id, offset, this.#frames);
+    if (n < 0) {
+      this.#frames = new Uint32Array(4 * -n);
+      n = this.#a.srcLocs(this.#id, offset, this.#frames);
+    }
+    const w = this.#frames,
+      out = new Array<SrcFrame>(n);
+    for (let i = 0; i < n; i++)
+      out[i] = {
+        function: this.#string(w[4 * i]!),
+        file: this.#string(w[4 * i + 1]!),
+        line: w[4 * i + 2]!,
+        column: w[4 * i + 3]!,
+      };
+    return out;
+  }
+
+  /** String i of the source-location tables, decoded once (as lib/srclocs.ts caches them). */
+  #string(i: number): string {
+    let s = this.#strings.get(i);
+    if (s === undefined) this.#strings.set(i, (s = this.#a.srcLocString(this.#id, i)));
+    return s;
   }
 
   funcByOffset(offset: number, out: Uint32Array): boolean {

@@ -4,6 +4,7 @@
  * returns is what the lookups read (lib/table.ts, lib/offsets.ts, lib/names.ts). Mirrored by
  * native/open.cc.
  */
+import { BLOCK_WORDS, FRAME_WORDS, type SrcLocSections } from './srclocs.js';
 import type { NamespaceEncoding } from './core.js';
 import { FunckeyError, type ErrorCode } from './errors.js';
 import {
@@ -79,6 +80,8 @@ export interface Tables {
   readonly nameIndex: Uint32Array;
   readonly names: Uint8Array;
   readonly namesBuf: Buffer | undefined;
+  /** The source-location tables (FORMAT.md 3.5), views. */
+  readonly lines: SrcLocSections;
   readonly N: number;
   readonly F: number;
   readonly B: number;
@@ -255,6 +258,13 @@ function readInfo(f: File, byName: Map<string, SectionRef>): Header {
   };
 }
 
+/** Entry sizes of the source-location sections whose size gives their count (FORMAT.md 3.5). */
+const LINE_ENTRY: Record<string, number | undefined> = {
+  [SECTION.lineBlocks]: 4 * BLOCK_WORDS,
+  [SECTION.lineFrames]: 4 * FRAME_WORDS,
+  [SECTION.lineStrings]: 8,
+};
+
 /** Step 8: every table section present, in the file, aligned, of the declared size. */
 function checkSections(f: File, byName: Map<string, SectionRef>, h: Header): void {
   const { N, S, F, L, W, B, Bm, C } = h;
@@ -275,6 +285,11 @@ function checkSections(f: File, byName: Map<string, SectionRef>, h: Header): voi
     [SECTION.offsetIndex]: 4 * C,
     [SECTION.bucketStarts]: 4 * (N + 1),
     [SECTION.sparseBuckets]: undefined,
+    [SECTION.lineBlocks]: undefined,
+    [SECTION.linePieces]: undefined,
+    [SECTION.lineFrames]: undefined,
+    [SECTION.lineStrings]: undefined,
+    [SECTION.lineStringBytes]: undefined,
   };
   for (const name of SECTION_ORDER) {
     const s = byName.get(name);
@@ -286,6 +301,9 @@ function checkSections(f: File, byName: Map<string, SectionRef>, h: Header): voi
       fail('E_CORRUPT', `section ${name} has ${s.size} bytes, the header implies ${want}`);
     if (name === SECTION.sparseBuckets && s.size % 4 !== 0)
       fail('E_CORRUPT', `section ${name} has ${s.size} bytes, not a whole number of words`);
+    const entry = LINE_ENTRY[name];
+    if (entry !== undefined && s.size % entry !== 0)
+      fail('E_CORRUPT', `section ${name} has ${s.size} bytes, not a whole number of ${entry}-byte entries`);
   }
 }
 
@@ -297,6 +315,10 @@ function copyTables(f: File, byName: Map<string, SectionRef>, sections: SectionR
     return new Uint32Array(bytes.buffer, bytes.byteOffset + s.offset, s.size / 4);
   };
   const buckets32 = view32(SECTION.sparseBuckets);
+  const bytes8 = (name: string): Uint8Array => {
+    const s = byName.get(name)!;
+    return bytes.subarray(s.offset, s.offset + s.size);
+  };
   const namesSec = byName.get(SECTION.names)!;
   const names = bytes.subarray(namesSec.offset, namesSec.offset + namesSec.size);
   return {
@@ -327,6 +349,13 @@ function copyTables(f: File, byName: Map<string, SectionRef>, sections: SectionR
     src: view32(SECTION.srcLocs),
     nameIndex: view32(SECTION.nameIndex),
     names,
+    lines: {
+      blocks: view32(SECTION.lineBlocks),
+      pieces: bytes8(SECTION.linePieces),
+      frames: view32(SECTION.lineFrames),
+      strings: view32(SECTION.lineStrings),
+      stringBytes: bytes8(SECTION.lineStringBytes),
+    },
     namesBuf: NodeBuffer ? NodeBuffer.from(names.buffer, names.byteOffset, names.byteLength) : undefined,
     N: h.N,
     F: h.F,

@@ -13,6 +13,8 @@ import { decodeName, funcName } from './names.js';
 import { funcByOffset, funcsByOffset } from './offsets.js';
 import { moduleWord, openTables, type SectionRef, type Tables } from './open.js';
 import { funcLocs, pos, type Nsp } from './table.js';
+import type { SrcLocSections } from './srclocs.js';
+import { SrcLocReader, type SrcFrame } from './srclocs.js';
 
 export class JsCore implements Core, Tables {
   // The fields are those of Tables, copied from what open returns. The fields that lookups
@@ -46,6 +48,8 @@ export class JsCore implements Core, Tables {
   readonly nameIndex: Uint32Array;
   readonly names: Uint8Array;
   readonly namesBuf: Buffer | undefined;
+  readonly lines: SrcLocSections;
+  private lineReader: SrcLocReader | undefined;
   declare readonly N: number;
   readonly F: number;
   readonly B: number;
@@ -83,6 +87,7 @@ export class JsCore implements Core, Tables {
     this.nameIndex = t.nameIndex;
     this.names = t.names;
     this.namesBuf = t.namesBuf;
+    this.lines = t.lines;
     this.N = t.N;
     this.F = t.F;
     this.B = t.B;
@@ -106,6 +111,10 @@ export class JsCore implements Core, Tables {
 
   funcByOffset(offset: number, out: Uint32Array): boolean {
     return funcByOffset(this, offset, out);
+  }
+
+  srcLocs(offset: number): SrcFrame[] {
+    return (this.lineReader ??= new SrcLocReader(this.lines)).lookup(offset);
   }
 
   funcName(funcIndex: number, module: number): string | undefined {

@@ -1,16 +1,36 @@
 import { FunckeyError } from './errors.js';
 import { NONE } from './format.js';
-import {
-  BLOCK_WORDS,
-  FLAG_COLUMN,
-  FLAG_FILE,
-  FLAG_FUNCTION,
-  FLAG_LINE,
-  FLAG_NO_LOCATION,
-  FLAG_PARENT,
-  FRAME_WORDS,
-  type SrcLocSections,
-} from './dwarf/encode.js';
+
+/**
+ * The source-location tables of an artifact, as bytes (written by lib/dwarf/encode.ts;
+ * docs/DWARF.md, "Tables"):
+ *
+ * - `blocks`: per block of up to BLOCK pieces, 8 u32: the first piece's start, the offset of
+ *   the block's other pieces in `pieces`, and the first piece's registers: function, file,
+ *   line, column, parent frame (NONE: the outermost), and whether it has a location (1, or 0).
+ * - `pieces`: each further piece as a flags byte, the ULEB128 distance from the piece before,
+ *   then the registers its flags say changed (FLAG_*), each ULEB128, the line SLEB128.
+ * - `frames`: the frames pieces are inlined into, 5 u32 each: function, file, line, column,
+ *   parent frame (NONE, or a smaller index).
+ * - `strings`: (offset, length) u32 pairs into `stringBytes` (UTF-8): functions and files.
+ */
+export interface SrcLocSections {
+  blocks: Uint32Array;
+  pieces: Uint8Array;
+  frames: Uint32Array;
+  strings: Uint32Array;
+  stringBytes: Uint8Array;
+}
+
+export const BLOCK = 32;
+export const BLOCK_WORDS = 8;
+export const FRAME_WORDS = 5;
+export const FLAG_FUNCTION = 1,
+  FLAG_FILE = 2,
+  FLAG_PARENT = 4,
+  FLAG_COLUMN = 8,
+  FLAG_LINE = 16,
+  FLAG_NO_LOCATION = 32;
 
 /** One frame of a source location; a chain lists them innermost first. */
 export interface SrcFrame {

@@ -25,6 +25,7 @@ import {
 } from './format.js';
 import { argKeyParts, FuncKey, FuncKind, kindHasSrcLocs, kindIsSparse, UNCHECKED } from './key.js';
 import { U32Vec } from './u32vec.js';
+import { BLOCK_WORDS, FRAME_WORDS, type SrcLocSections } from './srclocs.js';
 
 export type NameEncodingChoice = 'auto' | 'dense' | 'sparse';
 export type SparseEncodingChoice = 'auto' | 'smallest' | 'sorted' | 'bitmap' | 'buckets' | 'direct';
@@ -210,6 +211,8 @@ export class ArtifactBuilder {
   private readonly sparseIndices = new U32Vec();
   private readonly funcLocs = new U32Vec(1024);
   private readonly srcLocs = new U32Vec(512);
+  /** The source-location tables (FORMAT.md 3.5), empty without DWARF. */
+  private lines: SrcLocSections = emptyLines();
 
   private lastKey: FuncKey | undefined;
   private readonly keyParts = [0, 0];
@@ -370,6 +373,23 @@ export class ArtifactBuilder {
     (m.names ??= new Map()).set(funcIndex, name);
   }
 
+  /**
+   * Sets the artifact's source-location tables (lib/dwarf/encode.ts `encodeSrcLocs`, with
+   * offsets in the text; FORMAT.md 3.5). A later call replaces them. The tables are copied;
+   * their shapes are checked here, their contents by every lookup.
+   */
+  setSrcLocs(tables: SrcLocSections): void {
+    if (tables === null || typeof tables !== 'object') throw new FunckeyError('E_ARG', 'setSrcLocs takes an object');
+    const { blocks, pieces, frames, strings, stringBytes } = tables; // each read once
+    this.lines = {
+      blocks: linesTable('blocks', blocks, BLOCK_WORDS),
+      pieces: linesBytes('pieces', pieces),
+      frames: linesTable('frames', frames, FRAME_WORDS),
+      strings: linesTable('strings', strings, 2),
+      stringBytes: linesBytes('stringBytes', stringBytes),
+    };
+  }
+
   /** Serialises the artifact. The builder stays usable. */
   finish(): Uint8Array {
     const enc = new TextEncoder();
@@ -492,6 +512,11 @@ export class ArtifactBuilder {
       bytesOf(offsetIndex.entries),
       bytesOf(table.bucketStarts),
       bytesOf(table.buckets.view()),
+      bytesOf(this.lines.blocks),
+      this.lines.pieces,
+      bytesOf(this.lines.frames),
+      bytesOf(this.lines.strings),
+      this.lines.stringBytes,
     ];
     return serializeElf(contents);
   }
@@ -696,6 +721,26 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
     const err = e as NodeJS.ErrnoException;
     throw new FunckeyError('E_IO', `cannot write ${path}: ${err.code ?? err.message}`, { cause: e });
   }
+}
+
+/** A copy of a u32 table of setSrcLocs, checked to be whole entries of `words` words. */
+function linesTable(name: string, a: unknown, words: number): Uint32Array {
+  if (!isTypedArray(a, 'Uint32Array')) throw new FunckeyError('E_ARG', `setSrcLocs: ${name} must be a Uint32Array`);
+  const v = plainView(a).slice();
+  if (v.length % words !== 0)
+    throw new FunckeyError('E_ARG', `setSrcLocs: ${name} is not a whole number of ${words}-word entries`);
+  return v;
+}
+
+function linesBytes(name: string, a: unknown): Uint8Array {
+  if (!isTypedArray(a, 'Uint8Array')) throw new FunckeyError('E_ARG', `setSrcLocs: ${name} must be a Uint8Array`);
+  return plainView(a).slice();
+}
+
+function emptyLines(): SrcLocSections {
+  const u32 = new Uint32Array(0),
+    u8 = new Uint8Array(0);
+  return { blocks: u32, pieces: u8, frames: u32, strings: u32, stringBytes: u8 };
 }
 
 const align8 = (n: number) => (n + 7) & ~7;

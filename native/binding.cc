@@ -40,7 +40,7 @@ namespace {
 // 3: describe() reports the bucket words and, per namespace, its encoding and bucket run and
 // shifts (format 3); lookups that meet a damaged bucket run throw E_CORRUPT as for a bitmap.
 // 4: moduleCount(id); openPath and openBytes return the token and leave the id in scratch[0].
-constexpr uint32_t kBindingAbi = 4;
+constexpr uint32_t kBindingAbi = 5;
 constexpr uint32_t kSlotBits = 22;
 constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
 constexpr uint32_t kGenMask = 0x1FF;  // id = gen << 22 | slot stays below 2^31
@@ -658,6 +658,47 @@ Napi::Value SrcLocLookupExport(const CallbackInfo& info) {
   return Napi::Number::New(env, static_cast<double>(frames.size()));
 }
 
+// srcLocs(id, offset, out): srcLocLookup over the artifact's own tables (FORMAT.md 3.5).
+Napi::Value SrcLocs(const CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Registry* reg = Reg(info);
+  const OpenArtifact* a = Live(info);
+  if (a == nullptr) return Napi::Value();
+  uint32_t offset;
+  if (!ArgU32(info[1], &offset)) return Throw(env, reg, Code::kArg, "offset must be a number");
+  const Napi::Value o = info[2];
+  if (!o.IsTypedArray() || o.As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+    return Throw(env, reg, Code::kArg, "out must be a Uint32Array");
+  Napi::Uint32Array out = o.As<Napi::Uint32Array>();
+  std::vector<SrcFrameRef>& frames = reg->src_frames;
+  const Status st = SrcLocLookup(ArtifactSrcLocs(a->reader), offset, &frames);
+  if (!st.ok()) return Throw(env, reg, st.code, st.message);
+  if (frames.size() > out.ElementLength() / 4) return Napi::Number::New(env, -static_cast<double>(frames.size()));
+  uint32_t* w = out.Data();
+  for (size_t i = 0; i < frames.size(); i++) {
+    w[4 * i] = frames[i].function_index;
+    w[4 * i + 1] = frames[i].file_index;
+    w[4 * i + 2] = frames[i].line;
+    w[4 * i + 3] = frames[i].column;
+  }
+  return Napi::Number::New(env, static_cast<double>(frames.size()));
+}
+
+// srcLocString(id, i): string i of the artifact's source-location tables.
+Napi::Value SrcLocStringExport(const CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Registry* reg = Reg(info);
+  const OpenArtifact* a = Live(info);
+  if (a == nullptr) return Napi::Value();
+  uint32_t i;
+  if (!ArgU32(info[1], &i)) return Throw(env, reg, Code::kArg, "the string index must be a number");
+  const uint8_t* p = nullptr;
+  size_t n = 0;
+  const Status st = SrcLocString(ArtifactSrcLocs(a->reader), i, &p, &n);
+  if (!st.ok()) return Throw(env, reg, st.code, st.message);
+  return MakeString(env, p, static_cast<uint32_t>(n));
+}
+
 void FinalizeScratch(Napi::Env /*env*/, void* /*data*/, std::shared_ptr<Registry>* keep) { delete keep; }
 
 // The entry of a single lookup: the registry, and no arguments (see FuncLoc). The second
@@ -702,6 +743,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Export<SetErrorFactory>(env, exports, "setErrorFactory", reg);
   Export<Stats>(env, exports, "stats", reg);
   Export<SrcLocLookupExport>(env, exports, "srcLocLookup", reg);
+  Export<SrcLocs>(env, exports, "srcLocs", reg);
+  Export<SrcLocStringExport>(env, exports, "srcLocString", reg);
   reg->array_push = Napi::Persistent(Napi::Array::New(env).Get("push").As<Napi::Function>());
   // The scratch: memory owned by the registry, viewed from JS as a Uint32Array(4). The
   // ArrayBuffer keeps the registry alive, so the memory outlives every view of it even if

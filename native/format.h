@@ -8,7 +8,7 @@
 namespace funckey {
 
 // The version this reader reads (FORMAT.md 2, 6).
-constexpr uint32_t kFormatVersion = 3;
+constexpr uint32_t kFormatVersion = 4;
 // "Absent" in every u32 field that can be absent (FORMAT.md, introduction).
 constexpr uint32_t kNone = 0xFFFFFFFFu;
 
@@ -111,12 +111,18 @@ enum SectionId {
   kOffsetIndex,
   kBucketStarts,
   kSparseBuckets,
+  kLineBlocks,
+  kLinePieces,
+  kLineFrames,
+  kLineStrings,
+  kLineStringBytes,
   kSectionCount
 };
 constexpr const char* kSectionNames[kSectionCount] = {
     ".fk.info",           ".fk.namespaces",     ".fk.func_loc_starts", ".fk.sparse_starts", ".fk.src_loc_starts",
     ".fk.sparse_indices", ".fk.func_locs",      ".fk.src_locs",        ".fk.name_index",    ".fk.names",
     ".fk.bitmap_starts",  ".fk.sparse_bitmaps", ".fk.offset_index",    ".fk.bucket_starts", ".fk.sparse_buckets",
+    ".fk.line_blocks",    ".fk.line_pieces",    ".fk.line_frames",     ".fk.line_strings",  ".fk.line_string_bytes",
 };
 
 // Indices per block of a sparse bitmap (FORMAT.md 3.3).

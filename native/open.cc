@@ -140,6 +140,22 @@ Status Reader::ReadInfo(const int64_t found[kSectionCount]) {
   return Status::Ok();
 }
 
+// Entry size of a source-location section, whose size gives its count (FORMAT.md 3.5).
+namespace {
+uint64_t LineEntry(int k) {
+  switch (k) {
+    case kLineBlocks:
+      return 32;
+    case kLineFrames:
+      return 20;
+    case kLineStrings:
+      return 8;
+    default:
+      return 1;
+  }
+}
+}  // namespace
+
 // Step 8: every table section present, in the file, aligned, of the declared size; at[k] is
 // where section k starts, and Bw the word count of .fk.sparse_buckets.
 Status Reader::CheckSections(const int64_t found[kSectionCount], const uint8_t* at[kSectionCount]) {
@@ -147,9 +163,10 @@ Status Reader::CheckSections(const int64_t found[kSectionCount], const uint8_t* 
   // .fk.info is checked by step 7 and .fk.sparse_buckets, whose size gives its count, by
   // being a multiple of 4.
   const uint64_t expected[kSectionCount] = {
-      0,         4ull * n_, 4 * n1, 4 * n1,     4 * n1,    4ull * s_, 8ull * f_, 4ull * l_,
-      4ull * w_, b_,        4 * n1, 8ull * bm_, 4ull * c_, 4 * n1,    0,
+      0,      4ull * n_,  4 * n1,    4 * n1, 4 * n1, 4ull * s_, 8ull * f_, 4ull * l_, 4ull * w_, b_,
+      4 * n1, 8ull * bm_, 4ull * c_, 4 * n1, 0,      0,         0,         0,         0,         0,
   };
+
   for (int k = 0; k < kSectionCount; k++) {
     const std::string name = kSectionNames[k];
     if (found[k] < 0) return Fail(Code::kCorrupt, "section " + name + " is missing");
@@ -157,7 +174,14 @@ Status Reader::CheckSections(const int64_t found[kSectionCount], const uint8_t* 
     if (!InFile(size_, s.offset, s.size))
       return Fail(Code::kTruncated, "section " + name + " lies beyond the end of the file");
     if (s.offset % 8 != 0) return Fail(Code::kCorrupt, "section " + name + " is not aligned to 8 bytes");
-    if (k == kSparseBuckets) {
+    if (k >= kLineBlocks) {
+      const uint64_t entry = LineEntry(k);
+      if (s.size % entry != 0)
+        return Fail(Code::kCorrupt, "section " + name + " has " + Num(s.size) + " bytes, not a whole number of " +
+                                        Num(entry) + "-byte entries");
+      lines_[k - kLineBlocks] = data_ + s.offset;
+      lines_size_[k - kLineBlocks] = static_cast<size_t>(s.size);
+    } else if (k == kSparseBuckets) {
       if (s.size % 4 != 0)
         return Fail(Code::kCorrupt, "section " + name + " has " + Num(s.size) + " bytes, not a whole number of words");
     } else if (k != kInfo && s.size != expected[k]) {

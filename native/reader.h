@@ -131,6 +131,10 @@ class Reader {
   uint32_t NameIndexWords() const { return w_; }
   uint32_t NameBytes() const { return b_; }
   const std::vector<Section>& Sections() const { return sections_; }
+  // Source-location table i (0 blocks, 1 pieces, 2 frames, 3 strings, 4 string bytes: the
+  // sections from .fk.line_blocks on, FORMAT.md 3.5), inside the mapping.
+  const uint8_t* LineTable(int i) const { return lines_[i]; }
+  size_t LineTableSize(int i) const { return lines_size_[i]; }
   uint32_t Namespace(uint32_t i) const { return Ld(ns_, i); }
   uint32_t FuncLocStart(uint32_t i) const { return Ld(fls_, i); }
   uint32_t SparseStart(uint32_t i) const { return Ld(ss_, i); }
@@ -280,6 +284,8 @@ class Reader {
   const uint8_t* src_ = nullptr;
   const uint8_t* name_index_ = nullptr;
   const uint8_t* names_ = nullptr;
+  const uint8_t* lines_[5] = {};
+  size_t lines_size_[5] = {};
   std::vector<Section> sections_;
 };
 

@@ -148,4 +148,24 @@ Status SrcLocLookup(const SrcLocTables& t, uint32_t offset, std::vector<SrcFrame
   return Status::Ok();
 }
 
+Status SrcLocString(const SrcLocTables& t, uint32_t i, const uint8_t** p, size_t* n) {
+  const Strings strings{t, t.strings_size / 8};
+  return strings.Get(i, p, n);
+}
+
+SrcLocTables ArtifactSrcLocs(const Reader& r) {
+  SrcLocTables t;
+  t.blocks = r.LineTable(0);
+  t.blocks_size = r.LineTableSize(0);
+  t.pieces = r.LineTable(1);
+  t.pieces_size = r.LineTableSize(1);
+  t.frames = r.LineTable(2);
+  t.frames_size = r.LineTableSize(2);
+  t.strings = r.LineTable(3);
+  t.strings_size = r.LineTableSize(3);
+  t.string_bytes = r.LineTable(4);
+  t.string_bytes_size = r.LineTableSize(4);
+  return t;
+}
+
 }  // namespace funckey

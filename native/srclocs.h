@@ -45,6 +45,13 @@ Status CheckSrcLocTables(const SrcLocTables& t);
 // The chain at `offset`, innermost first, into `out` (cleared first); E_CORRUPT on damage.
 Status SrcLocLookup(const SrcLocTables& t, uint32_t offset, std::vector<SrcFrameRef>* out);
 
+// String i of the tables (a function name or a file path) as bytes; E_CORRUPT when there is
+// none or it lies outside the string bytes.
+Status SrcLocString(const SrcLocTables& t, uint32_t i, const uint8_t** p, size_t* n);
+
+// The tables of an open artifact (its .fk.line_* sections), inside its mapping.
+SrcLocTables ArtifactSrcLocs(const Reader& r);
+
 }  // namespace funckey
 
 #endif  // FUNCKEY_SRCLOCS_H_

@@ -25,7 +25,7 @@ fi
 
 mkdir -p .fuzz/work .fuzz/crashes
 bin=.fuzz/reader_fuzz
-srcs=(fuzz/reader_fuzz.cc native/reader.cc native/open.cc native/table.cc native/offsets.cc native/names.cc native/mapped_file.cc)
+srcs=(fuzz/reader_fuzz.cc native/reader.cc native/open.cc native/table.cc native/offsets.cc native/names.cc native/mapped_file.cc native/srclocs.cc)
 if [ ! -x "$bin" ] || [ -n "$(find "${srcs[@]}" native/reader.h native/format.h native/mapped_file.h -newer "$bin" 2>/dev/null)" ]; then
   echo "fuzz: building $bin with $CXX"
   "$CXX" -std=c++17 -g -O1 -fno-omit-frame-pointer \

@@ -199,11 +199,16 @@ describe('funckey info', () => {
     '.fk.offset_index',
     '.fk.bucket_starts',
     '.fk.sparse_buckets',
+    '.fk.line_blocks',
+    '.fk.line_pieces',
+    '.fk.line_frames',
+    '.fk.line_strings',
+    '.fk.line_string_bytes',
   ];
 
   it('prints version, backend, modules, counts, namespaces and sections', () => {
     const out = ok(run(['info', ARTIFACT]));
-    expect(out).toMatch(/^format version {2}3$/m);
+    expect(out).toMatch(/^format version {2}4$/m);
     expect(out).toMatch(/^backend {9}(js|native) \(.+\)$/m);
     expect(out).toMatch(/^text size {7}564 bytes$/m);
     expect(out).toMatch(/^modules {9}1$/m);
@@ -215,7 +220,7 @@ describe('funckey info', () => {
 
   it('--json', () => {
     const d = JSON.parse(ok(run(['info', ARTIFACT, '--json'])));
-    expect(d).toMatchObject({ formatVersion: 3, textSize: 564, funcCount: 8, srcLocCount: 8, sparseCount: 0 });
+    expect(d).toMatchObject({ formatVersion: 4, textSize: 564, funcCount: 8, srcLocCount: 8, sparseCount: 0 });
     expect(BACKENDS).toContain(d.backend);
     expect(d.modules).toHaveLength(1);
     expect(d.modules[0]).toMatchObject({
@@ -326,7 +331,7 @@ describe.each(BACKENDS)('lookups (%s backend)', (backend) => {
       ].join('\n'),
     );
     expect(JSON.parse(ok(run(['addr', ARTIFACT, '0xf8', '--json', ...b])))).toEqual([
-      { offset: 0xf8, key: 'DefinedWasmFunction(0, 7)', module: 0, funcIndex: 10, name: 'main' },
+      { offset: 0xf8, key: 'DefinedWasmFunction(0, 7)', module: 0, funcIndex: 10, name: 'main', frames: [] },
     ]);
     expectFailure(run(['addr', ARTIFACT, 'zz', ...b]), 'E_ARG');
     expectFailure(run(['addr', ARTIFACT, '-5', ...b]), 'E_ARG');

@@ -159,4 +159,24 @@ describeWabt('funckey addr <module.wasm> OFFSET', () => {
     const text = cli(['addr', join(FIXTURES, name), '0x' + (g[0]![0] + code).toString(16)]).stdout.split('\n');
     expect(text[1]).toMatch(/^  \S+ \S+:\d+:\d+ \(inlined\)$/);
   });
+
+  it('the same from the artifact funckey build wrote (its source-location sections)', () => {
+    const name = 'c-O2-dwarf5.wasm';
+    const code = parseInt(/Code start=0x([0-9a-f]+)/.exec(tool('wasm-objdump', ['-h', join(FIXTURES, name)]))![1]!, 16);
+    const g = golden(name)
+      .filter(([, c]) => c.length >= 2)
+      .slice(0, 20);
+    const art = join(dir, 'c-O2-dwarf5.fkx');
+    expect(cli(['build', join(FIXTURES, name), '-o', art]).status).toBe(0);
+    const offsets = g.map(([a]) => '0x' + (a + code).toString(16));
+    const r = cli(['addr', art, ...offsets, '--json']);
+    expect(r.status, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as {
+      frames: { function: string; file: string; line: number; column: number }[];
+    }[];
+    expect(rows.map((x) => x.frames.map((f) => `${f.function}|${f.file}|${f.line}|${f.column}`))).toEqual(
+      g.map(([, c]) => c),
+    );
+    expect(cli(['addr', art, ...offsets]).stdout).toBe(cli(['addr', join(FIXTURES, name), ...offsets]).stdout);
+  });
 });

@@ -12,6 +12,8 @@ import { describe, expect, it } from 'vitest';
 import { readSrcLocs, tableLookup, type SrcLocTable } from '../lib/dwarf/index.js';
 import { encodeSrcLocs } from '../lib/dwarf/encode.js';
 import { SrcLocReader, type SrcFrame } from '../lib/srclocs.js';
+import { buildFromWasm, open } from '../lib/index.js';
+import { BACKENDS } from './helpers/backends.js';
 
 const dir = join(__dirname, 'fixtures', 'dwarf');
 const fixtures = readdirSync(dir)
@@ -86,6 +88,20 @@ describe.each(fixtures)('%s', (name) => {
       [],
       [],
     ]);
+  });
+
+  it.each(BACKENDS)('the same from the artifact (%s): open(buildFromWasm(module)).srcLocs', (backend) => {
+    const codeStart = readSrcLocs(bytes)!.codeStart; // golden addresses count from the code section's payload
+    const a = open(buildFromWasm(bytes), { backend });
+    let diffs = 0;
+    for (const [addr, chain] of golden)
+      if (JSON.stringify(text(a.srcLocs(codeStart + addr))) !== JSON.stringify(chain)) diffs++;
+    expect(diffs).toBe(0);
+    const offs = Uint32Array.from(golden, ([addr]) => codeStart + addr);
+    const batch = a.srcLocsByOffsets(offs);
+    expect(batch.map(text)).toEqual(golden.map(([, chain]) => chain));
+    expect([a.srcLocs(0), a.srcLocs(0xffffffff)]).toEqual([[], []]);
+    a.close();
   });
 
   // A live run takes about half a second: every fixture in CI and heavy runs, one otherwise.

@@ -73,8 +73,9 @@ describe.each(BACKENDS)('error codes, backend %s', (backend) => {
   });
 
   it('E_VERSION: a format version this reader does not know', () => {
-    // Versions 1 and 2 (before rank bitmaps, the offset index, buckets) and one from the future.
-    expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 8, 4, true)))).toBe('E_VERSION');
+    // Versions 1, 2 and 3 (before rank bitmaps, the offset index, buckets, source locations) and one from the future.
+    expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 8, 5, true)))).toBe('E_VERSION');
+    expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 8, 3, true)))).toBe('E_VERSION');
     expect(openCode(patch((b, v, s) => v.setUint32(info(s) + 8, 1, true)))).toBe('E_VERSION');
     const bytes = patch((b, v, s) => v.setUint32(info(s) + 8, 2, true));
     expect(openCode(bytes)).toBe('E_VERSION');
@@ -423,9 +424,14 @@ describe('readelf', () => {
       '.fk.offset_index',
       '.fk.bucket_starts',
       '.fk.sparse_buckets',
+      '.fk.line_blocks',
+      '.fk.line_pieces',
+      '.fk.line_frames',
+      '.fk.line_strings',
+      '.fk.line_string_bytes',
     ])
       expect(out).toContain(name);
-    expect(out).toMatch(/There are 17 section headers/);
+    expect(out).toMatch(/There are 22 section headers/);
     const hdr = execFileSync('readelf', ['-h', path], { encoding: 'utf8' });
     expect(hdr).toMatch(/ELF64/);
     expect(hdr).toMatch(/little endian/);

@@ -1,0 +1,126 @@
+/**
+ * The source-location sections of an artifact (FORMAT.md 3.5) through the public API, in
+ * every backend: an artifact without DWARF answers [], the argument checks, and damaged
+ * sections give the same chain or the same code in js and native (the chains themselves are
+ * compared with llvm-symbolizer-14 in test/dwarf-symbolizer.test.ts).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ArtifactBuilder, buildFromWasm, FuncKey, open } from '../lib/index.js';
+import { BACKENDS } from './helpers/backends.js';
+import { codeOf } from './helpers/codes.js';
+import { int, rng } from './helpers/gen.js';
+import { artifactSections } from './helpers/mutate.js';
+import { count } from './helpers/heavy.js';
+
+const fixture = readFileSync(join(__dirname, 'fixtures', 'dwarf', 'c-O2-dwarf5.wasm'));
+
+function plain(): Uint8Array {
+  const b = new ArtifactBuilder();
+  b.addModule({ importedFuncs: 0, definedFuncs: 2 });
+  b.pushFunc(FuncKey.definedWasmFunction(0, 0), { start: 10, length: 5 });
+  b.pushFunc(FuncKey.definedWasmFunction(0, 1), { start: 15, length: 5 });
+  return b.finish();
+}
+
+/** Every answer of srcLocs at `offsets`, as text, or the error code. */
+function answers(bytes: Uint8Array, backend: (typeof BACKENDS)[number], offsets: number[]): string {
+  let a;
+  try {
+    a = open(bytes, { backend });
+  } catch (e) {
+    return `open:${codeOf(() => {
+      throw e;
+    })}`;
+  }
+  const out: string[] = [];
+  for (const o of offsets) {
+    try {
+      out.push(JSON.stringify(a.srcLocs(o)));
+    } catch (e) {
+      out.push(
+        `err:${codeOf(() => {
+          throw e;
+        })}`,
+      );
+    }
+  }
+  try {
+    out.push(JSON.stringify(a.srcLocsByOffsets(Uint32Array.from(offsets))));
+  } catch (e) {
+    out.push(
+      `batch:${codeOf(() => {
+        throw e;
+      })}`,
+    );
+  }
+  a.close();
+  return out.join('\n');
+}
+
+describe.each(BACKENDS)('srcLocs, backend %s', (backend) => {
+  it('an artifact without DWARF: [] everywhere, empty line sections', () => {
+    const bytes = plain();
+    const a = open(bytes, { backend });
+    for (const o of [0, 10, 12, 19, 20, 0xffffffff]) expect(a.srcLocs(o)).toEqual([]);
+    expect(a.srcLocsByOffsets(new Uint32Array([0, 12]))).toEqual([[], []]);
+    const lines = a.describe().sections.filter((s) => s.name.startsWith('.fk.line_'));
+    expect(lines.map((s) => [s.name, s.size])).toEqual([
+      ['.fk.line_blocks', 0],
+      ['.fk.line_pieces', 0],
+      ['.fk.line_frames', 0],
+      ['.fk.line_strings', 0],
+      ['.fk.line_string_bytes', 0],
+    ]);
+    // dwarf: false leaves them empty too.
+    const b = open(buildFromWasm(fixture, { dwarf: false }), { backend });
+    expect(b.srcLocs(0x100)).toEqual([]);
+  });
+
+  it('checks its arguments and the artifact being open', () => {
+    const a = open(buildFromWasm(fixture), { backend });
+    for (const bad of [-1, 1.5, 2 ** 32, '1', NaN, undefined])
+      expect(codeOf(() => a.srcLocs(bad as number))).toBe('E_ARG');
+    expect(codeOf(() => a.srcLocsByOffsets(new Float64Array(2) as unknown as Uint32Array))).toBe('E_ARG');
+    a.close();
+    expect(codeOf(() => a.srcLocs(0))).toBe('E_CLOSED');
+    expect(codeOf(() => a.srcLocsByOffsets(new Uint32Array(1)))).toBe('E_CLOSED');
+  });
+
+  it('a line section whose size is not whole entries: E_CORRUPT at open', () => {
+    const src = buildFromWasm(fixture);
+    for (const name of ['.fk.line_blocks', '.fk.line_frames', '.fk.line_strings']) {
+      const s = artifactSections(src).find((x) => x.name === name)!;
+      expect(s.size).toBeGreaterThan(8);
+      const b = src.slice();
+      new DataView(b.buffer).setBigUint64(s.header + 32, BigInt(s.size - 4), true);
+      expect(
+        codeOf(() => open(b, { backend })),
+        name,
+      ).toBe('E_CORRUPT');
+    }
+  });
+});
+
+describe('damaged line sections', () => {
+  it(`same chain or same code in ${BACKENDS.join(' and ')}, and E_CORRUPT seen`, () => {
+    const src = buildFromWasm(fixture);
+    const lines = artifactSections(src).filter((s) => s.name.startsWith('.fk.line_') && s.size > 0);
+    const code = artifactSections(src).find((s) => s.name === '.fk.func_locs')!;
+    const v0 = new DataView(src.buffer, src.byteOffset);
+    const first = v0.getUint32(code.offset, true);
+    const r = rng(7);
+    let corrupt = 0;
+    for (let n = 0; n < count('line mutations', 60, 600); n++) {
+      const b = src.slice();
+      const s = lines[int(r, 0, lines.length - 1)]!;
+      for (let k = 0; k < int(r, 1, 3); k++) b[s.offset + int(r, 0, s.size - 1)] = int(r, 0, 255);
+      const offsets = Array.from({ length: 40 }, () => first + int(r, 0, 4000));
+      const prints = BACKENDS.map((be) => answers(b, be, offsets));
+      for (const p of prints.slice(1)) expect(p).toBe(prints[0]);
+      if (prints[0]!.includes('E_CORRUPT')) corrupt++;
+    }
+    expect(corrupt).toBeGreaterThan(0);
+  });
+});
