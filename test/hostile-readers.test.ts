@@ -156,9 +156,10 @@ describe.each(BACKENDS)('user code run in the middle of a call, backend %s', (ba
   });
 });
 
-describe.each(BACKENDS)('the first lookup costs no more than its answer, backend %s', (backend) => {
+describe('the first lookup costs no more than its answer, in each backend', () => {
   it('funcName and funcNames on an artifact of 2^16 modules read the module count, not a description of every module', () => {
-    // describe() is watched through the core's method, in each backend's core.
+    // describe() is watched through the core's method, in each backend's core. The artifact
+    // (the slow part) is built once, in one child, and read by each backend in turn.
     const r = child(`
       const { JsCore } = await import(${JSON.stringify(join(__dirname, '..', 'dist', 'reader.js'))});
       const { NativeCore } = await import(${JSON.stringify(join(__dirname, '..', 'dist', 'native.js'))});
@@ -170,21 +171,29 @@ describe.each(BACKENDS)('the first lookup costs no more than its answer, backend
       const b = new fk.ArtifactBuilder();
       for (let m = 0; m < 2 ** 16; m++) b.addModule({ importedFuncs: 1, definedFuncs: 0 });
       b.setFuncName(2 ** 16 - 1, 0, 'last');
-      const a = fk.open(b.finish(), { backend: ${JSON.stringify(backend)} });
-      const name = a.funcName(0, 2 ** 16 - 1);
-      const names = a.funcNames(new Uint32Array([0, 1]), 2 ** 16 - 1);
-      let range = 'ok';
-      try { a.funcName(0, 2 ** 16); } catch (e) { range = e.code; }
-      const before = described;
-      a.describe();
-      console.log(JSON.stringify({ name, names, range, describedBefore: before, describeWatched: described > before }));`);
-    expect(r).toEqual({
-      name: 'last',
-      names: ['last', null],
-      range: 'E_RANGE',
-      describedBefore: 0,
-      describeWatched: true,
-    });
+      const bytes = b.finish();
+      const out = {};
+      for (const backend of ${JSON.stringify(BACKENDS)}) {
+        described = 0;
+        const a = fk.open(bytes, { backend });
+        const name = a.funcName(0, 2 ** 16 - 1);
+        const names = a.funcNames(new Uint32Array([0, 1]), 2 ** 16 - 1);
+        let range = 'ok';
+        try { a.funcName(0, 2 ** 16); } catch (e) { range = e.code; }
+        const before = described;
+        a.describe();
+        out[backend] = { backend: a.backend, name, names, range, describedBefore: before, describeWatched: described > before };
+        a.close();
+      }
+      console.log(JSON.stringify(out));`);
+    expect(r).toEqual(
+      Object.fromEntries(
+        BACKENDS.map((backend) => [
+          backend,
+          { backend, name: 'last', names: ['last', null], range: 'E_RANGE', describedBefore: 0, describeWatched: true },
+        ]),
+      ),
+    );
   });
 });
 
