@@ -620,6 +620,20 @@ bool ArgBytes(const CallbackInfo& info, size_t k, const char* what, const uint8_
   return false;
 }
 
+// The frames as (function, file, line, column) in `out`, and their count; minus the count
+// when `out` has too little room (the caller retries with a larger one).
+Napi::Value WriteFrames(Napi::Env env, const std::vector<SrcFrameRef>& frames, Napi::Uint32Array out) {
+  if (frames.size() > out.ElementLength() / 4) return Napi::Number::New(env, -static_cast<double>(frames.size()));
+  uint32_t* w = out.Data();
+  for (size_t i = 0; i < frames.size(); i++) {
+    w[4 * i] = frames[i].function_index;
+    w[4 * i + 1] = frames[i].file_index;
+    w[4 * i + 2] = frames[i].line;
+    w[4 * i + 3] = frames[i].column;
+  }
+  return Napi::Number::New(env, static_cast<double>(frames.size()));
+}
+
 // srcLocLookup(blocks, pieces, frames, strings, stringBytes, offset, out): the chain of
 // source-location frames at offset (native/srclocs.h), innermost first, written into the
 // Uint32Array out as (function string, file string, line, column) per frame; returns the
@@ -647,15 +661,7 @@ Napi::Value SrcLocLookupExport(const CallbackInfo& info) {
   std::vector<SrcFrameRef>& frames = reg->src_frames;
   if (st.ok()) st = SrcLocLookup(t, offset, &frames);
   if (!st.ok()) return Throw(env, reg, st.code, st.message);
-  if (frames.size() > out.ElementLength() / 4) return Napi::Number::New(env, -static_cast<double>(frames.size()));
-  uint32_t* w = out.Data();
-  for (size_t i = 0; i < frames.size(); i++) {
-    w[4 * i] = frames[i].function_index;
-    w[4 * i + 1] = frames[i].file_index;
-    w[4 * i + 2] = frames[i].line;
-    w[4 * i + 3] = frames[i].column;
-  }
-  return Napi::Number::New(env, static_cast<double>(frames.size()));
+  return WriteFrames(env, frames, out);
 }
 
 // srcLocs(id, offset, out): srcLocLookup over the artifact's own tables (FORMAT.md 3.5).
@@ -673,15 +679,7 @@ Napi::Value SrcLocs(const CallbackInfo& info) {
   std::vector<SrcFrameRef>& frames = reg->src_frames;
   const Status st = SrcLocLookup(ArtifactSrcLocs(a->reader), offset, &frames);
   if (!st.ok()) return Throw(env, reg, st.code, st.message);
-  if (frames.size() > out.ElementLength() / 4) return Napi::Number::New(env, -static_cast<double>(frames.size()));
-  uint32_t* w = out.Data();
-  for (size_t i = 0; i < frames.size(); i++) {
-    w[4 * i] = frames[i].function_index;
-    w[4 * i + 1] = frames[i].file_index;
-    w[4 * i + 2] = frames[i].line;
-    w[4 * i + 3] = frames[i].column;
-  }
-  return Napi::Number::New(env, static_cast<double>(frames.size()));
+  return WriteFrames(env, frames, out);
 }
 
 // srcLocString(id, i): string i of the artifact's source-location tables.
