@@ -277,6 +277,16 @@ class Scanner {
     this.numEnd = q;
   }
 
+  /** The optional `:0xOFF` after the `]` at q: numValue the offset (-1: none), numEnd where the frame ends. */
+  offsetAfter(q: number, le: number): void {
+    if (this.s.charCodeAt(q + 1) === 58) {
+      this.hex(q + 2, le);
+      if (this.numValue >= 0) return;
+    }
+    this.numValue = -1;
+    this.numEnd = q + 1;
+  }
+
   /** The nearest '@' before p on the line, no further back than MAX_URL or lastEnd; -1 if none. */
   atBefore(p: number): number {
     const s = this.s;
@@ -331,14 +341,8 @@ class Scanner {
     const q = this.numEnd;
     const before = w > ls ? s.charCodeAt(w - 1) : -1;
     if (q > p && s.charCodeAt(q) === 93) {
-      let offset = -1;
-      let end = q + 1;
-      if (s.charCodeAt(q + 1) === 58) {
-        this.hex(q + 2, le);
-        offset = this.numValue;
-        if (offset >= 0) end = this.numEnd;
-      }
-      if (before === 58 && this.colonForm(ls, le, w - 1, index, offset, end)) return true;
+      this.offsetAfter(q, le);
+      if (before === 58 && this.colonForm(ls, le, w - 1, index, this.numValue, this.numEnd)) return true;
     }
     if (before === 58) return false;
     return this.legacy(ls, le, w, before) || this.bare(ls, le, w, before, index, q);
@@ -472,13 +476,9 @@ class Scanner {
     if (q === w + WF.length || s.charCodeAt(q) !== 93) return false;
     if (this.firstNonSpace(ls, w) !== w || w < this.lastEnd) return false;
     void before;
-    let offset = -1;
-    let end = q + 1;
-    if (s.charCodeAt(q + 1) === 58) {
-      this.hex(q + 2, le);
-      offset = this.numValue;
-      if (offset >= 0) end = this.numEnd;
-    }
+    this.offsetAfter(q, le);
+    const offset = this.numValue;
+    const end = this.numEnd;
     if (!this.onlySpaces(end, le)) return false;
     const f = this.reset('jsc', 'jsc');
     f.start = w;
