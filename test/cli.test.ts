@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../lib/cli.js';
 import { BACKENDS, NATIVE } from './helpers/backends.js';
+import { DEMO_CHAIN, FORMAT_SECTIONS } from './helpers/expected.js';
 import { HEAVY } from './helpers/heavy.js';
 
 const CLI = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
@@ -206,29 +207,7 @@ describe('funckey build', () => {
 });
 
 describe('funckey info', () => {
-  const SECTIONS = [
-    '.shstrtab',
-    '.fk.info',
-    '.fk.namespaces',
-    '.fk.func_loc_starts',
-    '.fk.sparse_starts',
-    '.fk.src_loc_starts',
-    '.fk.sparse_indices',
-    '.fk.func_locs',
-    '.fk.src_locs',
-    '.fk.name_index',
-    '.fk.names',
-    '.fk.bitmap_starts',
-    '.fk.sparse_bitmaps',
-    '.fk.offset_index',
-    '.fk.bucket_starts',
-    '.fk.sparse_buckets',
-    '.fk.line_blocks',
-    '.fk.line_pieces',
-    '.fk.line_frames',
-    '.fk.line_strings',
-    '.fk.line_string_bytes',
-  ];
+  const SECTIONS = FORMAT_SECTIONS;
 
   it('prints version, backend, modules, counts, namespaces and sections', () => {
     const out = ok(run(['info', ARTIFACT]));
@@ -408,15 +387,7 @@ describe.each(BACKENDS)('lookups (%s backend)', (backend) => {
     expect(before).toMatch(/at wasm:\/\/wasm\/[0-9a-f]+:wasm-function\[3\]:0x77\n/);
     expect(before).not.toContain('unit_average');
     // The chain of demo.wat, innermost first.
-    const chain = [
-      'unit_average',
-      'price_order',
-      'apply_discount',
-      'process_order',
-      'process_batch',
-      'run_pipeline',
-      'main',
-    ];
+    const chain = DEMO_CHAIN;
     const named = [...after!.matchAll(/at (\w+) \(wasm:\/\/wasm\/[0-9a-f]+:wasm-function\[(\d+)\]:0x[0-9a-f]+\)/g)].map(
       (m) => [m[1], Number(m[2])],
     );

@@ -12,6 +12,7 @@ import { findDebugSections } from '../lib/dwarf/sections.js';
 import { encodeSrcLocs } from '../lib/dwarf/encode.js';
 import { SrcLocReader } from '../lib/srclocs.js';
 import { int, pick, rng, type Rand } from './helpers/gen.js';
+import { damagedSrcLocs } from './helpers/srclocs.js';
 
 const dir = join(__dirname, 'fixtures', 'dwarf');
 const fixtures = readdirSync(dir)
@@ -104,17 +105,7 @@ describe('damaged source-location tables, read in place', () => {
       const t = readSrcLocs(new Uint8Array(readFileSync(join(dir, name))))!;
       const clean = encodeSrcLocs([{ base: t.codeStart, table: t }]);
       for (let i = 0; i < COUNT / 2; i++) {
-        const s = {
-          blocks: clean.blocks.slice(),
-          pieces: clean.pieces.slice(),
-          frames: clean.frames.slice(),
-          strings: clean.strings.slice(),
-          stringBytes: clean.stringBytes.slice(),
-        };
-        const which = int(r, 0, 3);
-        const words = [s.blocks, s.frames, s.strings][which % 3]!;
-        if (which === 3 || words.length === 0) s.pieces[int(r, 0, s.pieces.length - 1)] = int(r, 0, 255);
-        else words[int(r, 0, words.length - 1)] = pick(r, SPECIAL) >>> 0;
+        const s = damagedSrcLocs(clean, r, int(r, 0, 3), SPECIAL);
         const reader = new SrcLocReader(s);
         for (let a = 0; a < t.codeSize; a += int(r, 1, 40)) {
           try {

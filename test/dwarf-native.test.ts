@@ -13,6 +13,7 @@ import { encodeSrcLocs, type SrcLocSections } from '../lib/dwarf/encode.js';
 import { FunckeyError } from '../lib/errors.js';
 import { SrcLocReader, type SrcFrame } from '../lib/srclocs.js';
 import { int, pick, rng } from './helpers/gen.js';
+import { damagedSrcLocs } from './helpers/srclocs.js';
 import { BACKENDS } from './helpers/backends.js';
 
 type Lookup = (
@@ -106,17 +107,7 @@ describe.runIf(native !== undefined)('source-location tables, js and native', ()
       const r = rng(0xabc + name.length);
       let corrupt = 0;
       for (let i = 0; i < COUNT; i++) {
-        const s = {
-          blocks: clean.blocks.slice(),
-          pieces: clean.pieces.slice(),
-          frames: clean.frames.slice(),
-          strings: clean.strings.slice(),
-          stringBytes: clean.stringBytes.slice(),
-        };
-        const which = int(r, 0, 4);
-        const words = [s.blocks, s.frames, s.strings][which % 3]!;
-        if (which >= 3 || words.length === 0) s.pieces[int(r, 0, s.pieces.length - 1)] = int(r, 0, 255);
-        else words[int(r, 0, words.length - 1)] = pick(r, SPECIAL) >>> 0;
+        const s = damagedSrcLocs(clean, r, int(r, 0, 4), SPECIAL);
         const js = new SrcLocReader(s);
         for (let a = 0; a < t.codeSize; a += int(r, 1, 24)) {
           const want = outcome(() => js.lookup(t.codeStart + a));

@@ -20,6 +20,7 @@ import {
 } from '../lib/index.js';
 import { writeFileAtomic } from '../lib/writer.js';
 import { BACKENDS } from './helpers/backends.js';
+import { DEMO_CHAIN } from './helpers/expected.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'funckey-e2e-'));
 let savedLimit = 10;
@@ -143,15 +144,7 @@ describe.each(BACKENDS)('e2e with V8 (%s backend)', (backend) => {
       stack = (e as Error).stack!;
     }
     const names = parseStack(symbolicate(stack, artifact)).map((f) => f.printedName);
-    expect(names).toEqual([
-      'unit_average',
-      'price_order',
-      'apply_discount',
-      'process_order',
-      'process_batch',
-      'run_pipeline',
-      'main',
-    ]);
+    expect(names).toEqual(DEMO_CHAIN);
     artifact.close();
   });
 

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ArtifactBuilder, FuncKey, FunckeyError, NONE, open, type ErrorCode } from '../lib/index.js';
 import { BACKENDS } from './helpers/backends.js';
+import { FORMAT_SECTIONS } from './helpers/expected.js';
 import { buildModel, randomModel } from './helpers/gen.js';
 import { codeOf } from './helpers/codes.js';
 
@@ -407,30 +408,7 @@ describe('readelf', () => {
     const path = join(dir, 'elf.fkx');
     buildModel(randomModel(8)).writeFile(path);
     const out = execFileSync('readelf', ['-W', '-S', path], { encoding: 'utf8' });
-    for (const name of [
-      '.shstrtab',
-      '.fk.info',
-      '.fk.namespaces',
-      '.fk.func_loc_starts',
-      '.fk.sparse_starts',
-      '.fk.src_loc_starts',
-      '.fk.sparse_indices',
-      '.fk.func_locs',
-      '.fk.src_locs',
-      '.fk.name_index',
-      '.fk.names',
-      '.fk.bitmap_starts',
-      '.fk.sparse_bitmaps',
-      '.fk.offset_index',
-      '.fk.bucket_starts',
-      '.fk.sparse_buckets',
-      '.fk.line_blocks',
-      '.fk.line_pieces',
-      '.fk.line_frames',
-      '.fk.line_strings',
-      '.fk.line_string_bytes',
-    ])
-      expect(out).toContain(name);
+    for (const name of FORMAT_SECTIONS) expect(out).toContain(name);
     expect(out).toMatch(/There are 22 section headers/);
     const hdr = execFileSync('readelf', ['-h', path], { encoding: 'utf8' });
     expect(hdr).toMatch(/ELF64/);
