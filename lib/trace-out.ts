@@ -1,9 +1,10 @@
 /**
  * Where a symbolicated block goes: the edits of lib/symbolicate.ts applied, in order, to the
- * block's text. `StrOut` joins pieces of a string (any string); `ByteOut` writes bytes into
- * one growing buffer, copying the unchanged text from the block's bytes, with no object per
- * edit: a stream's blocks (Latin-1 in, the same bytes out) and a string that is all ASCII
- * (its UTF-8 bytes are its characters).
+ * block's text, into one growing buffer that first holds the input, copying the unchanged
+ * text from it, with no object per edit. `ByteOut` writes bytes: a stream's blocks (Latin-1
+ * in, the same bytes out) and a string that is all ASCII (its UTF-8 bytes are its
+ * characters). `WideOut` writes UTF-16 code units: any other string. `TextOut` picks one for
+ * a string.
  */
 
 /** What a V8 frame `at URL:…` gets before its URL (`NAME (`). */
@@ -20,58 +21,6 @@ export interface Edits {
   replace(start: number, end: number, text: string): void;
   /** `n.v8open` goes in at `at` and `)` at `end` (a V8 frame given its name). */
   wrap(at: number, end: number, n: Opening): void;
-}
-
-/**
- * Pieces of the output string, joined a few hundred at a time: the pieces then die young,
- * rather than all surviving, and being copied by the collector, until the end.
- */
-export class StrOut implements Edits {
-  #pieces: string[];
-  #blocks: string[] = [];
-  #last: number;
-  #edited: boolean;
-
-  /** The edits of s; with `prefix`, s[0, last) was already edited into it. */
-  constructor(
-    readonly s: string,
-    last = 0,
-    prefix?: string,
-  ) {
-    this.#last = last;
-    this.#pieces = prefix === undefined ? [] : [prefix];
-    this.#edited = prefix !== undefined;
-  }
-
-  #add(a: string, b: string): void {
-    const p = this.#pieces;
-    p.push(a, b);
-    if (p.length >= 512) {
-      this.#blocks.push(p.join(''));
-      this.#pieces = [];
-    }
-  }
-
-  replace(start: number, end: number, text: string): void {
-    this.#add(this.s.slice(this.#last, start), text);
-    this.#last = end;
-    this.#edited = true;
-  }
-
-  wrap(at: number, end: number, n: Opening): void {
-    this.#add(this.s.slice(this.#last, at), n.v8open!);
-    this.#add(this.s.slice(at, end), ')');
-    this.#last = end;
-    this.#edited = true;
-  }
-
-  /** The text edited (the text itself when there was no edit). */
-  result(): string {
-    if (!this.#edited) return this.s;
-    this.#add(this.s.slice(this.#last), '');
-    this.#blocks.push(this.#pieces.join(''));
-    return this.#blocks.length === 1 ? this.#blocks[0]! : this.#blocks.join('');
-  }
 }
 
 /**
@@ -154,6 +103,13 @@ export class ByteOut implements Edits {
     this.last = end;
   }
 
+  /** The output so far as a string (Latin-1), which then starts again empty. */
+  take(): string {
+    const x = this.buf.toString('latin1', this.at, this.at + this.len);
+    this.len = 0;
+    return x;
+  }
+
   /** Copies the rest of the input. */
   finish(): void {
     if (!this.edited) return;
@@ -171,43 +127,180 @@ const SHORT = 16;
 const LATIN1 = /^[\x00-\xff]*$/;
 
 /**
- * The edits of a JS string: as Latin-1 bytes (ByteOut) while the text is ASCII and every
- * string put in is Latin-1, then (from the first string that is not) as pieces (StrOut).
+ * The output as UTF-16 code units, in u[at, at + len) after the input's `size` units in
+ * u[0, size): ByteOut's scheme for a block of a JS string that is not all ASCII. Any string goes in and comes out unit for unit,
+ * lone surrogates included. `scratch` is used for u when it is large enough.
  */
-export class TextOut implements Edits {
-  bytes: ByteOut | undefined;
-  str: StrOut | undefined;
+export class WideOut implements Edits {
+  u: Uint16Array;
+  /** A byte view of u (Buffer.write and toString in UTF-16LE). */
+  b: Buffer;
+  readonly at: number;
+  len = 0;
+  /** The end of the last edit in the input. */
+  last = 0;
 
-  constructor(readonly s: string) {
-    if (Buffer.byteLength(s, 'utf8') === s.length)
-      this.bytes = new ByteOut(s.length, (buf) => buf.write(s, 0, 'latin1'));
-    else this.str = new StrOut(s);
+  /** The edits of block s. */
+  constructor(
+    readonly s: string,
+    scratch?: Uint16Array,
+  ) {
+    const size = s.length;
+    this.at = size;
+    const want = size * 2 + (size >>> 2) + 4096;
+    this.u = scratch !== undefined && scratch.length >= want ? scratch : units(want);
+    this.b = Buffer.from(this.u.buffer, this.u.byteOffset, this.u.byteLength);
+    this.b.write(s, 0, 'utf16le');
   }
 
-  /** From bytes to pieces, the output so far their first piece. */
-  #toPieces(): StrOut {
-    const b = this.bytes!;
-    this.bytes = undefined;
-    return (this.str = b.edited
-      ? new StrOut(this.s, b.last, b.buf.toString('latin1', b.at, b.at + b.len))
-      : new StrOut(this.s));
+  private grow(need: number): void {
+    const next = units(Math.max(need, 2 * this.u.length));
+    next.set(this.u.subarray(0, this.at + this.len));
+    this.u = next;
+    this.b = Buffer.from(next.buffer, next.byteOffset, next.byteLength);
+  }
+
+  /** Writes x at unit o, returns the unit after it. */
+  private put(x: string, o: number): number {
+    const u = this.u;
+    if (x.length < SHORT) {
+      for (let i = 0; i < x.length; i++) u[o++] = x.charCodeAt(i);
+      return o;
+    }
+    return o + (this.b.write(x, 2 * o, 'utf16le') >>> 1);
+  }
+
+  /** Copies input units [from, to) to o, returns the unit after them. */
+  private copy(from: number, to: number, o: number): number {
+    const u = this.u;
+    if (to - from < SHORT) {
+      for (let i = from; i < to; i++) u[o++] = u[i]!;
+      return o;
+    }
+    u.copyWithin(o, from, to);
+    return o + to - from;
   }
 
   replace(start: number, end: number, text: string): void {
-    if (this.bytes !== undefined && LATIN1.test(text)) return this.bytes.replace(start, end, text);
-    (this.str ?? this.#toPieces()).replace(start, end, text);
+    const need = this.at + this.len + start - this.last + text.length;
+    if (need > this.u.length) this.grow(need);
+    const o = this.copy(this.last, start, this.at + this.len);
+    this.len = this.put(text, o) - this.at;
+    this.last = end;
   }
 
   wrap(at: number, end: number, n: Opening): void {
-    if (this.bytes !== undefined && (n.latin1 ??= LATIN1.test(n.v8open!))) return this.bytes.wrap(at, end, n);
-    (this.str ?? this.#toPieces()).wrap(at, end, n);
+    const x = n.v8open!;
+    const need = this.at + this.len + end - this.last + x.length + 1;
+    if (need > this.u.length) this.grow(need);
+    let o = this.copy(this.last, at, this.at + this.len);
+    o = this.copy(at, end, this.put(x, o));
+    this.u[o++] = 41; // ')'
+    this.len = o - this.at;
+    this.last = end;
   }
 
+  /** The block edited. */
   result(): string {
-    const b = this.bytes;
-    if (b === undefined) return this.str!.result();
-    if (!b.edited) return this.s;
-    b.finish();
-    return b.buf.toString('latin1', b.at, b.at + b.len);
+    const rest = this.at + this.len + this.s.length - this.last;
+    if (rest > this.u.length) this.grow(rest);
+    this.len = this.copy(this.last, this.s.length, this.at + this.len) - this.at;
+    this.last = this.s.length;
+    return this.b.toString('utf16le', 2 * this.at, 2 * (this.at + this.len));
+  }
+}
+
+/** n UTF-16 units, uninitialised. */
+function units(n: number): Uint16Array {
+  const b = Buffer.allocUnsafeSlow(2 * n);
+  return new Uint16Array(b.buffer, b.byteOffset, n);
+}
+
+/** The blocks of a string that TextOut edits in one buffer: about this many characters, ending at a '\n'. */
+const WINDOW = 64 * 1024;
+
+/**
+ * The edits of a JS string, a block at a time: the text from one edited block to the next
+ * stays as it is (a slice), and each block that has an edit is edited in a buffer that
+ * blocks reuse (so it stays in the cache): as Latin-1 bytes (ByteOut) when the block is
+ * ASCII, a string put in that is not all Latin-1 then being a piece of its own; else as
+ * UTF-16 units (WideOut). A block ends after a '\n' (or at the end of the text), and no
+ * frame holds one, so every edit falls in one block.
+ */
+export class TextOut implements Edits {
+  readonly #pieces: string[] = [];
+  /** The current block, [start, end) of s: its text, and where its edits go. */
+  #start = 0;
+  #end = 0;
+  #block = '';
+  #bytes: ByteOut | undefined;
+  #wide: WideOut | undefined;
+  #byteScratch: Buffer | undefined;
+  #wideScratch: Uint16Array | undefined;
+
+  constructor(readonly s: string) {}
+
+  /** Makes the block hold [start, end) (ending the block before it when it does not). */
+  #enter(start: number): void {
+    if (start < this.#end) return;
+    this.#close();
+    const s = this.s;
+    let from = this.#end;
+    if (start - from > WINDOW >>> 1) {
+      this.#pieces.push(s.slice(from, start));
+      from = start;
+    }
+    const nl = s.indexOf('\n', Math.max(from + WINDOW, start));
+    this.#start = from;
+    this.#end = nl < 0 ? s.length : nl + 1;
+    const block = (this.#block = s.slice(from, this.#end));
+    if (Buffer.byteLength(block, 'utf8') === block.length)
+      this.#bytes = new ByteOut(block.length, (buf) => buf.write(block, 0, 'latin1'), this.#byteScratch);
+    else this.#wide = new WideOut(block, this.#wideScratch);
+  }
+
+  /** The current block's output to the pieces. */
+  #close(): void {
+    const b = this.#bytes;
+    const w = this.#wide;
+    this.#bytes = this.#wide = undefined;
+    if (b !== undefined) {
+      b.finish();
+      this.#pieces.push(b.buf.toString('latin1', b.at, b.at + b.len));
+      this.#byteScratch = b.buf;
+    } else if (w !== undefined) {
+      this.#pieces.push(w.result());
+      this.#wideScratch = w.u;
+    }
+  }
+
+  replace(start: number, end: number, text: string): void {
+    this.#enter(start);
+    const o = this.#start;
+    const b = this.#bytes;
+    if (b === undefined) return this.#wide!.replace(start - o, end - o, text);
+    if (LATIN1.test(text)) return b.replace(start - o, end - o, text);
+    b.replace(start - o, end - o, '');
+    this.#pieces.push(b.take(), text);
+  }
+
+  wrap(at: number, end: number, n: Opening): void {
+    this.#enter(at);
+    const o = this.#start;
+    const b = this.#bytes;
+    if (b === undefined) return this.#wide!.wrap(at - o, end - o, n);
+    if ((n.latin1 ??= LATIN1.test(n.v8open!))) return b.wrap(at - o, end - o, n);
+    b.replace(at - o, at - o, '');
+    this.#pieces.push(b.take(), n.v8open!);
+    b.replace(end - o, end - o, ')');
+  }
+
+  /** The text edited (the text itself when there was no edit). */
+  result(): string {
+    if (this.#end === 0) return this.s;
+    this.#close();
+    const p = this.#pieces;
+    if (this.#end < this.s.length) p.push(this.s.slice(this.#end));
+    return p.length === 1 ? p[0]! : p.join('');
   }
 }
