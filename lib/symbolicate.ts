@@ -128,6 +128,12 @@ const U32_MAX = 0xffffffff;
 const CACHE_MAX = 1 << 16;
 /** V8 frames looked up in one batch. */
 const BATCH = 512;
+/** Bound of the bytes of the openings (Symbolicator.opening). */
+const POOL_MAX = 1 << 20;
+/** In the openings: nothing to print; print through nameOf (not all Latin-1, or too long). */
+const NO_NAME = -1;
+const NOT_LATIN1 = -2;
+const LATIN1 = /^[\x00-\xff]*$/;
 
 // --- The modules of an artifact, read once --------------------------------------------------
 
@@ -279,6 +285,7 @@ function namesOf(fi: number, name: string | undefined, encName: string | undefin
     v8,
     v8open: v8 === undefined ? undefined : v8 + ' (',
     latin1: undefined,
+    bytes: undefined,
     sm: encMod !== undefined ? `${encMod}.${encName ?? ''}` : encName,
   };
 }
@@ -417,9 +424,56 @@ export class Symbolicator {
       const fi = imported + indices[k]!;
       const printed = p.index[k]!;
       if (printed !== fi && printed !== 0) continue; // a mismatch
-      const names = this.nameOf(m, fi);
-      if (names.v8open !== undefined) edits.wrap(p.at[k]!, p.end[k]!, names);
+      const t = this.opening;
+      const slot = fi & (t.fi.length - 1);
+      if (t.fi.length === 0 || t.fi[slot] !== fi) this.openingOf(m, fi);
+      const ts = fi & (t.fi.length - 1);
+      const from = t.from[ts]!;
+      if (from >= 0) edits.wrapBytes(p.at[k]!, p.end[k]!, t.pool, from, t.to[ts]!);
+      else if (from === NOT_LATIN1) edits.wrap(p.at[k]!, p.end[k]!, this.nameOf(m, fi));
     }
+  }
+
+  /**
+   * The openings (Opening.v8open) of module `only` as Latin-1 bytes, direct-mapped by
+   * function index, their bytes side by side in one pool: what flush() copies, without
+   * touching an object per frame. Started again when the pool is full.
+   */
+  readonly opening = {
+    fi: new Int32Array(0),
+    from: new Int32Array(0),
+    to: new Int32Array(0),
+    pool: new Uint8Array(0),
+    used: 0,
+  };
+
+  /** Fills the openings' slot of function fi of module m. */
+  openingOf(m: number, fi: number): void {
+    const t = this.opening;
+    if (t.fi.length === 0) {
+      const n = cacheSize(this.mods.funcs[m]!);
+      t.fi = new Int32Array(n).fill(-1);
+      t.from = new Int32Array(n);
+      t.to = new Int32Array(n);
+      t.pool = new Uint8Array(Math.min(POOL_MAX, 64 * n));
+    }
+    const slot = fi & (t.fi.length - 1);
+    const x = this.nameOf(m, fi).v8open;
+    t.fi[slot] = fi;
+    if (x === undefined || x.length > t.pool.length || !LATIN1.test(x)) {
+      t.from[slot] = x === undefined ? NO_NAME : NOT_LATIN1;
+      return;
+    }
+    if (t.used + x.length > t.pool.length) {
+      t.fi.fill(-1);
+      t.fi[slot] = fi;
+      t.used = 0;
+    }
+    const pool = t.pool;
+    let o = t.used;
+    t.from[slot] = o;
+    for (let i = 0; i < x.length; i++) pool[o++] = x.charCodeAt(i);
+    t.to[slot] = t.used = o;
   }
 
   /** The key indexIn() found at the frame's offset, if any. */
@@ -685,7 +739,7 @@ function frameOf(
 }
 
 /** Edits dropped: the frames alone are wanted. */
-const NO_EDITS: Edits = { replace() {}, wrap() {} };
+const NO_EDITS: Edits = { replace() {}, wrap() {}, wrapBytes() {} };
 
 function checkText(text: unknown): string {
   if (typeof text !== 'string') throw new FunckeyError('E_ARG', `text must be a string, got ${describeValue(text)}`);

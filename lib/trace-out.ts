@@ -13,6 +13,8 @@ export interface Opening {
   v8open: string | undefined;
   /** Whether v8open is all Latin-1 (TextOut), once known. */
   latin1: boolean | undefined;
+  /** v8open as Latin-1 bytes (ByteOut), once needed. */
+  bytes: Uint8Array | undefined;
 }
 
 /** The edits of one text, in order of position, none overlapping. */
@@ -21,6 +23,8 @@ export interface Edits {
   replace(start: number, end: number, text: string): void;
   /** `n.v8open` goes in at `at` and `)` at `end` (a V8 frame given its name). */
   wrap(at: number, end: number, n: Opening): void;
+  /** The same, `n.v8open` being all Latin-1 and given as its bytes: pool[from, to). */
+  wrapBytes(at: number, end: number, pool: Uint8Array, from: number, to: number): void;
 }
 
 /**
@@ -72,16 +76,23 @@ export class ByteOut implements Edits {
     const need = this.at + this.len + start - last + text.length;
     if (need > this.buf.length) this.grow(need);
     const buf = this.buf;
-    const o = this.at + this.len;
+    let o = this.at + this.len;
     buf.copyWithin(o, last, start);
-    this.len += start - last + buf.write(text, o + start - last, 'latin1');
+    o += start - last;
+    if (text.length < SHORT) for (let i = 0; i < text.length; i++) buf[o++] = text.charCodeAt(i);
+    else o += buf.latin1Write(text, o);
+    this.len = o - this.at;
     this.last = end;
   }
 
   wrap(at: number, end: number, n: Opening): void {
-    const b = n.v8open!;
+    const b = (n.bytes ??= Buffer.from(n.v8open!, 'latin1'));
+    this.wrapBytes(at, end, b, 0, b.length);
+  }
+
+  wrapBytes(at: number, end: number, pool: Uint8Array, from: number, to: number): void {
     const last = this.last;
-    const need = this.at + this.len + end - last + b.length + 1;
+    const need = this.at + this.len + end - last + to - from + 1;
     if (need > this.buf.length) this.grow(need);
     const buf = this.buf;
     let o = this.at + this.len;
@@ -91,8 +102,7 @@ export class ByteOut implements Edits {
       buf.copyWithin(o, last, at);
       o += at - last;
     }
-    if (b.length < SHORT) for (let i = 0; i < b.length; i++) buf[o++] = b.charCodeAt(i);
-    else o += buf.write(b, o, 'latin1');
+    for (let i = from; i < to; i++) buf[o++] = pool[i]!;
     if (end - at < SHORT) for (let i = at; i < end; i++) buf[o++] = buf[i]!;
     else {
       buf.copyWithin(o, at, end);
@@ -105,7 +115,7 @@ export class ByteOut implements Edits {
 
   /** The output so far as a string (Latin-1), which then starts again empty. */
   take(): string {
-    const x = this.buf.toString('latin1', this.at, this.at + this.len);
+    const x = this.buf.latin1Slice(this.at, this.at + this.len);
     this.len = 0;
     return x;
   }
@@ -122,6 +132,13 @@ export class ByteOut implements Edits {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+declare global {
+  interface Buffer {
+    latin1Slice(start: number, end: number): string;
+    latin1Write(s: string, offset: number): number;
+  }
+}
 const SHORT = 16;
 
 const LATIN1 = /^[\x00-\xff]*$/;
@@ -200,6 +217,18 @@ export class WideOut implements Edits {
     this.last = end;
   }
 
+  wrapBytes(at: number, end: number, pool: Uint8Array, from: number, to: number): void {
+    const need = this.at + this.len + end - this.last + to - from + 1;
+    if (need > this.u.length) this.grow(need);
+    let o = this.copy(this.last, at, this.at + this.len);
+    const u = this.u;
+    for (let i = from; i < to; i++) u[o++] = pool[i]!;
+    o = this.copy(at, end, o);
+    u[o++] = 41; // ')'
+    this.len = o - this.at;
+    this.last = end;
+  }
+
   /** The block edited. */
   result(): string {
     const rest = this.at + this.len + this.s.length - this.last;
@@ -217,18 +246,22 @@ function units(n: number): Uint16Array {
 }
 
 /** The blocks of a string that TextOut edits in one buffer: about this many characters, ending at a '\n'. */
-const WINDOW = 64 * 1024;
+const WINDOW = 256 * 1024;
 
 /**
  * The edits of a JS string, a block at a time: the text from one edited block to the next
  * stays as it is (a slice), and each block that has an edit is edited in a buffer that
  * blocks reuse (so it stays in the cache): as Latin-1 bytes (ByteOut) when the block is
- * ASCII, a string put in that is not all Latin-1 then being a piece of its own; else as
- * UTF-16 units (WideOut). A block ends after a '\n' (or at the end of the text), and no
- * frame holds one, so every edit falls in one block.
+ * ASCII, a string put in that is not all Latin-1 then being a piece of its own (the block's
+ * pieces joined when it ends); else as UTF-16 units (WideOut). A block ends after a '\n' (or
+ * at the end of the text), and no frame holds one, so every edit falls in one block. Blocks
+ * are large enough that their strings are allocated outside the young generation (more than
+ * 128 KiB), which the collector then never copies.
  */
 export class TextOut implements Edits {
   readonly #pieces: string[] = [];
+  /** The pieces of the current block (when a string put in is not Latin-1). */
+  readonly #own: string[] = [];
   /** The current block, [start, end) of s: its text, and where its edits go. */
   #start = 0;
   #end = 0;
@@ -266,7 +299,13 @@ export class TextOut implements Edits {
     this.#bytes = this.#wide = undefined;
     if (b !== undefined) {
       b.finish();
-      this.#pieces.push(b.buf.toString('latin1', b.at, b.at + b.len));
+      const own = this.#own;
+      if (own.length === 0) this.#pieces.push(b.take());
+      else {
+        own.push(b.take());
+        this.#pieces.push(own.join(''));
+        own.length = 0;
+      }
       this.#byteScratch = b.buf;
     } else if (w !== undefined) {
       this.#pieces.push(w.result());
@@ -281,7 +320,7 @@ export class TextOut implements Edits {
     if (b === undefined) return this.#wide!.replace(start - o, end - o, text);
     if (LATIN1.test(text)) return b.replace(start - o, end - o, text);
     b.replace(start - o, end - o, '');
-    this.#pieces.push(b.take(), text);
+    this.#own.push(b.take(), text);
   }
 
   wrap(at: number, end: number, n: Opening): void {
@@ -291,8 +330,14 @@ export class TextOut implements Edits {
     if (b === undefined) return this.#wide!.wrap(at - o, end - o, n);
     if ((n.latin1 ??= LATIN1.test(n.v8open!))) return b.wrap(at - o, end - o, n);
     b.replace(at - o, at - o, '');
-    this.#pieces.push(b.take(), n.v8open!);
+    this.#own.push(b.take(), n.v8open!);
     b.replace(end - o, end - o, ')');
+  }
+
+  wrapBytes(at: number, end: number, pool: Uint8Array, from: number, to: number): void {
+    this.#enter(at);
+    const o = this.#start;
+    (this.#bytes ?? this.#wide!).wrapBytes(at - o, end - o, pool, from, to);
   }
 
   /** The text edited (the text itself when there was no edit). */

@@ -205,6 +205,28 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
     expect(symbolicate(ascii.join('\n'), a) === asciiExpected.join('\n')).toBe(true);
   });
 
+  it('names of more bytes than the per-call table of names holds (1 MiB), each frame right', () => {
+    // 20,000 functions of 4 bytes at 0x100 + 4i, named with 100 characters or more; every
+    // function's frame three times, in an order that comes back to earlier ones.
+    const n = 20000;
+    const b = new ArtifactBuilder({ textSize: 0x100 + 4 * n });
+    const m = b.addModule({ name: 'big', importedFuncs: 0, definedFuncs: n });
+    const name = (i: number) => `f${i}_${'x'.repeat(100)}${i % 7 === 0 ? '\u00e9' : i % 11 === 0 ? '\u{1f980}' : ''}`;
+    for (let i = 0; i < n; i++) {
+      b.pushFunc(FuncKey.definedWasmFunction(m, i), { start: 0x100 + 4 * i, length: 4 }, 0x100 + 4 * i - 1);
+      b.setFuncName(m, i, name(i));
+    }
+    const a = open(b.finish(), { backend: backend as 'js' | 'native' });
+    const order = [...Array(n).keys()].flatMap((i) => [i, (i * 7919) % n, n - 1 - i]);
+    const hex = (i: number) => (0x101 + 4 * i).toString(16);
+    const text = order.map((i) => `    at wasm://wasm/0badf00d:wasm-function[${i}]:0x${hex(i)}`).join('\n');
+    const expected = order
+      .map((i) => `    at big.${name(i)} (wasm://wasm/0badf00d:wasm-function[${i}]:0x${hex(i)})`)
+      .join('\n');
+    expect(symbolicate(text, a) === expected).toBe(true);
+    a.close();
+  });
+
   it('rewrites SpiderMonkey frames, including the instantiate form', () => {
     expect(symbolicate(SM_TEXT, demoArtifact(backend))).toBe(SM_EXPECTED);
   });
