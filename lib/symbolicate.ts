@@ -445,18 +445,24 @@ export class Symbolicator {
     to: new Int32Array(0),
     pool: new Uint8Array(0),
     used: 0,
+    /** Slots filled since the table was made. */
+    filled: 0,
   };
 
   /** Fills the openings' slot of function fi of module m. */
   openingOf(m: number, fi: number): void {
     const t = this.opening;
-    if (t.fi.length === 0) {
-      const n = cacheSize(this.mods.funcs[m]!);
+    const full = cacheSize(this.mods.funcs[m]!);
+    // Small at first (a call may hold few frames), four times larger each time it is half full.
+    if (t.fi.length === 0 || (t.filled > t.fi.length >>> 1 && t.fi.length < full)) {
+      const n = t.fi.length === 0 ? Math.min(full, 4096) : Math.min(full, 4 * t.fi.length);
       t.fi = new Int32Array(n).fill(-1);
       t.from = new Int32Array(n);
       t.to = new Int32Array(n);
       t.pool = new Uint8Array(Math.min(POOL_MAX, 64 * n));
+      t.used = t.filled = 0;
     }
+    t.filled++;
     const slot = fi & (t.fi.length - 1);
     const x = this.nameOf(m, fi).v8open;
     t.fi[slot] = fi;
