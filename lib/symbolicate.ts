@@ -128,8 +128,9 @@ const U32_MAX = 0xffffffff;
 const CACHE_MAX = 1 << 16;
 /** V8 frames looked up in one batch. */
 const BATCH = 512;
-/** Bound of the bytes of the openings (Symbolicator.opening). */
+/** Bounds of the bytes of the openings (Symbolicator.opening). */
 const POOL_MAX = 1 << 20;
+const POOL_MIN = 1 << 16;
 /** In the openings: nothing to print; print through nameOf (not all Latin-1, or too long). */
 const NO_NAME = -1;
 const NOT_LATIN1 = -2;
@@ -459,7 +460,7 @@ export class Symbolicator {
       t.fi = new Int32Array(n).fill(-1);
       t.from = new Int32Array(n);
       t.to = new Int32Array(n);
-      t.pool = new Uint8Array(Math.min(POOL_MAX, 64 * n));
+      t.pool = new Uint8Array(Math.min(POOL_MAX, Math.max(POOL_MIN, 64 * n)));
       t.used = t.filled = 0;
     }
     t.filled++;
