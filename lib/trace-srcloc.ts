@@ -15,7 +15,7 @@
  *   form instead, so that no line is split.
  * - One line (`inlines: false`): the frame alone, with ` [FILE:LINE:COLUMN]` of the innermost
  *   frame after its function name: the function the engine ran, and the source position of
- *   the instruction, as `llvm-symbolizer --no-inlines` pairs them.
+ *   the instruction itself (the line `llvm-symbolizer --no-inlines` prints).
  * - Wasmtime, expanded: what Wasmtime prints with WASMTIME_BACKTRACE_DETAILS=1 for the module
  *   with its DWARF: the frame's index and offset, the innermost function's name without the
  *   module prefix, then `at FILE[:LINE[:COLUMN]]` on a line of its own and each outer frame
