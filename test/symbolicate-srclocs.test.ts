@@ -13,7 +13,7 @@
  * for the module with DWARF. Node, gjs and jsc are run live as well where installed (gjs and
  * jsc always in CI).
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -435,5 +435,67 @@ describe.each(BACKENDS)('every instruction of the DWARF fixtures, each engine fo
       ]),
     );
     expect(live).toEqual([...trapGolden.values()]);
+  });
+});
+
+// --- The command line ------------------------------------------------------------------------
+
+describe('funckey symbolicate: --no-inlines, --no-line-info, --json', () => {
+  const CLI = join(__dirname, '..', 'dist', 'cli.js');
+  const dir = mkdtempSync(join(tmpdir(), 'funckey-srclocs-cli-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const fkx = join(dir, 'c-trap.fkx');
+  writeFileSync(fkx, buildFromWasm(readFileSync(TRAP)));
+  const input = join(TRACES, 'wasmtime-details.trap-stripped.txt');
+  const cli = (...args: string[]) => {
+    const r = spawnSync(process.execPath, [CLI, 'symbolicate', fkx, input, ...args], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    return r.stdout;
+  };
+
+  it('writes the detailed trace by default, and the forms the flags ask for', () => {
+    expect(cli()).toBe(trace('wasmtime-details', 'dwarf'));
+    const stripped = trace('wasmtime-details', 'stripped');
+    expect(cli('--no-line-info')).toBe(trace('wasmtime', 'dwarf').replace(/^note: .*\n/m, ''));
+    const one = cli('--no-inlines');
+    expect(one.split('\n').length).toBe(stripped.split('\n').length);
+    expect(one).toContain(`    0:     0xa0 - <unknown>!leaf [${loc(chainAt(0xa0)[0]!)}]\n`);
+    const frames = JSON.parse(cli('--json')) as { srcLocs: { function: string }[] }[];
+    expect(frames.map((f) => f.srcLocs.map((s) => s.function))).toEqual([
+      ['check', 'scale', 'leaf'],
+      ['relay', 'middle'],
+      ['run'],
+    ]);
+  });
+});
+
+describe.each(BACKENDS)('source locations: the line around a frame (%s backend)', (backend) => {
+  const a = () => artifactOf(TRAP, backend);
+  const url = 'wasm://wasm/8c8300ca:wasm-function';
+  // c-trap.wasm at 0xa2 (llvm-symbolizer-14 at code address 0x4b, the golden file).
+  const inner = ['    at check (/src/./trapx.h:7:5)', '    at scale (/src/./trapx.h:12:10)'];
+
+  it('a frame after other text on its line gets the one-line form; CRLF lines keep CRLF', () => {
+    expect(symbolicate(`log: at ${url}[4]:0xa2 (worker 3)`, a())).toBe(
+      `log: at leaf [/src/./trapx.h:7:5] (${url}[4]:0xa2) (worker 3)`,
+    );
+    expect(symbolicate(`E\r\n    at ${url}[4]:0xa2\r\n`, a())).toBe(
+      `E\r\n${inner.join('\r\n')}\r\n    at leaf [/src/trap.c:8:10] (${url}[4]:0xa2)\r\n`,
+    );
+  });
+
+  it("Deno's index 0: resolved by the offset, the name and locations added", () => {
+    expect(symbolicate(`    at <anonymous> (${url}[0]:0xa2)`, a())).toBe(
+      [...inner, `    at leaf [/src/trap.c:8:10] (${url}[0]:0xa2)`].join('\n'),
+    );
+  });
+
+  it('a frame of another module (mismatch) gets no location; options are checked', () => {
+    const t = `    at ${url}[2]:0xa2`;
+    expect(symbolicate(t, a())).toBe(t);
+    expect(symbolicateFrames(t, a())[0]).toMatchObject({ status: 'mismatch', srcLocs: [] });
+    expect(() => symbolicate(t, a(), { inlines: 1 as unknown as boolean })).toThrow(/inlines must be a boolean/);
+    expect(() => symbolicate(t, a(), { lineInfo: 'no' as unknown as boolean })).toThrow(/lineInfo must be a boolean/);
   });
 });
