@@ -26,6 +26,11 @@
  * A function without a name in a module without names stays as it was. Bun's `at unknown`
  * holds nothing to look up.
  *
+ * With an artifact that has line information (and `lineInfo` not false), a resolved frame
+ * with an offset also gets its source location and its inlined frames (lib/trace-srcloc.ts
+ * writes them; `inlines: false` keeps one line per frame), and `symbolicateFrames` gives its
+ * chain (`srcLocs`). Without line information the path and its cost are as before.
+ *
  * Which function a frame is: with a byte offset, `funcByOffset(module byte offset + OFF)`
  * gives the key `DefinedWasmFunction(m, i)`, hence the function index `imported(m) + i`,
  * hence the name. The index the engine printed must agree, else the frame is a `mismatch`
