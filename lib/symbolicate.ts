@@ -167,11 +167,12 @@ export const MAX_PROBE = 64;
 const U32_MAX = 0xffffffff;
 /** Bound of the per-call caches: URLs and module prefixes (cleared when full), names per module (direct-mapped). */
 const CACHE_MAX = 1 << 16;
+/** The length of a cache of names (or of their bytes) at first. */
+const CACHE_START = 256;
 /** V8 frames looked up in one batch. */
 const BATCH = 512;
-/** Bounds of the bytes of the openings (Symbolicator.opening). */
+/** Bound of the bytes of the openings (Symbolicator.opening). */
 const POOL_MAX = 1 << 20;
-const POOL_MIN = 1 << 16;
 /** In the openings: nothing to print; print through nameOf (not all Latin-1, or too long). */
 const NO_NAME = -1;
 const NOT_LATIN1 = -2;
@@ -367,6 +368,15 @@ function cacheSize(funcs: number): number {
 }
 
 /**
+ * A direct-mapped cache for a module of `funcs` functions: 256 entries at first (a text may
+ * hold few frames), four times the `length` of the one it replaces once that is half full, up
+ * to cacheSize(funcs).
+ */
+function newCache(funcs: number, length: number): (Names | undefined)[] {
+  return new Array<Names | undefined>(Math.min(cacheSize(funcs), length === 0 ? CACHE_START : 4 * length));
+}
+
+/**
  * V8 frames `at URL:…` of the one module frames belong to, waiting for a batched lookup of
  * their offsets (Artifact.funcsByOffset): positions of the frame, module byte offset +
  * printed offset, printed index.
@@ -389,6 +399,8 @@ export class Symbolicator {
   readonly settings: Settings;
   /** Per module, names by function index, direct-mapped (index modulo the table's length). */
   readonly names: (Names | undefined)[][] = [];
+  /** Per module, entries put in its names cache since the cache was made. */
+  readonly nameFills: number[] = [];
   /** The module every frame belongs to (no `urls`, one module or `module`), else -1. */
   readonly only: number;
   readonly pending = new Pending();
@@ -457,10 +469,17 @@ export class Symbolicator {
 
   /** The names of function fi of module m, looked up and encoded once (while they stay in the cache). */
   nameOf(m: number, fi: number): Names {
-    const cache = (this.names[m] ??= new Array<Names | undefined>(cacheSize(this.mods.funcs[m]!)));
-    const slot = fi & (cache.length - 1);
+    let cache = this.names[m];
+    if (cache === undefined) cache = this.names[m] = newCache(this.mods.funcs[m]!, 0);
+    let slot = fi & (cache.length - 1);
     let n = cache[slot];
     if (n === undefined || n.fi !== fi) {
+      const fills = (this.nameFills[m] = (this.nameFills[m] ?? 0) + 1);
+      if (fills > cache.length >>> 1 && cache.length < cacheSize(this.mods.funcs[m]!)) {
+        cache = this.names[m] = newCache(this.mods.funcs[m]!, cache.length);
+        this.nameFills[m] = 1;
+        slot = fi & (cache.length - 1);
+      }
       const name = this.artifact.funcName(fi, m);
       const mod = this.settings.moduleNames ? this.mods.name[m] : undefined;
       n = namesOf(
@@ -540,13 +559,13 @@ export class Symbolicator {
   openingOf(m: number, fi: number): void {
     const t = this.opening;
     const full = cacheSize(this.mods.funcs[m]!);
-    // Small at first (a call may hold few frames), four times larger each time it is half full.
+    // Small at first (a text may hold few frames), four times larger each time it is half full.
     if (t.fi.length === 0 || (t.filled > t.fi.length >>> 1 && t.fi.length < full)) {
-      const n = t.fi.length === 0 ? Math.min(full, 4096) : Math.min(full, 4 * t.fi.length);
+      const n = t.fi.length === 0 ? Math.min(full, CACHE_START) : Math.min(full, 4 * t.fi.length);
       t.fi = new Int32Array(n).fill(-1);
       t.from = new Int32Array(n);
       t.to = new Int32Array(n);
-      t.pool = new Uint8Array(Math.min(POOL_MAX, Math.max(POOL_MIN, 64 * n)));
+      t.pool = new Uint8Array(Math.max(t.pool.length, Math.min(POOL_MAX, 64 * n)));
       t.used = t.filled = 0;
     }
     t.filled++;
@@ -558,6 +577,8 @@ export class Symbolicator {
       return;
     }
     if (t.used + x.length > t.pool.length) {
+      // Full: started again, twice as large while it may grow.
+      if (t.pool.length < POOL_MAX) t.pool = new Uint8Array(Math.min(POOL_MAX, 2 * t.pool.length));
       t.fi.fill(-1);
       t.fi[slot] = fi;
       t.used = 0;
