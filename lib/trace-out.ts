@@ -2,9 +2,9 @@
  * Where a symbolicated block goes: the edits of lib/symbolicate.ts applied, in order, to the
  * block's text, into one growing buffer that first holds the input, copying the unchanged
  * text from it, with no object per edit. `ByteOut` writes bytes: a stream's blocks (Latin-1
- * in, the same bytes out) and a string that is all ASCII (its UTF-8 bytes are its
- * characters). `WideOut` writes UTF-16 code units: any other string. `TextOut` picks one for
- * a string.
+ * in, the same bytes out) and the blocks of a string that are all ASCII (its UTF-8 bytes are
+ * its characters). `WideOut` writes UTF-16 code units: the other blocks of a string.
+ * `TextOut` cuts a string into blocks and picks one for each.
  */
 
 /** What a V8 frame `at URL:…` gets before its URL (`NAME (`). */
