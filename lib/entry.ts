@@ -19,6 +19,8 @@ import * as names from './names.js';
 import * as offsets from './offsets.js';
 import * as openTables from './open.js';
 import * as reader from './reader.js';
+import * as requireModule from './require.js';
+import { cjsRequire } from './require.js';
 import * as srclocs from './srclocs.js';
 import * as table from './table.js';
 
@@ -42,14 +44,14 @@ export const __modules = {
   offsets,
   open: openTables,
   reader,
+  require: requireModule,
   srclocs,
   table,
 };
 
-declare const require: (id: string) => unknown;
 let lazy: typeof Index | undefined;
 function load(): typeof Index {
-  return (lazy ??= require('./funckey-lazy.cjs') as typeof Index);
+  return (lazy ??= cjsRequire('./funckey-lazy.cjs') as typeof Index);
 }
 
 /** A function of lib/index.ts that loads the lazy bundle on its first call. */
