@@ -3,7 +3,9 @@
 // resident memory. Everything it uses is imported after the clock starts; funckey through its
 // main entry point (`import 'funckey'`, the package's own name), as a user imports it.
 //   node bench/cold-start-child.js METHOD FILE FIRST_INDEX INDEX_COUNT SEED
-// METHOD: handwritten | wasmparser | funckey-js | funckey-native, or the floors import-only
+// METHOD: handwritten | wasmparser | funckey-js | funckey-native, srclocs-js | srclocs-native
+// (FIRST_INDEX a text offset, the answer the innermost source location's file:line, and the
+// 1,000 more lookups over offsets below INDEX_COUNT), or the floors import-only
 // (import funckey, nothing else), import-eager (every module of the package, as dist/index.js
 // imports them), trivial-esm (import a one-line ES module) and empty.
 // Prints one JSON line: ms (to the first name), importMs and openMs (the clock when the
@@ -52,6 +54,16 @@ if (method === 'handwritten') {
   const art = open(file, { backend: method === 'funckey-js' ? 'js' : 'native' });
   openMs = performance.now() - t0;
   lookup = (i) => art.funcName(i);
+} else if (method === 'srclocs-js' || method === 'srclocs-native') {
+  // The DWARF row: FIRST_INDEX is a text offset; the answer is the innermost frame's file:line.
+  const { open } = await import('funckey');
+  importMs = performance.now() - t0;
+  const art = open(file, { backend: method === 'srclocs-js' ? 'js' : 'native' });
+  openMs = performance.now() - t0;
+  lookup = (offset) => {
+    const f = art.srcLocs(offset)[0];
+    return f === undefined ? undefined : `${f.file}:${f.line}`;
+  };
 } else if (method === 'import-only') {
   await import('funckey');
   lookup = () => undefined;

@@ -230,17 +230,20 @@ const size = readFileSync(path).length;
 `;
 
 describe('a file changed in place while open', () => {
-  it('js: unaffected (it reads the file once, at open)', () => {
+  it('js: what open read stays; the rest is read when first used, and a file shorter than at open is E_IO', () => {
     const p = join(dir, 'inplace-js.fkx');
     writeFileSync(p, artifact('j', 300));
     const a = open(p, { backend: 'js' });
+    // Read before the file changes: the table (by funcLoc); not yet the names.
+    expect(a.funcLoc(FuncKey.definedWasmFunction(0, 100))).toEqual({ start: 1000 + 1600, length: 12 });
     const size = readFileSync(p).length;
     const fd = openSync(p, 'r+');
     writeSync(fd, new Uint8Array(size).fill(0xff), 0, size, 0);
     closeSync(fd);
     truncateSync(p, 10);
-    expect(a.funcName(299)).toBe(nameOf('j', 299));
     expect(a.funcLoc(FuncKey.definedWasmFunction(0, 100))).toEqual({ start: 1000 + 1600, length: 12 });
+    expect(a.funcByOffset(1000 + 16 * 10)?.index).toBe(10);
+    expect(codeOf(() => a.funcName(299))).toBe('E_IO');
     a.close();
   });
 
