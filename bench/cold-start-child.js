@@ -7,7 +7,9 @@
 // (FIRST_INDEX a text offset, the answer the innermost source location's file:line, and the
 // 1,000 more lookups over offsets below INDEX_COUNT), or the floors import-only
 // (import funckey, nothing else), import-eager (every module of the package, as dist/index.js
-// imports them), trivial-esm (import a one-line ES module) and empty.
+// imports them), trivial-esm (import a one-line ES module), trivial-package (FILE: a one-line
+// module importing a one-line package by name, through its "exports" as funckey's are) and
+// empty.
 // Prints one JSON line: ms (to the first name), importMs and openMs (the clock when the
 // import, then the open, had finished), rss and anon (RSS and its private part, after the
 // 1,000 lookups), name, sum.
@@ -70,6 +72,12 @@ if (method === 'handwritten') {
 } else if (method === 'import-eager') {
   // reference: every module of the package at once, as lib/index.ts (tsc's dist/index.js) imports them
   await import('../dist/index.js');
+  lookup = () => undefined;
+} else if (method === 'trivial-package') {
+  // FILE: a one-line module that imports a one-line package by its name, through the
+  // package's "exports" as funckey's are (cold-start.js writes both).
+  const { pathToFileURL } = await import('node:url');
+  await import(pathToFileURL(file).href);
   lookup = () => undefined;
 } else if (method === 'trivial-esm') {
   await import('./lib/trivial.js');

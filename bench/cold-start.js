@@ -6,7 +6,7 @@
 // the floor of an empty script.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import {
@@ -217,6 +217,32 @@ async function dwarfCold({ quick, rec, fk, native, runs }) {
   );
 }
 
+/**
+ * A one-line package in the scratch directory's node_modules, with "exports" as funckey's
+ * (import and require conditions), and a one-line module importing it by name: the floor of
+ * importing any such package by name in a fresh process.
+ */
+function packageProbe() {
+  const dir = join(workDir(), 'node_modules', 'one-line');
+  const probe = join(workDir(), 'import-one-line.mjs');
+  if (!existsSync(probe)) {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'package.json'),
+      JSON.stringify({
+        name: 'one-line',
+        version: '1.0.0',
+        type: 'module',
+        exports: { '.': { import: './index.mjs', require: './index.cjs' } },
+      }),
+    );
+    writeFileSync(join(dir, 'index.mjs'), 'export const x = 1;\n');
+    writeFileSync(join(dir, 'index.cjs'), 'exports.x = 1;\n');
+    writeFileSync(probe, "import 'one-line';\n");
+  }
+  return probe;
+}
+
 export async function group2({ quick, rec }) {
   const fk = await loadFunckey();
   const native = await nativeInfo();
@@ -233,6 +259,12 @@ export async function group2({ quick, rec }) {
     { id: 'funckey-js', label: "import 'funckey', open, funcName", backend: 'js', enc: 'dense' },
     { id: 'import-only', label: "floor: import 'funckey', open nothing", backend: '-', floor: true },
     { id: 'import-eager', label: 'reference: import every module at once (dist/index.js)', backend: '-', floor: true },
+    {
+      id: 'trivial-package',
+      label: 'floor: import a one-line package by name (its exports)',
+      backend: '-',
+      floor: true,
+    },
     { id: 'trivial-esm', label: 'floor: import a one-line ES module', backend: '-', floor: true },
     { id: 'empty', label: 'floor: empty script', backend: '-', floor: true },
   ];
@@ -272,7 +304,7 @@ export async function group2({ quick, rec }) {
       for (let mi = 0; mi < methods.length; mi++) {
         const m = methods[mi];
         if (m.backend === 'native' && !native.available) continue;
-        const input = m.enc ? file : mod.path;
+        const input = m.enc ? file : m.id === 'trivial-package' ? packageProbe() : mod.path;
         const w0 = performance.now();
         const res = spawnSync(
           process.execPath,

@@ -116,7 +116,8 @@ function resolveBackend(choice: unknown): BackendName {
 }
 
 /**
- * Opens an artifact: a path (js reads the file, native maps it) or the artifact's bytes.
+ * Opens an artifact: a path (js reads what it validates and the rest when first used, native
+ * maps it) or the artifact's bytes.
  * Open checks the header, the section table, the namespaces and the module records, in time
  * that does not depend on the number of functions; nothing else is decoded.
  */

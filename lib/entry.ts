@@ -1,8 +1,8 @@
 /**
- * The package's entry point, bundled into dist/funckey.cjs (`require('funckey')`; the ES
- * module dist/funckey.mjs re-exports it, so both see one copy). It exports what lib/index.ts
- * exports, but loads at once only what a reader uses: errors, keys, open and the artifact,
- * both backends. The builder, the wasm parser, building from wasm, hashing, stripping and
+ * The package's entry point, bundled into dist/funckey.cjs (`require('funckey')`) and into the
+ * ES module dist/funckey.mjs (`import 'funckey'`), which share one copy of it in a process
+ * (lib/require.ts). It exports what lib/index.ts exports, but loads at once only what a
+ * reader uses: errors, keys, open and the artifact, both backends. The builder, the wasm parser, building from wasm, hashing, stripping and
  * symbolication are bundled apart (dist/funckey-lazy.cjs) and loaded, synchronously, on the
  * first use of one of them (scripts/bundle.mjs builds both).
  */

@@ -39,6 +39,9 @@ export function readRegularFile(path: string): Uint8Array {
 /** How many files read in parts keep their descriptor at once (FileImage). */
 export const MAX_HELD_FILES = 32;
 
+/** Files smaller than this are read whole at open (FileImage): parts would save little. */
+export const READ_WHOLE_BELOW = 1 << 20;
+
 /**
  * A regular file read in parts, when they are first needed, into `bytes`: an array of the
  * file's size, allocated without being cleared (Buffer.allocUnsafeSlow: its pages cost
@@ -48,7 +51,8 @@ export const MAX_HELD_FILES = 32;
  * readRegularFile checks a file. The descriptor stays open until close() (or until the
  * image is garbage-collected), so that the file read is the one opened even after it was
  * replaced by rename or deleted. At most MAX_HELD_FILES images hold one: opening another
- * makes the oldest read the rest of its file and close its descriptor.
+ * makes the oldest read the rest of its file and close its descriptor. A file smaller than
+ * READ_WHOLE_BELOW is read whole at open and holds none.
  */
 export class FileImage {
   readonly bytes: Uint8Array;
@@ -79,6 +83,10 @@ export class FileImage {
     } catch (e) {
       if (fd !== undefined) closeSync(fd);
       throw ioError(path, e);
+    }
+    if (image.bytes.length < READ_WHOLE_BELOW) {
+      image.#readAll();
+      return image;
     }
     while (held.size >= MAX_HELD_FILES) {
       const [id, ref] = held.entries().next().value!;
@@ -127,14 +135,17 @@ export class FileImage {
     try {
       this.read(0, this.bytes.length);
     } finally {
-      this.close();
+      this.#release();
     }
   }
 
   /** Closes the descriptor (the bytes read stay). Harmless twice. */
   close(): void {
-    const fd = this.#fd;
-    if (fd === undefined) return;
+    if (this.#fd !== undefined) this.#release();
+  }
+
+  #release(): void {
+    const fd = this.#fd!;
     this.#fd = undefined;
     held.delete(this.#id);
     finalizer.unregister(this);

@@ -1,15 +1,18 @@
 // Builds the package's entry point from lib/ (after tsc, which writes dist/*.js and the types):
-//   dist/funckey.cjs       require('funckey'): lib/entry.ts, what a reader uses
-//   dist/funckey.mjs       import 'funckey': the same modules as an ES module, so that importing
-//                          funckey never starts the CommonJS loader (lib/require.ts)
-//   dist/funckey-lazy.cjs  lib/index.ts without what funckey.cjs holds: the wasm parser,
-//                          building, hashing, symbolication; loaded on first use
-//   dist/*.d.cts           the types of require('funckey'): those of dist/*.d.ts
-// The first of funckey.cjs and funckey.mjs loaded in a process registers its modules and the
-// other exports those (lib/require.ts shareOnce); the lazy bundle takes every module the eager
-// bundles hold from funckey.cjs (its `__modules`), so a process has one copy of each class
-// whichever way it loaded funckey.
+//   dist/funckey-eager.cjs  lib/entry.ts as CommonJS: what a reader uses
+//   dist/funckey.cjs        require('funckey') and
+//   dist/funckey.mjs        import 'funckey': each runs funckey-eager.cjs once per realm
+//                           (scripts/eager-loader.js), with V8's code cache when one fits,
+//                           without starting the module loader of the other kind
+//   dist/funckey-eager.v8cache  that code cache (scripts/code-cache.cjs; again at install)
+//   dist/funckey-lazy.cjs   lib/index.ts without what funckey-eager.cjs holds: the wasm parser,
+//                           building, hashing, symbolication; loaded on first use
+//   dist/*.d.cts            the types of require('funckey'): those of dist/*.d.ts
+// The eager bundle registers its modules (lib/require.ts shareOnce), both entry points export
+// those, and the lazy bundle takes every module the eager one holds from funckey.cjs (its
+// `__modules`): a process has one copy of each class whichever way it loaded funckey.
 import { createRequire } from 'node:module';
+import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -43,11 +46,18 @@ const eager = await esbuild.build({
       "const mine = require('./lib/entry.ts');\n" +
       "module.exports = require('./lib/require.ts').shareOnce(mine, __dirname);\n",
     resolveDir: root,
-    sourcefile: 'funckey.cjs',
+    sourcefile: 'funckey-eager.cjs',
     loader: 'js',
   },
-  outfile: 'dist/funckey.cjs',
+  outfile: 'dist/funckey-eager.cjs',
 });
+// The entry points: the loader, then what each module system gives it.
+const loader = readFileSync(join(root, 'scripts', 'eager-loader.js'), 'utf8');
+writeFileSync(
+  join(dist, 'funckey.cjs'),
+  `'use strict';\n// require('funckey'): dist/funckey-eager.cjs, run by scripts/bundle.mjs's loader.\n${loader}\n` +
+    'module.exports = loadEager(__dirname, require, require);\n',
+);
 const eagerModules = new Set(
   Object.keys(eager.metafile.inputs)
     .filter((f) => f.startsWith('lib/'))
@@ -87,56 +97,40 @@ await esbuild.build({
 const lazySrc = readFileSync(join(dist, 'funckey-lazy.cjs'), 'utf8');
 for (const m of listed)
   if (lazySrc.includes(`\n// lib/${m}.ts\n`))
-    throw new Error(`dist/funckey-lazy.cjs holds a copy of lib/${m}.ts, which funckey.cjs holds`);
+    throw new Error(`dist/funckey-lazy.cjs holds a copy of lib/${m}.ts, which funckey-eager.cjs holds`);
 
 const cjs = createRequire(import.meta.url)(join(dist, 'funckey.cjs'));
 const names = Object.keys(cjs).filter((n) => n !== '__modules');
-// In an ES module, `import ... from 'node:fs'` makes Node build the module's ES facade (every
-// export of node:fs), which costs more than the rest of funckey's import: the ES bundle takes
-// Node's built-in modules from process.getBuiltinModule instead (Node 20.16; before it, the
-// facade after all).
-const builtinsFromProcess = {
-  name: 'builtins-from-process',
-  setup(build) {
-    build.onResolve({ filter: /^node:/ }, (a) =>
-      a.namespace === 'builtin' || a.kind === 'dynamic-import'
-        ? { path: a.path, external: true }
-        : { path: a.path, namespace: 'builtin' },
-    );
-    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (a) => {
-      const names = Object.keys(createRequire(import.meta.url)(a.path)).filter((n) => /^[A-Za-z_$][\w$]*$/.test(n));
-      const id = JSON.stringify(a.path);
-      return {
-        contents:
-          `const m = typeof process.getBuiltinModule === 'function' ? process.getBuiltinModule(${id}) : await import(${id});\n` +
-          `export const { ${names.join(', ')} } = m;\nexport default m;\n`,
-        loader: 'js',
-      };
-    });
-  },
-};
-const esm = await esbuild.build({
-  ...common,
-  format: 'esm',
-  define: { __funckeyCjsRequire: 'undefined' },
-  plugins: [builtinsFromProcess],
-  stdin: {
-    contents:
-      "import * as mine from './lib/entry.ts';\n" +
-      "import { setNodeModule, shareOnce } from './lib/require.ts';\n" +
-      "if (typeof process.getBuiltinModule !== 'function') setNodeModule(await import('node:module'));\n" +
-      "const dir = import.meta.dirname ?? (await import('node:path')).dirname(decodeURIComponent(new URL(import.meta.url).pathname));\n" +
-      `export const { ${names.join(', ')} } = shareOnce(mine, dir);\n`,
-    resolveDir: root,
-    sourcefile: 'funckey.mjs',
-    loader: 'js',
-  },
-  outfile: 'dist/funckey.mjs',
-});
-const esmModules = Object.keys(esm.metafile.inputs).filter((f) => f.startsWith('lib/'));
-const cjsModules = Object.keys(eager.metafile.inputs).filter((f) => f.startsWith('lib/'));
-if (esmModules.sort().join() !== cjsModules.sort().join())
-  throw new Error('dist/funckey.mjs and dist/funckey.cjs hold different modules');
+const BUILTINS = ['node:fs', 'node:module', 'node:path', 'node:url', 'node:vm'];
+writeFileSync(
+  join(dist, 'funckey.mjs'),
+  `// import 'funckey': dist/funckey-eager.cjs, run by scripts/bundle.mjs's loader. Node's
+// built-in modules come from process.getBuiltinModule (Node 20.16): an ES module's import of
+// node:fs makes Node build that module's ES facade, which costs more than the rest of funckey's
+// import; before 20.16, from import() after all.
+const builtin =
+  typeof process.getBuiltinModule === 'function'
+    ? (id) => process.getBuiltinModule(id)
+    : await (async () => {
+        const m = new Map();
+        for (const id of ${JSON.stringify(BUILTINS)}) m.set(id, (await import(id)).default);
+        return (id) => m.get(id);
+      })();
+let cjs;
+const require = (id) =>
+  id.startsWith('node:') ? builtin(id) : (cjs ??= builtin('node:module').createRequire(import.meta.url))(id);
+const dir = import.meta.dirname ?? builtin('node:path').dirname(builtin('node:url').fileURLToPath(import.meta.url));
+${loader}
+export const { ${names.join(', ')} } = loadEager(dir, builtin, require);
+`,
+);
+for (const id of readFileSync(join(dist, 'funckey-eager.cjs'), 'utf8').match(/require\(["'][^"']+["']\)/g) ?? []) {
+  const m = /["'](.*)["']/.exec(id)[1];
+  if (m.startsWith('node:') && !BUILTINS.includes(m))
+    throw new Error(`dist/funckey-eager.cjs requires ${m}: add it to BUILTINS (funckey.mjs on Node < 20.16)`);
+}
+execFileSync(process.execPath, [join(root, 'scripts', 'code-cache.cjs')], { stdio: 'inherit' });
+
 // Types for require('funckey'): each dist/X.d.ts as dist/X.d.cts importing the other .d.cts
 // files (a CommonJS declaration may not import an ES module's under node16/nodenext), the
 // entry's being those of dist/index.d.ts.
