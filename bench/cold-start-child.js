@@ -4,15 +4,15 @@
 // main entry point (`import 'funckey'`, the package's own name), as a user imports it.
 //   node bench/cold-start-child.js METHOD FILE FIRST_INDEX INDEX_COUNT SEED
 // METHOD: handwritten | wasmparser | funckey-js | funckey-native, srclocs-js | srclocs-native
-// (FIRST_INDEX a text offset, the answer the innermost source location's file:line, and the
-// 1,000 more lookups over offsets below INDEX_COUNT), or the floors import-only
+// (FIRST_INDEX a text offset, the answer the innermost source location's file:line), or the
+// floors import-only
 // (import funckey, nothing else), import-eager (every module of the package, as dist/index.js
 // imports them), trivial-esm (import a one-line ES module), trivial-package (FILE: a one-line
 // module importing a one-line package by name, through its "exports" as funckey's are) and
 // empty.
 // Prints one JSON line: ms (to the first name), importMs and openMs (the clock when the
 // import, then the open, had finished), rss and anon (RSS and its private part, after the
-// 1,000 lookups), name, sum.
+// 1,000 lookups; none when INDEX_COUNT is 0), name, sum.
 const t0 = performance.now();
 const [method, file, firstArg, countArg, seedArg] = process.argv.slice(2);
 
@@ -94,7 +94,7 @@ const t1 = performance.now();
 const count = Number(countArg);
 let s = Number(seedArg) >>> 0 || 1;
 let sum = 0;
-for (let k = 0; k < 1000; k++) {
+for (let k = 0; k < (count > 0 ? 1000 : 0); k++) {
   s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
   const n = lookup(s % count);
   if (n !== undefined) sum += n.length;
