@@ -3,11 +3,12 @@
  * 'funckey'`: a CommonJS `require` (for node-gyp-build and the lazy bundle), made on first
  * use, and the one copy of the package that every entry point shares.
  *
- * dist/funckey.mjs (import) and dist/funckey.cjs (require) each hold the eager modules, so
- * that an ES module never starts the CommonJS loader to import funckey (in a fresh ES-module
- * process that costs more than the rest of the import). Whichever loads first registers its
- * modules (shareOnce); the other, and the lazy bundle through require('./funckey.cjs'),
- * take those: one copy of every class in a process whichever way funckey was loaded.
+ * dist/funckey.mjs (import) and dist/funckey.cjs (require) both run the eager bundle
+ * dist/funckey-eager.cjs themselves (scripts/eager-loader.js), so that an ES module never
+ * starts the CommonJS loader to import funckey (in a fresh ES-module process that costs more
+ * than the rest of the import). The bundle registers its modules (shareOnce); the entry
+ * points, and the lazy bundle through require('./funckey.cjs'), take those: one copy of
+ * every class in a process whichever way funckey was loaded.
  */
 
 /** The CommonJS bundle's own `require` (scripts/bundle.mjs defines it); undefined elsewhere. */
@@ -21,8 +22,8 @@ let nodeModule: NodeModule | undefined;
 let req: ((id: string) => unknown) | undefined;
 
 /**
- * Gives `node:module` to cjsRequire where `process.getBuiltinModule` (Node 20.16) is missing:
- * the ES-module bundle imports it then, as do lib/index.ts and the CLI.
+ * Gives `node:module` to cjsRequire where `process.getBuiltinModule` (Node 20.16) is missing
+ * and no CommonJS require was given: lib/index.ts and the CLI, run unbundled, import it.
  */
 export function setNodeModule(m: NodeModule): void {
   nodeModule ??= m;
