@@ -171,7 +171,8 @@ export class NativeCore implements Core {
   readonly #token: object;
   /** srcLocs' output, grown to the longest chain met. */
   #frames = new Uint32Array(64);
-  readonly #strings = new Map<number, string>();
+  /** Decoded source-location strings by index (grown to the largest index met). */
+  readonly #strings: (string | undefined)[] = [];
 
   constructor(a: Addon, id: number, token: object) {
     this.#a = a;
@@ -219,8 +220,13 @@ export class NativeCore implements Core {
 
   /** String i of the source-location tables, decoded once (as lib/srclocs.ts caches them). */
   #string(i: number): string {
-    let s = this.#strings.get(i);
-    if (s === undefined) this.#strings.set(i, (s = this.#a.srcLocString(this.#id, i)));
+    const c = this.#strings;
+    let s = c[i];
+    if (s === undefined) {
+      s = this.#a.srcLocString(this.#id, i);
+      while (c.length <= i) c.push(undefined);
+      c[i] = s;
+    }
     return s;
   }
 
