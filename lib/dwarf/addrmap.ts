@@ -2,37 +2,87 @@ import { upperBound } from './line.js';
 
 /**
  * LLVM's per-unit map from addresses to the innermost subroutine DIE (DWARFUnit's
- * AddrDieMap): ranges are added parent first; a range inside an earlier one splits it.
- * Kept as arrays sorted by low address; `die[i]` covers [low[i], high[i]).
+ * AddrDieMap, a std::map): ranges are added parent first; a range inside an earlier one
+ * splits it. Built from all the ranges at once, in O(n log n) whatever their order: every
+ * key the map ever holds is the low or high end of some range, so the keys are known up
+ * front and the map is a presence bit per key, with a Fenwick tree to find the last key
+ * present at or below an address. Then kept as arrays sorted by low address: `die[i]`
+ * covers [low[i], high[i]).
  */
 export class AddrDieMap {
   low: number[] = [];
   high: number[] = [];
   die: number[] = [];
 
-  private put(key: number, high: number, die: number): void {
-    const i = upperBound(this.low, 0, this.low.length, key);
-    if (i > 0 && this.low[i - 1] === key) {
-      this.high[i - 1] = high;
-      this.die[i - 1] = die;
-      return;
+  /** `ranges`: (low, high, die) triples, in the order LLVM adds them. */
+  constructor(ranges: number[]) {
+    const ends: number[] = [];
+    for (let i = 0; i + 2 < ranges.length; i += 3) {
+      if (ranges[i] === ranges[i + 1]) continue;
+      ends.push(ranges[i]!, ranges[i + 1]!);
     }
-    this.low.splice(i, 0, key);
-    this.high.splice(i, 0, high);
-    this.die.splice(i, 0, die);
-  }
-
-  add(lowPc: number, highPc: number, die: number): void {
-    if (lowPc === highPc) return;
-    const b = upperBound(this.low, 0, this.low.length, lowPc) - 1;
-    if (b >= 0 && lowPc < this.high[b]!) {
-      const bLow = this.low[b]!,
-        bHigh = this.high[b]!,
-        bDie = this.die[b]!;
-      if (highPc < bHigh) this.put(highPc, bHigh, bDie);
-      if (lowPc > bLow) this.high[b] = lowPc;
+    const keys = Float64Array.from(ends).sort();
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[n - 1]) keys[n++] = keys[i]!;
+    const present = new Uint8Array(n),
+      high = new Float64Array(n),
+      die = new Int32Array(n),
+      tree = new Int32Array(n + 1);
+    const indexOf = (x: number): number => {
+      let lo = 0,
+        hi = n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (keys[mid]! < x) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo;
+    };
+    // The last present key at or below key i, or -1.
+    let top = 1;
+    while (top * 2 <= n) top *= 2;
+    const before = (i: number): number => {
+      let count = 0;
+      for (let k = i + 1; k > 0; k -= k & -k) count += tree[k]!;
+      if (count === 0) return -1;
+      // The position of the count-th present key.
+      let pos = 0;
+      for (let step = top; step > 0; step >>= 1)
+        if (pos + step <= n && tree[pos + step]! < count) {
+          pos += step;
+          count -= tree[pos]!;
+        }
+      return pos;
+    };
+    const put = (i: number, h: number, d: number): void => {
+      if (!present[i]) {
+        present[i] = 1;
+        for (let k = i + 1; k <= n; k += k & -k) tree[k]!++;
+      }
+      high[i] = h;
+      die[i] = d;
+    };
+    for (let r = 0; r + 2 < ranges.length; r += 3) {
+      const lowPc = ranges[r]!,
+        highPc = ranges[r + 1]!,
+        d = ranges[r + 2]!;
+      if (lowPc === highPc) continue;
+      const li = indexOf(lowPc);
+      const b = before(li);
+      if (b >= 0 && lowPc < high[b]!) {
+        const bHigh = high[b]!,
+          bDie = die[b]!;
+        if (highPc < bHigh) put(indexOf(highPc), bHigh, bDie);
+        if (lowPc > keys[b]!) high[b] = lowPc;
+      }
+      put(li, highPc, d);
     }
-    this.put(lowPc, highPc, die);
+    for (let i = 0; i < n; i++) {
+      if (!present[i]) continue;
+      this.low.push(keys[i]!);
+      this.high.push(high[i]!);
+      this.die.push(die[i]!);
+    }
   }
 
   /** The DIE for `address`, or -1. */

@@ -44,14 +44,14 @@ export class Symbolizer {
   private dieMap(unit: number): AddrDieMap {
     let m = this.dieMaps[unit];
     if (m === undefined) {
-      m = new AddrDieMap();
       const u = this.info.units[unit]!;
       const { ranges } = this.info.subs;
+      const triples: number[] = [];
       for (let i = u.firstSub; i < u.firstSub + u.subCount; i++) {
         const r = ranges[i]!;
-        for (let k = 0; k + 1 < r.length; k += 2) m.add(r[k]!, r[k + 1]!, i);
+        for (let k = 0; k + 1 < r.length; k += 2) triples.push(r[k]!, r[k + 1]!, i);
       }
-      this.dieMaps[unit] = m;
+      this.dieMaps[unit] = m = new AddrDieMap(triples);
     }
     return m;
   }
