@@ -73,6 +73,32 @@ describe.each(BACKENDS)('srcLocs, backend %s', (backend) => {
     expect(b.srcLocs(0x100)).toEqual([]);
   });
 
+  it('a chain of 71 frames (tables written by hand, FORMAT.md 3.5): every frame, innermost first', () => {
+    // Strings "f" and "a.c"; frame k (k = 0..69) at byte 5k: function 0, file 1, line k + 1,
+    // column 0, its parent 5 bytes back (frame 0: none). One block at 10: a piece with
+    // function 0 (+1), file 1, parent frame 69 (at 345, +1 = 346 = DA 02), line 7; a piece
+    // without a location at 20 (distance 10 as a ULEB128).
+    const frames: number[] = [];
+    for (let k = 0; k < 70; k++) frames.push(0, 1, k + 1, 0, k === 0 ? 0 : 5);
+    const b = new ArtifactBuilder({ textSize: 64 });
+    b.addModule({ importedFuncs: 0, definedFuncs: 1 });
+    b.pushFunc(FuncKey.definedWasmFunction(0, 0), { start: 10, length: 10 });
+    b.setSrcLocs({
+      blocks: new Uint32Array([10, 0]),
+      pieces: new Uint8Array([8 | 16 | 32 | 128, 1, 1, 0xda, 0x02, 7, 8, 10, 0]),
+      frames: Uint8Array.from(frames),
+      strings: new Uint32Array([0, 1, 4]),
+      stringBytes: new TextEncoder().encode('fa.c'),
+    });
+    const a = open(b.finish(), { backend });
+    const want = [{ function: 'f', file: 'a.c', line: 7, column: 0 }];
+    for (let k = 69; k >= 0; k--) want.push({ function: 'f', file: 'a.c', line: k + 1, column: 0 });
+    for (const o of [10, 15, 19]) expect(a.srcLocs(o)).toEqual(want);
+    for (const o of [0, 9, 20, 63]) expect(a.srcLocs(o)).toEqual([]);
+    expect(a.srcLocsByOffsets(new Uint32Array([9, 10, 20]))).toEqual([[], want, []]);
+    a.close();
+  });
+
   it('checks its arguments and the artifact being open', () => {
     const a = open(buildFromWasm(fixture), { backend });
     for (const bad of [-1, 1.5, 2 ** 32, '1', NaN, undefined])
