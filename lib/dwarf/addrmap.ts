@@ -1,5 +1,3 @@
-import { upperBound } from './line.js';
-
 /**
  * LLVM's per-unit map from addresses to the innermost subroutine DIE (DWARFUnit's
  * AddrDieMap, a std::map): ranges are added parent first; a range inside an earlier one
@@ -85,9 +83,23 @@ export class AddrDieMap {
     }
   }
 
-  /** The DIE for `address`, or -1. */
+  private last = -1;
+  private cursor = 0;
+
+  /**
+   * The DIE for `address`, or -1. The keys are strictly ascending, so for ascending
+   * addresses the upper bound moves forward from the last one (an address below the one
+   * before starts over).
+   */
   find(address: number): number {
-    const r = upperBound(this.low, 0, this.low.length, address) - 1;
+    if (address < this.last) this.cursor = 0;
+    this.last = address;
+    const low = this.low,
+      n = low.length;
+    let u = this.cursor;
+    while (u < n && low[u]! <= address) u++;
+    this.cursor = u;
+    const r = u - 1;
     if (r < 0 || address >= this.high[r]!) return -1;
     return this.die[r]!;
   }
@@ -149,16 +161,22 @@ export class UnitRanges {
     }
   }
 
-  /** The index of the unit for `address`, or -1. */
+  private last = -1;
+  private cursor = 0;
+
+  /**
+   * The index of the unit for `address`, or -1: partition_point(high <= address). The sweep
+   * makes the pieces ascending, so for ascending addresses the point moves forward from the
+   * last one (an address below the one before starts over).
+   */
   find(address: number): number {
-    // partition_point(high <= address)
-    let lo = 0,
-      hi = this.high.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.high[mid]! <= address) lo = mid + 1;
-      else hi = mid;
-    }
+    if (address < this.last) this.cursor = 0;
+    this.last = address;
+    const high = this.high,
+      n = high.length;
+    let lo = this.cursor;
+    while (lo < n && high[lo]! <= address) lo++;
+    this.cursor = lo;
     return lo < this.low.length && this.low[lo]! <= address ? this.unit[lo]! : -1;
   }
 }
