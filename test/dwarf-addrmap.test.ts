@@ -8,6 +8,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { readSrcLocs, tableLookup } from '../lib/dwarf/index.js';
+import { AddrDieMap } from '../lib/dwarf/addrmap.js';
+import { int, rng } from './helpers/gen.js';
 import { buildFromWasm, open } from '../lib/index.js';
 import { BACKENDS } from './helpers/backends.js';
 import { customSection, MAGIC, MODULE_VERSION, section, uleb, utf8, type Bytes } from './helpers/wasm-encoder.js';
@@ -81,5 +83,54 @@ describe('subprograms in descending address order', () => {
       expect(a.srcLocs(codeStart + 2 * i + 1)).toEqual([]);
     }
     a.close();
+  });
+});
+
+/**
+ * LLVM's DWARFUnit::updateAddressDieMap written out plainly (its std::map as a sorted array
+ * of [low, high, die]), the reference for the map's two ways of building.
+ */
+function reference(triples: number[]): number[][] {
+  const map: number[][] = [];
+  const at = (key: number): number => {
+    let i = 0;
+    while (i < map.length && map[i]![0]! <= key) i++;
+    return i; // upper_bound
+  };
+  const set = (key: number, high: number, die: number): void => {
+    const i = at(key);
+    if (i > 0 && map[i - 1]![0] === key) map[i - 1] = [key, high, die];
+    else map.splice(i, 0, [key, high, die]);
+  };
+  for (let r = 0; r < triples.length; r += 3) {
+    const [lo, hi, die] = [triples[r]!, triples[r + 1]!, triples[r + 2]!];
+    if (lo === hi) continue;
+    const b = at(lo) - 1;
+    if (b >= 0 && lo < map[b]![1]!) {
+      const [bLow, bHigh, bDie] = map[b]!;
+      if (hi < bHigh!) set(hi, bHigh!, bDie!);
+      // By key, as std::map's operator[] (the set above may have moved it).
+      if (lo > bLow!) map.find((e) => e[0] === bLow)![1] = lo;
+    }
+    set(lo, hi, die);
+  }
+  return map;
+}
+
+describe("the address map against LLVM's algorithm", () => {
+  it('random ranges in random order, few (built in place) and many (built with the tree)', () => {
+    const r = rng(0xadd7);
+    for (let trial = 0; trial < 120; trial++) {
+      const n = trial % 3 === 0 ? int(r, 500, 1500) : int(r, 1, 30);
+      const span = int(r, 4, 4 * n);
+      const triples: number[] = [];
+      for (let k = 0; k < n; k++) {
+        const lo = int(r, 0, span);
+        triples.push(lo, trial % 7 === 0 ? int(r, 0, span) : lo + int(r, 0, 20), k);
+      }
+      const m = new AddrDieMap(triples);
+      const got = m.low.map((low, i) => [low, m.high[i]!, m.die[i]!]);
+      expect(got).toEqual(reference(triples));
+    }
   });
 });

@@ -1,11 +1,11 @@
+import { upperBound } from './line.js';
+
 /**
  * LLVM's per-unit map from addresses to the innermost subroutine DIE (DWARFUnit's
  * AddrDieMap, a std::map): ranges are added parent first; a range inside an earlier one
- * splits it. Built from all the ranges at once, in O(n log n) whatever their order: every
- * key the map ever holds is the low or high end of some range, so the keys are known up
- * front and the map is a presence bit per key, with a Fenwick tree to find the last key
- * present at or below an address. Then kept as arrays sorted by low address: `die[i]`
- * covers [low[i], high[i]).
+ * splits it. Built from all the ranges at once, in O(n log n) whatever their order (see
+ * bySplicing and byTree), and kept as arrays sorted by low address: `die[i]` covers
+ * [low[i], high[i]).
  */
 export class AddrDieMap {
   low: number[] = [];
@@ -14,66 +14,100 @@ export class AddrDieMap {
 
   /** `ranges`: (low, high, die) triples, in the order LLVM adds them. */
   constructor(ranges: number[]) {
-    const ends: number[] = [];
-    for (let i = 0; i + 2 < ranges.length; i += 3) {
-      if (ranges[i] === ranges[i + 1]) continue;
-      ends.push(ranges[i]!, ranges[i + 1]!);
-    }
-    const keys = Float64Array.from(ends).sort();
-    let n = 0;
-    for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[n - 1]) keys[n++] = keys[i]!;
-    const present = new Uint8Array(n),
-      high = new Float64Array(n),
-      die = new Int32Array(n),
-      tree = new Int32Array(n + 1);
-    const indexOf = (x: number): number => {
-      let lo = 0,
-        hi = n;
-      while (lo < hi) {
-        const mid = (lo + hi) >>> 1;
-        if (keys[mid]! < x) lo = mid + 1;
-        else hi = mid;
+    if (!this.bySplicing(ranges)) this.byTree(ranges);
+  }
+
+  /**
+   * The map as LLVM builds it, in sorted arrays with insertions in place: fast where DIEs
+   * come in address order (each insertion at or near the end), quadratic where they do not.
+   * So it gives up (false, the arrays emptied) once the elements it has moved exceed a
+   * bound linear in the ranges.
+   */
+  private bySplicing(ranges: number[]): boolean {
+    let budget = 8 * ranges.length + 1024;
+    const { low, high, die } = this;
+    // 0: over budget; 1: an entry replaced; 2: one inserted.
+    const put = (key: number, h: number, d: number): number => {
+      const i = upperBound(low, 0, low.length, key);
+      if (i > 0 && low[i - 1] === key) {
+        high[i - 1] = h;
+        die[i - 1] = d;
+        return 1;
       }
-      return lo;
-    };
-    // The last present key at or below key i, or -1.
-    let top = 1;
-    while (top * 2 <= n) top *= 2;
-    const before = (i: number): number => {
-      let count = 0;
-      for (let k = i + 1; k > 0; k -= k & -k) count += tree[k]!;
-      if (count === 0) return -1;
-      // The position of the count-th present key.
-      let pos = 0;
-      for (let step = top; step > 0; step >>= 1)
-        if (pos + step <= n && tree[pos + step]! < count) {
-          pos += step;
-          count -= tree[pos]!;
-        }
-      return pos;
-    };
-    const put = (i: number, h: number, d: number): void => {
-      if (!present[i]) {
-        present[i] = 1;
-        for (let k = i + 1; k <= n; k += k & -k) tree[k]!++;
+      if ((budget -= low.length - i) < 0) return 0;
+      if (i === low.length) {
+        low.push(key);
+        high.push(h);
+        die.push(d);
+      } else {
+        low.splice(i, 0, key);
+        high.splice(i, 0, h);
+        die.splice(i, 0, d);
       }
-      high[i] = h;
-      die[i] = d;
+      return 2;
     };
     for (let r = 0; r + 2 < ranges.length; r += 3) {
       const lowPc = ranges[r]!,
         highPc = ranges[r + 1]!,
         d = ranges[r + 2]!;
       if (lowPc === highPc) continue;
-      const li = indexOf(lowPc);
-      const b = before(li);
+      let b = upperBound(low, 0, low.length, lowPc) - 1;
+      if (b >= 0 && lowPc < high[b]!) {
+        const bLow = low[b]!,
+          bHigh = high[b]!,
+          bDie = die[b]!;
+        if (highPc < bHigh) {
+          const done = put(highPc, bHigh, bDie);
+          if (done === 0) break;
+          // LLVM changes the entry by its key: one inserted before it (a range ending
+          // before it starts) moves it.
+          if (done === 2 && highPc < bLow) b++;
+        }
+        if (lowPc > bLow) high[b] = lowPc;
+      }
+      if (put(lowPc, highPc, d) === 0) break;
+    }
+    if (budget >= 0) return true;
+    low.length = high.length = die.length = 0;
+    return false;
+  }
+
+  /**
+   * The same map in O(n log n) whatever the order: every key the map ever holds is the low
+   * or high end of some range, so the keys are known up front and the map is a presence bit
+   * per key, with a Fenwick tree to find the last key present at or below an address.
+   */
+  private byTree(ranges: number[]): void {
+    let e = 0;
+    const ends = new Float64Array(2 * Math.floor(ranges.length / 3));
+    for (let i = 0; i + 2 < ranges.length; i += 3) {
+      if (ranges[i] === ranges[i + 1]) continue;
+      ends[e++] = ranges[i]!;
+      ends[e++] = ranges[i + 1]!;
+    }
+    const keys = ends.subarray(0, e).sort();
+    let n = 0;
+    for (let i = 0; i < keys.length; i++) if (i === 0 || keys[i] !== keys[n - 1]) keys[n++] = keys[i]!;
+    const present = new Uint8Array(n),
+      high = new Float64Array(n),
+      die = new Int32Array(n),
+      tree = new Int32Array(n + 1);
+    let top = 1;
+    while (top * 2 <= n) top *= 2;
+    for (let r = 0; r + 2 < ranges.length; r += 3) {
+      const lowPc = ranges[r]!,
+        highPc = ranges[r + 1]!,
+        d = ranges[r + 2]!;
+      if (lowPc === highPc) continue;
+      const li = keyIndex(keys, n, lowPc);
+      const b = lastPresent(tree, n, top, li);
       if (b >= 0 && lowPc < high[b]!) {
         const bHigh = high[b]!,
           bDie = die[b]!;
-        if (highPc < bHigh) put(indexOf(highPc), bHigh, bDie);
+        if (highPc < bHigh) put(present, tree, n, high, die, keyIndex(keys, n, highPc), bHigh, bDie);
         if (lowPc > keys[b]!) high[b] = lowPc;
       }
-      put(li, highPc, d);
+      put(present, tree, n, high, die, li, highPc, d);
     }
     for (let i = 0; i < n; i++) {
       if (!present[i]) continue;
@@ -103,6 +137,52 @@ export class AddrDieMap {
     if (r < 0 || address >= this.high[r]!) return -1;
     return this.die[r]!;
   }
+}
+
+/** The index of key x (present among the n sorted keys). */
+function keyIndex(keys: Float64Array, n: number, x: number): number {
+  let lo = 0,
+    hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The last key present at or below key i, or -1 (`top`: the largest power of 2 up to n). */
+function lastPresent(tree: Int32Array, n: number, top: number, i: number): number {
+  let count = 0;
+  for (let k = i + 1; k > 0; k -= k & -k) count += tree[k]!;
+  if (count === 0) return -1;
+  // The position of the count-th present key.
+  let pos = 0;
+  for (let step = top; step > 0; step >>= 1)
+    if (pos + step <= n && tree[pos + step]! < count) {
+      pos += step;
+      count -= tree[pos]!;
+    }
+  return pos;
+}
+
+/** Key i present, covering up to h for die d. */
+function put(
+  present: Uint8Array,
+  tree: Int32Array,
+  n: number,
+  high: Float64Array,
+  die: Int32Array,
+  i: number,
+  h: number,
+  d: number,
+): void {
+  if (!present[i]) {
+    present[i] = 1;
+    for (let k = i + 1; k <= n; k += k & -k) tree[k]!++;
+  }
+  high[i] = h;
+  die[i] = d;
 }
 
 /**
