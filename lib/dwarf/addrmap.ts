@@ -196,15 +196,28 @@ export class UnitRanges {
   unit: number[] = [];
 
   constructor(ranges: { offset: number; index: number; pairs: number[] }[]) {
-    const ends: { at: number; start: boolean; offset: number; index: number }[] = [];
+    // The ends of every range: where (at), whether it starts one, and the unit's offset and
+    // index; in address order, a stable sort (ties keep this order).
+    const at: number[] = [],
+      isStart: boolean[] = [],
+      offsets: number[] = [],
+      indices: number[] = [];
     for (const r of ranges) {
       for (let i = 0; i + 1 < r.pairs.length; i += 2) {
         if (!(r.pairs[i]! < r.pairs[i + 1]!)) continue;
-        ends.push({ at: r.pairs[i]!, start: true, offset: r.offset, index: r.index });
-        ends.push({ at: r.pairs[i + 1]!, start: false, offset: r.offset, index: r.index });
+        at.push(r.pairs[i]!, r.pairs[i + 1]!);
+        isStart.push(true, false);
+        offsets.push(r.offset, r.offset);
+        indices.push(r.index, r.index);
       }
     }
-    ends.sort((a, b) => a.at - b.at);
+    let order: number[] | undefined; // undefined: already in order (one unit's ascending ranges)
+    for (let i = 1; i < at.length; i++)
+      if (at[i]! < at[i - 1]!) {
+        order = Array.from({ length: at.length }, (_, k) => k);
+        order.sort((a, b) => at[a]! - at[b]! || a - b);
+        break;
+      }
     // The covering units, by offset (a multiset: a unit can cover an address twice).
     const valid = new Map<number, { count: number; index: number }>();
     let prev = -1,
@@ -219,25 +232,28 @@ export class UnitRanges {
         }
       return { offset: best, index };
     };
-    for (const e of ends) {
-      if (prev >= 0 && prev < e.at && valid.size > 0) {
+    for (let k = 0; k < at.length; k++) {
+      const e = order === undefined ? k : order[k]!;
+      const eAt = at[e]!,
+        eOffset = offsets[e]!;
+      if (prev >= 0 && prev < eAt && valid.size > 0) {
         const n = this.low.length;
-        if (n > 0 && this.high[n - 1] === prev && valid.has(lastUnitOffset)) this.high[n - 1] = e.at;
+        if (n > 0 && this.high[n - 1] === prev && valid.has(lastUnitOffset)) this.high[n - 1] = eAt;
         else {
           const l = lowest();
           this.low.push(prev);
-          this.high.push(e.at);
+          this.high.push(eAt);
           this.unit.push(l.index);
           lastUnitOffset = l.offset;
         }
       }
-      const v = valid.get(e.offset);
-      if (e.start) valid.set(e.offset, { count: (v?.count ?? 0) + 1, index: e.index });
+      const v = valid.get(eOffset);
+      if (isStart[e]) valid.set(eOffset, { count: (v?.count ?? 0) + 1, index: indices[e]! });
       else if (v !== undefined) {
         if (v.count > 1) v.count--;
-        else valid.delete(e.offset);
+        else valid.delete(eOffset);
       }
-      prev = e.at;
+      prev = eAt;
     }
   }
 

@@ -50,7 +50,6 @@ export class Symbolizer {
   private readonly lines = new Map<number, LineTable>();
   /** Each unit's line table (undefined: none). */
   private readonly unitLines: (LineTable | undefined)[] = [];
-  private readonly names = new Map<number, string>();
   /** Per subroutine: its name's string id, -1 not yet known. */
   private readonly fnIds: Int32Array;
   /** Per subroutine: the row of the frames it is inlined into (-1: none), -2 not yet known. */
@@ -77,11 +76,11 @@ export class Symbolizer {
     let m = this.dieMaps[unit];
     if (m === undefined) {
       const u = this.info.units[unit]!;
-      const { ranges } = this.info.subs;
+      const { rangeStart, rangeData } = this.info.subs;
       const triples: number[] = [];
       for (let i = u.firstSub; i < u.firstSub + u.subCount; i++) {
-        const r = ranges[i]!;
-        for (let k = 0; k + 1 < r.length; k += 2) triples.push(r[k]!, r[k + 1]!, i);
+        const end = i + 1 < rangeStart.length ? rangeStart[i + 1]! : rangeData.length;
+        for (let k = rangeStart[i]!; k + 1 < end; k += 2) triples.push(rangeData[k]!, rangeData[k + 1]!, i);
       }
       this.dieMaps[unit] = m = new AddrDieMap(triples);
     }
@@ -115,12 +114,7 @@ export class Symbolizer {
 
   /** A subroutine's name: DW_AT_linkage_name, else DW_AT_name, through origins and specifications. */
   name(sub: number): string {
-    let n = this.names.get(sub);
-    if (n === undefined) {
-      n = this.findName(sub, true) ?? this.findName(sub, false) ?? '';
-      this.names.set(sub, n);
-    }
-    return n;
+    return this.findName(sub, true) ?? this.findName(sub, false) ?? '';
   }
 
   /** LLVM's findRecursively: a worklist over abstract_origin and specification, each DIE once. */
