@@ -539,27 +539,43 @@ const name: Command = {
 };
 
 const symbolicateCmd: Command = {
-  usage: 'funckey symbolicate <artifact> [file|-] [--module N]',
-  summary: 'put function names into the wasm frames of a stack trace',
+  usage: 'funckey symbolicate <artifact> [file|-] [--module N] [--no-inlines] [--no-line-info]',
+  summary: 'put function names and source locations into the wasm frames of a stack trace',
   details: `Reads the trace from the file, or from standard input when it is '-' or absent, and
 writes it back with every WebAssembly frame the artifact knows given its function name
 (V8, SpiderMonkey, JavaScriptCore and Wasmtime frame forms); every other byte stays as it
 was. Reads and writes as a stream, in constant memory, so a log of any size goes through.
 With --json, prints the frames found instead: line, engine, url, function index, offset,
-key, name and status.
+key, name, status and the source-location chain.
+
+When the artifact has line information (built from a module with DWARF), a frame with an
+offset also gets its source location, and its inlined frames one line each, innermost
+first, in the engine's syntax (here V8's):
+    at check (/src/util.h:6:7)
+    at leaf [/src/main.c:8:10] (URL:wasm-function[4]:0xa0)
+the inlined frame, then the frame with its own location. A Wasmtime frame is written as
+Wasmtime writes it with WASMTIME_BACKTRACE_DETAILS=1. Symbolicating the output again
+changes nothing.
 
 Options:
   --module <N>            attribute every frame to module N of the artifact (default: 0
                           for an artifact of one module; else the module whose function at
-                          the offset has the printed index)`,
-  options: { module: { type: 'string' } },
+                          the offset has the printed index)
+  --no-inlines            one line per frame: the innermost location after the function's
+                          name, no lines for inlined frames
+  --no-line-info          no source locations, function names only`,
+  options: { module: { type: 'string' }, 'no-inlines': { type: 'boolean' }, 'no-line-info': { type: 'boolean' } },
   run(pos, values) {
     if (pos.length < 1) throw usageError('missing <artifact> argument');
     if (pos.length > 2) throw usageError('symbolicate takes <artifact> and at most one input file');
     const module = moduleOption(values);
     const a = openArtifact(pos[0], values);
     try {
-      const options: SymbolicateOptions = module === undefined ? {} : { module };
+      const options: SymbolicateOptions = {
+        ...(module === undefined ? {} : { module }),
+        inlines: values['no-inlines'] !== true,
+        lineInfo: values['no-line-info'] !== true,
+      };
       streamTrace(a, options, pos[1], values.json === true);
       return '';
     } finally {
@@ -583,6 +599,7 @@ function frameJson(f: SymbolicatedFrame): Record<string, unknown> {
     key: f.key?.toString(),
     resolvedIndex: f.resolvedIndex,
     name: f.name,
+    srcLocs: f.srcLocs,
     text: f.text,
     rewritten: f.rewritten,
   };

@@ -26,6 +26,11 @@
  * A function without a name in a module without names stays as it was. Bun's `at unknown`
  * holds nothing to look up.
  *
+ * With an artifact that has line information (and `lineInfo` not false), a resolved frame
+ * with an offset also gets its source location and its inlined frames (lib/trace-srcloc.ts
+ * writes them; `inlines: false` keeps one line per frame), and `symbolicateFrames` gives its
+ * chain (`srcLocs`). Without line information the path and its cost are as before.
+ *
  * Which function a frame is: with a byte offset, `funcByOffset(module byte offset + OFF)`
  * gives the key `DefinedWasmFunction(m, i)`, hence the function index `imported(m) + i`,
  * hence the name. The index the engine printed must agree, else the frame is a `mismatch`
@@ -60,7 +65,18 @@ import { Artifact } from './artifact.js';
 import { describeValue } from './args.js';
 import { FunckeyError } from './errors.js';
 import { FuncKind, type FuncKey } from './key.js';
+import type { SrcFrame } from './srclocs.js';
 import { TextOut, type Edits, type Opening } from './trace-out.js';
+import {
+  annotation,
+  encodeChain,
+  annotationStart,
+  inlinedLines,
+  lineFrame,
+  startsLine,
+  wasmtimeDetails,
+  type EncodedChain,
+} from './trace-srcloc.js';
 import { newScanState, scan, type Engine, type FrameForm, type RawFrame, type ScanState } from './trace-scan.js';
 
 export type { Engine, FrameForm } from './trace-scan.js';
@@ -106,8 +122,17 @@ export interface SymbolicatedFrame extends ParsedFrame {
   resolvedIndex: number | undefined;
   /** The function's name in the artifact, if it has one. */
   name: string | undefined;
-  /** The frame as the rewritten text has it (equal to `text` when nothing changed). */
+  /**
+   * What the rewritten text has in place of `text` (equal to it when nothing changed): the
+   * frame, after the lines of its inlined frames when they were added.
+   */
   rewritten: string;
+  /**
+   * The source-location chain at the frame's offset, innermost first (the inlined frames,
+   * then the function the engine ran): `Artifact.srcLocs`. [] without line information, for
+   * a frame without an offset or not resolved, or with `lineInfo: false`.
+   */
+  srcLocs: SrcFrame[];
 }
 
 export type UrlMatcher = string | RegExp | ((url: string) => boolean);
@@ -119,7 +144,23 @@ export interface SymbolicateOptions {
   module?: number;
   /** Print module names as the engines do when the module has one (default true). */
   moduleNames?: boolean;
+  /**
+   * Add source locations from the artifact's line information (default true; nothing
+   * changes for an artifact without it). See lib/trace-srcloc.ts for the text.
+   */
+  lineInfo?: boolean;
+  /**
+   * Write each inlined frame on a line of its own, innermost first (default true); false
+   * keeps one line per frame, with the innermost location after the function's name.
+   */
+  inlines?: boolean;
 }
+
+/** The chain of a frame without line information. */
+const NO_CHAIN: SrcFrame[] = [];
+const NO_LINE = { indent: '', eol: '\n' };
+/** Length of the cache of encoded chains (a power of two). */
+const CHAIN_CACHE = 4096;
 
 /** Above this many modules, a frame is not placed by trying each one (see above). */
 export const MAX_PROBE = 64;
@@ -139,6 +180,8 @@ interface Modules {
   name: (string | undefined)[];
   /** The module has a name section: engines print `(null)` / `[]` for its unnamed functions. */
   hasNames: boolean[];
+  /** The artifact has line information (Artifact.srcLocs). */
+  hasSrcLocs: boolean;
 }
 
 const MODULES = new WeakMap<Artifact, Modules>();
@@ -146,8 +189,11 @@ const MODULES = new WeakMap<Artifact, Modules>();
 function modulesOf(a: Artifact): Modules {
   let t = MODULES.get(a);
   if (t === undefined) {
-    const ms = a.describe().modules;
+    const d = a.describe();
+    const ms = d.modules;
     t = {
+      // Line information: the `.fk.line_*` tables (FORMAT.md), empty without DWARF.
+      hasSrcLocs: d.sections.some((x) => x.name.startsWith('.fk.line_') && x.size > 0),
       count: ms.length,
       imported: ms.map((m) => m.importedFuncs),
       funcs: ms.map((m) => m.importedFuncs + m.definedFuncs),
@@ -166,6 +212,8 @@ interface Settings {
   matchers: { test: (url: string) => boolean; module: number }[] | undefined;
   fixed: number | undefined;
   moduleNames: boolean;
+  lineInfo: boolean;
+  inlines: boolean;
 }
 
 export function checkArtifact(artifact: unknown): Artifact {
@@ -200,13 +248,22 @@ function matcherOf(matcher: unknown): (url: string) => boolean {
 }
 
 function settingsOf(options: unknown, mods: Modules): Settings {
-  if (options === undefined) return { matchers: undefined, fixed: mods.count === 1 ? 0 : undefined, moduleNames: true };
+  if (options === undefined)
+    return {
+      matchers: undefined,
+      fixed: mods.count === 1 ? 0 : undefined,
+      moduleNames: true,
+      lineInfo: true,
+      inlines: true,
+    };
   if (options === null || typeof options !== 'object')
     throw new FunckeyError('E_ARG', `options must be an object, got ${describeValue(options)}`);
   const o = options as Record<string, unknown>;
   const urls = o.urls;
   const module = o.module;
   const moduleNames = o.moduleNames;
+  const lineInfo = o.lineInfo;
+  const inlines = o.inlines;
   let matchers: Settings['matchers'];
   if (urls !== undefined) {
     if (urls === null || typeof (urls as Iterable<unknown>)[Symbol.iterator] !== 'function')
@@ -219,9 +276,20 @@ function settingsOf(options: unknown, mods: Modules): Settings {
     }
   }
   const fixed = module !== undefined ? checkModule('module', module, mods.count) : mods.count === 1 ? 0 : undefined;
-  if (moduleNames !== undefined && typeof moduleNames !== 'boolean')
-    throw new FunckeyError('E_ARG', `moduleNames must be a boolean, got ${describeValue(moduleNames)}`);
-  return { matchers, fixed, moduleNames: moduleNames !== false };
+  return {
+    matchers,
+    fixed,
+    moduleNames: flag('moduleNames', moduleNames),
+    lineInfo: flag('lineInfo', lineInfo),
+    inlines: flag('inlines', inlines),
+  };
+}
+
+/** A boolean option, true when absent. */
+function flag(name: string, v: unknown): boolean {
+  if (v !== undefined && typeof v !== 'boolean')
+    throw new FunckeyError('E_ARG', `${name} must be a boolean, got ${describeValue(v)}`);
+  return v !== false;
 }
 
 // --- Resolution ------------------------------------------------------------------------------
@@ -329,9 +397,14 @@ export class Symbolicator {
   readonly poisoned: Set<string>;
   readonly named = new Set<string>();
   renamedPoisoned = false;
-  /** What the last rewrite() found: the frame's resolution and the function's name. */
+  /** What the last rewrite() found: the frame's resolution, the function's name, the chain. */
   res: Resolution = NONE;
   name: string | undefined;
+  chain: SrcFrame[] = NO_CHAIN;
+  /** Frames get source locations: the artifact has them and `lineInfo` is not false. */
+  readonly lines: boolean;
+  /** Encoded chains by module byte offset, direct-mapped. */
+  readonly chains: (EncodedChain & { at: number })[] = [];
 
   constructor(
     readonly artifact: Artifact,
@@ -343,6 +416,19 @@ export class Symbolicator {
     this.settings = settingsOf(options, this.mods);
     this.poisoned = poisoned;
     this.only = this.settings.matchers === undefined && this.settings.fixed !== undefined ? this.settings.fixed : -1;
+    this.lines = this.mods.hasSrcLocs && this.settings.lineInfo;
+  }
+
+  /** The encoded chain at printed offset `offset` of module m, looked up once while cached; undefined when empty. */
+  chainAt(m: number, offset: number): EncodedChain | undefined {
+    const at = this.mods.byteOffset[m]! + offset;
+    const slot = at & (CHAIN_CACHE - 1);
+    let c = this.chains[slot];
+    if (c === undefined || c.at !== at) {
+      c = { ...encodeChain(this.artifact.srcLocs(at), this.codec.enc), at };
+      this.chains[slot] = c;
+    }
+    return c.chain.length === 0 ? undefined : c;
   }
 
   /** Frame f (no offset) in module m: by its index, unless its module prefix is marked. */
@@ -498,18 +584,53 @@ export class Symbolicator {
     let r = this.resolve(s, f);
     this.res = r;
     this.name = undefined;
+    this.chain = NO_CHAIN;
     if (r.status !== 'resolved') return undefined;
     const m = r.module!;
     const names = this.nameOf(m, r.index!);
     this.name = names.name;
+    const located = this.lines && f.offset >= 0 && f.offset <= U32_MAX ? this.chainAt(m, f.offset) : undefined;
+    if (located !== undefined) this.chain = located.chain;
+    // Wasmtime wrote the frame from the module's DWARF (no `MOD!`): it stays.
+    if (f.form === 'wasmtime' && f.modStart < 0) return undefined;
     if (f.form === 'jsc' || f.form === 'jsc-legacy' || f.form === 'wasmtime') {
       if (!this.checked(s, f, names.bare, this.mods.name[m])) {
         if (f.offset < 0) this.poison(`${m} ${f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : ''}`);
         this.res = st('mismatch', m, r.key, r.index);
+        this.chain = NO_CHAIN;
         return undefined;
       }
     }
-    return this.display(s, f, names, this.settings.moduleNames ? this.mods.name[m] : undefined, this.mods.hasNames[m]!);
+    const mod = this.settings.moduleNames ? this.mods.name[m] : undefined;
+    if (located === undefined) return this.display(s, f, names, mod, this.mods.hasNames[m]!);
+    // Written with its location before: it stays.
+    if (f.nameEnd > f.nameStart && annotationStart(s, f.nameStart, f.nameEnd) >= 0) return undefined;
+    return this.located(s, f, names, mod, m, located);
+  }
+
+  /** Frame f of function `names` with the source-location chain c (lib/trace-srcloc.ts). */
+  located(
+    s: string,
+    f: RawFrame,
+    names: Names,
+    mod: string | undefined,
+    m: number,
+    c: EncodedChain,
+  ): string | undefined {
+    const expand = this.settings.inlines && startsLine(s, f.start);
+    const { indent, eol } = expand ? lineFrame(s, f.start, f.end) : NO_LINE;
+    if (f.form === 'wasmtime' && expand) {
+      const raw = names.bare ?? `<wasm function ${names.fi}>`;
+      return wasmtimeDetails(s.slice(f.start, f.modStart), c, raw, eol);
+    }
+    // The function's name, else the DWARF's name of the outermost frame, then the location.
+    const encMod = mod === undefined ? undefined : this.encMod(m, mod);
+    const bare = names.bare ?? (c.fns[c.fns.length - 1] || undefined);
+    if (bare === undefined && encMod === undefined) return this.display(s, f, names, mod, this.mods.hasNames[m]!);
+    const at = namesOf(names.fi, names.name, (bare ?? '') + annotation(c, expand), encMod);
+    if (bare === undefined) at.v8 = encMod + annotation(c, expand);
+    const one = this.display(s, f, at, mod, this.mods.hasNames[m]!);
+    return one === undefined || !expand ? one : inlinedLines(f.form, c, indent, eol) + one;
   }
 
   /**
@@ -530,7 +651,12 @@ export class Symbolicator {
       if (pm !== '' && pm !== '<?>' && pm !== '<unknown>' && (modName === undefined || pm !== this.codec.enc(modName)))
         return false;
     }
-    const printed = s.slice(f.nameStart, f.nameEnd);
+    let ne = f.nameEnd;
+    if (ne > f.nameStart && s.charCodeAt(ne - 1) === 93) {
+      const a = annotationStart(s, f.nameStart, ne);
+      if (a >= 0) ne = a;
+    }
+    const printed = s.slice(f.nameStart, ne);
     if (f.nameIsIndex) return f.form !== 'jsc' || printed === '' || printed === String(f.index);
     return printed === '' || printed === '(null)' || printed === encName;
   }
@@ -615,14 +741,16 @@ export function symbolicateBlock(
           counted = ls;
           lineStart = ls;
         };
-  const batched = frames === undefined && sym.only >= 0;
+  // With source locations, every frame goes through rewrite() (which adds them).
+  const fast = frames === undefined && !sym.lines;
+  const batched = fast && sym.only >= 0;
   scan(
     s,
     state,
     (f) => {
       if (f.form === 'v8' && batched) return sym.defer(f, edits);
       sym.flush(edits); // the edits go in order
-      if (frames === undefined && f.form === 'v8') {
+      if (fast && f.form === 'v8') {
         // Without building the rewritten frame: two insertions.
         const names = sym.v8Names(s, f);
         if (names !== undefined) edits.wrap(f.nameStart, f.end, names);
@@ -630,7 +758,7 @@ export function symbolicateBlock(
       }
       const rewritten = sym.rewrite(s, f);
       if (rewritten !== undefined) edits.replace(f.start, f.end, rewritten);
-      if (frames !== undefined) frames.push(frameOf(s, f, lineNo, lineStart, sym.res, sym.name, rewritten));
+      if (frames !== undefined) frames.push(frameOf(s, f, lineNo, lineStart, sym, rewritten));
     },
     onLine,
   );
@@ -659,8 +787,16 @@ function parsedOf(s: string, f: RawFrame, line: number, lineStart: number): Pars
     funcIndex: f.index >= 0 ? f.index : undefined,
     offset: f.offset >= 0 ? f.offset : undefined,
     printedName:
-      f.nameStart >= 0 && f.nameEnd > f.nameStart && !f.nameIsIndex ? s.slice(f.nameStart, f.nameEnd) : undefined,
+      f.nameStart >= 0 && f.nameEnd > f.nameStart && !f.nameIsIndex
+        ? printedNameOf(s, f.nameStart, f.nameEnd)
+        : undefined,
   };
+}
+
+/** The name slot s[a, b) without a location symbolicate() put after the name. */
+function printedNameOf(s: string, a: number, b: number): string {
+  const l = s.charCodeAt(b - 1) === 93 ? annotationStart(s, a, b) : -1;
+  return s.slice(a, l >= 0 ? l : b);
 }
 
 function frameOf(
@@ -668,19 +804,20 @@ function frameOf(
   f: RawFrame,
   line: number,
   lineStart: number,
-  r: Resolution,
-  name: string | undefined,
+  sym: Symbolicator,
   rewritten: string | undefined,
 ): SymbolicatedFrame {
   const p = parsedOf(s, f, line, lineStart);
+  const r = sym.res;
   return {
     ...p,
     status: r.status,
     module: r.module,
     key: r.key,
     resolvedIndex: r.status === 'resolved' ? r.index : undefined,
-    name,
+    name: sym.name,
     rewritten: rewritten ?? p.text,
+    srcLocs: sym.chain.length === 0 ? [] : sym.chain.map((x) => ({ ...x })),
   };
 }
 

@@ -207,22 +207,66 @@ function checkPreamble(b: Uint8Array, pos: number, end: number, component: boole
 
 const EMPTY = new Uint32Array(0);
 
+/** True when the custom section name at `p` (of `len` bytes) is `name`. */
+function isNameSection(b: Uint8Array, p: number, len: number): boolean {
+  return len === 4 && b[p] === 0x6e && b[p + 1] === 0x61 && b[p + 2] === 0x6d && b[p + 3] === 0x65;
+}
+
+/** What the section walk of a core module found; the byte ranges are in the outer binary. */
+interface CoreSections {
+  importedFuncs: number;
+  funcCount: number;
+  funcSectionAt: number;
+  codeSectionAt: number;
+  bodies: Bodies;
+  nameAt: number;
+  nameEnd: number;
+}
+
+/** Per defined function: where its body-size LEB128, its body and its end are. */
+interface Bodies {
+  funcStarts: Uint32Array;
+  bodyStarts: Uint32Array;
+  bodyEnds: Uint32Array;
+}
+
+const NO_BODIES: Bodies = { funcStarts: EMPTY, bodyStarts: EMPTY, bodyEnds: EMPTY };
+
 /** Parses the core module whose header starts at `start` and whose bytes end at `end`. */
 function parseCoreModule(b: Uint8Array, start: number, end: number, wantNames: boolean): CoreModule {
   checkPreamble(b, start, end, false, 'core module');
-  let pos = start + 8;
+  const s = walkCoreSections(b, start + 8, end, wantNames);
+  if (s.funcCount > 0 && s.codeSectionAt < 0)
+    fail(`function section declares ${s.funcCount} functions but there is no code section`, s.funcSectionAt);
+  const definedFuncs = s.bodies.bodyStarts.length;
+  const names = s.nameAt >= 0 ? readNameSection(b, s.nameAt, s.nameEnd, s.importedFuncs + definedFuncs) : NO_NAMES;
+  return {
+    byteOffset: start,
+    byteLength: end - start,
+    importedFuncs: s.importedFuncs,
+    definedFuncs,
+    ...s.bodies,
+    ...names,
+  };
+}
+
+/**
+ * Walks the sections of a core module from `pos` (after its preamble) to `end`: checks their
+ * order, counts the imported functions, reads the function count and the code bodies' ranges,
+ * and notes where the first `name` section's payload is when `wantNames`.
+ */
+function walkCoreSections(b: Uint8Array, pos: number, end: number, wantNames: boolean): CoreSections {
+  const s: CoreSections = {
+    importedFuncs: 0,
+    funcCount: -1,
+    funcSectionAt: -1,
+    codeSectionAt: -1,
+    bodies: NO_BODIES,
+    nameAt: -1,
+    nameEnd: -1,
+  };
   let lastRank = 0;
   let lastId = 0;
-  let importedFuncs = 0;
-  let funcCount = -1;
-  let funcSectionAt = -1;
-  let codeSectionAt = -1;
-  let funcStarts = EMPTY;
-  let bodyStarts = EMPTY;
-  let bodyEnds = EMPTY;
-  let nameAt = -1;
-  let nameEnd = -1;
-
   while (pos < end) {
     const secStart = pos;
     const id = b[pos]!;
@@ -231,23 +275,14 @@ function parseCoreModule(b: Uint8Array, start: number, end: number, wantNames: b
     if (size > end - pos)
       fail(`section ${id} of ${size} bytes extends past the end of the module (${end - pos} bytes left)`, secStart);
     const contentEnd = pos + size;
-
     if (id === 0) {
       const nameLen = readU32(b, pos, contentEnd, 'custom section name length');
       const p = next;
       if (nameLen > contentEnd - p) fail(`custom section name of ${nameLen} bytes extends past its section`, pos);
-      if (
-        nameLen === 4 &&
-        b[p] === 0x6e &&
-        b[p + 1] === 0x61 &&
-        b[p + 2] === 0x6d &&
-        b[p + 3] === 0x65 &&
-        wantNames &&
-        nameAt < 0
-      ) {
-        // The first `name` section counts; later ones are ignored as the format allows only one.
-        nameAt = p + 4;
-        nameEnd = contentEnd;
+      // The first `name` section counts; later ones are ignored as the format allows only one.
+      if (wantNames && s.nameAt < 0 && isNameSection(b, p, nameLen)) {
+        s.nameAt = p + 4;
+        s.nameEnd = contentEnd;
       }
     } else {
       if (id >= SECTION_RANK.length) fail(`unknown section id ${id}`, secStart);
@@ -258,141 +293,143 @@ function parseCoreModule(b: Uint8Array, start: number, end: number, wantNames: b
       }
       lastRank = rank;
       lastId = id;
-
       if (id === ID_IMPORT) {
-        importedFuncs = countFunctionImports(b, pos, contentEnd);
+        s.importedFuncs = countFunctionImports(b, pos, contentEnd);
       } else if (id === ID_FUNCTION) {
-        funcSectionAt = secStart;
-        funcCount = readU32(b, pos, contentEnd, 'function count');
+        s.funcSectionAt = secStart;
+        s.funcCount = readU32(b, pos, contentEnd, 'function count');
         // Each entry is a type index of at least one byte.
-        if (funcCount > contentEnd - next)
-          fail(`function count ${funcCount} exceeds the section's ${contentEnd - next} bytes`, pos);
+        if (s.funcCount > contentEnd - next)
+          fail(`function count ${s.funcCount} exceeds the section's ${contentEnd - next} bytes`, pos);
       } else if (id === ID_CODE) {
-        codeSectionAt = secStart;
-        const count = readU32(b, pos, contentEnd, 'code count');
-        let p = next;
-        // Each entry is a body-size LEB128 and a body of at least one byte.
-        if (count > (contentEnd - p) / 2)
-          fail(`code count ${count} exceeds what the section's ${contentEnd - p} bytes can hold`, pos);
-        if ((funcCount < 0 ? 0 : funcCount) !== count)
-          fail(
-            funcCount < 0
-              ? `code section with ${count} bodies but no function section`
-              : `function section declares ${funcCount} functions but the code section has ${count} bodies`,
-            secStart,
-          );
-        funcStarts = new Uint32Array(count);
-        bodyStarts = new Uint32Array(count);
-        bodyEnds = new Uint32Array(count);
-        for (let i = 0; i < count; i++) {
-          // The body-size LEB128, read inline: this loop runs once per function.
-          const lebAt = p;
-          let size = 0;
-          let shift = 0;
-          for (;;) {
-            if (p >= contentEnd) fail(`truncated LEB128 (size of function body ${i})`, lebAt);
-            const byte = b[p++]!;
-            if (shift === 28) {
-              if (byte & 0x80) fail(`LEB128 longer than 5 bytes (size of function body ${i})`, lebAt);
-              if (byte & 0x70) fail(`LEB128 value does not fit in 32 bits (size of function body ${i})`, lebAt);
-              size = (size | (byte << 28)) >>> 0;
-              break;
-            }
-            size |= (byte & 0x7f) << shift;
-            if ((byte & 0x80) === 0) break;
-            shift += 7;
-          }
-          size >>>= 0;
-          if (size === 0) fail(`function body ${i} is empty`, lebAt);
-          if (size > contentEnd - p)
-            fail(
-              `function body ${i} of ${size} bytes extends past the end of the code section (${contentEnd - p} bytes left)`,
-              lebAt,
-            );
-          funcStarts[i] = lebAt;
-          bodyStarts[i] = p;
-          p += size;
-          bodyEnds[i] = p;
-        }
-        if (p !== contentEnd) fail(`code section has ${contentEnd - p} bytes after its last body`, p);
+        s.codeSectionAt = secStart;
+        s.bodies = readCodeSection(b, pos, contentEnd, secStart, s.funcCount);
       }
     }
     pos = contentEnd;
   }
+  return s;
+}
 
-  if (funcCount > 0 && codeSectionAt < 0)
-    fail(`function section declares ${funcCount} functions but there is no code section`, funcSectionAt);
-  const definedFuncs = bodyStarts.length;
-
-  let name: string | undefined;
-  let nameIndices = EMPTY;
-  let names: string[] = [];
-  if (nameAt >= 0) {
-    const total = importedFuncs + definedFuncs;
-    let p = nameAt;
-    let seenModuleName = false;
-    let seenFuncNames = false;
-    while (p < nameEnd) {
-      const subAt = p;
-      const subId = b[p]!;
-      const subSize = readU32(b, p + 1, nameEnd, 'name subsection size');
-      p = next;
-      if (subSize > nameEnd - p)
-        fail(
-          `name subsection ${subId} of ${subSize} bytes extends past the name section (${nameEnd - p} bytes left)`,
-          subAt,
-        );
-      const subEnd = p + subSize;
-      if (subId === 0) {
-        if (seenModuleName) fail('duplicate module name subsection', subAt);
-        seenModuleName = true;
-        const len = readU32(b, p, subEnd, 'module name length');
-        if (len > subEnd - next) fail(`module name of ${len} bytes extends past its subsection`, p);
-        name = decodeName(b, next, len, p, 'module name');
-        if (next + len !== subEnd) fail('module name subsection has bytes after the name', next + len);
-      } else if (subId === 1) {
-        if (seenFuncNames) fail('duplicate function name subsection', subAt);
-        seenFuncNames = true;
-        const count = readU32(b, p, subEnd, 'function name count');
-        let q = next;
-        // Each entry is an index and a name length of at least one byte each.
-        if (count > (subEnd - q) / 2)
-          fail(`function name count ${count} exceeds what its ${subEnd - q} bytes can hold`, p);
-        nameIndices = new Uint32Array(count);
-        names = new Array<string>(count);
-        let prev = -1;
-        for (let k = 0; k < count; k++) {
-          const entryAt = q;
-          const index = readU32(b, q, subEnd, 'function index in the name section');
-          if (index >= total)
-            fail(`the name section names function ${index}, but the module has ${total} functions`, entryAt);
-          if (index <= prev) fail(`function names out of order: ${index} after ${prev}`, entryAt);
-          prev = index;
-          const len = readU32(b, next, subEnd, 'function name length');
-          q = next;
-          if (len > subEnd - q) fail(`name of function ${index} (${len} bytes) extends past its subsection`, entryAt);
-          nameIndices[k] = index;
-          names[k] = decodeName(b, q, len, entryAt, `name of function ${index}`);
-          q += len;
-        }
-        if (q !== subEnd) fail(`function name subsection has ${subEnd - q} bytes after its last entry`, q);
+/**
+ * Reads the code section's payload (`pos` to `end`): the byte range of every body, whose
+ * count must be the function section's `funcCount` (-1 when there was none).
+ */
+function readCodeSection(b: Uint8Array, pos: number, end: number, secStart: number, funcCount: number): Bodies {
+  const count = readU32(b, pos, end, 'code count');
+  let p = next;
+  // Each entry is a body-size LEB128 and a body of at least one byte.
+  if (count > (end - p) / 2) fail(`code count ${count} exceeds what the section's ${end - p} bytes can hold`, pos);
+  if ((funcCount < 0 ? 0 : funcCount) !== count)
+    fail(
+      funcCount < 0
+        ? `code section with ${count} bodies but no function section`
+        : `function section declares ${funcCount} functions but the code section has ${count} bodies`,
+      secStart,
+    );
+  const funcStarts = new Uint32Array(count);
+  const bodyStarts = new Uint32Array(count);
+  const bodyEnds = new Uint32Array(count);
+  for (let i = 0; i < count; i++) {
+    // The body-size LEB128, read inline: this loop runs once per function.
+    const lebAt = p;
+    let size = 0;
+    let shift = 0;
+    for (;;) {
+      if (p >= end) fail(`truncated LEB128 (size of function body ${i})`, lebAt);
+      const byte = b[p++]!;
+      if (shift === 28) {
+        if (byte & 0x80) fail(`LEB128 longer than 5 bytes (size of function body ${i})`, lebAt);
+        if (byte & 0x70) fail(`LEB128 value does not fit in 32 bits (size of function body ${i})`, lebAt);
+        size = (size | (byte << 28)) >>> 0;
+        break;
       }
-      p = subEnd;
+      size |= (byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) break;
+      shift += 7;
     }
+    size >>>= 0;
+    if (size === 0) fail(`function body ${i} is empty`, lebAt);
+    if (size > end - p)
+      fail(
+        `function body ${i} of ${size} bytes extends past the end of the code section (${end - p} bytes left)`,
+        lebAt,
+      );
+    funcStarts[i] = lebAt;
+    bodyStarts[i] = p;
+    p += size;
+    bodyEnds[i] = p;
   }
+  if (p !== end) fail(`code section has ${end - p} bytes after its last body`, p);
+  return { funcStarts, bodyStarts, bodyEnds };
+}
 
-  return {
-    byteOffset: start,
-    byteLength: end - start,
-    importedFuncs,
-    definedFuncs,
-    funcStarts,
-    bodyStarts,
-    bodyEnds,
-    name,
-    nameIndices,
-    names,
-  };
+/** The `name` section's module name and function names. */
+interface Names {
+  name: string | undefined;
+  nameIndices: Uint32Array;
+  names: string[];
+}
+
+const NO_NAMES: Names = { name: undefined, nameIndices: EMPTY, names: [] };
+
+/**
+ * Reads the `name` section's payload (`p` to `end`) of a module of `total` functions: its
+ * module name (subsection 0) and function names (subsection 1); other subsections are skipped.
+ */
+function readNameSection(b: Uint8Array, p: number, end: number, total: number): Names {
+  let name: string | undefined;
+  let funcs: Pick<Names, 'nameIndices' | 'names'> | undefined;
+  let seenModuleName = false;
+  while (p < end) {
+    const subAt = p;
+    const subId = b[p]!;
+    const subSize = readU32(b, p + 1, end, 'name subsection size');
+    p = next;
+    if (subSize > end - p)
+      fail(`name subsection ${subId} of ${subSize} bytes extends past the name section (${end - p} bytes left)`, subAt);
+    const subEnd = p + subSize;
+    if (subId === 0) {
+      if (seenModuleName) fail('duplicate module name subsection', subAt);
+      seenModuleName = true;
+      const len = readU32(b, p, subEnd, 'module name length');
+      if (len > subEnd - next) fail(`module name of ${len} bytes extends past its subsection`, p);
+      name = decodeName(b, next, len, p, 'module name');
+      if (next + len !== subEnd) fail('module name subsection has bytes after the name', next + len);
+    } else if (subId === 1) {
+      if (funcs !== undefined) fail('duplicate function name subsection', subAt);
+      funcs = readFunctionNames(b, p, subEnd, total);
+    }
+    p = subEnd;
+  }
+  return { name, nameIndices: funcs?.nameIndices ?? EMPTY, names: funcs?.names ?? [] };
+}
+
+/** Reads the function name subsection's payload (`p` to `end`) of a module of `total` functions. */
+function readFunctionNames(b: Uint8Array, p: number, end: number, total: number): Pick<Names, 'nameIndices' | 'names'> {
+  const count = readU32(b, p, end, 'function name count');
+  let q = next;
+  // Each entry is an index and a name length of at least one byte each.
+  if (count > (end - q) / 2) fail(`function name count ${count} exceeds what its ${end - q} bytes can hold`, p);
+  const nameIndices = new Uint32Array(count);
+  const names = new Array<string>(count);
+  let prev = -1;
+  for (let k = 0; k < count; k++) {
+    const entryAt = q;
+    const index = readU32(b, q, end, 'function index in the name section');
+    if (index >= total)
+      fail(`the name section names function ${index}, but the module has ${total} functions`, entryAt);
+    if (index <= prev) fail(`function names out of order: ${index} after ${prev}`, entryAt);
+    prev = index;
+    const len = readU32(b, next, end, 'function name length');
+    q = next;
+    if (len > end - q) fail(`name of function ${index} (${len} bytes) extends past its subsection`, entryAt);
+    nameIndices[k] = index;
+    names[k] = decodeName(b, q, len, entryAt, `name of function ${index}`);
+    q += len;
+  }
+  if (q !== end) fail(`function name subsection has ${end - q} bytes after its last entry`, q);
+  return { nameIndices, names };
 }
 
 /** Walks the import section's entries and returns how many import a function. */

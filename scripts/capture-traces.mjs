@@ -11,10 +11,18 @@
 // after `npm install --no-save deno bun` in DIR, or as $FUNCKEY_DENO / $FUNCKEY_BUN), and
 // wasmtime (Python bindings: `pip install wasmtime`; with and without
 // WASMTIME_BACKTRACE_DETAILS=1). An engine that is not installed is skipped with a message.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+//
+// Then the traces of a module with DWARF, test/fixtures/dwarf/c-trap.wasm, whose trap is in
+// inlined functions, and of that module stripped (no name and .debug_* sections; by
+// dist/funckey.mjs, so `npm run compile` first), as `<engine>.trap-dwarf.txt` and
+// `<engine>.trap-stripped.txt`, for node, gjs, jsc and Wasmtime with and without details:
+// test/symbolicate-srclocs.test.ts replays them.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ENGINES } from '../samples/engines/engines.mjs';
+import { stripCustomSections } from '../dist/funckey.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = join(root, 'test/fixtures/traces');
@@ -35,5 +43,23 @@ for (const engine of ENGINES) {
   }
   versions[engine.id] = engine.version(found);
   console.log(`${engine.id}: ${versions[engine.id]}`);
+}
+
+const DWARF_ENGINES = ['node', 'gjs', 'jsc', 'wasmtime', 'wasmtime-details'];
+const trapDir = mkdtempSync(join(tmpdir(), 'funckey-trap-'));
+try {
+  const full = join(root, 'test/fixtures/dwarf/c-trap.wasm');
+  const stripped = join(trapDir, 'c-trap.wasm');
+  const drop = (name) => name === 'name' || name.startsWith('.debug_');
+  writeFileSync(stripped, stripCustomSections(readFileSync(full), drop));
+  for (const engine of ENGINES.filter((e) => DWARF_ENGINES.includes(e.id))) {
+    const found = engine.find(enginesDir);
+    if (found === undefined) continue;
+    writeFileSync(join(outDir, `${engine.id}.trap-dwarf.txt`), engine.run(found, full));
+    writeFileSync(join(outDir, `${engine.id}.trap-stripped.txt`), engine.run(found, stripped));
+    console.log(`${engine.id}: c-trap.wasm`);
+  }
+} finally {
+  rmSync(trapDir, { recursive: true, force: true });
 }
 writeFileSync(versionsPath, JSON.stringify(versions, null, 2) + '\n');

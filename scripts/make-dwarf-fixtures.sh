@@ -7,6 +7,10 @@
 #                                              carry DWARF 4 whatever the flag)
 #   rust-O0.wasm, rust-O2.wasm                 a no_std cdylib (rustc, wasm32-unknown-unknown;
 #                                              no overflow checks, which would link core's fmt)
+#   c-trap.wasm                                C, -O2, DWARF 5: `run` traps inside inlined
+#                                              functions, called from inlined code (the traces
+#                                              of scripts/capture-traces.mjs and
+#                                              test/symbolicate-srclocs.test.ts)
 #   <fixture>.golden                           llvm-symbolizer-14's answer on every instruction
 #
 # Usage: scripts/make-dwarf-fixtures.sh [OUTDIR]        (default test/fixtures/dwarf)
@@ -116,6 +120,12 @@ for opt in O0 O2; do
     )
   done
 done
+
+(
+  cd "$src"
+  "${CLANG[@]}" -O2 -g -gdwarf-5 -c trap.c -o "$tmp/trap.o"
+  "${LINK[@]}" "$tmp/trap.o" -o "$out/c-trap.wasm"
+)
 
 for lvl in 0 2; do
   (

@@ -56,7 +56,8 @@ describe.each(fixtures)('%s', (name) => {
   const golden = parseGolden(readFileSync(join(dir, name.replace(/\.wasm$/, '.golden')), 'utf8'));
 
   it('has a golden answer for a plausible number of instructions, with inline chains', () => {
-    expect(golden.length).toBeGreaterThan(200);
+    // c-trap.wasm is a small module for the traces of test/symbolicate-srclocs.test.ts.
+    expect(golden.length).toBeGreaterThan(name === 'c-trap.wasm' ? 30 : 200);
     expect(golden.some(([, c]) => c.length >= 2)).toBe(true);
   });
 

@@ -38,7 +38,8 @@ function runners() {
   return dir;
 }
 
-const mod = (m) => join(DIR, `${m}.wasm`);
+/** A module of gen.mjs by its name (`named`, `anon`, `stripped`), or a module's path. */
+const mod = (m) => (m.endsWith('.wasm') ? m : join(DIR, `${m}.wasm`));
 
 function hasPythonWasmtime() {
   const py = which('python3');
