@@ -1,4 +1,5 @@
 import { AddrDieMap, UnitRanges } from './addrmap.js';
+import { Kind } from './forms.js';
 import { readInfo, stringOf, type DebugInfo, type Unit } from './info.js';
 import { filePath, readLineTable, RowCursor, type LineTable } from './line.js';
 import { RowTable, StringTable } from './rows.js';
@@ -117,12 +118,22 @@ export class Symbolizer {
     return this.findName(sub, true) ?? this.findName(sub, false) ?? '';
   }
 
+  /** .debug_str strings already read, by offset (inlined copies share their origin's name). */
+  private readonly strp = new Map<number, string>();
+
+  /** stringOf, with .debug_str strings read once. */
+  private nameOf(u: Unit, k: Kind, v: number): string | undefined {
+    if (k !== Kind.Strp) return stringOf(this.s, u, k, v);
+    let text = this.strp.get(v);
+    if (text === undefined) this.strp.set(v, (text = stringOf(this.s, u, k, v)!));
+    return text;
+  }
+
   /** LLVM's findRecursively: a worklist over abstract_origin and specification, each DIE once. */
   private findName(sub: number, linkage: boolean): string | undefined {
     const subs = this.info.subs;
     // The DIE itself first, and nothing to follow when it has no references (most DIEs).
-    const own = stringOf(
-      this.s,
+    const own = this.nameOf(
       this.info.units[subs.unit[sub]!]!,
       linkage ? subs.linkKind[sub]! : subs.nameKind[sub]!,
       linkage ? subs.linkVal[sub]! : subs.nameVal[sub]!,
@@ -135,7 +146,7 @@ export class Symbolizer {
       const u = this.info.units[subs.unit[d]!]!;
       const k = linkage ? subs.linkKind[d]! : subs.nameKind[d]!;
       const v = linkage ? subs.linkVal[d]! : subs.nameVal[d]!;
-      const text = stringOf(this.s, u, k, v);
+      const text = this.nameOf(u, k, v);
       if (text !== undefined) return text;
       for (const ref of [subs.origin[d]!, subs.spec[d]!]) {
         const r = ref >= 0 ? this.info.byOffset.get(ref) : undefined;
