@@ -358,14 +358,8 @@ export const TABLE_SECTIONS = [
   SECTION.sparseBuckets,
 ];
 
-/** The source-location sections: read by JsCore on the first srcLocs. */
-export const LINE_SECTIONS = [
-  SECTION.lineBlocks,
-  SECTION.linePieces,
-  SECTION.lineFrames,
-  SECTION.lineStrings,
-  SECTION.lineStringBytes,
-];
+/** The source-location sections (FORMAT.md 3.5; each may be absent): read by JsCore on the first srcLocs. */
+export { LINE_SECTIONS };
 
 /** The views of the checked sections, and the copies of what lookups index with (see Tables). */
 function copyTables(f: File, byName: Map<string, SectionRef>, sections: SectionRef[], h: Header): Tables {

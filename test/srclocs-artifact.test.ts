@@ -4,7 +4,8 @@
  * sections give the same chain or the same code in js and native (the chains themselves are
  * compared with llvm-symbolizer-14 in test/dwarf-symbolizer.test.ts).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArtifactBuilder, buildFromWasm, FuncKey, open } from '../lib/index.js';
@@ -71,6 +72,17 @@ describe.each(BACKENDS)('srcLocs, backend %s', (backend) => {
     // dwarf: false leaves them out too.
     const b = open(buildFromWasm(fixture, { dwarf: false }), { backend });
     expect(b.srcLocs(0x100)).toEqual([]);
+    // Opened from a file (which the js backend may read in parts): the same.
+    const dir = mkdtempSync(join(tmpdir(), 'funckey-srclocs-'));
+    try {
+      writeFileSync(join(dir, 'plain.fkx'), bytes);
+      const c = open(join(dir, 'plain.fkx'), { backend });
+      expect([c.srcLocs(12), c.srcLocsByOffsets(new Uint32Array([0, 12]))]).toEqual([[], [[], []]]);
+      expect(c.funcByOffset(12)).toBeDefined();
+      c.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a chain of 71 frames (tables written by hand, FORMAT.md 3.5): every frame, innermost first', () => {
