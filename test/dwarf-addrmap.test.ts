@@ -1,14 +1,17 @@
 /**
- * The per-unit address map of subroutine DIEs (lib/dwarf/addrmap.ts, LLVM's AddrDieMap) on
- * DIEs in an order chosen to hurt: a hand-assembled module whose one compile unit has many
- * subprograms in descending address order, each added in front of all the others. An
- * array-insertion map takes quadratic time there (more than a minute at this count: past
- * the test's 30 s); the answers are checked at every address against the names the module was
- * written with.
+ * The address maps of lib/dwarf/addrmap.ts on inputs chosen to hurt. The per-unit map of
+ * subroutine DIEs (LLVM's AddrDieMap): a hand-assembled module whose one compile unit has
+ * many subprograms in descending address order, each added in front of all the others (an
+ * array-insertion map takes quadratic time there: more than a minute at this count, past the
+ * test's 30 s). The map from addresses to units (LLVM's DWARFDebugAranges): many compile
+ * units that all overlap, where a scan of the covering units for the lowest one at each new
+ * piece takes units x pieces steps (hours at this count). The answers are checked at every
+ * address against the names the module was written with, and both maps against LLVM's
+ * algorithms written plainly on random ranges.
  */
 import { describe, expect, it } from 'vitest';
 import { readSrcLocs, tableLookup } from '../lib/dwarf/index.js';
-import { AddrDieMap } from '../lib/dwarf/addrmap.js';
+import { AddrDieMap, UnitRanges } from '../lib/dwarf/addrmap.js';
 import { int, rng } from './helpers/gen.js';
 import { buildFromWasm, open } from '../lib/index.js';
 import { BACKENDS } from './helpers/backends.js';
@@ -131,6 +134,130 @@ describe("the address map against LLVM's algorithm", () => {
       const m = new AddrDieMap(triples);
       const got = m.low.map((low, i) => [low, m.high[i]!, m.die[i]!]);
       expect(got).toEqual(reference(triples));
+    }
+  });
+});
+
+/**
+ * A module with one function of `2n + 8` nops and DWARF 4 with `n` compile units: unit i
+ * covers [i, n + i) and has one subprogram u<i> over the same range.
+ */
+function overlappingUnits(n: number): Uint8Array {
+  const abbrev = [
+    ...[1, 0x11, 1, 0x11, 0x01, 0x12, 0x06, 0, 0], // compile_unit: low_pc addr, high_pc data4
+    ...[2, 0x2e, 0, 0x11, 0x01, 0x12, 0x06, 0x03, 0x08, 0, 0], // subprogram: the same, name string
+    0,
+  ];
+  const info: Bytes = [];
+  for (let i = 0; i < n; i++) {
+    const dies = [1, ...u32(i), ...u32(n), 2, ...u32(i), ...u32(n), ...utf8(`u${i}`), 0, 0];
+    const unit = [...u16(4), ...u32(0), 4, ...dies];
+    info.push(...u32(unit.length), ...unit);
+  }
+  const body = [0, ...new Array<number>(2 * n + 8).fill(0x01), 0x0b];
+  const code = [1, ...uleb(body.length), ...body];
+  return Uint8Array.from([
+    ...MAGIC,
+    ...MODULE_VERSION,
+    ...section(1, [1, 0x60, 0, 0]),
+    ...section(3, [1, 0]),
+    ...section(10, code),
+    ...customSection('.debug_abbrev', abbrev),
+    ...customSection('.debug_info', info),
+  ]);
+}
+
+describe('compile units that all overlap', () => {
+  const N = 200_000;
+  const wasm = overlappingUnits(N);
+  // Unit 0 keeps the range it starts until it ends at N; from there each address a is the
+  // first of the units still covering it, the one of offset a - N + 1.
+  const want = (a: number): string => (a < N ? 'u0' : a < 2 * N - 1 ? `u${a - N + 1}` : '');
+
+  it(`${N} of them: each address answers the subprogram of the unit LLVM picks`, () => {
+    const t = readSrcLocs(wasm)!;
+    expect(t).toBeDefined();
+    let wrong = 0;
+    for (let a = 0; a < 2 * N + 8; a++) {
+      const got = tableLookup(t, a).map((f) => `${f.function}|${f.file}|${f.line}|${f.column}`);
+      const w = want(a);
+      if (JSON.stringify(got) !== JSON.stringify(w === '' ? [] : [`${w}||0|0`])) wrong++;
+    }
+    expect(wrong).toBe(0);
+  }, 30_000);
+
+  it.each(BACKENDS)(
+    'the same through the artifact, backend %s (a sample)',
+    (backend) => {
+      const a = open(buildFromWasm(wasm), { backend });
+      const codeStart = readSrcLocs(wasm)!.codeStart;
+      for (const at of [0, 1, N - 1, N, N + 1, N + 777, 2 * N - 2, 2 * N - 1, 2 * N + 7]) {
+        const w = want(at);
+        expect(a.srcLocs(codeStart + at)).toEqual(w === '' ? [] : [{ function: w, file: '', line: 0, column: 0 }]);
+      }
+      a.close();
+    },
+    30_000,
+  );
+});
+
+/**
+ * LLVM's DWARFDebugAranges::construct written out plainly: the ends of every range sorted by
+ * address (ties in the order given), a multiset of the covering units' offsets as an array,
+ * and a new piece for the lowest one unless the last piece's unit still covers.
+ */
+function unitReference(units: { offset: number; index: number; pairs: number[] }[]): number[][] {
+  const ends: { at: number; start: boolean; offset: number; index: number }[] = [];
+  for (const u of units)
+    for (let i = 0; i + 1 < u.pairs.length; i += 2)
+      if (u.pairs[i]! < u.pairs[i + 1]!) {
+        ends.push({ at: u.pairs[i]!, start: true, offset: u.offset, index: u.index });
+        ends.push({ at: u.pairs[i + 1]!, start: false, offset: u.offset, index: u.index });
+      }
+  ends.sort((x, y) => x.at - y.at); // stable
+  const out: number[][] = [];
+  const valid: { offset: number; index: number }[] = [];
+  let prev = -1;
+  for (const e of ends) {
+    if (prev >= 0 && prev < e.at && valid.length > 0) {
+      const last = out[out.length - 1];
+      const lowest = valid.reduce((m, v) => (v.offset < m.offset ? v : m));
+      if (last !== undefined && last[1] === prev && valid.some((v) => v.offset === last[3])) last[1] = e.at;
+      else out.push([prev, e.at, lowest.index, lowest.offset]);
+    }
+    if (e.start) valid.push({ offset: e.offset, index: e.index });
+    else {
+      const i = valid.findIndex((v) => v.offset === e.offset);
+      if (i >= 0) valid.splice(i, 1);
+    }
+    prev = e.at;
+  }
+  return out.map(([lo, hi, index]) => [lo!, hi!, index!]);
+}
+
+describe("the unit map against LLVM's algorithm", () => {
+  it('random units of random, overlapping ranges', () => {
+    const r = rng(0x0417);
+    for (let trial = 0; trial < 300; trial++) {
+      const n = int(r, 1, trial % 5 === 0 ? 200 : 12);
+      const span = int(r, 2, 8 * n);
+      // Distinct offsets (as units have), in any order against the indices.
+      const offsets = Array.from({ length: n }, (_, k) => 11 * k);
+      for (let k = n - 1; k > 0; k--) {
+        const j = int(r, 0, k);
+        [offsets[k], offsets[j]] = [offsets[j]!, offsets[k]!];
+      }
+      const units = Array.from({ length: n }, (_, index) => {
+        const pairs: number[] = [];
+        for (let k = int(r, 0, 4); k > 0; k--) {
+          const lo = int(r, 0, span);
+          pairs.push(lo, trial % 4 === 0 ? int(r, 0, span) : lo + int(r, 0, span));
+        }
+        return { offset: offsets[index]!, index, pairs };
+      });
+      const m = new UnitRanges(units);
+      const got = m.low.map((low, i) => [low, m.high[i]!, m.unit[i]!]);
+      expect(got).toEqual(unitReference(units));
     }
   });
 });

@@ -218,20 +218,13 @@ export class UnitRanges {
         order.sort((a, b) => at[a]! - at[b]! || a - b);
         break;
       }
-    // The covering units, by offset (a multiset: a unit can cover an address twice).
+    // The covering units, by offset (a multiset: a unit can cover an address twice), and a
+    // min-heap of their offsets for the lowest one; an offset whose count fell to 0 leaves
+    // the heap lazily, when it comes to the top. The heap holds at most one entry per start.
     const valid = new Map<number, { count: number; index: number }>();
+    const heap = new OffsetHeap();
     let prev = -1,
       lastUnitOffset = -1;
-    const lowest = (): { offset: number; index: number } => {
-      let best = -1,
-        index = -1;
-      for (const [off, v] of valid)
-        if (best < 0 || off < best) {
-          best = off;
-          index = v.index;
-        }
-      return { offset: best, index };
-    };
     for (let k = 0; k < at.length; k++) {
       const e = order === undefined ? k : order[k]!;
       const eAt = at[e]!,
@@ -240,16 +233,18 @@ export class UnitRanges {
         const n = this.low.length;
         if (n > 0 && this.high[n - 1] === prev && valid.has(lastUnitOffset)) this.high[n - 1] = eAt;
         else {
-          const l = lowest();
+          while (!valid.has(heap.top())) heap.pop();
+          lastUnitOffset = heap.top();
           this.low.push(prev);
           this.high.push(eAt);
-          this.unit.push(l.index);
-          lastUnitOffset = l.offset;
+          this.unit.push(valid.get(lastUnitOffset)!.index);
         }
       }
       const v = valid.get(eOffset);
-      if (isStart[e]) valid.set(eOffset, { count: (v?.count ?? 0) + 1, index: indices[e]! });
-      else if (v !== undefined) {
+      if (isStart[e]) {
+        if (v === undefined) heap.push(eOffset);
+        valid.set(eOffset, { count: (v?.count ?? 0) + 1, index: indices[e]! });
+      } else if (v !== undefined) {
         if (v.count > 1) v.count--;
         else valid.delete(eOffset);
       }
@@ -274,5 +269,44 @@ export class UnitRanges {
     while (lo < n && high[lo]! <= address) lo++;
     this.cursor = lo;
     return lo < this.low.length && this.low[lo]! <= address ? this.unit[lo]! : -1;
+  }
+}
+
+/** A binary min-heap of numbers. */
+class OffsetHeap {
+  private readonly a: number[] = [];
+
+  top(): number {
+    return this.a[0]!;
+  }
+
+  push(x: number): void {
+    const a = this.a;
+    let i = a.length;
+    a.push(x);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (a[p]! <= x) break;
+      a[i] = a[p]!;
+      i = p;
+    }
+    a[i] = x;
+  }
+
+  pop(): void {
+    const a = this.a;
+    const x = a.pop()!;
+    const n = a.length;
+    if (n === 0) return;
+    let i = 0;
+    for (;;) {
+      let c = 2 * i + 1;
+      if (c >= n) break;
+      if (c + 1 < n && a[c + 1]! < a[c]!) c++;
+      if (a[c]! >= x) break;
+      a[i] = a[c]!;
+      i = c;
+    }
+    a[i] = x;
   }
 }
