@@ -10,6 +10,9 @@ export interface Abbrev {
   forms: number[];
   /** The value of each DW_FORM_implicit_const attribute (0 for the others). */
   consts: number[];
+  /** How to skip a DIE of this abbreviation (lib/dwarf/info.ts skipPlan), for the unit layout `planKey`. */
+  plan?: Int32Array | null;
+  planKey?: number;
 }
 
 const DW_FORM_implicit_const = 0x21;

@@ -119,8 +119,8 @@ export class Cursor {
   /** Skips a NUL-terminated string, returning where it starts. */
   skipCStr(): number {
     const start = this.pos;
-    const i = this.bytes.subarray(0, this.end).indexOf(0, start);
-    if (i < 0) this.fail('string without its terminating NUL', start);
+    const i = this.bytes.indexOf(0, start);
+    if (i < 0 || i >= this.end) this.fail('string without its terminating NUL', start);
     this.pos = i + 1;
     return start;
   }

@@ -142,6 +142,153 @@ function readDie(c: Cursor, ab: Abbrev, u: Unit, keep: boolean, out: Attrs): voi
   }
 }
 
+// Steps of a skip plan below 0 (a step >= 0 skips that many bytes).
+const SKIP_LEB = -1,
+  SKIP_LEB_BLOCK = -2,
+  SKIP_CSTR = -3,
+  SKIP_BLOCK1 = -4,
+  SKIP_BLOCK2 = -5,
+  SKIP_BLOCK4 = -6;
+
+/** The bytes of a fixed-size form in this unit, a SKIP_ step for a variable one, undefined for others. */
+function formStep(form: number, u: Unit): number | undefined {
+  switch (form) {
+    case 0x01:
+      return u.addrSize;
+    case 0x0b:
+    case 0x0c:
+    case 0x11:
+    case 0x25:
+    case 0x29:
+      return 1;
+    case 0x05:
+    case 0x12:
+    case 0x26:
+    case 0x2a:
+      return 2;
+    case 0x27:
+    case 0x2b:
+      return 3;
+    case 0x06:
+    case 0x13:
+    case 0x1c:
+    case 0x28:
+    case 0x2c:
+      return 4;
+    case 0x07:
+    case 0x14:
+    case 0x20:
+    case 0x24:
+      return 8;
+    case 0x1e:
+      return 16;
+    case 0x19:
+    case 0x21:
+      return 0;
+    case 0x0e:
+    case 0x17:
+    case 0x1d:
+    case 0x1f:
+    case 0x1f20:
+    case 0x1f21:
+      return u.offsetSize;
+    case 0x10:
+      return u.version <= 2 ? u.addrSize : u.offsetSize;
+    case 0x0d:
+    case 0x0f:
+    case 0x15:
+    case 0x1a:
+    case 0x1b:
+    case 0x22:
+    case 0x23:
+    case 0x1f01:
+    case 0x1f02:
+      return SKIP_LEB;
+    case 0x09:
+    case 0x18:
+      return SKIP_LEB_BLOCK;
+    case 0x08:
+      return SKIP_CSTR;
+    case 0x0a:
+      return SKIP_BLOCK1;
+    case 0x03:
+      return SKIP_BLOCK2;
+    case 0x04:
+      return SKIP_BLOCK4;
+    default:
+      return undefined; // indirect, or unknown: read by readForm
+  }
+}
+
+/**
+ * How to pass over a DIE of `ab` in unit `u` without reading its values: byte counts (runs
+ * of fixed-size forms merged) and SKIP_ steps; null when some form must go through readForm.
+ */
+function skipPlan(ab: Abbrev, u: Unit): Int32Array | null {
+  const key = u.addrSize * 64 + u.offsetSize * 4 + (u.version <= 2 ? 1 : 0);
+  if (ab.planKey === key) return ab.plan!;
+  const steps: number[] = [];
+  let plan: Int32Array | null = null;
+  for (let i = 0; i <= ab.forms.length; i++) {
+    if (i === ab.forms.length) {
+      plan = Int32Array.from(steps);
+      break;
+    }
+    const step = formStep(ab.forms[i]!, u);
+    if (step === undefined) break;
+    if (step >= 0 && steps.length > 0 && steps[steps.length - 1]! >= 0) steps[steps.length - 1]! += step;
+    else steps.push(step);
+  }
+  ab.planKey = key;
+  return (ab.plan = plan);
+}
+
+/**
+ * Passes over a DIE by its plan; false (the cursor where it was) when a step would read past
+ * the end, so that the caller reads the DIE with readForm and fails as that does.
+ */
+function skipDie(c: Cursor, plan: Int32Array): boolean {
+  const b = c.bytes,
+    end = c.end;
+  let p = c.pos;
+  for (let i = 0; i < plan.length; i++) {
+    const step = plan[i]!;
+    if (step >= 0) p += step;
+    else if (step === SKIP_LEB) {
+      while (p < end && b[p]! >= 0x80) p++;
+      p++;
+    } else if (step === SKIP_LEB_BLOCK) {
+      let n = 0,
+        mul = 1;
+      for (;;) {
+        if (p >= end) return false;
+        const byte = b[p++]!;
+        n += (byte & 0x7f) * mul;
+        if ((byte & 0x80) === 0) break;
+        if (mul < 2 ** 70) mul *= 128;
+      }
+      p += n;
+    } else if (step === SKIP_CSTR) {
+      const z = b.indexOf(0, p);
+      if (z < 0 || z >= end) return false;
+      p = z + 1;
+    } else {
+      const w = step === SKIP_BLOCK1 ? 1 : step === SKIP_BLOCK2 ? 2 : 4;
+      if (p + w > end) return false;
+      const n =
+        w === 1
+          ? b[p]!
+          : w === 2
+            ? b[p]! | (b[p + 1]! << 8)
+            : (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
+      p += w + n;
+    }
+    if (p > end) return false;
+  }
+  c.pos = p;
+  return true;
+}
+
 /** A string attribute's text; undefined when the value is not of a string form. */
 export function stringOf(s: DebugSections, u: Unit, k: Kind, v: number): string | undefined {
   switch (k) {
@@ -368,7 +515,11 @@ function walkUnit(
     }
     const ab = abbrevs.get(code) ?? c.fail(`unknown abbreviation code ${code}`, at);
     const isSub = ab.tag === TAG_SUBPROGRAM || ab.tag === TAG_INLINED;
-    readDie(c, ab, u, isSub, a);
+    if (isSub) readDie(c, ab, u, true, a);
+    else {
+      const plan = skipPlan(ab, u);
+      if (plan === null || !skipDie(c, plan)) readDie(c, ab, u, false, a);
+    }
     const parent = parents[parents.length - 1]!;
     const self = isSub ? pushSub(subs, s, u, unitIndex, at, ab.tag, parent, a) : parent;
     if (ab.children) parents.push(self);

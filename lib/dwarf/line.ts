@@ -170,14 +170,17 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
     column = 0,
     seqStart = -1;
   const { addr, file: files, line: lines, column: columns } = t;
+  const { opcodeBase, lineRange, lineBase, minInst } = h;
+  const bytes = c.bytes; // c.end <= bytes.length: the loop's test bounds the opcode's read
   while (c.pos < c.end) {
-    const op = c.u8();
-    if (op >= h.opcodeBase) {
+    const op = bytes[c.pos++]!;
+    if (op >= opcodeBase) {
       // special opcode
-      const adj = op - h.opcodeBase;
-      if (h.lineRange !== 0) {
-        address += Math.floor(adj / h.lineRange) * h.minInst;
-        line = (line + h.lineBase + (adj % h.lineRange)) >>> 0;
+      const adj = op - opcodeBase;
+      if (lineRange !== 0) {
+        const q = (adj / lineRange) | 0;
+        address += q * minInst;
+        line = (line + lineBase + (adj - q * lineRange)) >>> 0;
       }
       if (seqStart < 0) seqStart = addr.length;
       addr.push(address);
@@ -230,7 +233,7 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
           columns.push(column);
           break;
         case 2:
-          address += c.uleb() * h.minInst;
+          address += c.uleb() * minInst;
           break; // advance_pc
         case 3:
           line = (line + c.sleb()) >>> 0;
@@ -242,7 +245,7 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
           column = c.uleb() & 0xffff;
           break; // set_column
         case 8:
-          if (h.lineRange !== 0) address += Math.floor((255 - h.opcodeBase) / h.lineRange) * h.minInst;
+          if (lineRange !== 0) address += Math.floor((255 - opcodeBase) / lineRange) * minInst;
           break; // const_add_pc
         case 9:
           address += c.u16();
