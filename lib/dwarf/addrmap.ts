@@ -27,8 +27,13 @@ export class AddrDieMap {
     let budget = 8 * ranges.length + 1024;
     const { low, high, die } = this;
     // 0: over budget; 1: an entry replaced; 2: one inserted.
+    // The upper bound of a key in `low`, at once for one past the last (the usual case).
+    const after = (key: number): number => {
+      const n = low.length;
+      return n === 0 || key > low[n - 1]! ? n : upperBound(low, 0, n, key);
+    };
     const put = (key: number, h: number, d: number): number => {
-      const i = upperBound(low, 0, low.length, key);
+      const i = after(key);
       if (i > 0 && low[i - 1] === key) {
         high[i - 1] = h;
         die[i - 1] = d;
@@ -51,7 +56,7 @@ export class AddrDieMap {
         highPc = ranges[r + 1]!,
         d = ranges[r + 2]!;
       if (lowPc === highPc) continue;
-      let b = upperBound(low, 0, low.length, lowPc) - 1;
+      let b = after(lowPc) - 1;
       if (b >= 0 && lowPc < high[b]!) {
         const bLow = low[b]!,
           bHigh = high[b]!,

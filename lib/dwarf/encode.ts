@@ -119,7 +119,8 @@ export function encodeSrcLocs(modules: PlacedTable[]): SrcLocSections {
     let op = 0;
     if (count % BLOCK === 0) {
       blocks.push(at, pieces.n);
-      [fn, file, line, column, parent] = [NONE, 0, 0, 0, NONE];
+      fn = parent = NONE;
+      file = line = column = 0;
     } else if (at - start <= DELTA_MASK) op = at - start;
     if (f !== fn) op |= FLAG_FUNCTION;
     if (f !== NONE) {
