@@ -247,8 +247,13 @@ export class UnitRanges {
       }
       const v = valid.get(eOffset);
       if (isStart[e]) {
-        if (v === undefined) heap.push(eOffset);
-        valid.set(eOffset, { count: (v?.count ?? 0) + 1, index: indices[e]! });
+        if (v === undefined) {
+          heap.push(eOffset);
+          valid.set(eOffset, { count: 1, index: indices[e]! });
+        } else {
+          v.count++;
+          v.index = indices[e]!;
+        }
       } else if (v !== undefined) {
         if (v.count > 1) v.count--;
         else valid.delete(eOffset);

@@ -139,6 +139,23 @@ export class Symbolizer {
       linkage ? subs.linkVal[sub]! : subs.nameVal[sub]!,
     );
     if (own !== undefined || (subs.origin[sub]! < 0 && subs.spec[sub]! < 0)) return own;
+    // A short chain of DIEs with one reference each (an inlined copy and its origin) is the
+    // worklist's own order, without its set; anything else takes the worklist.
+    for (let d = sub, steps = 0; steps < 8; steps++) {
+      const o = subs.origin[d]!,
+        sp = subs.spec[d]!;
+      if (o >= 0 && sp >= 0) break;
+      const r = this.info.byOffset.get(o >= 0 ? o : sp);
+      if (r === undefined || r === sub) break;
+      const text = this.nameOf(
+        this.info.units[subs.unit[r]!]!,
+        linkage ? subs.linkKind[r]! : subs.nameKind[r]!,
+        linkage ? subs.linkVal[r]! : subs.nameVal[r]!,
+      );
+      if (text !== undefined) return text;
+      if (subs.origin[r]! < 0 && subs.spec[r]! < 0) return undefined;
+      d = r;
+    }
     const work = [sub];
     const seen = new Set([sub]);
     while (work.length > 0) {
