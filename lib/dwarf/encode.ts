@@ -114,32 +114,6 @@ export function encodeSrcLocs(modules: PlacedTable[]): SrcLocSections {
     line = 0,
     column = 0,
     parent = NONE;
-  const piece = (at: number, f: number, fi: number, l: number, c: number, p: number): void => {
-    l >>>= 0;
-    let op = 0;
-    if (count % BLOCK === 0) {
-      blocks.push(at, pieces.n);
-      fn = parent = NONE;
-      file = line = column = 0;
-    } else if (at - start <= DELTA_MASK) op = at - start;
-    if (f !== fn) op |= FLAG_FUNCTION;
-    if (f !== NONE) {
-      if (fi !== file) op |= FLAG_FILE;
-      if (p !== parent) op |= FLAG_PARENT;
-      if (c !== column) op |= FLAG_COLUMN;
-      if (l !== line) op |= FLAG_LINE;
-    }
-    pieces.byte(op);
-    if (count % BLOCK !== 0 && (op & DELTA_MASK) === 0) pieces.uleb(at - start);
-    if (op & FLAG_FUNCTION) pieces.uleb(f === NONE ? 0 : f + 1);
-    if (op & FLAG_FILE) pieces.uleb((file = fi));
-    if (op & FLAG_PARENT) pieces.uleb((parent = p) === NONE ? 0 : p + 1);
-    if (op & FLAG_COLUMN) pieces.uleb((column = c));
-    if (op & FLAG_LINE) pieces.sleb((l - line) | 0);
-    if ((fn = f) !== NONE) line = l;
-    count++;
-    start = at;
-  };
   for (const { base, table: t } of modules) {
     if (base < lastEnd) throw new FunckeyError('E_ORDER', 'source-location tables overlap or are out of order');
     const fnIds = strings.idsOf(t.functions),
@@ -163,24 +137,49 @@ export function encodeSrcLocs(modules: PlacedTable[]): SrcLocSections {
       frames.uleb(t.rowColumn[r]!);
       frames.uleb(p >= 0 ? at - frameAt[p]! : 0);
     }
-    for (let i = 0; i < t.starts.length; i++) {
-      const r = t.rows[i]!;
-      const at = base + t.starts[i]!;
-      if (r < 0) piece(at, NONE, 0, 0, 0, NONE);
-      else {
-        const p = t.rowParent[r]!;
-        piece(
-          at,
-          fnIds[t.rowFunction[r]!]!,
-          fileIds[t.rowFile[r]!]!,
-          t.rowLine[r]!,
-          t.rowColumn[r]!,
-          p >= 0 ? frameAt[p]! : NONE,
-        );
-      }
-    }
     lastEnd = base + t.codeSize;
-    if (t.starts.length > 0) piece(lastEnd, NONE, 0, 0, 0, NONE);
+    // Each piece, then one with no location at the end of the code (when there are pieces).
+    const n = t.starts.length;
+    for (let i = 0; i < n + (n > 0 ? 1 : 0); i++) {
+      const r = i < n ? t.rows[i]! : -1;
+      const at = i < n ? base + t.starts[i]! : lastEnd;
+      let f = NONE,
+        fi = 0,
+        l = 0,
+        c = 0,
+        p = NONE;
+      if (r >= 0) {
+        const rp = t.rowParent[r]!;
+        f = fnIds[t.rowFunction[r]!]!;
+        fi = fileIds[t.rowFile[r]!]!;
+        l = t.rowLine[r]! >>> 0;
+        c = t.rowColumn[r]!;
+        p = rp >= 0 ? frameAt[rp]! : NONE;
+      }
+      let op = 0;
+      if (count % BLOCK === 0) {
+        blocks.push(at, pieces.n);
+        fn = parent = NONE;
+        file = line = column = 0;
+      } else if (at - start <= DELTA_MASK) op = at - start;
+      if (f !== fn) op |= FLAG_FUNCTION;
+      if (f !== NONE) {
+        if (fi !== file) op |= FLAG_FILE;
+        if (p !== parent) op |= FLAG_PARENT;
+        if (c !== column) op |= FLAG_COLUMN;
+        if (l !== line) op |= FLAG_LINE;
+      }
+      pieces.byte(op);
+      if (count % BLOCK !== 0 && (op & DELTA_MASK) === 0) pieces.uleb(at - start);
+      if (op & FLAG_FUNCTION) pieces.uleb(f === NONE ? 0 : f + 1);
+      if (op & FLAG_FILE) pieces.uleb((file = fi));
+      if (op & FLAG_PARENT) pieces.uleb((parent = p) === NONE ? 0 : p + 1);
+      if (op & FLAG_COLUMN) pieces.uleb((column = c));
+      if (op & FLAG_LINE) pieces.sleb((l - line) | 0);
+      if ((fn = f) !== NONE) line = l;
+      count++;
+      start = at;
+    }
   }
   if (frames.n > 0xfffffffe) throw new FunckeyError('E_RANGE', 'source-location frames exceed 4 GiB');
   return { blocks: Uint32Array.from(blocks), pieces: pieces.view(), frames: frames.view(), ...strings.encode() };
