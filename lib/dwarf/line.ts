@@ -19,9 +19,9 @@ export interface LineTable {
   dirs: string[];
   files: FileEntry[];
   addr: number[];
-  file: number[];
-  line: number[];
-  column: number[];
+  file: Uint16Array;
+  line: Uint32Array;
+  column: Uint16Array;
   /** Per sequence: low and high address, first row and one past its end_sequence row. */
   seqLow: number[];
   seqHigh: number[];
@@ -151,9 +151,9 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
     dirs: [],
     files: [],
     addr: [],
-    file: [],
-    line: [],
-    column: [],
+    file: new Uint16Array(0),
+    line: new Uint32Array(0),
+    column: new Uint16Array(0),
     seqLow: [],
     seqHigh: [],
     seqFirst: [],
@@ -169,7 +169,8 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
     line = 1,
     column = 0,
     seqStart = -1;
-  const { addr, file: files, line: lines, column: columns } = t;
+  const addr = t.addr;
+  const rows = new RowColumns();
   const { opcodeBase, lineRange, lineBase, minInst } = h;
   const bytes = c.bytes; // c.end <= bytes.length: the loop's test bounds the opcode's read
   while (c.pos < c.end) {
@@ -184,9 +185,7 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
       }
       if (seqStart < 0) seqStart = addr.length;
       addr.push(address);
-      files.push(file);
-      lines.push(line);
-      columns.push(column);
+      rows.push(file, line, column);
     } else if (op === 0) {
       // extended opcode
       const len = c.uleb();
@@ -198,9 +197,7 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
         // end_sequence: a row, the sequence it ends, the registers reset.
         if (seqStart < 0) seqStart = addr.length;
         addr.push(address);
-        files.push(file);
-        lines.push(line);
-        columns.push(column);
+        rows.push(file, line, column);
         const low = addr[seqStart]!;
         if (low < address) {
           t.seqLow.push(low);
@@ -228,9 +225,7 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
         case 1: // copy
           if (seqStart < 0) seqStart = addr.length;
           addr.push(address);
-          files.push(file);
-          lines.push(line);
-          columns.push(column);
+          rows.push(file, line, column);
           break;
         case 2:
           address += c.uleb() * minInst;
@@ -263,8 +258,41 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
       }
     }
   }
+  t.file = rows.file.subarray(0, rows.n);
+  t.line = rows.line.subarray(0, rows.n);
+  t.column = rows.column.subarray(0, rows.n);
   sortSequences(t);
   return t;
+}
+
+/** The file, line and column registers of each row, in typed arrays grown by doubling. */
+class RowColumns {
+  file = new Uint16Array(256);
+  line = new Uint32Array(256);
+  column = new Uint16Array(256);
+  n = 0;
+
+  push(file: number, line: number, column: number): void {
+    const n = this.n;
+    if (n === this.file.length) this.grow();
+    this.file[n] = file;
+    this.line[n] = line;
+    this.column[n] = column;
+    this.n = n + 1;
+  }
+
+  private grow(): void {
+    const n = this.n;
+    const file = new Uint16Array(2 * n),
+      line = new Uint32Array(2 * n),
+      column = new Uint16Array(2 * n);
+    file.set(this.file);
+    line.set(this.line);
+    column.set(this.column);
+    this.file = file;
+    this.line = line;
+    this.column = column;
+  }
 }
 
 /** Sorts the sequences by high address (ties by low address, then by position). */
