@@ -19,8 +19,8 @@ export interface SrcLocTable {
   codeSize: number;
   /** The .debug_* bytes of the module (the size the table stands in for). */
   debugBytes: number;
-  starts: number[];
-  rows: number[];
+  starts: Uint32Array;
+  rows: Int32Array;
   rowFunction: Int32Array;
   rowFile: Int32Array;
   rowLine: Uint32Array;
@@ -39,21 +39,25 @@ export function readSrcLocs(module: Uint8Array): SrcLocTable | undefined {
   const found = findDebugSections(module);
   if (found === undefined) return undefined;
   const sym = new Symbolizer(found.sections);
-  const starts: number[] = [],
-    rows: number[] = [];
-  for (const at of sym.breakpoints(found.codeSize)) {
-    const row = sym.rowAt(at, rows.length > 0 ? rows[rows.length - 1]! : -1);
-    if (rows.length > 0 && rows[rows.length - 1] === row) continue;
-    starts.push(at);
-    rows.push(row);
+  const points = sym.breakpoints(found.codeSize);
+  // At most one piece per point.
+  const starts = new Uint32Array(points.length),
+    rows = new Int32Array(points.length);
+  let n = 0;
+  for (let i = 0; i < points.length; i++) {
+    const at = points[i]!;
+    const row = sym.rowAt(at, n > 0 ? rows[n - 1]! : -1);
+    if (n > 0 && rows[n - 1] === row) continue;
+    starts[n] = at;
+    rows[n++] = row;
   }
   const r = sym.rows;
   return {
     codeStart: found.codeStart,
     codeSize: found.codeSize,
     debugBytes: found.debugBytes,
-    starts,
-    rows,
+    starts: starts.subarray(0, n),
+    rows: rows.subarray(0, n),
     rowFunction: r.field(0),
     rowFile: r.field(1),
     rowLine: r.lines(),
