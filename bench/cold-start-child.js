@@ -3,12 +3,16 @@
 // resident memory. Everything it uses is imported after the clock starts; funckey through its
 // main entry point (`import 'funckey'`, the package's own name), as a user imports it.
 //   node bench/cold-start-child.js METHOD FILE FIRST_INDEX INDEX_COUNT SEED
-// METHOD: handwritten | wasmparser | funckey-js | funckey-native, or the floors import-only
+// METHOD: handwritten | wasmparser | funckey-js | funckey-native, srclocs-js | srclocs-native
+// (FIRST_INDEX a text offset, the answer the innermost source location's file:line), or the
+// floors import-only
 // (import funckey, nothing else), import-eager (every module of the package, as dist/index.js
-// imports them), trivial-esm (import a one-line ES module) and empty.
+// imports them), trivial-esm (import a one-line ES module), trivial-package (FILE: a one-line
+// module importing a one-line package by name, through its "exports" as funckey's are) and
+// empty.
 // Prints one JSON line: ms (to the first name), importMs and openMs (the clock when the
 // import, then the open, had finished), rss and anon (RSS and its private part, after the
-// 1,000 lookups), name, sum.
+// 1,000 lookups; none when INDEX_COUNT is 0), name, sum.
 const t0 = performance.now();
 const [method, file, firstArg, countArg, seedArg] = process.argv.slice(2);
 
@@ -52,12 +56,28 @@ if (method === 'handwritten') {
   const art = open(file, { backend: method === 'funckey-js' ? 'js' : 'native' });
   openMs = performance.now() - t0;
   lookup = (i) => art.funcName(i);
+} else if (method === 'srclocs-js' || method === 'srclocs-native') {
+  // The DWARF row: FIRST_INDEX is a text offset; the answer is the innermost frame's file:line.
+  const { open } = await import('funckey');
+  importMs = performance.now() - t0;
+  const art = open(file, { backend: method === 'srclocs-js' ? 'js' : 'native' });
+  openMs = performance.now() - t0;
+  lookup = (offset) => {
+    const f = art.srcLocs(offset)[0];
+    return f === undefined ? undefined : `${f.file}:${f.line}`;
+  };
 } else if (method === 'import-only') {
   await import('funckey');
   lookup = () => undefined;
 } else if (method === 'import-eager') {
   // reference: every module of the package at once, as lib/index.ts (tsc's dist/index.js) imports them
   await import('../dist/index.js');
+  lookup = () => undefined;
+} else if (method === 'trivial-package') {
+  // FILE: a one-line module that imports a one-line package by its name, through the
+  // package's "exports" as funckey's are (cold-start.js writes both).
+  const { pathToFileURL } = await import('node:url');
+  await import(pathToFileURL(file).href);
   lookup = () => undefined;
 } else if (method === 'trivial-esm') {
   await import('./lib/trivial.js');
@@ -74,7 +94,7 @@ const t1 = performance.now();
 const count = Number(countArg);
 let s = Number(seedArg) >>> 0 || 1;
 let sum = 0;
-for (let k = 0; k < 1000; k++) {
+for (let k = 0; k < (count > 0 ? 1000 : 0); k++) {
   s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
   const n = lookup(s % count);
   if (n !== undefined) sum += n.length;

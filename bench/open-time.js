@@ -1,7 +1,7 @@
 // node bench/open-time.js
 // Open time against the number of functions: artifacts of 1Ki, 64Ki and 1Mi functions (each
 // named), opened 2,001 times each after 1,000 warm-up opens; the median of js open(bytes), native open(path) + close,
-// and js open(path) (which reads the whole file, so it grows with it). Open decodes only the
+// and js open(path) (which reads what open validates; the rest when first used). Open decodes only the
 // header, the section table, the namespaces and the module records.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -2,7 +2,7 @@ import type { SrcFrame } from './srclocs.js';
 import type { Core, Description } from './core.js';
 import { argU32, describeValue, isResizable, isTypedArray, plainView } from './args.js';
 import { FunckeyError } from './errors.js';
-import { readRegularFile } from './file.js';
+import { FileImage } from './file.js';
 import { NONE } from './format.js';
 import { FuncKey, rawKeyProblem, UNCHECKED } from './key.js';
 import { envVar, nativeStatus, openNativeCore } from './native.js';
@@ -116,7 +116,8 @@ function resolveBackend(choice: unknown): BackendName {
 }
 
 /**
- * Opens an artifact: a path (js reads the file, native maps it) or the artifact's bytes.
+ * Opens an artifact: a path (js reads what it validates and the rest when first used, native
+ * maps it) or the artifact's bytes.
  * Open checks the header, the section table, the namespaces and the module records, in time
  * that does not depend on the number of functions; nothing else is decoded.
  */
@@ -141,7 +142,18 @@ export function open(source: string | Uint8Array, options: OpenOptions = {}): Ar
       copy ? undefined : bytes,
     );
   }
-  return new Artifact(backend === 'native' ? nativeCore(source) : new JsCore(readRegularFile(source)), backend);
+  return new Artifact(backend === 'native' ? nativeCore(source) : jsCoreOfFile(source), backend);
+}
+
+/** The js core of a file read in parts: open reads what it validates, lookups the rest when first used. */
+function jsCoreOfFile(path: string): Core {
+  const image = FileImage.open(path);
+  try {
+    return new JsCore(image.bytes, image);
+  } catch (e) {
+    image.close();
+    throw e;
+  }
 }
 
 function nativeCore(source: string | Uint8Array): Core {

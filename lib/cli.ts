@@ -7,6 +7,7 @@
  * `funckey: E_CODE: message` (with --json, one JSON line `{"error":{"code","message"}}`);
  * 2 on an internal error (a bug in funckey, not in the input).
  */
+import * as nodeModule from 'node:module';
 import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { extname } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -19,10 +20,14 @@ import { tableLookup } from './dwarf/index.js';
 import { FunckeyError } from './errors.js';
 import { FuncKey, FuncKind, kindIsSparse } from './key.js';
 import { envVar, nativeStatus } from './native.js';
+import { setNodeModule } from './require.js';
 import { symbolicate, symbolicateFrames, type SymbolicatedFrame, type SymbolicateOptions } from './symbolicate.js';
 import { TraceRewriter } from './trace-stream.js';
 import { stripCustomSections, stripNameSection } from './wasm-strip.js';
 import { writeFileAtomic } from './writer.js';
+
+// node-gyp-build's require where process.getBuiltinModule is missing (Node before 20.16).
+setNodeModule(nodeModule);
 
 type Values = Record<string, string | boolean | undefined>;
 

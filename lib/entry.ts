@@ -1,8 +1,8 @@
 /**
- * The package's entry point, bundled into dist/funckey.cjs (`require('funckey')`; the ES
- * module dist/funckey.mjs re-exports it, so both see one copy). It exports what lib/index.ts
- * exports, but loads at once only what a reader uses: errors, keys, open and the artifact,
- * both backends. The builder, the wasm parser, building from wasm, hashing, stripping and
+ * The package's entry point, bundled into dist/funckey.cjs (`require('funckey')`) and into the
+ * ES module dist/funckey.mjs (`import 'funckey'`), which share one copy of it in a process
+ * (lib/require.ts). It exports what lib/index.ts exports, but loads at once only what a
+ * reader uses: errors, keys, open and the artifact, both backends. The builder, the wasm parser, building from wasm, hashing, stripping and
  * symbolication are bundled apart (dist/funckey-lazy.cjs) and loaded, synchronously, on the
  * first use of one of them (scripts/bundle.mjs builds both).
  */
@@ -19,6 +19,8 @@ import * as names from './names.js';
 import * as offsets from './offsets.js';
 import * as openTables from './open.js';
 import * as reader from './reader.js';
+import * as requireModule from './require.js';
+import { cjsRequire } from './require.js';
 import * as srclocs from './srclocs.js';
 import * as table from './table.js';
 
@@ -42,14 +44,14 @@ export const __modules = {
   offsets,
   open: openTables,
   reader,
+  require: requireModule,
   srclocs,
   table,
 };
 
-declare const require: (id: string) => unknown;
 let lazy: typeof Index | undefined;
 function load(): typeof Index {
-  return (lazy ??= require('./funckey-lazy.cjs') as typeof Index);
+  return (lazy ??= cjsRequire('./funckey-lazy.cjs') as typeof Index);
 }
 
 /** A function of lib/index.ts that loads the lazy bundle on its first call. */

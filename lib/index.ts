@@ -1,3 +1,10 @@
+import * as nodeModule from 'node:module';
+import { setNodeModule } from './require.js';
+
+// Where process.getBuiltinModule is missing (Node before 20.16), the CommonJS require that
+// loads node-gyp-build comes from here.
+setNodeModule(nodeModule);
+
 export { FunckeyError, ERROR_CODES, type ErrorCode } from './errors.js';
 export { FuncKey, FuncKind, Abi, kindIsSparse, kindHasSrcLocs } from './key.js';
 export { NONE, FORMAT_VERSION } from './format.js';

@@ -4,6 +4,7 @@
  * Mirrored by native/names.cc.
  */
 import { Lit, MAX_NAME_BYTES, MODREC, NAME_ENCODING_DENSE, NAME_ENCODING_SPARSE } from './format.js';
+import type { FileImage } from './file.js';
 import { fail, moduleWord, utf8, type Tables } from './open.js';
 
 /** The name of function funcIndex of module (below the module count), or undefined. */
@@ -42,8 +43,46 @@ export function funcName(t: Tables, funcIndex: number, module: number): string |
 
 /** The len bytes at off in `.fk.names` (checked to lie within it), decoded. */
 export function decodeName(t: Tables, off: number, len: number): string {
+  if (t.nameFile !== undefined) {
+    const s = t.nameFile.decode(t, off, len);
+    if (s !== undefined) return s;
+  }
   if (t.namesBuf !== undefined) return t.namesBuf.utf8Slice(off, off + len);
   return utf8.decode(t.names.subarray(off, off + len));
+}
+
+const NodeBuffer: typeof Buffer | undefined = (globalThis as { Buffer?: typeof Buffer }).Buffer;
+
+/**
+ * The names of a file read in parts (FileImage): each name is read alone into a scratch
+ * buffer, so that a few lookups cost no more memory than their names, until the bytes so read
+ * (plus 64 per read, for the system call) reach an eighth of `.fk.names`: then the section is
+ * read whole into the image and names are decoded in place, as from bytes.
+ */
+export class NameFile {
+  #scratch = new Uint8Array(256);
+  #cost = 0;
+  constructor(
+    readonly image: FileImage,
+    /** File offset of `.fk.names`. */
+    readonly at: number,
+  ) {}
+
+  /** The name at off, len; undefined once the section is read whole (t.nameFile is then cleared). */
+  decode(t: Tables, off: number, len: number): string | undefined {
+    this.#cost += len + 64;
+    if (this.#cost > t.B / 8 || this.image.complete) {
+      this.image.read(this.at, t.B);
+      t.nameFile = undefined;
+      return undefined;
+    }
+    if (this.#scratch.length < len) this.#scratch = new Uint8Array(Math.max(len, 2 * this.#scratch.length));
+    const b = this.#scratch;
+    this.image.read(this.at + off, len, b);
+    return NodeBuffer
+      ? NodeBuffer.from(b.buffer, b.byteOffset, len).utf8Slice(0, len)
+      : utf8.decode(b.subarray(0, len));
+  }
 }
 
 declare global {

@@ -10,12 +10,12 @@
  * made per call; batch lookups fill the caller's arrays in one call.
  */
 import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Core, Description } from './core.js';
 import { FunckeyError, isErrorCode } from './errors.js';
 import { NONE } from './format.js';
+import { cjsRequire } from './require.js';
 import type { SrcFrame } from './srclocs.js';
 
 export interface NativeStatus {
@@ -101,7 +101,7 @@ function addonPath(root: string): string {
     const p = join(dir, file);
     if (existsSync(p) && envVar('FUNCKEY_PREBUILD') === undefined) return p;
   }
-  const nodeGypBuild = createRequire(import.meta.url)('node-gyp-build') as { path(dir: string): string };
+  const nodeGypBuild = cjsRequire('node-gyp-build') as { path(dir: string): string };
   return nodeGypBuild.path(root);
 }
 

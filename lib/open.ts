@@ -7,6 +7,8 @@
 import { BLOCK_WORDS, FRAME_WORDS, type SrcLocSections } from './srclocs.js';
 import type { NamespaceEncoding } from './core.js';
 import { FunckeyError, type ErrorCode } from './errors.js';
+import type { FileImage } from './file.js';
+import { NameFile } from './names.js';
 import {
   BUCKET_HEADER_WORDS,
   BUCKET_NARROW_SHIFT,
@@ -80,12 +82,18 @@ export interface Tables {
   readonly nameIndex: Uint32Array;
   readonly names: Uint8Array;
   readonly namesBuf: Buffer | undefined;
+  /** For a file read in parts, until `.fk.names` is read whole: reads each name alone (lib/names.ts). */
+  nameFile: NameFile | undefined;
   /** The source-location tables (FORMAT.md 3.5), views. */
   readonly lines: SrcLocSections;
   readonly N: number;
   readonly F: number;
   readonly B: number;
   readonly sections: SectionRef[];
+  /** The `.fk.*` sections by name. */
+  readonly byName: Map<string, SectionRef>;
+  /** The file being read in parts, for a path the js backend opened; else undefined. */
+  readonly image: FileImage | undefined;
   readonly version: number;
   readonly textSize: number;
   /** Namespace index of the last successful `pos` call. */
@@ -110,13 +118,24 @@ interface Header {
   C: number;
 }
 
-/** Little-endian reads of the file, and the overflow-free bounds check of FORMAT.md 3.2 step 8. */
+/**
+ * Little-endian reads of the file, and the overflow-free bounds check of FORMAT.md 3.2 step 8.
+ * For a file read in parts (`image`), each step first reads what it looks at (need()).
+ */
 class File {
   readonly len: number;
   private readonly dv: DataView;
-  constructor(readonly bytes: Uint8Array) {
+  constructor(
+    readonly bytes: Uint8Array,
+    readonly image?: FileImage,
+  ) {
     this.len = bytes.length;
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  /** Reads [offset, offset + size) of an image, clipped to the file. */
+  need(offset: number, size: number): void {
+    if (this.image === undefined || offset >= this.len) return;
+    this.image.read(offset, Math.min(size, this.len - offset));
   }
   u16(o: number): number {
     return this.dv.getUint16(o, true);
@@ -151,11 +170,15 @@ export function fail(code: ErrorCode, message: string): never {
 
 const hex = (n: number) => `0x${n.toString(16)}`;
 
-/** Validates an artifact (FORMAT.md 3.2) and returns what its lookups read. */
-export function openTables(input: Uint8Array): Tables {
+/**
+ * Validates an artifact (FORMAT.md 3.2) and returns what its lookups read: the bytes of
+ * `input`, or those of a file read in parts (`image`, whose `bytes` is input): then open reads
+ * only what it validates, and JsCore the rest when first used (TABLE_SECTIONS and the others).
+ */
+export function openTables(input: Uint8Array, image?: FileImage): Tables {
   // Typed-array views need the sections' alignment; sections are 8-aligned in the file,
   // so the file must be too. A caller's unaligned view is copied once.
-  const f = new File(input.byteOffset % 8 === 0 ? input : input.slice());
+  const f = new File(input.byteOffset % 8 === 0 ? input : input.slice(), image);
   const shoff = checkElf(f);
   const { sections, byName } = readSections(f, shoff);
   const h = readInfo(f, byName);
@@ -170,6 +193,7 @@ export function openTables(input: Uint8Array): Tables {
 /** Steps 1 to 4: the ELF identification and the section header table; returns e_shoff. */
 function checkElf(f: File): number {
   const bytes = f.bytes;
+  f.need(0, ELF_HEADER_SIZE);
   if (f.len < 4 || bytes[0] !== 0x7f || bytes[1] !== 0x45 || bytes[2] !== 0x4c || bytes[3] !== 0x46)
     fail('E_FORMAT', 'not a funckey artifact: no ELF magic');
   if (f.len < ELF_HEADER_SIZE) fail('E_TRUNCATED', `file of ${f.len} bytes ends inside the ELF header`);
@@ -181,6 +205,7 @@ function checkElf(f: File): number {
   const shoff = f.u64(40);
   if (!f.inFile(shoff, SECTION_HEADER_SIZE * shnum))
     fail('E_TRUNCATED', 'the section header table lies beyond the end of the file');
+  f.need(shoff, SECTION_HEADER_SIZE * shnum);
   return shoff;
 }
 
@@ -194,6 +219,7 @@ function readSections(f: File, shoff: number): { sections: SectionRef[]; byName:
   const strOff = f.u64(sh(shstrndx) + 24);
   const strSize = f.u64(sh(shstrndx) + 32);
   if (!f.inFile(strOff, strSize)) fail('E_TRUNCATED', 'the section name table lies beyond the end of the file');
+  f.need(strOff, strSize);
   // Every element exists from the start (owned), so the stores below meet no setter the
   // caller may have put on Array.prototype[i] (see slots()).
   const sections = slots<SectionRef>(shnum - 1);
@@ -228,6 +254,7 @@ function readInfo(f: File, byName: Map<string, SectionRef>): Header {
   if (infoSec.size < INFO_FIXED_SIZE)
     fail('E_CORRUPT', `.fk.info has ${infoSec.size} bytes, fewer than ${INFO_FIXED_SIZE}`);
   const at = infoSec.offset;
+  f.need(at, infoSec.size);
   for (let k = 0; k < INFO_MAGIC.length; k++)
     if (f.bytes[at + INFO.magic + k] !== INFO_MAGIC[k])
       fail('E_FORMAT', 'not a funckey artifact: bad magic in .fk.info');
@@ -307,9 +334,39 @@ function checkSections(f: File, byName: Map<string, SectionRef>, h: Header): voi
   }
 }
 
+/** The sections open copies (O(N)): read at open from a file read in parts. */
+const COPIED_SECTIONS = [
+  SECTION.namespaces,
+  SECTION.funcLocStarts,
+  SECTION.sparseStarts,
+  SECTION.srcLocStarts,
+  SECTION.bitmapStarts,
+  SECTION.bucketStarts,
+];
+
+/** The sections a lookup by key or by offset reads: read by JsCore on the first one. */
+export const TABLE_SECTIONS = [
+  SECTION.sparseIndices,
+  SECTION.funcLocs,
+  SECTION.srcLocs,
+  SECTION.sparseBitmaps,
+  SECTION.offsetIndex,
+  SECTION.sparseBuckets,
+];
+
+/** The source-location sections: read by JsCore on the first srcLocs. */
+export const LINE_SECTIONS = [
+  SECTION.lineBlocks,
+  SECTION.linePieces,
+  SECTION.lineFrames,
+  SECTION.lineStrings,
+  SECTION.lineStringBytes,
+];
+
 /** The views of the checked sections, and the copies of what lookups index with (see Tables). */
 function copyTables(f: File, byName: Map<string, SectionRef>, sections: SectionRef[], h: Header): Tables {
   const bytes = f.bytes;
+  for (const name of COPIED_SECTIONS) f.need(byName.get(name)!.offset, byName.get(name)!.size);
   const view32 = (name: string): Uint32Array => {
     const s = byName.get(name)!;
     return new Uint32Array(bytes.buffer, bytes.byteOffset + s.offset, s.size / 4);
@@ -357,10 +414,13 @@ function copyTables(f: File, byName: Map<string, SectionRef>, sections: SectionR
       stringBytes: bytes8(SECTION.lineStringBytes),
     },
     namesBuf: NodeBuffer ? NodeBuffer.from(names.buffer, names.byteOffset, names.byteLength) : undefined,
+    nameFile: f.image === undefined ? undefined : new NameFile(f.image, namesSec.offset),
     N: h.N,
     F: h.F,
     B: h.B,
     sections,
+    byName,
+    image: f.image,
     version: h.version,
     textSize: h.textSize,
     lastNs: 0,
@@ -446,8 +506,10 @@ function readBucketHeader(t: Tables, P: Nsp, n: number): void {
   const w0 = bks[i]!;
   const bucketRun = bks[i + 1]! - w0;
   // Read only a run that lies within the section (a later start may still decrease).
-  const hdr = (k: number) =>
-    bucketRun >= BUCKET_HEADER_WORDS && bks[i + 1]! <= t.buckets32.length ? t.buckets32[w0 + k]! : 0;
+  const inSection = bucketRun >= BUCKET_HEADER_WORDS && bks[i + 1]! <= t.buckets32.length;
+  if (inSection && t.image !== undefined)
+    t.image.read(t.buckets32.byteOffset - t.bytes.byteOffset + 4 * w0, 4 * BUCKET_HEADER_WORDS);
+  const hdr = (k: number) => (inSection ? t.buckets32[w0 + k]! : 0);
   const k = hdr(0);
   const nb = hdr(1);
   const f = hdr(2);

@@ -8,13 +8,21 @@
  * the same text, gives the same answers even on a damaged file.
  */
 import type { Core, Description, NamespaceEncoding } from './core.js';
-import { INFO, Lit, MODREC } from './format.js';
+import { INFO, Lit, MODREC, SECTION } from './format.js';
 import { decodeName, funcName } from './names.js';
 import { funcByOffset, funcsByOffset } from './offsets.js';
-import { moduleWord, openTables, type SectionRef, type Tables } from './open.js';
+import type { FileImage } from './file.js';
+import type { NameFile } from './names.js';
+import { LINE_SECTIONS, moduleWord, openTables, TABLE_SECTIONS, type SectionRef, type Tables } from './open.js';
 import { funcLocs, pos, type Nsp } from './table.js';
 import type { SrcLocSections } from './srclocs.js';
 import { SrcLocReader, type SrcFrame } from './srclocs.js';
+
+/** The parts of a file read in parts that JsCore reads when first used (JsCore.need). */
+const SECTION_NAME_INDEX = SECTION.nameIndex;
+const NEED_TABLE = 1,
+  NEED_NAME_INDEX = 2,
+  NEED_LINES = 4;
 
 export class JsCore implements Core, Tables {
   // The fields are those of Tables, copied from what open returns. The fields that lookups
@@ -48,18 +56,27 @@ export class JsCore implements Core, Tables {
   readonly nameIndex: Uint32Array;
   readonly names: Uint8Array;
   readonly namesBuf: Buffer | undefined;
+  declare nameFile: NameFile | undefined;
   readonly lines: SrcLocSections;
   private lineReader: SrcLocReader | undefined;
   declare readonly N: number;
   readonly F: number;
   readonly B: number;
   readonly sections: SectionRef[];
+  // The fields of a file read in parts come last (declared, assigned at the constructor's
+  // end), so that they do not move the fields above in the object: defined among them as
+  // class fields, they made lookups by key a fifth slower.
+  declare readonly byName: Map<string, SectionRef>;
+  declare readonly image: FileImage | undefined;
   readonly version: number;
   readonly textSize: number;
   lastNs = 0;
+  /** For a file read in parts, the parts not read yet (NEED_*); 0 when everything is there. */
+  declare need: number;
 
-  constructor(input: Uint8Array) {
-    const t = openTables(input);
+  /** Opens bytes, or (image) a file read in parts: then its bytes, read by open and by need. */
+  constructor(input: Uint8Array, image?: FileImage) {
+    const t = openTables(input, image);
     this.bytes = t.bytes;
     this.sections = t.sections;
     this.version = t.version;
@@ -88,12 +105,27 @@ export class JsCore implements Core, Tables {
     this.names = t.names;
     this.namesBuf = t.namesBuf;
     this.lines = t.lines;
+    this.nameFile = t.nameFile;
+    this.byName = t.byName;
+    this.image = t.image;
+    this.need = t.image === undefined ? 0 : NEED_TABLE | NEED_NAME_INDEX | NEED_LINES;
     this.N = t.N;
     this.F = t.F;
     this.B = t.B;
   }
 
+  /** Reads the sections of `part` of a file read in parts, once. */
+  private read(part: number): void {
+    const names = part === NEED_TABLE ? TABLE_SECTIONS : part === NEED_LINES ? LINE_SECTIONS : [SECTION_NAME_INDEX];
+    for (const name of names) {
+      const s = this.byName.get(name)!;
+      this.image!.read(s.offset, s.size);
+    }
+    this.need &= ~part;
+  }
+
   funcLoc(namespace: number, index: number, out: Uint32Array): boolean {
+    if ((this.need & NEED_TABLE) !== 0) this.read(NEED_TABLE);
     const p = pos(this, namespace, index);
     if (p < 0) return false;
     out[0] = this.locs[2 * p]!;
@@ -102,6 +134,7 @@ export class JsCore implements Core, Tables {
   }
 
   srcLoc(namespace: number, index: number): number {
+    if ((this.need & NEED_TABLE) !== 0) this.read(NEED_TABLE);
     if (namespace >>> 28 !== 0) return Lit.NONE;
     const p = pos(this, namespace, index);
     if (p < 0) return Lit.NONE;
@@ -110,26 +143,32 @@ export class JsCore implements Core, Tables {
   }
 
   funcByOffset(offset: number, out: Uint32Array): boolean {
+    if ((this.need & NEED_TABLE) !== 0) this.read(NEED_TABLE);
     return funcByOffset(this, offset, out);
   }
 
   srcLocs(offset: number): SrcFrame[] {
+    if ((this.need & NEED_LINES) !== 0) this.read(NEED_LINES);
     return (this.lineReader ??= new SrcLocReader(this.lines)).lookup(offset);
   }
 
   funcName(funcIndex: number, module: number): string | undefined {
+    if ((this.need & NEED_NAME_INDEX) !== 0) this.read(NEED_NAME_INDEX);
     return funcName(this, funcIndex, module);
   }
 
   funcLocs(namespaces: Uint32Array, indices: Uint32Array, starts: Uint32Array, lengths: Uint32Array): void {
+    if ((this.need & NEED_TABLE) !== 0) this.read(NEED_TABLE);
     funcLocs(this, namespaces, indices, starts, lengths);
   }
 
   funcsByOffset(offsets: Uint32Array, namespaces: Uint32Array, indices: Uint32Array): void {
+    if ((this.need & NEED_TABLE) !== 0) this.read(NEED_TABLE);
     funcsByOffset(this, offsets, namespaces, indices);
   }
 
   funcNames(funcIndices: Uint32Array, module: number): (string | undefined)[] {
+    if ((this.need & NEED_NAME_INDEX) !== 0) this.read(NEED_NAME_INDEX);
     const out = new Array<string | undefined>(funcIndices.length);
     for (let k = 0; k < funcIndices.length; k++) out[k] = funcName(this, funcIndices[k]!, module);
     return out;
@@ -199,6 +238,7 @@ export class JsCore implements Core, Tables {
   }
 
   close(): void {
-    // Nothing to release: the bytes belong to the garbage collector.
+    // The bytes belong to the garbage collector; a file read in parts holds a descriptor.
+    this.image?.close();
   }
 }

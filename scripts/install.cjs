@@ -5,6 +5,7 @@
 // 2. Else compile it with node-gyp (npm's bundled node-gyp when npm runs us, else the
 //    node-gyp package, else one on PATH).
 // 3. If that fails too, print one line and exit 0: funckey then answers with its js backend.
+// 4. Either way, write the V8 code cache of the entry point for this Node (code-cache.cjs).
 //
 // FUNCKEY_SKIP_NATIVE=1 skips the build; FUNCKEY_BUILD_VERBOSE=1 shows the compiler output;
 // FUNCKEY_BUILD_TIMEOUT=<seconds> bounds the build (default 600): a node-gyp still running
@@ -18,8 +19,18 @@ const root = path.join(__dirname, '..');
 
 const BUILD_TIMEOUT_S = Number(process.env.FUNCKEY_BUILD_TIMEOUT) > 0 ? Number(process.env.FUNCKEY_BUILD_TIMEOUT) : 600;
 
+/** The V8 code cache of the entry point, for this Node (scripts/code-cache.cjs; never fails). */
+function codeCache() {
+  spawnSync(process.execPath, [path.join(__dirname, 'code-cache.cjs')], {
+    stdio: 'inherit',
+    timeout: 60_000,
+    killSignal: 'SIGKILL',
+  });
+}
+
 function fallback(reason) {
   console.log(`funckey: native addon unavailable (${reason}); funckey will use the js backend`);
+  codeCache();
   process.exit(0);
 }
 
@@ -66,7 +77,7 @@ function main() {
     haveLoader = false;
   }
   if (!haveLoader) fallback('node-gyp-build is not installed');
-  if (loads()) return;
+  if (loads()) return codeCache();
   const [cmd, pre] = nodeGypCommand();
   const verbose = process.env.FUNCKEY_BUILD_VERBOSE === '1';
   const args = [...pre, 'rebuild'];
@@ -92,6 +103,7 @@ function main() {
     fallback(`the build failed${cause ? `: ${cause}` : ''}`);
   }
   if (!loads()) fallback('the addon was built but does not load');
+  codeCache();
 }
 
 try {

@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { MAX_HELD_FILES, READ_WHOLE_BELOW } from '../lib/file.js';
 import { ArtifactBuilder, FunckeyError, FuncKey, open, type Artifact } from '../lib/index.js';
 import { BACKENDS, NATIVE } from './helpers/backends.js';
 import { codeOf } from './helpers/codes.js';
@@ -165,36 +166,42 @@ describe.each(BACKENDS)('lifecycle (%s)', (backend) => {
     }
   });
 
-  it('a file replaced by rename while open: the open artifact keeps answering from the old contents', () => {
-    const p = join(dir, `renamed-${backend}.fkx`);
-    writeFileSync(p, artifact('old', 300, 1000));
-    const a = open(p, { backend });
-    // The builder's writeFile writes a temporary file and renames it over the path.
-    const nb = new ArtifactBuilder();
-    nb.addModule({ name: 'module-new', importedFuncs: 0, definedFuncs: 3 });
-    nb.pushFunc(FuncKey.definedWasmFunction(0, 0), { start: 5, length: 1 });
-    nb.setFuncName(0, 0, 'new_0');
-    nb.writeFile(p);
-    const b = open(p, { backend });
-    expect(b.funcName(0)).toBe('new_0');
-    expect(b.modules[0]!.name).toBe('module-new');
-    for (let i = 0; i < 300; i += 7) {
-      expect(a.funcName(i)).toBe(nameOf('old', i));
-      expect(a.funcLoc(FuncKey.definedWasmFunction(0, i))).toEqual({ start: 1000 + 16 * i, length: 12 });
-      expect(a.srcLoc(FuncKey.definedWasmFunction(0, i))).toBe(7 * i);
-    }
-    expect(a.modules[0]!.name).toBe('module-old');
-    expect(a.funcsByOffset(new Uint32Array([1000 + 16 * 299, 5])).indices).toEqual(new Uint32Array([299, 0xffffffff]));
-    a.close();
-    b.close();
-  });
+  // 300 functions: a file js reads whole at open; 40,000: one it reads in parts, when used.
+  it.each([300, 40_000])(
+    'a file replaced by rename while open: the open artifact keeps answering from the old contents (%i functions)',
+    (n) => {
+      const p = join(dir, `renamed-${backend}-${n}.fkx`);
+      writeFileSync(p, artifact('old', n, 1000));
+      const a = open(p, { backend });
+      // The builder's writeFile writes a temporary file and renames it over the path.
+      const nb = new ArtifactBuilder();
+      nb.addModule({ name: 'module-new', importedFuncs: 0, definedFuncs: 3 });
+      nb.pushFunc(FuncKey.definedWasmFunction(0, 0), { start: 5, length: 1 });
+      nb.setFuncName(0, 0, 'new_0');
+      nb.writeFile(p);
+      const b = open(p, { backend });
+      expect(b.funcName(0)).toBe('new_0');
+      expect(b.modules[0]!.name).toBe('module-new');
+      for (let i = 0; i < n; i += Math.ceil(n / 40)) {
+        expect(a.funcName(i)).toBe(nameOf('old', i));
+        expect(a.funcLoc(FuncKey.definedWasmFunction(0, i))).toEqual({ start: 1000 + 16 * i, length: 12 });
+        expect(a.srcLoc(FuncKey.definedWasmFunction(0, i))).toBe(7 * i);
+      }
+      expect(a.modules[0]!.name).toBe('module-old');
+      expect(a.funcsByOffset(new Uint32Array([1000 + 16 * (n - 1), 5])).indices).toEqual(
+        new Uint32Array([n - 1, 0xffffffff]),
+      );
+      a.close();
+      b.close();
+    },
+  );
 
-  it('a file deleted while open: the open artifact keeps answering', () => {
-    const p = join(dir, `deleted-${backend}.fkx`);
-    writeFileSync(p, artifact('d', 50));
+  it.each([50, 40_000])('a file deleted while open: the open artifact keeps answering (%i functions)', (n) => {
+    const p = join(dir, `deleted-${backend}-${n}.fkx`);
+    writeFileSync(p, artifact('d', n));
     const a = open(p, { backend });
     unlinkSync(p);
-    expect(a.funcName(49)).toBe(nameOf('d', 49));
+    expect(a.funcName(n - 1)).toBe(nameOf('d', n - 1));
     expect(a.funcByOffset(1000 + 16 * 10)?.index).toBe(10);
     expect(codeOf(() => open(p, { backend }))).toBe('E_IO');
     a.close();
@@ -230,7 +237,7 @@ const size = readFileSync(path).length;
 `;
 
 describe('a file changed in place while open', () => {
-  it('js: unaffected (it reads the file once, at open)', () => {
+  it('js, a file under 1 MiB: unaffected (it is read whole at open)', () => {
     const p = join(dir, 'inplace-js.fkx');
     writeFileSync(p, artifact('j', 300));
     const a = open(p, { backend: 'js' });
@@ -241,6 +248,34 @@ describe('a file changed in place while open', () => {
     truncateSync(p, 10);
     expect(a.funcName(299)).toBe(nameOf('j', 299));
     expect(a.funcLoc(FuncKey.definedWasmFunction(0, 100))).toEqual({ start: 1000 + 1600, length: 12 });
+    a.close();
+  });
+
+  it('js: past MAX_HELD_FILES larger files open at once, the oldest read the rest and let their descriptor go', () => {
+    const bytes = artifact('h', 40_000);
+    const paths = Array.from({ length: MAX_HELD_FILES + 3 }, (_, i) => join(dir, `held-${i}.fkx`));
+    for (const p of paths) writeFileSync(p, bytes);
+    const arts = paths.map((p) => open(p, { backend: 'js' }));
+    for (const p of paths) unlinkSync(p);
+    for (const a of arts) expect(a.funcName(39_999)).toBe(nameOf('h', 39_999));
+    for (const a of arts) a.close();
+  });
+
+  it('js, a larger file: what was read stays, the rest is read when first used, and a file shorter than at open is E_IO', () => {
+    const p = join(dir, 'inplace-js-large.fkx');
+    const bytes = artifact('k', 40_000);
+    expect(bytes.length).toBeGreaterThan(READ_WHOLE_BELOW);
+    writeFileSync(p, bytes);
+    const a = open(p, { backend: 'js' });
+    // Read before the file changes: the table (by funcLoc); not yet the names.
+    expect(a.funcLoc(FuncKey.definedWasmFunction(0, 100))).toEqual({ start: 1000 + 1600, length: 12 });
+    const fd = openSync(p, 'r+');
+    writeSync(fd, new Uint8Array(bytes.length).fill(0xff), 0, bytes.length, 0);
+    closeSync(fd);
+    truncateSync(p, 10);
+    expect(a.funcLoc(FuncKey.definedWasmFunction(0, 100))).toEqual({ start: 1000 + 1600, length: 12 });
+    expect(a.funcByOffset(1000 + 16 * 10)?.index).toBe(10);
+    expect(codeOf(() => a.funcName(39_999))).toBe('E_IO');
     a.close();
   });
 

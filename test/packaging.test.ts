@@ -8,7 +8,17 @@
  * checks against the installed copy; FUNCKEY_DENO=/path/to/deno adds a run under Deno.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -129,6 +139,32 @@ describe('the main entry point', () => {
     expect(r.after).toEqual({ lazy: true, mine: true, add: 'function' });
   });
 
+  it('runs the eager bundle whatever its code cache holds: one made from other bytes, or none', () => {
+    // A copy of the package whose cache header fits the bundle but whose data is not V8's
+    // (V8 refuses it), then one with no cache: both compile the bundle from its source.
+    const copy = join(dir, 'cache-copy');
+    cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
+    cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+    const cache = join(copy, 'dist', 'funckey-eager.v8cache');
+    const st = statSync(join(copy, 'dist', 'funckey-eager.cjs'));
+    const junk = Buffer.alloc(4096, 0x5a);
+    junk.writeDoubleLE(st.size, 0);
+    junk.writeDoubleLE(st.mtimeMs, 8);
+    const p2 = project('cache', copy);
+    for (const state of ['junk', 'none']) {
+      if (state === 'junk') writeFileSync(cache, junk);
+      else rmSync(cache);
+      const r = node(
+        p2,
+        `const fk = require('funckey');
+         let code; try { fk.open(new Uint8Array(3), { backend: 'js' }); } catch (e) { code = e instanceof fk.FunckeyError && e.code; }
+         import('funckey').then((m) => console.log(JSON.stringify({ code, same: m.open === fk.open })));`,
+        'cjs',
+      );
+      expect(r, state).toEqual({ code: 'E_FORMAT', same: true });
+    }
+  });
+
   it('with an environment that throws when read (Deno without --allow-env), open falls back as if FUNCKEY_BACKEND were unset', () => {
     const r = node(
       p,
@@ -234,6 +270,8 @@ describe('the tarball', () => {
       'README.md',
       'LICENSE',
       'dist/funckey.cjs',
+      'dist/funckey-eager.cjs',
+      'dist/funckey-eager.v8cache',
       'dist/funckey-lazy.cjs',
       'dist/funckey.mjs',
       'dist/funckey.d.cts',
@@ -242,6 +280,7 @@ describe('the tarball', () => {
       'binding.gyp',
       'native/reader.cc',
       'scripts/install.cjs',
+      'scripts/code-cache.cjs',
       'samples/demo.wasm',
       'docs/FORMAT.md',
     ])
