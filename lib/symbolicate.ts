@@ -21,7 +21,7 @@
  * | JavaScriptCore | `[MOD:]wasm-function[N][:0xOFF]` alone on its line | `NAME@[MOD:]wasm-function…` |
  * | JavaScriptCore, older; Bun's call sites | `[MOD.]wasm-function[N]@[wasm code]` | `[MOD.]wasm-function[NAME]@[wasm code]`; `[]` without a name |
  * | JavaScriptCore | `NAME@[wasm code]`, `MOD.wasm-function[NAME]@[wasm code]` | recognised, left as they are: no index |
- * | Wasmtime | `I: 0xOFF - MOD!<wasm function N>` (MOD `<unknown>` or a name) | `I: 0xOFF - MOD!NAME` |
+ * | Wasmtime | `I: 0xOFF - MOD!<wasm function N>` (MOD `<unknown>` or a name) | `I: 0xOFF - MOD!NAME`, NAME demangled (lib/demangle.ts) |
  *
  * A function without a name in a module without names stays as it was. Bun's `at unknown`
  * holds nothing to look up.

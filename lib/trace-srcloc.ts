@@ -17,8 +17,8 @@
  *   frame after its function name: the function the engine ran, and the source position of
  *   the instruction itself (the line `llvm-symbolizer --no-inlines` prints).
  * - Wasmtime, expanded: what Wasmtime prints with WASMTIME_BACKTRACE_DETAILS=1 for the module
- *   with its DWARF: the frame's index and offset, the innermost function's name without the
- *   module prefix, then `at FILE[:LINE[:COLUMN]]` on a line of its own and each outer frame
+ *   with its DWARF: the frame's index and offset, the innermost function's name (demangled,
+ *   as Wasmtime prints every name: wasmtimeFns) without the module prefix, then `at FILE[:LINE[:COLUMN]]` on a line of its own and each outer frame
  *   as `- NAME` and its `at` line (an unknown line or column, 0, is left out as Wasmtime does).
  *   A Wasmtime frame without the `MOD!` prefix is one Wasmtime already wrote so, and stays.
  *
