@@ -171,6 +171,60 @@ function v0(s: string): [string, string] | undefined {
   }
 }
 
+/**
+ * A v0 identifier in Punycode (RFC 3492, with `_` for its `-`): ASCII characters, the last
+ * `_`, then the insertions. As rustc-demangle: at most 128 characters are decoded; a longer
+ * or invalid one is written `punycode{ASCII-INSERTIONS}`.
+ */
+function punycodeIdent(id: string): string {
+  const cut = id.lastIndexOf('_');
+  const ascii = cut < 0 ? '' : id.slice(0, cut);
+  const digits = cut < 0 ? id : id.slice(cut + 1);
+  if (digits === '') giveUp();
+  try {
+    return punycode(ascii, digits);
+  } catch (e) {
+    if (!(e instanceof GiveUp)) throw e;
+    return `punycode{${ascii === '' ? '' : ascii + '-'}${digits}}`;
+  }
+}
+
+function punycode(ascii: string, digits: string): string {
+  const out = [...ascii];
+  let n = 0x80;
+  let i = 0;
+  let bias = 72;
+  let p = 0;
+  for (let first = true; p < digits.length; first = false) {
+    const old = i;
+    let w = 1;
+    for (let k = 36; ; k += 36) {
+      const c = digits.charCodeAt(p++);
+      const d = isLower(c) ? c - 97 : isDigit(c) ? c - 22 : giveUp();
+      i += d * w;
+      const t = k <= bias ? 1 : k >= bias + 26 ? 26 : k - bias;
+      if (d < t) break;
+      w *= 36 - t;
+      if (p >= digits.length || i > 0x10ffff * 129) giveUp();
+    }
+    const len = out.length + 1;
+    let delta = first ? Math.floor((i - old) / 700) : Math.floor((i - old) / 2);
+    delta += Math.floor(delta / len);
+    let k = 0;
+    while (delta > 455) {
+      delta = Math.floor(delta / 35);
+      k += 36;
+    }
+    bias = k + Math.floor((36 * delta) / (delta + 38));
+    n += Math.floor(i / len);
+    i %= len;
+    if (n > 0x10ffff || (n >= 0xd800 && n <= 0xdfff) || out.length >= 128) giveUp();
+    out.splice(i, 0, String.fromCodePoint(n));
+    i++;
+  }
+  return out.join('');
+}
+
 /** A parser and printer of Rust's v0 mangling (RFC 2603) over s, the name after `_R`. */
 class V0 {
   i = 0;
@@ -234,8 +288,7 @@ class V0 {
   }
 
   ident(): string {
-    // Punycode (non-ASCII identifiers) is not covered.
-    if (this.eat('u')) giveUp();
+    const puny = this.eat('u');
     const c0 = this.peek();
     if (!isDigit(c0)) giveUp();
     let len = 0;
@@ -250,7 +303,7 @@ class V0 {
     if (this.i + len > this.s.length) giveUp();
     const id = this.s.slice(this.i, this.i + len);
     this.i += len;
-    return id;
+    return puny ? punycodeIdent(id) : id;
   }
 
   /** Runs f at the backreference's position, then comes back. */
@@ -745,6 +798,7 @@ class Itanium {
     if (this.eat('TI')) return 'typeinfo for ' + text(this.type());
     if (this.eat('TS')) return 'typeinfo name for ' + text(this.type());
     if (this.eat('GV')) return 'guard variable for ' + this.name(false).s;
+    if (this.eat('GTt')) return 'transaction clone for ' + this.encoding();
     if (this.eat('Th')) {
       const off = this.offset();
       return `{virtual override thunk({offset(${off})}, ${this.encoding()})}`;

@@ -44,6 +44,8 @@ const CASES = [
   ...['_RINvCs1234_1a1fKj3_EB2_', '_RINvCs1234_1a1fKb1_KaNa_Kc41_EB2_', '_RNvNCNvCs1234_1a1f0s_1g'],
   ...['_RINvCs1234_1a1fFUKCEuEB2_', '_RINvCs1234_1a1fDNtB2_1TEL_EB2_', '_RINvCs1234_1a1fRL0_hEB2_'],
   ...['_RINvCs1234_1a1fTjhEEB2_', '_RINvCs1234_1a1fAhj3_ESmEB2_', '_RNvCs1234_7uhello_1f', '_RC3foo'],
+  ...['_RNvCs1234_1au9bcher_kva', '_RNvCs1234_1au4ab_c', '_RNvCs1234_1au1z', '_RNvCs1234_1au0_'],
+  ...['_RNvCs1234_1au' + (260).toString() + '_' + 'a'.repeat(259), '_RNvCs1234_1au6caf_dma'],
 ];
 
 /** Every function name of the DWARF fixtures: name sections and the goldens' frames. */
