@@ -19,9 +19,11 @@ export const MAX_DEPTH = 256;
 /** Characters a demangling may copy through backreferences and substitutions, and write. */
 export const MAX_WORK = 65536;
 
-class GiveUp extends Error {}
+/** Thrown, always the same object (no stack to capture), where a name is not demangled. */
+class GiveUp {}
+const GIVE_UP = new GiveUp();
 const giveUp = (): never => {
-  throw new GiveUp();
+  throw GIVE_UP;
 };
 
 /** The name as Wasmtime prints it: demangled when it is Rust or C++, else unchanged. */
@@ -152,6 +154,9 @@ const V0_BASIC: Record<string, string> = {
   p: '_',
 };
 
+const DIS_CACHE = 1024;
+const disCache = new Map<string, string>();
+
 /** A v0 name's text and the rest after it, or undefined. */
 function v0(s: string): [string, string] | undefined {
   const start = s.startsWith('_R') ? 2 : s.startsWith('__R') ? 3 : s.startsWith('R') ? 1 : -1;
@@ -271,20 +276,43 @@ class V0 {
     }
     return x + 1n;
   }
-  /** int62Big as a position or count, which cannot exceed the name's length. */
+  /** A base-62 number as a position or count, which cannot exceed the name's length. */
   int62(): number {
-    const x = this.int62Big();
-    if (x > BigInt(this.s.length)) giveUp();
-    return Number(x);
+    if (this.eat('_')) return 0;
+    let x = 0;
+    for (;;) {
+      const c = this.next().charCodeAt(0);
+      if (c === 95) break;
+      const d = isDigit(c) ? c - 48 : isLower(c) ? c - 87 : isUpper(c) ? c - 29 : giveUp();
+      x = x * 62 + d;
+      if (x > this.s.length) giveUp();
+    }
+    return x + 1;
   }
   optInt62(tag: string): number {
     return this.eat(tag) ? this.int62() + 1 : 0;
   }
-  disambiguator(): bigint {
-    if (!this.eat('s')) return 0n;
+  /**
+   * A disambiguator's value in base 16 or 10, '0' when there is none. Crate hashes repeat
+   * within and across names: their texts are cached (DIS_CACHE entries at most).
+   */
+  disambiguator(radix: 10 | 16): string {
+    if (!this.eat('s')) return '0';
+    const a = this.i;
+    while (this.i < this.s.length && this.s.charCodeAt(this.i) !== 95) this.i++;
+    const key = radix + this.s.slice(a, this.i);
+    const hit = disCache.get(key);
+    if (hit !== undefined) {
+      this.i++;
+      return hit;
+    }
+    this.i = a;
     const x = this.int62Big() + 1n;
     if (x >= U64_END) giveUp();
-    return x;
+    const v = x.toString(radix);
+    if (disCache.size >= DIS_CACHE) disCache.clear();
+    disCache.set(key, v);
+    return v;
   }
 
   ident(): string {
@@ -327,16 +355,16 @@ class V0 {
     const tag = this.next();
     switch (tag) {
       case 'C': {
-        const dis = this.disambiguator();
+        const dis = this.disambiguator(16);
         const name = this.ident();
-        r = dis !== 0n ? `${name}[${dis.toString(16)}]` : name;
+        r = dis !== '0' ? `${name}[${dis}]` : name;
         break;
       }
       case 'N': {
         const ns = this.next();
         if (!isLower(ns.charCodeAt(0)) && !isUpper(ns.charCodeAt(0))) giveUp();
         r = this.path(inValue);
-        const dis = this.disambiguator();
+        const dis = this.disambiguator(10);
         const name = this.ident();
         if (isUpper(ns.charCodeAt(0))) {
           const kind = ns === 'C' ? 'closure' : ns === 'S' ? 'shim' : ns;
@@ -348,7 +376,7 @@ class V0 {
       case 'X':
       case 'Y': {
         if (tag !== 'Y') {
-          this.disambiguator();
+          this.disambiguator(10);
           this.quiet++;
           this.path(false);
           this.quiet--;
