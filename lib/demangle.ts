@@ -513,16 +513,26 @@ class V0 {
     return r;
   }
 
+  /**
+   * A trait's path, its generic arguments left open (`Iterator<u8` without `>`) so that
+   * associated-type bindings can follow: the text and whether it is open.
+   */
+  openPath(): [string, boolean] {
+    if (this.eat('B')) {
+      let open = false;
+      const r = this.backref(() => {
+        const [t, o] = this.openPath();
+        open = o;
+        return t;
+      });
+      return [r, open];
+    }
+    if (this.eat('I')) return [this.path(false) + '<' + this.list(() => this.genericArg()).join(', '), true];
+    return [this.path(false), false];
+  }
+
   dynTrait(): string {
-    let r: string;
-    let open = false;
-    if (this.eat('I')) {
-      r = this.path(false) + '<' + this.list(() => this.genericArg()).join(', ');
-      open = true;
-    } else if (this.peek() === 66 /* B */) {
-      // A backreference to a path whose generics may stay open: not covered.
-      r = this.path(false);
-    } else r = this.path(false);
+    let [r, open] = this.openPath();
     while (this.eat('p')) {
       r += open ? ', ' : '<';
       open = true;
@@ -534,7 +544,6 @@ class V0 {
 
   /** A constant: integers, bool, char and `_`; others are not covered. */
   konst(inValue: boolean): string {
-    void inValue;
     const tag = this.next();
     this.enter();
     let r: string;
@@ -544,6 +553,12 @@ class V0 {
     else if (tag === 'b') {
       const v = this.hex().replace(/^0+/, '');
       r = v === '' ? 'false' : v === '1' ? 'true' : giveUp();
+    } else if (tag === 'c') {
+      // A char: printable ASCII only (other chars are not covered).
+      const v = parseInt(this.hex() || 'x', 16);
+      if (!(v >= 0x20 && v < 0x7f)) giveUp();
+      const c = String.fromCharCode(v);
+      r = `'${c === "'" || c === '\\' ? '\\' + c : c}'`;
     } else if (tag === 'B') r = this.backref(() => this.konst(inValue));
     else return giveUp();
     this.depth--;

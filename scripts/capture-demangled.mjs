@@ -45,6 +45,8 @@ const CASES = [
   ...['_RINvCs1234_1a1fFUKCEuEB2_', '_RINvCs1234_1a1fDNtB2_1TEL_EB2_', '_RINvCs1234_1a1fRL0_hEB2_'],
   ...['_RINvCs1234_1a1fTjhEEB2_', '_RINvCs1234_1a1fAhj3_ESmEB2_', '_RNvCs1234_7uhello_1f', '_RC3foo'],
   ...['_RNvCs1234_1au9bcher_kva', '_RNvCs1234_1au4ab_c', '_RNvCs1234_1au1z', '_RNvCs1234_1au0_'],
+  ...['_RINvCs1234_1a1fDINtB2_1TmEp4ItemhEL_EB2_', '_RINvCs1234_1a1fINtB2_1TmEDBd_p4ItemhEL_EB2_'],
+  ...['_RINvCs1234_1a1fKc41_EB2_', '_RINvCs1234_1a1fKc27_EB2_', '_RINvCs1234_1a1fKc5c_EB2_'],
   ...['_RNvCs1234_1au' + (260).toString() + '_' + 'a'.repeat(259), '_RNvCs1234_1au6caf_dma'],
 ];
 
