@@ -63,7 +63,8 @@ function rust(name: string): string | undefined {
 function legacy(s: string): [string, string] | undefined {
   const start = s.startsWith('_ZN') ? 3 : s.startsWith('ZN') ? 2 : s.startsWith('__ZN') ? 4 : -1;
   if (start < 0 || !isAscii(s)) return undefined;
-  const parts: string[] = [];
+  // Where each part starts and ends, then (a legacy name) the parts' texts.
+  const at: number[] = [];
   let i = start;
   while (s.charCodeAt(i) !== 69 /* E */) {
     if (!isDigit(s.charCodeAt(i))) return undefined;
@@ -73,10 +74,12 @@ function legacy(s: string): [string, string] | undefined {
       if (len > s.length) return undefined;
     }
     if (i + len > s.length) return undefined;
-    parts.push(s.slice(i, i + len));
+    at.push(i, i + len);
     i += len;
   }
-  return [parts.map(legacyPart).join('::'), s.slice(i + 1)];
+  const parts: string[] = [];
+  for (let k = 0; k < at.length; k += 2) parts.push(legacyPart(s.slice(at[k], at[k + 1])));
+  return [parts.join('::'), s.slice(i + 1)];
 }
 
 const LEGACY_ESCAPES: Record<string, string> = {
@@ -818,15 +821,20 @@ class Itanium {
   }
 
   /** A function's parameter types: `(int, char)`, `()` for `v`. */
+  /** Whether the parameters end here: the name's end, a local name's `E`, a clone suffix. */
+  paramsEnd(): boolean {
+    const c = this.s.charCodeAt(this.i);
+    return this.i >= this.s.length || c === 69 /* E */ || c === 46; /* . */
+  }
+
   params(): string {
-    const end = () => this.i >= this.s.length || this.peek() === 'E' || this.peek() === '.';
     if (this.peek() === 'v') {
       this.i++;
-      if (end()) return '()';
+      if (this.paramsEnd()) return '()';
       this.i--;
     }
     const items: string[] = [];
-    while (!end()) {
+    while (!this.paramsEnd()) {
       const t = this.type();
       const x = text(t);
       if (t.pack === undefined || x !== '') items.push(x);
@@ -1291,14 +1299,19 @@ class Itanium {
   /** A pointer or reference to t. */
   declarator(t: Ty, op: string): Ty {
     if (t.pack !== undefined) return { ...t, pack: t.pack.map((x) => this.declarator(x, op)) };
+    // Reference collapsing: `&&` of `&&` is `&&`, any other pair of references `&`.
+    const ref =
+      op === '*' || t.kind === 'fn' || t.kind === 'array'
+        ? ''
+        : t.pre.endsWith('&&')
+          ? '&&'
+          : t.pre.endsWith('&')
+            ? '&'
+            : '';
+    if (ref !== '') return { ...t, pre: t.pre.slice(0, -ref.length) + (ref === '&&' && op === '&&' ? '&&' : '&') };
     if (t.kind === 'fn') return { pre: t.pre + ' (' + op, post: ')' + t.post, kind: 'decl' };
     if (t.kind === 'array') return { pre: t.pre + ' (' + op, post: ')' + t.post, kind: 'decl' };
     if (t.kind === 'decl') return { pre: t.pre + op, post: t.post, kind: 'decl' };
-    // Reference collapsing: `&&` of `&&` is `&&`, any other pair of references `&`.
-    const ref = t.pre.endsWith('&&') ? '&&' : t.pre.endsWith('&') ? '&' : '';
-    if (ref !== '' && op !== '*') {
-      return plain(t.pre.slice(0, -ref.length) + (ref === '&&' && op === '&&' ? '&&' : '&'));
-    }
     return plain(t.pre + op);
   }
 }

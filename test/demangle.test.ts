@@ -202,6 +202,11 @@ describe.skipIf(!hasCxxfilt())('llvm-cxxfilt-14 over every function name of real
     expect(demangled).toBeGreaterThan(50);
   });
 
+  it('pack expansions of references collapse as llvm-cxxfilt writes them', () => {
+    const names = ['_Z1fIJRA3_KcEEvDpOT_', '_Z1fIJRKiEEvDpOT_', '_Z1fIJiEEvDpRKT_', '_Z1fIJRiOcEEvDpOT_'];
+    expect(names.map((n) => demangle(n))).toEqual(cxxfilt(names));
+  });
+
   it.skipIf(!packages.every(existsSync))("the dev dependencies' Rust modules: every function name", () => {
     const names = namesOf(packages);
     expect(names.length).toBeGreaterThan(30000);
