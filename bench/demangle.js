@@ -75,7 +75,8 @@ export async function group8({ quick, rec }) {
       (t.median / 1e3).toFixed(2),
       (chars / names.length / (t.median / 1e3)).toFixed(1),
     ]);
-    rec.add({ group: 8, case: `demangle ${what}`, n: names.length, median_ns: t.median });
+    const c = `demangle ${what}`;
+    rec.add({ group: 8, case: c, backend: 'js', n: names.length, median_ns: t.median, ratio: 1, baseline: c });
   }
   printTable(
     'demangle() per name',
@@ -99,12 +100,15 @@ export async function group8({ quick, rec }) {
       ['Wasmtime (names demangled)', String(frames), (tw.median / 1e3).toFixed(2), fmtRatio(tw.median / tv.median)],
     ],
   );
+  const base = 'symbolicate v8 distinct';
+  rec.add({ group: 8, case: base, backend: 'js', n: frames, median_ns: tv.median, ratio: 1, baseline: base });
   rec.add({
     group: 8,
     case: 'symbolicate wasmtime distinct',
+    backend: 'js',
     n: frames,
     median_ns: tw.median,
     ratio: tw.median / tv.median,
-    baseline: 'symbolicate v8 distinct',
+    baseline: base,
   });
 }
