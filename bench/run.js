@@ -25,6 +25,7 @@ const GROUPS = new Map([
   [5, { file: './func-by-offset.js', fn: 'group5', what: 'funcByOffset across shapes and sizes' }],
   [6, { file: './symbolicate-throughput.js', fn: 'group6', what: 'symbolicate throughput against a line split' }],
   [7, { file: './dwarf.js', fn: 'group7', what: 'source locations from DWARF against llvm-14 tools' }],
+  [8, { file: './demangle.js', fn: 'group8', what: 'demangling in Wasmtime frames: per name, and in symbolicate' }],
 ]);
 
 /** The function that runs group g. */

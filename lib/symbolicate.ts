@@ -21,7 +21,7 @@
  * | JavaScriptCore | `[MOD:]wasm-function[N][:0xOFF]` alone on its line | `NAME@[MOD:]wasm-function…` |
  * | JavaScriptCore, older; Bun's call sites | `[MOD.]wasm-function[N]@[wasm code]` | `[MOD.]wasm-function[NAME]@[wasm code]`; `[]` without a name |
  * | JavaScriptCore | `NAME@[wasm code]`, `MOD.wasm-function[NAME]@[wasm code]` | recognised, left as they are: no index |
- * | Wasmtime | `I: 0xOFF - MOD!<wasm function N>` (MOD `<unknown>` or a name) | `I: 0xOFF - MOD!NAME` |
+ * | Wasmtime | `I: 0xOFF - MOD!<wasm function N>` (MOD `<unknown>` or a name) | `I: 0xOFF - MOD!NAME`, NAME demangled (lib/demangle.ts) |
  *
  * A function without a name in a module without names stays as it was. Bun's `at unknown`
  * holds nothing to look up.
@@ -63,6 +63,7 @@
  */
 import { Artifact } from './artifact.js';
 import { describeValue } from './args.js';
+import { demangle } from './demangle.js';
 import { FunckeyError } from './errors.js';
 import { FuncKind, type FuncKey } from './key.js';
 import type { SrcFrame } from './srclocs.js';
@@ -75,6 +76,7 @@ import {
   lineFrame,
   startsLine,
   wasmtimeDetails,
+  wasmtimeFns,
   type EncodedChain,
 } from './trace-srcloc.js';
 import { newScanState, scan, type Engine, type FrameForm, type RawFrame, type ScanState } from './trace-scan.js';
@@ -336,6 +338,8 @@ interface Names extends Opening {
   name: string | undefined;
   /** enc(name) */
   bare: string | undefined;
+  /** enc(demangle(name)): the name as Wasmtime prints it, set on first use (wtName). */
+  wt?: string;
   /** V8: `mod.name`, `mod` without a name, `name` without a module name. */
   v8: string | undefined;
   /** SpiderMonkey: `mod.name`, `mod.` without a name, `name` without a module name. */
@@ -491,6 +495,12 @@ export class Symbolicator {
       cache[slot] = n;
     }
     return n;
+  }
+
+  /** Function `n`'s name as Wasmtime prints it (lib/demangle.ts), encoded; demangled once. */
+  wtName(n: Names): string | undefined {
+    if (n.wt === undefined && n.name !== undefined) n.wt = this.codec.enc(demangle(n.name));
+    return n.wt;
   }
 
   /** The encoded name `mod` of module m, encoded once. */
@@ -676,7 +686,8 @@ export class Symbolicator {
     // Wasmtime wrote the frame from the module's DWARF (no `MOD!`): it stays.
     if (f.form === 'wasmtime' && f.modStart < 0) return undefined;
     if (f.form === 'jsc' || f.form === 'jsc-legacy' || f.form === 'wasmtime') {
-      if (!this.checked(s, f, names.bare, this.mods.name[m])) {
+      const printed = f.form === 'wasmtime' ? this.wtName(names) : names.bare;
+      if (!this.checked(s, f, printed, this.mods.name[m])) {
         if (f.offset < 0) this.poison(`${m} ${f.urlStart >= 0 ? s.slice(f.urlStart, f.urlEnd) : ''}`);
         this.res = st('mismatch', m, r.key, r.index);
         this.chain = NO_CHAIN;
@@ -701,15 +712,18 @@ export class Symbolicator {
   ): string | undefined {
     const expand = this.settings.inlines && startsLine(s, f.start);
     const { indent, eol } = expand ? lineFrame(s, f.start, f.end) : NO_LINE;
-    if (f.form === 'wasmtime' && expand) {
-      const raw = names.bare ?? `<wasm function ${names.fi}>`;
-      return wasmtimeDetails(s.slice(f.start, f.modStart), c, raw, eol);
+    const wt = f.form === 'wasmtime';
+    if (wt && expand) {
+      const raw = this.wtName(names) ?? `<wasm function ${names.fi}>`;
+      return wasmtimeDetails(s.slice(f.start, f.modStart), c, raw, eol, wasmtimeFns(c, this.codec.enc));
     }
     // The function's name, else the DWARF's name of the outermost frame, then the location.
     const encMod = mod === undefined ? undefined : this.encMod(m, mod);
-    const bare = names.bare ?? (c.fns[c.fns.length - 1] || undefined);
+    const fns = wt ? wasmtimeFns(c, this.codec.enc) : c.fns;
+    const bare = (wt ? this.wtName(names) : names.bare) ?? (fns[fns.length - 1] || undefined);
     if (bare === undefined && encMod === undefined) return this.display(s, f, names, mod, this.mods.hasNames[m]!);
     const at = namesOf(names.fi, names.name, (bare ?? '') + annotation(c, expand), encMod);
+    at.wt = at.bare;
     if (bare === undefined) at.v8 = encMod + annotation(c, expand);
     const one = this.display(s, f, at, mod, this.mods.hasNames[m]!);
     return one === undefined || !expand ? one : inlinedLines(f.form, c, indent, eol) + one;
@@ -762,7 +776,7 @@ export class Symbolicator {
       case 'jsc-legacy':
       case 'wasmtime': {
         const unnamed = f.form === 'wasmtime' || !hasNames ? undefined : f.form === 'jsc' ? '(null)' : '';
-        let nd = n.bare ?? unnamed;
+        let nd = (f.form === 'wasmtime' ? this.wtName(n) : n.bare) ?? unnamed;
         const bare =
           f.form === 'jsc' && f.nameStart === f.start && f.nameEnd === f.start && s.charCodeAt(f.start) !== 64;
         if (nd !== undefined && bare) nd += '@';

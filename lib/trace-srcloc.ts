@@ -17,8 +17,8 @@
  *   frame after its function name: the function the engine ran, and the source position of
  *   the instruction itself (the line `llvm-symbolizer --no-inlines` prints).
  * - Wasmtime, expanded: what Wasmtime prints with WASMTIME_BACKTRACE_DETAILS=1 for the module
- *   with its DWARF: the frame's index and offset, the innermost function's name without the
- *   module prefix, then `at FILE[:LINE[:COLUMN]]` on a line of its own and each outer frame
+ *   with its DWARF: the frame's index and offset, the innermost function's name (demangled,
+ *   as Wasmtime prints every name: wasmtimeFns) without the module prefix, then `at FILE[:LINE[:COLUMN]]` on a line of its own and each outer frame
  *   as `- NAME` and its `at` line (an unknown line or column, 0, is left out as Wasmtime does).
  *   A Wasmtime frame without the `MOD!` prefix is one Wasmtime already wrote so, and stays.
  *
@@ -26,6 +26,7 @@
  * before and stays as it is, so that symbolicating twice gives the same text. Every string is
  * given encoded as the scanned text holds strings (Codec in lib/symbolicate.ts).
  */
+import { demangle } from './demangle.js';
 import type { SrcFrame } from './srclocs.js';
 import type { FrameForm } from './trace-scan.js';
 
@@ -35,6 +36,13 @@ export interface EncodedChain {
   fns: string[];
   locs: string[];
   files: string[];
+  /** The functions as Wasmtime prints them (demangled), encoded; set on first use (wasmtimeFns). */
+  wtFns?: string[];
+}
+
+/** The chain's function names as Wasmtime prints them: demangled (lib/demangle.ts), then encoded. */
+export function wasmtimeFns(c: EncodedChain, enc: (s: string) => string): string[] {
+  return (c.wtFns ??= c.chain.map((f) => (f.function === '' ? '' : enc(demangle(f.function)))));
 }
 
 export function encodeChain(chain: SrcFrame[], enc: (s: string) => string): EncodedChain {
@@ -120,16 +128,16 @@ const WT_AT = ' '.repeat(20) + 'at ';
 
 /**
  * A Wasmtime frame with its symbols, as Wasmtime writes it: `prefix` (`N:   0xOFF - `), then
- * per frame of the chain its name (the innermost's, when the DWARF has none, `raw`: the
- * name-section name or `<wasm function N>`; an outer one's `<inlined function>`) and its
- * `at FILE:LINE:COLUMN` line.
+ * per frame of the chain its name (`fns`, wasmtimeFns; the innermost's, when the DWARF has
+ * none, `raw`: the name-section name or `<wasm function N>`; an outer one's
+ * `<inlined function>`) and its `at FILE:LINE:COLUMN` line.
  */
-export function wasmtimeDetails(prefix: string, c: EncodedChain, raw: string, eol: string): string {
+export function wasmtimeDetails(prefix: string, c: EncodedChain, raw: string, eol: string, fns: string[]): string {
   let out = prefix;
   for (let k = 0; k < c.chain.length; k++) {
     const f = c.chain[k]!;
     if (k > 0) out += eol + WT_INLINED;
-    out += c.fns[k] !== '' ? c.fns[k] : k === 0 ? raw : '<inlined function>';
+    out += fns[k] !== '' ? fns[k] : k === 0 ? raw : '<inlined function>';
     if (c.files[k] === '') continue;
     out += eol + WT_AT + c.files[k];
     if (f.line !== 0) {

@@ -17,6 +17,11 @@
 // dist/funckey.mjs, so `npm run compile` first), as `<engine>.trap-dwarf.txt` and
 // `<engine>.trap-stripped.txt`, for node, gjs, jsc and Wasmtime with and without details:
 // test/symbolicate-srclocs.test.ts replays them.
+//
+// Then Wasmtime's traces, with and without details, of the modules of test/fixtures/demangle/
+// that trap inside mangled Rust and C++ functions, full and stripped, as
+// `<engine>.<fixture>.txt` and `<engine>.<fixture>-stripped.txt`: Wasmtime demangles names,
+// and test/demangle.test.ts replays them.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -61,5 +66,24 @@ try {
   }
 } finally {
   rmSync(trapDir, { recursive: true, force: true });
+}
+const DEMANGLE = ['rust-trap', 'rust-v0-trap', 'cpp-trap'];
+const dmDir = mkdtempSync(join(tmpdir(), 'funckey-demangle-'));
+try {
+  for (const engine of ENGINES.filter((e) => e.id === 'wasmtime' || e.id === 'wasmtime-details')) {
+    const found = engine.find(enginesDir);
+    if (found === undefined) continue;
+    for (const f of DEMANGLE) {
+      const full = join(root, `test/fixtures/demangle/${f}.wasm`);
+      const stripped = join(dmDir, `${f}.wasm`);
+      const drop = (name) => name === 'name' || name.startsWith('.debug_');
+      writeFileSync(stripped, stripCustomSections(readFileSync(full), drop));
+      writeFileSync(join(outDir, `${engine.id}.${f}.txt`), engine.run(found, full));
+      writeFileSync(join(outDir, `${engine.id}.${f}-stripped.txt`), engine.run(found, stripped));
+      console.log(`${engine.id}: ${f}.wasm`);
+    }
+  }
+} finally {
+  rmSync(dmDir, { recursive: true, force: true });
 }
 writeFileSync(versionsPath, JSON.stringify(versions, null, 2) + '\n');

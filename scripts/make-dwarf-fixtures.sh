@@ -13,6 +13,15 @@
 #                                              test/symbolicate-srclocs.test.ts)
 #   <fixture>.golden                           llvm-symbolizer-14's answer on every instruction
 #
+# and in test/fixtures/demangle/ (or $DEMANGLE_OUT), modules that trap inside mangled
+# functions, for the demangled Wasmtime traces of scripts/capture-traces.mjs and
+# test/demangle.test.ts (-O2, DWARF 5; no golden files):
+#
+#   rust-trap.wasm, rust-v0-trap.wasm          trap.rs: Rust's legacy mangling, and v0
+#                                              (-C symbol-mangling-version=v0)
+#   cpp-trap.wasm                              trap.cpp: a namespace, a class template, an
+#                                              operator, a lambda
+#
 # Usage: scripts/make-dwarf-fixtures.sh [OUTDIR]        (default test/fixtures/dwarf)
 #        scripts/make-dwarf-fixtures.sh --large OUT.wasm N
 #            a C module of N generated functions (N = 20000: more than 1 MB of .debug_line),
@@ -134,6 +143,18 @@ for lvl in 0 2; do
       -C panic=abort -C overflow-checks=off "--remap-path-prefix=$src=/src" lib.rs -o "$out/rust-O$lvl.wasm"
   )
 done
+
+dm="${DEMANGLE_OUT:-$root/test/fixtures/demangle}"
+mkdir -p "$dm"
+(
+  cd "$src"
+  RUST=("$RUSTC" --edition=2021 --target wasm32-unknown-unknown --crate-type cdylib -g -C opt-level=2
+    -C panic=abort -C overflow-checks=off "--remap-path-prefix=$src=/src")
+  "${RUST[@]}" trap.rs -o "$dm/rust-trap.wasm"
+  "${RUST[@]}" -C symbol-mangling-version=v0 trap.rs -o "$dm/rust-v0-trap.wasm"
+  "${CLANG[@]}" -x c++ -std=c++17 -fno-rtti -O2 -g -gdwarf-5 -c trap.cpp -o "$tmp/trapcpp.o"
+  "${LINK[@]}" "$tmp/trapcpp.o" -o "$dm/cpp-trap.wasm"
+)
 
 for f in "$out"/*.wasm; do
   golden "$f" >"${f%.wasm}.golden"

@@ -29,6 +29,7 @@ import {
   type SymbolicateOptions,
 } from '../lib/index.js';
 import { BACKENDS } from './helpers/backends.js';
+import { wasmtimeName } from './helpers/wasmtime-names.js';
 // @ts-expect-error: a plain .mjs module shared with scripts/capture-traces.mjs
 import { ENGINES } from '../samples/engines/engines.mjs';
 
@@ -127,7 +128,8 @@ function smExpected(chain: string[][], name: string, url: string): string[] {
 function wasmtimeExpected(prefix: string, chain: string[][], raw: string): string[] {
   const out: string[] = [];
   chain.forEach((f, k) => {
-    const name = f[0] !== '' ? f[0] : k === 0 ? raw : '<inlined function>';
+    // Wasmtime demangles the DWARF's names (captured from Wasmtime: helpers/wasmtime-names.ts).
+    const name = f[0] !== '' ? wasmtimeName(f[0]!) : k === 0 ? raw : '<inlined function>';
     out.push(k === 0 ? prefix + name : ' '.repeat(16) + '- ' + name);
     if (f[1] === '') return;
     let at = ' '.repeat(20) + 'at ' + f[1];
