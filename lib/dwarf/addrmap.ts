@@ -216,13 +216,7 @@ export class UnitRanges {
         indices.push(r.index, r.index);
       }
     }
-    let order: number[] | undefined; // undefined: already in order (one unit's ascending ranges)
-    for (let i = 1; i < at.length; i++)
-      if (at[i]! < at[i - 1]!) {
-        order = Array.from({ length: at.length }, (_, k) => k);
-        order.sort((a, b) => at[a]! - at[b]! || a - b);
-        break;
-      }
+    const order = stableOrder(at); // undefined: already in order (one unit's ascending ranges)
     // The covering units, by offset (a multiset: a unit can cover an address twice), and a
     // min-heap of their offsets for the lowest one; an offset whose count fell to 0 leaves
     // the heap lazily, when it comes to the top. The heap holds at most one entry per start.
@@ -280,6 +274,42 @@ export class UnitRanges {
     this.cursor = lo;
     return lo < this.low.length && this.low[lo]! <= address ? this.unit[lo]! : -1;
   }
+}
+
+/**
+ * The indices of `at` in ascending order of their values, ties in index order; undefined
+ * when `at` is ascending already. A natural merge sort: the ascending runs (each unit's
+ * ranges, as producers write them) merged in pairs, O(n log runs).
+ */
+function stableOrder(at: number[]): Int32Array | undefined {
+  const n = at.length;
+  const runs: number[] = [0];
+  for (let i = 1; i < n; i++) if (at[i]! < at[i - 1]!) runs.push(i);
+  if (runs.length === 1) return undefined;
+  runs.push(n);
+  let a = new Int32Array(n),
+    b = new Int32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  let bounds = runs;
+  while (bounds.length > 2) {
+    const next: number[] = [0];
+    for (let r = 0; r + 1 < bounds.length; r += 2) {
+      const lo = bounds[r]!,
+        mid = bounds[r + 1]!,
+        hi = r + 2 < bounds.length ? bounds[r + 2]! : mid;
+      let i = lo,
+        j = mid,
+        k = lo;
+      // Stable: on equal values the left run's (lower indices) comes first.
+      while (i < mid && j < hi) b[k++] = at[a[j]!]! < at[a[i]!]! ? a[j++]! : a[i++]!;
+      while (i < mid) b[k++] = a[i++]!;
+      while (j < hi) b[k++] = a[j++]!;
+      next.push(hi);
+    }
+    [a, b] = [b, a];
+    bounds = next;
+  }
+  return a;
 }
 
 /** A binary min-heap of numbers. */
