@@ -101,8 +101,11 @@ const SLOT = new Int8Array(0x80).fill(-1);
 KEPT.forEach((name, i) => {
   if (name < 0x80) SLOT[name] = i;
 });
+const SLOT_MIPS_LINKAGE_NAME = KEPT.indexOf(AT_MIPS_LINKAGE_NAME),
+  SLOT_GNU_ADDR_BASE = KEPT.indexOf(AT_GNU_ADDR_BASE);
 function slotOf(name: number): number {
-  return name < 0x80 ? SLOT[name]! : KEPT.indexOf(name);
+  if (name < 0x80) return SLOT[name]!;
+  return name === AT_MIPS_LINKAGE_NAME ? SLOT_MIPS_LINKAGE_NAME : name === AT_GNU_ADDR_BASE ? SLOT_GNU_ADDR_BASE : -1;
 }
 
 /** The attributes of one DIE that this reader keeps, as (Kind, value); first occurrence wins. */
