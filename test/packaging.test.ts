@@ -13,10 +13,12 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -146,10 +148,10 @@ describe('the main entry point', () => {
     cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
     cpSync(join(root, 'package.json'), join(copy, 'package.json'));
     const cache = join(copy, 'dist', 'funckey-eager.v8cache');
-    const st = statSync(join(copy, 'dist', 'funckey-eager.cjs'));
-    const junk = Buffer.alloc(4096, 0x5a);
-    junk.writeDoubleLE(st.size, 0);
-    junk.writeDoubleLE(st.mtimeMs, 8);
+    const bundle = readFileSync(join(copy, 'dist', 'funckey-eager.cjs'));
+    const junk = Buffer.alloc(8 + bundle.length + 4096, 0x5a);
+    junk.writeDoubleLE(bundle.length, 0);
+    bundle.copy(junk, 8);
     const p2 = project('cache', copy);
     for (const state of ['junk', 'none']) {
       if (state === 'junk') writeFileSync(cache, junk);
@@ -163,6 +165,35 @@ describe('the main entry point', () => {
       );
       expect(r, state).toEqual({ code: 'E_FORMAT', same: true });
     }
+  });
+
+  it('never runs a cache made from other bytes of the same size and time (cp -p, npm pack)', () => {
+    // A copy whose bundle has npm pack's modification time, its cache written for it, then the
+    // bundle edited in place keeping its size and that time: the code that runs is the
+    // bundle's as it is now, not the cache's.
+    const copy = join(dir, 'stale-copy');
+    for (const d of ['dist', 'scripts', 'samples']) cpSync(join(root, d), join(copy, d), { recursive: true });
+    cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+    symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+    const file = join(copy, 'dist', 'funckey-eager.cjs');
+    const packTime = 499162500; // 1985-10-26T08:15:00Z, every file's time in an npm tarball
+    utimesSync(file, packTime, packTime);
+    execFileSync(process.execPath, [join(copy, 'scripts', 'code-cache.cjs')]);
+    expect(existsSync(join(copy, 'dist', 'funckey-eager.v8cache'))).toBe(true);
+    const old = 'not a funckey artifact: no ELF magic';
+    const src = readFileSync(file, 'latin1');
+    expect(src).toContain(old);
+    writeFileSync(file, src.replace(old, old.toUpperCase()), 'latin1');
+    utimesSync(file, packTime, packTime);
+    expect(statSync(file).size).toBe(Buffer.byteLength(src, 'latin1'));
+    const r = node(
+      project('stale', copy),
+      `const fk = require('funckey');
+       let message; try { fk.open(new Uint8Array(3), { backend: 'js' }); } catch (e) { message = e.message; }
+       console.log(JSON.stringify({ message }));`,
+      'cjs',
+    );
+    expect(r).toEqual({ message: old.toUpperCase() });
   });
 
   it('with an environment that throws when read (Deno without --allow-env), open falls back as if FUNCKEY_BACKEND were unset', () => {
