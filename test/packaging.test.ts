@@ -355,6 +355,36 @@ describe('the tarball', () => {
       if (process.platform === 'linux' && process.arch === 'x64')
         expect(r).toEqual({ available: true, path: join(installed, 'prebuilds', 'linux-x64', 'funckey.glibc.node') });
       expect(typescriptCommonJs(app, 'node16', 'node16')).toMatchObject({ name: 'unit_average' });
+      // Installed without its scripts: the code cache packed with the bundle fits it (V8
+      // takes it: the packing Node is this one), and the CLI runs.
+      const bare = join(dir, 'installed-no-scripts');
+      mkdirSync(bare);
+      writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'bare', version: '1.0.0', private: true }));
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', tgz], {
+        cwd: bare,
+        encoding: 'utf8',
+        timeout: 600_000,
+      });
+      checkInstalled(bare);
+      const cache = node(
+        bare,
+        `const fs = require('node:fs'), path = require('node:path'), vm = require('node:vm');
+         const d = path.join(path.dirname(require.resolve('funckey')));
+         const b = fs.readFileSync(path.join(d, 'funckey-eager.cjs')), c = fs.readFileSync(path.join(d, 'funckey-eager.v8cache'));
+         const fits = c.readDoubleLE(0) === b.length && c.subarray(8, 8 + b.length).equals(b);
+         const src = '(function (exports, require, module, __filename, __dirname) {' + b.toString('utf8') + '\\n})';
+         const s = new vm.Script(src, { filename: path.join(d, 'funckey-eager.cjs'), cachedData: c.subarray(8 + b.length) });
+         console.log(JSON.stringify({ fits, rejected: s.cachedDataRejected }));`,
+        'cjs',
+      );
+      expect(cache).toEqual({ fits: true, rejected: false });
+      const demo = spawnSync('npx', ['--no-install', 'funckey', 'demo'], {
+        cwd: bare,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(demo.status, demo.stderr).toBe(0);
+      expect(demo.stdout).toMatch(/(\d+) of \1 wasm frames named/);
     },
     900_000,
   );
