@@ -2,8 +2,9 @@
 //   build:  funckey's DWARF reading (lib/dwarf: every unit, line table and inline chain into
 //           the table of source-location rows) and its encoding, against `llvm-dwarfdump-14 --debug-line`
 //           (which decodes the line tables only) writing to /dev/null, both wall time;
-//   lookup: the whole inline chain of one address, read in place from the encoded tables
-//           (lib/dwarf/encode.ts) by each reader (lib/srclocs.ts, native/srclocs.cc), against
+//   lookup: the whole inline chain of one address through the public API of the opened
+//           artifact (artifact.srcLocs per call, artifact.srcLocsByOffsets in batches of
+//           1,024), each backend (lib/srclocs.ts, native/srclocs.cc), against
 //           `llvm-symbolizer-14 --inlines` in its stdin batch mode (wall time of the batch
 //           over the same addresses, less the time of an empty batch, per address);
 //   size:   the encoded tables' bytes against the .debug_line + .debug_info bytes they
@@ -19,9 +20,19 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { do_not_optimize, fmtBytes, fmtNs, fmtRatio, printTable, rng, ROOT, timeIt } from './lib/common.js';
+import {
+  do_not_optimize,
+  fmtBytes,
+  fmtNs,
+  fmtRatio,
+  printTable,
+  removeWorkDir,
+  rng,
+  ROOT,
+  timeIt,
+  workDir,
+} from './lib/common.js';
 
 const SCRIPT = join(ROOT, 'scripts', 'make-dwarf-fixtures.sh');
 
@@ -69,7 +80,6 @@ export async function group7({ quick, rec }) {
   const dist = pathToFileURL(join(ROOT, 'dist', 'dwarf', 'index.js')).href;
   const { readSrcLocs, findDebugSections } = await import(dist);
   const { encodeSrcLocs } = await import(pathToFileURL(join(ROOT, 'dist', 'dwarf', 'encode.js')).href);
-  const { SrcLocReader } = await import(pathToFileURL(join(ROOT, 'dist', 'srclocs.js')).href);
   const mod = benchModule(quick);
   const llvm = has('llvm-symbolizer-14') && has('llvm-dwarfdump-14');
   if (mod === undefined) {
@@ -91,7 +101,6 @@ export async function group7({ quick, rec }) {
   });
   const t = readSrcLocs(bytes);
   const enc = encodeSrcLocs([{ base: 0, table: t }]);
-  const reader = new SrcLocReader(enc);
   const dump = llvm ? wall('llvm-dwarfdump-14', ['--debug-line', mod.path], undefined, runs) : undefined;
   // Without llvm-14 a funckey record is its own baseline (ratio 1).
   const BUILD = 'build: source-location table';
@@ -115,37 +124,37 @@ export async function group7({ quick, rec }) {
       baseline: 'build: llvm-dwarfdump-14 --debug-line',
     });
 
-  // Lookups: addresses spread over the code, the same for both.
+  // Lookups: addresses spread over the code, the same for every reader; through the public
+  // API of an opened artifact (the module's own artifact, written to a file), per call and
+  // in batches.
   const r = rng(7);
   const count = 20000;
   const addrs = Uint32Array.from({ length: count }, () => Math.floor(r() * t.codeSize));
-  let k = 0;
-  const look = await timeIt(() => do_not_optimize(reader.lookup(addrs[k++ % count])), { quick });
-  // The native reader of the same tables (native/srclocs.cc through the addon's srcLocLookup).
-  let lookNative;
-  try {
-    const addon = createRequire(import.meta.url)('node-gyp-build')(ROOT);
-    if (typeof addon.srcLocLookup === 'function') {
-      const { blocks, pieces, frames, strings, stringBytes } = enc;
-      const out = new Uint32Array(4 * (frames.length / 5 + 1));
-      // The chain as the js reader gives it: strings by index, decoded once.
-      const chain = (offset) => {
-        const n = addon.srcLocLookup(blocks, pieces, frames, strings, stringBytes, offset, out);
-        const result = [];
-        for (let i = 0; i < n; i++)
-          result.push({
-            function: reader.string(out[4 * i]),
-            file: reader.string(out[4 * i + 1]),
-            line: out[4 * i + 2],
-            column: out[4 * i + 3],
-          });
-        return result;
-      };
-      lookNative = await timeIt(() => do_not_optimize(chain(addrs[k++ % count])), { quick });
+  const offsets = addrs.map((a) => a + t.codeStart);
+  const { buildFromWasm, open } = await import(pathToFileURL(join(ROOT, 'dist', 'index.js')).href);
+  const artifactPath = join(workDir(), 'dwarf-bench.fkx');
+  writeFileSync(artifactPath, buildFromWasm(bytes));
+  const BATCH = 1024;
+  const api = {};
+  for (const backend of ['js', 'native']) {
+    let a;
+    try {
+      a = open(artifactPath, { backend });
+    } catch {
+      continue; // no addon: the native rows are n/a
     }
-  } catch {
-    lookNative = undefined; // no addon: its row is n/a
+    let k = 0,
+      q = 0;
+    const one = await timeIt(() => do_not_optimize(a.srcLocs(offsets[k++ % count])), { quick });
+    const batches = Array.from({ length: count / BATCH }, (_, i) => offsets.subarray(i * BATCH, (i + 1) * BATCH));
+    const batch = await timeIt(() => do_not_optimize(a.srcLocsByOffsets(batches[q++ % batches.length])), {
+      quick,
+      perCall: BATCH,
+    });
+    api[backend] = { one, batch };
+    a.close();
   }
+  removeWorkDir();
   let sym;
   if (llvm) {
     const input = Array.from(addrs, (a) => '0x' + a.toString(16)).join('\n') + '\n';
@@ -153,26 +162,22 @@ export async function group7({ quick, rec }) {
     const empty = wall('llvm-symbolizer-14', ['--inlines', `--obj=${mod.path}`], '0x0\n', runs);
     if (batch > empty) sym = (batch - empty) / count;
   }
-  const LOOKUP = 'lookup: whole chain of one address (encoded tables, in place)';
-  rec.add({
-    group: 7,
-    case: LOOKUP,
-    backend: 'js',
-    n: count,
-    median_ns: look.median,
-    ratio: sym === undefined ? 1 : look.median / sym,
-    baseline: sym === undefined ? LOOKUP : 'lookup: llvm-symbolizer-14 --inlines batch',
-  });
-  if (lookNative !== undefined)
-    rec.add({
-      group: 7,
-      case: LOOKUP,
-      backend: 'native',
-      n: count,
-      median_ns: lookNative.median,
-      ratio: sym === undefined ? 1 : lookNative.median / sym,
-      baseline: sym === undefined ? LOOKUP : 'lookup: llvm-symbolizer-14 --inlines batch',
-    });
+  const SYM = 'lookup: llvm-symbolizer-14 --inlines batch';
+  const LOOKUPS = {
+    one: 'lookup: whole chain, artifact.srcLocs per call',
+    batch: 'lookup: whole chain, artifact.srcLocsByOffsets (batches of 1,024), per address',
+  };
+  for (const [backend, m] of Object.entries(api))
+    for (const [what, name] of Object.entries(LOOKUPS))
+      rec.add({
+        group: 7,
+        case: name,
+        backend,
+        n: count,
+        median_ns: m[what].median,
+        ratio: sym === undefined ? 1 : m[what].median / sym,
+        baseline: sym === undefined ? name : SYM,
+      });
   if (sym !== undefined)
     rec.add({
       group: 7,
@@ -219,22 +224,21 @@ export async function group7({ quick, rec }) {
         fmtNs(dump),
         fmtRatio(dump === undefined ? undefined : build.median / dump),
       ],
-      [
-        'lookup, whole chain, per address vs llvm-symbolizer batch (js)',
-        fmtNs(look.median),
-        fmtNs(sym),
-        fmtRatio(sym === undefined ? undefined : look.median / sym),
-      ],
-      [
-        'lookup, whole chain, per address vs llvm-symbolizer batch (native)',
-        fmtNs(lookNative?.median),
-        fmtNs(sym),
-        fmtRatio(sym === undefined || lookNative === undefined ? undefined : lookNative.median / sym),
-      ],
+      ...Object.entries(api).flatMap(([backend, m]) =>
+        [
+          ['one', 'srcLocs per call'],
+          ['batch', 'srcLocsByOffsets, per address'],
+        ].map(([what, label]) => [
+          `lookup, whole chain, ${label} (${backend}) vs llvm-symbolizer batch`,
+          fmtNs(m[what].median),
+          fmtNs(sym),
+          fmtRatio(sym === undefined ? undefined : m[what].median / sym),
+        ]),
+      ),
       ['size vs .debug_line + .debug_info', fmtBytes(tb), fmtBytes(lineInfo), fmtRatio(tb / lineInfo)],
     ],
     [
-      `tables: ${t.starts.length} pieces in ${enc.blocks.length / 8} blocks (${fmtBytes(enc.pieces.length)}), ${enc.frames.length / 5} frames inlined into, ${enc.strings.length / 2} strings`,
+      `tables: ${t.starts.length} pieces in ${enc.blocks.length / 2} blocks (${fmtBytes(enc.pieces.length)}), frames inlined into ${fmtBytes(enc.frames.length)}, ${Math.max(0, enc.strings.length - 1)} strings (${fmtBytes(enc.stringBytes.length + enc.strings.byteLength)})`,
       llvm ? '' : '(llvm-14 not installed: its columns are n/a)',
     ].filter(Boolean),
   );

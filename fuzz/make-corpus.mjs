@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Seed corpus for fuzz/reader_fuzz.cc: artifacts built from samples/*.wasm (every name
-// encoding, with and without names) and seeded synthetic artifacts covering all ten kinds,
+// encoding, with and without names), from three DWARF fixtures (source locations) and seeded synthetic artifacts covering all ten kinds,
 // holes, sparse namespaces in each of their encodings, several modules, module names and
 // dense and sparse name indices.
 // A few copies carry trailing bytes, which the fuzz target reads as lookup arguments.
@@ -43,6 +43,14 @@ for (const f of readdirSync(samples)
   for (const nameEncoding of ['auto', 'dense', 'sparse'])
     write(`${f}.${nameEncoding}.fkx`, buildFromWasm(wasm, { nameEncoding }));
   write(`${f}.nonames.fkx`, buildFromWasm(wasm, { names: false }));
+  write(`${f}.tail.fkx`, withTail(buildFromWasm(wasm), rng(f.length)));
+}
+
+// Modules with DWARF: artifacts with source-location sections (FORMAT.md 3.5).
+const dwarf = join(root, 'test', 'fixtures', 'dwarf');
+for (const f of ['c-O2-dwarf5.wasm', 'cpp-O2-dwarf4.wasm', 'rust-O2.wasm']) {
+  const wasm = readFileSync(join(dwarf, f));
+  write(`${f}.fkx`, buildFromWasm(wasm));
   write(`${f}.tail.fkx`, withTail(buildFromWasm(wasm), rng(f.length)));
 }
 

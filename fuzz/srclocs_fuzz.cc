@@ -12,11 +12,11 @@
 #include "../native/srclocs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  // Header: five u16 table sizes (scaled: blocks by 32, frames by 20, strings by 8 bytes),
+  // Header: five u16 table sizes (scaled: blocks by 8, strings by 4 bytes),
   // then the tables, then offsets (u32 each) to look up.
   if (size < 10) return 0;
   size_t sizes[5];
-  const size_t scale[5] = {32, 1, 20, 8, 1};
+  const size_t scale[5] = {8, 1, 1, 4, 1};
   for (int i = 0; i < 5; i++)
     sizes[i] = (static_cast<size_t>(data[2 * i]) | static_cast<size_t>(data[2 * i + 1]) << 8) % 512 * scale[i];
   size_t pos = 10;

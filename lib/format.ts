@@ -4,7 +4,7 @@
  */
 
 /** The version this reader reads and the writer writes (FORMAT.md 2, 6). */
-export const FORMAT_VERSION = 4;
+export const FORMAT_VERSION = 5;
 
 /**
  * The constants a lookup uses, as a const enum so that tsc writes their values into the
@@ -159,6 +159,18 @@ export const SECTION_ORDER = [
   SECTION.lineStringBytes,
 ] as const;
 
+/**
+ * The source-location sections (FORMAT.md 3.5): the writer leaves all of them out when they
+ * would all be empty, and a reader takes an absent one as empty.
+ */
+export const LINE_SECTIONS: readonly string[] = [
+  SECTION.lineBlocks,
+  SECTION.linePieces,
+  SECTION.lineFrames,
+  SECTION.lineStrings,
+  SECTION.lineStringBytes,
+];
+
 /** Element size in bytes of each table section, 0 for bytes or structured (FORMAT.md 1.3). */
 export const SECTION_ENTSIZE: Record<string, number> = {
   [SECTION.info]: 0,
@@ -176,10 +188,10 @@ export const SECTION_ENTSIZE: Record<string, number> = {
   [SECTION.offsetIndex]: 4,
   [SECTION.bucketStarts]: 4,
   [SECTION.sparseBuckets]: 4,
-  [SECTION.lineBlocks]: 32,
+  [SECTION.lineBlocks]: 8,
   [SECTION.linePieces]: 0,
-  [SECTION.lineFrames]: 20,
-  [SECTION.lineStrings]: 8,
+  [SECTION.lineFrames]: 0,
+  [SECTION.lineStrings]: 4,
   [SECTION.lineStringBytes]: 0,
 };
 

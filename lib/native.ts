@@ -37,6 +37,8 @@ interface Addon {
   srcLoc(): boolean;
   funcByOffset(): boolean;
   funcName(): string | undefined;
+  /** The chain at [id, offset] of scratch into srcScratch, 4 words per frame: the count, or -count when it does not fit. */
+  srcLocsScratch(): number;
   funcLocs(id: number, namespaces: Uint32Array, indices: Uint32Array, starts: Uint32Array, lengths: Uint32Array): void;
   funcsByOffset(id: number, offsets: Uint32Array, namespaces: Uint32Array, indices: Uint32Array): void;
   funcNames(id: number, funcIndices: Uint32Array, module: number): (string | undefined)[];
@@ -48,11 +50,12 @@ interface Addon {
   srcLocs(id: number, offset: number, out: Uint32Array): number;
   srcLocString(id: number, index: number): string;
   scratch: Uint32Array;
+  srcScratch: Uint32Array;
   bindingAbi: number;
 }
 
 /** The calling convention lib/native.ts expects of the addon (native/binding.cc kBindingAbi). */
-const BINDING_ABI = 5;
+const BINDING_ABI = 6;
 
 const EXPORTS = [
   'openPath',
@@ -62,6 +65,7 @@ const EXPORTS = [
   'srcLoc',
   'funcByOffset',
   'funcName',
+  'srcLocsScratch',
   'funcLocs',
   'funcsByOffset',
   'funcNames',
@@ -131,7 +135,9 @@ function load(): NativeStatus {
       a?.bindingAbi !== BINDING_ABI ||
       missing.length > 0 ||
       !(a.scratch instanceof Uint32Array) ||
-      a.scratch.length < 4
+      a.scratch.length < 4 ||
+      !(a.srcScratch instanceof Uint32Array) ||
+      a.srcScratch.length < 4
     )
       throw new Error(
         `the addon found is of another version (binding ABI ${String(a?.bindingAbi)}, this package needs ${BINDING_ABI})`,
@@ -169,14 +175,18 @@ export class NativeCore implements Core {
   readonly #s: Uint32Array;
   /** Keeps the addon's handle alive: when this core is collected, the addon unmaps. */
   readonly #token: object;
-  /** srcLocs' output, grown to the longest chain met. */
+  /** srcLocsScratch's output (the addon's srcScratch). */
+  readonly #srcScratch: Uint32Array;
+  /** srcLocs' output, for a chain longer than srcScratch holds. */
   #frames = new Uint32Array(64);
-  readonly #strings = new Map<number, string>();
+  /** Decoded source-location strings by index (grown to the largest index met). */
+  readonly #strings: (string | undefined)[] = [];
 
   constructor(a: Addon, id: number, token: object) {
     this.#a = a;
     this.#id = id;
     this.#s = a.scratch;
+    this.#srcScratch = a.srcScratch;
     this.#token = token;
   }
 
@@ -200,13 +210,17 @@ export class NativeCore implements Core {
   }
 
   srcLocs(offset: number): SrcFrame[] {
-    let n = this.#a.srcLocs(this.#id, offset, this.#frames);
+    const s = this.#s;
+    s[0] = this.#id;
+    s[1] = offset;
+    let n = this.#a.srcLocsScratch();
+    let w = this.#srcScratch;
     if (n < 0) {
-      this.#frames = new Uint32Array(4 * -n);
-      n = this.#a.srcLocs(this.#id, offset, this.#frames);
+      // A chain longer than srcScratch holds: through the call that takes its output array.
+      if (this.#frames.length < 4 * -n) this.#frames = new Uint32Array(4 * -n);
+      n = this.#a.srcLocs(this.#id, offset, (w = this.#frames));
     }
-    const w = this.#frames,
-      out = new Array<SrcFrame>(n);
+    const out = new Array<SrcFrame>(n);
     for (let i = 0; i < n; i++)
       out[i] = {
         function: this.#string(w[4 * i]!),
@@ -219,8 +233,13 @@ export class NativeCore implements Core {
 
   /** String i of the source-location tables, decoded once (as lib/srclocs.ts caches them). */
   #string(i: number): string {
-    let s = this.#strings.get(i);
-    if (s === undefined) this.#strings.set(i, (s = this.#a.srcLocString(this.#id, i)));
+    const c = this.#strings;
+    let s = c[i];
+    if (s === undefined) {
+      s = this.#a.srcLocString(this.#id, i);
+      while (c.length <= i) c.push(undefined);
+      c[i] = s;
+    }
     return s;
   }
 

@@ -4,7 +4,7 @@
  * returns is what the lookups read (lib/table.ts, lib/offsets.ts, lib/names.ts). Mirrored by
  * native/open.cc.
  */
-import { BLOCK_WORDS, FRAME_WORDS, type SrcLocSections } from './srclocs.js';
+import { BLOCK_WORDS, type SrcLocSections } from './srclocs.js';
 import type { NamespaceEncoding } from './core.js';
 import { FunckeyError, type ErrorCode } from './errors.js';
 import type { FileImage } from './file.js';
@@ -34,6 +34,7 @@ import {
   MAX_NAME_BYTES,
   MAX_SECTION_NAME,
   SECTION_ORDER,
+  LINE_SECTIONS,
   SPARSE_KIND,
   bucketRunWords,
 } from './format.js';
@@ -288,11 +289,13 @@ function readInfo(f: File, byName: Map<string, SectionRef>): Header {
 /** Entry sizes of the source-location sections whose size gives their count (FORMAT.md 3.5). */
 const LINE_ENTRY: Record<string, number | undefined> = {
   [SECTION.lineBlocks]: 4 * BLOCK_WORDS,
-  [SECTION.lineFrames]: 4 * FRAME_WORDS,
-  [SECTION.lineStrings]: 8,
+  [SECTION.lineStrings]: 4,
 };
 
-/** Step 8: every table section present, in the file, aligned, of the declared size. */
+/**
+ * Step 8: every table section present (the source-location ones may be absent: empty), in
+ * the file, aligned, of the declared size.
+ */
 function checkSections(f: File, byName: Map<string, SectionRef>, h: Header): void {
   const { N, S, F, L, W, B, Bm, C } = h;
   // .fk.info was checked by step 7; .fk.sparse_buckets, whose size gives its count, must be words.
@@ -320,6 +323,7 @@ function checkSections(f: File, byName: Map<string, SectionRef>, h: Header): voi
   };
   for (const name of SECTION_ORDER) {
     const s = byName.get(name);
+    if (s === undefined && LINE_SECTIONS.includes(name)) continue;
     if (s === undefined) fail('E_CORRUPT', `section ${name} is missing`);
     if (!f.inFile(s.offset, s.size)) fail('E_TRUNCATED', `section ${name} lies beyond the end of the file`);
     if (s.offset % 8 !== 0) fail('E_CORRUPT', `section ${name} is not aligned to 8 bytes`);
@@ -354,27 +358,23 @@ export const TABLE_SECTIONS = [
   SECTION.sparseBuckets,
 ];
 
-/** The source-location sections: read by JsCore on the first srcLocs. */
-export const LINE_SECTIONS = [
-  SECTION.lineBlocks,
-  SECTION.linePieces,
-  SECTION.lineFrames,
-  SECTION.lineStrings,
-  SECTION.lineStringBytes,
-];
+/** The source-location sections (FORMAT.md 3.5; each may be absent): read by JsCore on the first srcLocs. */
+export { LINE_SECTIONS };
 
 /** The views of the checked sections, and the copies of what lookups index with (see Tables). */
 function copyTables(f: File, byName: Map<string, SectionRef>, sections: SectionRef[], h: Header): Tables {
   const bytes = f.bytes;
   for (const name of COPIED_SECTIONS) f.need(byName.get(name)!.offset, byName.get(name)!.size);
   const view32 = (name: string): Uint32Array => {
-    const s = byName.get(name)!;
-    return new Uint32Array(bytes.buffer, bytes.byteOffset + s.offset, s.size / 4);
+    const s = byName.get(name);
+    return s === undefined
+      ? new Uint32Array(0)
+      : new Uint32Array(bytes.buffer, bytes.byteOffset + s.offset, s.size / 4);
   };
   const buckets32 = view32(SECTION.sparseBuckets);
   const bytes8 = (name: string): Uint8Array => {
-    const s = byName.get(name)!;
-    return bytes.subarray(s.offset, s.offset + s.size);
+    const s = byName.get(name);
+    return s === undefined ? new Uint8Array(0) : bytes.subarray(s.offset, s.offset + s.size);
   };
   const namesSec = byName.get(SECTION.names)!;
   const names = bytes.subarray(namesSec.offset, namesSec.offset + namesSec.size);
@@ -409,7 +409,7 @@ function copyTables(f: File, byName: Map<string, SectionRef>, sections: SectionR
     lines: {
       blocks: view32(SECTION.lineBlocks),
       pieces: bytes8(SECTION.linePieces),
-      frames: view32(SECTION.lineFrames),
+      frames: bytes8(SECTION.lineFrames),
       strings: view32(SECTION.lineStrings),
       stringBytes: bytes8(SECTION.lineStringBytes),
     },

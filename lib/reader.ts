@@ -118,8 +118,8 @@ export class JsCore implements Core, Tables {
   private read(part: number): void {
     const names = part === NEED_TABLE ? TABLE_SECTIONS : part === NEED_LINES ? LINE_SECTIONS : [SECTION_NAME_INDEX];
     for (const name of names) {
-      const s = this.byName.get(name)!;
-      this.image!.read(s.offset, s.size);
+      const s = this.byName.get(name);
+      if (s !== undefined) this.image!.read(s.offset, s.size); // a line section may be absent
     }
     this.need &= ~part;
   }

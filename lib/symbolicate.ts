@@ -167,8 +167,16 @@ export const MAX_PROBE = 64;
 const U32_MAX = 0xffffffff;
 /** Bound of the per-call caches: URLs and module prefixes (cleared when full), names per module (direct-mapped). */
 const CACHE_MAX = 1 << 16;
+/** The length of a cache of names (or of their bytes) at first. */
+const CACHE_START = 256;
 /** V8 frames looked up in one batch. */
 const BATCH = 512;
+/** Bound of the bytes of the openings (Symbolicator.opening). */
+const POOL_MAX = 1 << 20;
+/** In the openings: nothing to print; print through nameOf (not all Latin-1, or too long). */
+const NO_NAME = -1;
+const NOT_LATIN1 = -2;
+const LATIN1 = /^[\x00-\xff]*$/;
 
 // --- The modules of an artifact, read once --------------------------------------------------
 
@@ -347,6 +355,7 @@ function namesOf(fi: number, name: string | undefined, encName: string | undefin
     v8,
     v8open: v8 === undefined ? undefined : v8 + ' (',
     latin1: undefined,
+    bytes: undefined,
     sm: encMod !== undefined ? `${encMod}.${encName ?? ''}` : encName,
   };
 }
@@ -356,6 +365,15 @@ function cacheSize(funcs: number): number {
   let n = 1;
   while (n < funcs && n < CACHE_MAX) n *= 2;
   return n;
+}
+
+/**
+ * A direct-mapped cache for a module of `funcs` functions: 256 entries at first (a text may
+ * hold few frames), four times the `length` of the one it replaces once that is half full, up
+ * to cacheSize(funcs).
+ */
+function newCache(funcs: number, length: number): (Names | undefined)[] {
+  return new Array<Names | undefined>(Math.min(cacheSize(funcs), length === 0 ? CACHE_START : 4 * length));
 }
 
 /**
@@ -381,6 +399,8 @@ export class Symbolicator {
   readonly settings: Settings;
   /** Per module, names by function index, direct-mapped (index modulo the table's length). */
   readonly names: (Names | undefined)[][] = [];
+  /** Per module, entries put in its names cache since the cache was made. */
+  readonly nameFills: number[] = [];
   /** The module every frame belongs to (no `urls`, one module or `module`), else -1. */
   readonly only: number;
   readonly pending = new Pending();
@@ -449,10 +469,17 @@ export class Symbolicator {
 
   /** The names of function fi of module m, looked up and encoded once (while they stay in the cache). */
   nameOf(m: number, fi: number): Names {
-    const cache = (this.names[m] ??= new Array<Names | undefined>(cacheSize(this.mods.funcs[m]!)));
-    const slot = fi & (cache.length - 1);
+    let cache = this.names[m];
+    if (cache === undefined) cache = this.names[m] = newCache(this.mods.funcs[m]!, 0);
+    let slot = fi & (cache.length - 1);
     let n = cache[slot];
     if (n === undefined || n.fi !== fi) {
+      const fills = (this.nameFills[m] = (this.nameFills[m] ?? 0) + 1);
+      if (fills > cache.length >>> 1 && cache.length < cacheSize(this.mods.funcs[m]!)) {
+        cache = this.names[m] = newCache(this.mods.funcs[m]!, cache.length);
+        this.nameFills[m] = 1;
+        slot = fi & (cache.length - 1);
+      }
       const name = this.artifact.funcName(fi, m);
       const mod = this.settings.moduleNames ? this.mods.name[m] : undefined;
       n = namesOf(
@@ -503,9 +530,64 @@ export class Symbolicator {
       const fi = imported + indices[k]!;
       const printed = p.index[k]!;
       if (printed !== fi && printed !== 0) continue; // a mismatch
-      const names = this.nameOf(m, fi);
-      if (names.v8open !== undefined) edits.wrap(p.at[k]!, p.end[k]!, names);
+      const t = this.opening;
+      const slot = fi & (t.fi.length - 1);
+      if (t.fi.length === 0 || t.fi[slot] !== fi) this.openingOf(m, fi);
+      const ts = fi & (t.fi.length - 1);
+      const from = t.from[ts]!;
+      if (from >= 0) edits.wrapBytes(p.at[k]!, p.end[k]!, t.pool, from, t.to[ts]!);
+      else if (from === NOT_LATIN1) edits.wrap(p.at[k]!, p.end[k]!, this.nameOf(m, fi));
     }
+  }
+
+  /**
+   * The openings (Opening.v8open) of module `only` as Latin-1 bytes, direct-mapped by
+   * function index, their bytes side by side in one pool: what flush() copies, without
+   * touching an object per frame. Started again when the pool is full.
+   */
+  readonly opening = {
+    fi: new Int32Array(0),
+    from: new Int32Array(0),
+    to: new Int32Array(0),
+    pool: new Uint8Array(0),
+    used: 0,
+    /** Slots filled since the table was made. */
+    filled: 0,
+  };
+
+  /** Fills the openings' slot of function fi of module m. */
+  openingOf(m: number, fi: number): void {
+    const t = this.opening;
+    const full = cacheSize(this.mods.funcs[m]!);
+    // Small at first (a text may hold few frames), four times larger each time it is half full.
+    if (t.fi.length === 0 || (t.filled > t.fi.length >>> 1 && t.fi.length < full)) {
+      const n = t.fi.length === 0 ? Math.min(full, CACHE_START) : Math.min(full, 4 * t.fi.length);
+      t.fi = new Int32Array(n).fill(-1);
+      t.from = new Int32Array(n);
+      t.to = new Int32Array(n);
+      t.pool = new Uint8Array(Math.max(t.pool.length, Math.min(POOL_MAX, 64 * n)));
+      t.used = t.filled = 0;
+    }
+    t.filled++;
+    const slot = fi & (t.fi.length - 1);
+    const x = this.nameOf(m, fi).v8open;
+    t.fi[slot] = fi;
+    if (x === undefined || x.length > t.pool.length || !LATIN1.test(x)) {
+      t.from[slot] = x === undefined ? NO_NAME : NOT_LATIN1;
+      return;
+    }
+    if (t.used + x.length > t.pool.length) {
+      // Full: started again, twice as large while it may grow.
+      if (t.pool.length < POOL_MAX) t.pool = new Uint8Array(Math.min(POOL_MAX, 2 * t.pool.length));
+      t.fi.fill(-1);
+      t.fi[slot] = fi;
+      t.used = 0;
+    }
+    const pool = t.pool;
+    let o = t.used;
+    t.from[slot] = o;
+    for (let i = 0; i < x.length; i++) pool[o++] = x.charCodeAt(i);
+    t.to[slot] = t.used = o;
   }
 
   /** The key indexIn() found at the frame's offset, if any. */
@@ -822,7 +904,7 @@ function frameOf(
 }
 
 /** Edits dropped: the frames alone are wanted. */
-const NO_EDITS: Edits = { replace() {}, wrap() {} };
+const NO_EDITS: Edits = { replace() {}, wrap() {}, wrapBytes() {} };
 
 function checkText(text: unknown): string {
   if (typeof text !== 'string') throw new FunckeyError('E_ARG', `text must be a string, got ${describeValue(text)}`);

@@ -21,11 +21,12 @@ import {
   SECTION_ENTSIZE,
   SECTION_HEADER_SIZE,
   SECTION_ORDER,
+  LINE_SECTIONS,
   bucketRunWords,
 } from './format.js';
 import { argKeyParts, FuncKey, FuncKind, kindHasSrcLocs, kindIsSparse, UNCHECKED } from './key.js';
 import { U32Vec } from './u32vec.js';
-import { BLOCK_WORDS, FRAME_WORDS, type SrcLocSections } from './srclocs.js';
+import { BLOCK_WORDS, type SrcLocSections } from './srclocs.js';
 
 export type NameEncodingChoice = 'auto' | 'dense' | 'sparse';
 export type SparseEncodingChoice = 'auto' | 'smallest' | 'sorted' | 'bitmap' | 'buckets' | 'direct';
@@ -384,8 +385,8 @@ export class ArtifactBuilder {
     this.lines = {
       blocks: linesTable('blocks', blocks, BLOCK_WORDS),
       pieces: linesBytes('pieces', pieces),
-      frames: linesTable('frames', frames, FRAME_WORDS),
-      strings: linesTable('strings', strings, 2),
+      frames: linesBytes('frames', frames),
+      strings: linesTable('strings', strings, 1),
       stringBytes: linesBytes('stringBytes', stringBytes),
     };
   }
@@ -514,11 +515,14 @@ export class ArtifactBuilder {
       bytesOf(table.buckets.view()),
       bytesOf(this.lines.blocks),
       this.lines.pieces,
-      bytesOf(this.lines.frames),
+      this.lines.frames,
       bytesOf(this.lines.strings),
       this.lines.stringBytes,
     ];
-    return serializeElf(contents);
+    // Without source locations, their sections are left out (FORMAT.md 3.5).
+    const l = this.lines;
+    const noLines = [l.blocks, l.pieces, l.frames, l.strings, l.stringBytes].every((a) => a.length === 0);
+    return serializeElf(noLines ? contents.slice(0, SECTION_ORDER.length - LINE_SECTIONS.length) : contents);
   }
 
   /**
@@ -740,14 +744,14 @@ function linesBytes(name: string, a: unknown): Uint8Array {
 function emptyLines(): SrcLocSections {
   const u32 = new Uint32Array(0),
     u8 = new Uint8Array(0);
-  return { blocks: u32, pieces: u8, frames: u32, strings: u32, stringBytes: u8 };
+  return { blocks: u32, pieces: u8, frames: u8, strings: u32, stringBytes: u8 };
 }
 
 const align8 = (n: number) => (n + 7) & ~7;
 
 /** Lays out the ELF file of FORMAT.md section 1 around the section contents. */
 function serializeElf(contents: Uint8Array[]): Uint8Array {
-  const names = ['', '.shstrtab', ...SECTION_ORDER];
+  const names = ['', '.shstrtab', ...SECTION_ORDER.slice(0, contents.length)];
   const shnum = names.length;
   // .shstrtab: a NUL, then every name NUL-terminated.
   const enc = new TextEncoder();

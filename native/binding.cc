@@ -40,7 +40,7 @@ namespace {
 // 3: describe() reports the bucket words and, per namespace, its encoding and bucket run and
 // shifts (format 3); lookups that meet a damaged bucket run throw E_CORRUPT as for a bitmap.
 // 4: moduleCount(id); openPath and openBytes return the token and leave the id in scratch[0].
-constexpr uint32_t kBindingAbi = 5;
+constexpr uint32_t kBindingAbi = 6;
 constexpr uint32_t kSlotBits = 22;
 constexpr uint32_t kSlotMask = (1u << kSlotBits) - 1;
 constexpr uint32_t kGenMask = 0x1FF;  // id = gen << 22 | slot stays below 2^31
@@ -89,6 +89,9 @@ class Pin {
   OpenArtifact* a_;
 };
 
+// Frames srcLocsScratch writes into its shared buffer; a longer chain goes through srcLocs.
+constexpr size_t kSrcScratchFrames = 64;
+
 struct Registry : std::enable_shared_from_this<Registry> {
   std::vector<OpenArtifact*> slots;
   std::vector<uint32_t> gens;
@@ -96,6 +99,8 @@ struct Registry : std::enable_shared_from_this<Registry> {
   uint32_t live = 0;    // artifacts not yet finalized
   uint32_t mapped = 0;  // artifacts open (not closed)
   uint32_t scratch[4] = {0, 0, 0, 0};
+  // srcLocsScratch's frames, kSrcScratchFrames of 4 words: (function, file, line, column).
+  uint32_t src_scratch[4 * kSrcScratchFrames] = {};
   Napi::FunctionReference error_factory;
   Napi::FunctionReference array_push;   // Array.prototype.push as it was when the addon loaded
   std::vector<SrcFrameRef> src_frames;  // srcLocLookup's frames, kept to reuse their memory
@@ -345,6 +350,27 @@ Napi::Value FuncByOffset(Napi::Env env, Registry* reg) {
   const Reader::Found f = a->reader.FuncByOffset(offset, &reg->scratch[0], &reg->scratch[1]);
   if (f == Reader::Found::kCorrupt) return ThrowDamaged(env, reg, a);
   return Napi::Boolean::New(env, f == Reader::Found::kYes);
+}
+
+// srcLocsScratch(): scratch [id, offset] -> the number of frames of the chain at offset,
+// written to srcScratch as (function string, file string, line, column) each; or -count,
+// with nothing written, when the chain has more frames than srcScratch holds.
+Napi::Value SrcLocsScratch(Napi::Env env, Registry* reg) {
+  const OpenArtifact* a = Find(env, reg, reg->scratch[0]);
+  if (a == nullptr) return Napi::Value();
+  std::vector<SrcFrameRef>& frames = reg->src_frames;
+  const Status st = SrcLocLookup(ArtifactSrcLocs(a->reader), reg->scratch[1], &frames);
+  if (!st.ok()) return Throw(env, reg, st.code, st.message);
+  const size_t n = frames.size();
+  if (n > kSrcScratchFrames) return Napi::Number::New(env, -static_cast<double>(n));
+  uint32_t* w = reg->src_scratch;
+  for (size_t i = 0; i < n; i++) {
+    w[4 * i] = frames[i].function_index;
+    w[4 * i + 1] = frames[i].file_index;
+    w[4 * i + 2] = frames[i].line;
+    w[4 * i + 3] = frames[i].column;
+  }
+  return Napi::Number::New(env, static_cast<double>(n));
 }
 
 // The name, undefined, or the empty value after throwing E_CORRUPT.
@@ -733,6 +759,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   ExportScratch<SrcLoc>(exports, "srcLoc", reg);
   ExportScratch<FuncByOffset>(exports, "funcByOffset", reg);
   ExportScratch<FuncName>(exports, "funcName", reg);
+  ExportScratch<SrcLocsScratch>(exports, "srcLocsScratch", reg);
   Export<FuncLocs>(env, exports, "funcLocs", reg);
   Export<FuncsByOffset>(env, exports, "funcsByOffset", reg);
   Export<FuncNames>(env, exports, "funcNames", reg);
@@ -754,6 +781,14 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
     return exports;
   }
   exports.Set("scratch", Napi::Uint32Array::New(env, 4, ab, 0));
+  // srcLocsScratch's frames, the same way.
+  auto* keep2 = new std::shared_ptr<Registry>(registry);
+  Napi::ArrayBuffer fb = Napi::ArrayBuffer::New(env, reg->src_scratch, sizeof reg->src_scratch, FinalizeScratch, keep2);
+  if (fb.IsEmpty()) {
+    delete keep2;
+    return exports;
+  }
+  exports.Set("srcScratch", Napi::Uint32Array::New(env, 4 * kSrcScratchFrames, fb, 0));
   // The calling convention of these exports; lib/native.ts refuses an addon with another.
   exports.Set("bindingAbi", Napi::Number::New(env, kBindingAbi));
   return exports;

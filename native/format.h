@@ -8,7 +8,7 @@
 namespace funckey {
 
 // The version this reader reads (FORMAT.md 2, 6).
-constexpr uint32_t kFormatVersion = 4;
+constexpr uint32_t kFormatVersion = 5;
 // "Absent" in every u32 field that can be absent (FORMAT.md, introduction).
 constexpr uint32_t kNone = 0xFFFFFFFFu;
 

@@ -145,19 +145,18 @@ namespace {
 uint64_t LineEntry(int k) {
   switch (k) {
     case kLineBlocks:
-      return 32;
-    case kLineFrames:
-      return 20;
-    case kLineStrings:
       return 8;
+    case kLineStrings:
+      return 4;
     default:
       return 1;
   }
 }
 }  // namespace
 
-// Step 8: every table section present, in the file, aligned, of the declared size; at[k] is
-// where section k starts, and Bw the word count of .fk.sparse_buckets.
+// Step 8: every table section present (the source-location ones may be absent: empty), in
+// the file, aligned, of the declared size; at[k] is where section k starts (nullptr for an
+// absent one), and Bw the word count of .fk.sparse_buckets.
 Status Reader::CheckSections(const int64_t found[kSectionCount], const uint8_t* at[kSectionCount]) {
   const uint64_t n1 = static_cast<uint64_t>(n_) + 1;
   // .fk.info is checked by step 7 and .fk.sparse_buckets, whose size gives its count, by
@@ -169,6 +168,12 @@ Status Reader::CheckSections(const int64_t found[kSectionCount], const uint8_t* 
 
   for (int k = 0; k < kSectionCount; k++) {
     const std::string name = kSectionNames[k];
+    if (found[k] < 0 && k >= kLineBlocks) {
+      at[k] = nullptr;
+      lines_[k - kLineBlocks] = nullptr;
+      lines_size_[k - kLineBlocks] = 0;
+      continue;
+    }
     if (found[k] < 0) return Fail(Code::kCorrupt, "section " + name + " is missing");
     const Section& s = sections_[static_cast<size_t>(found[k])];
     if (!InFile(size_, s.offset, s.size))

@@ -6,10 +6,9 @@
 namespace funckey {
 namespace {
 
-constexpr size_t kBlockWords = 8;
-constexpr size_t kFrameWords = 5;
-constexpr uint8_t kFlagFunction = 1, kFlagFile = 2, kFlagParent = 4, kFlagColumn = 8, kFlagLine = 16,
-                  kFlagNoLocation = 32;
+constexpr size_t kBlockWords = 2;
+constexpr uint8_t kDeltaMask = 7, kFlagFunction = 8, kFlagFile = 16, kFlagParent = 32, kFlagColumn = 64,
+                  kFlagLine = 128;
 
 uint32_t U32(const uint8_t* p, size_t word) {
   const uint8_t* q = p + 4 * word;
@@ -19,52 +18,142 @@ uint32_t U32(const uint8_t* p, size_t word) {
 
 Status Corrupt(const std::string& message) { return Status::Error(Code::kCorrupt, "source locations: " + message); }
 
-std::string BlockText(size_t block) { return "block " + std::to_string(block) + ": "; }
+// The outcome of reading one LEB128: a value, or why there is none.
+enum class Leb { kOk, kPast, kWide };
 
 // A ULEB128 of at most 32 bits at *pos, before end.
-bool Uleb(const uint8_t* p, size_t* pos, size_t end, uint32_t* value) {
+Leb Uleb(const uint8_t* p, size_t* pos, size_t end, uint32_t* value) {
+  if (*pos < end && p[*pos] < 0x80) {
+    *value = p[(*pos)++];
+    return Leb::kOk;
+  }
   uint64_t v = 0, mul = 1;
   for (;;) {
-    if (*pos >= end) return false;
+    if (*pos >= end) return Leb::kPast;
     const uint8_t byte = p[(*pos)++];
     v += static_cast<uint64_t>(byte & 0x7f) * mul;
     if ((byte & 0x80) == 0) break;
     mul *= 128;
-    if (mul > (1ull << 28)) return false;
+    if (mul > (1ull << 28)) return Leb::kWide;
   }
-  if (v > 0xFFFFFFFFull) return false;
+  if (v > 0xFFFFFFFFull) return Leb::kWide;
   *value = static_cast<uint32_t>(v);
-  return true;
+  return Leb::kOk;
 }
 
-struct Strings {
-  const SrcLocTables& t;
-  size_t count;
-  Status Get(uint32_t i, const uint8_t** p, size_t* n) const {
-    if (!(i < count)) return Corrupt("string " + std::to_string(i) + " of " + std::to_string(count));
-    const uint32_t off = U32(t.strings, 2 * static_cast<size_t>(i)),
-                   len = U32(t.strings, 2 * static_cast<size_t>(i) + 1);
-    if (!(off <= t.string_bytes_size && len <= t.string_bytes_size - off))
-      return Corrupt("string " + std::to_string(i) + " outside its bytes");
-    *p = t.string_bytes + off;
-    *n = len;
-    return Status::Ok();
-  }
+// An SLEB128 of at most 32 bits at *pos, before end, modulo 2^32.
+Leb Sleb(const uint8_t* p, size_t* pos, size_t end, uint32_t* value) {
+  uint32_t v = 0;
+  unsigned shift = 0;
+  uint8_t byte = 0;
+  do {
+    if (*pos >= end) return Leb::kPast;
+    if (shift > 28) return Leb::kWide;
+    byte = p[(*pos)++];
+    v |= static_cast<uint32_t>(byte & 0x7f) << shift;
+    shift += 7;
+  } while (byte & 0x80);
+  if (shift < 32 && (byte & 0x40)) v |= ~0u << shift;
+  *value = v;
+  return Leb::kOk;
+}
+
+Status Bad(size_t block, Leb why) {
+  return Corrupt("block " + std::to_string(block) + ": " +
+                 (why == Leb::kPast ? "a piece past the block's end" : "a value wider than 32 bits"));
+}
+
+Status BadFrame(uint32_t o, Leb why) {
+  return Corrupt("frame at " + std::to_string(o) + ": " +
+                 (why == Leb::kPast ? "past the end of its table" : "a value wider than 32 bits"));
+}
+
+// The registers of a lookup, and whether a block's pieces gave them.
+struct Registers {
+  uint32_t fn = kNone, file = 0, line = 0, column = 0, parent = kNone;
 };
+
+// Decodes the pieces of block `block` up to the last one starting at or before `offset`.
+Status DecodeBlock(const SrcLocTables& t, size_t block, size_t block_count, uint32_t offset, Registers* r) {
+  const uint8_t* p = t.pieces;
+  size_t pos = U32(t.blocks, block * kBlockWords + 1);
+  const size_t end = block + 1 < block_count ? U32(t.blocks, (block + 1) * kBlockWords + 1) : t.pieces_size;
+  if (!(pos <= end && end <= t.pieces_size))
+    return Corrupt("block " + std::to_string(block) + ": pieces outside their table");
+  uint64_t start = U32(t.blocks, block * kBlockWords);
+  Leb e;
+  uint32_t v;
+  for (bool first = true; pos < end; first = false) {
+    const uint8_t op = p[pos++];
+    uint32_t delta = op & kDeltaMask;
+    if (first) {
+      if (delta != 0) return Corrupt("block " + std::to_string(block) + ": its first piece has a distance");
+    } else {
+      if (delta == 0) {
+        if ((e = Uleb(p, &pos, end, &delta)) != Leb::kOk) return Bad(block, e);
+        if (delta == 0) return Corrupt("block " + std::to_string(block) + ": two pieces at one offset");
+      }
+      if (start + delta > offset) break;
+      start += delta;
+    }
+    if (op < kFlagFunction) continue;
+    if (op & kFlagFunction) {
+      if ((e = Uleb(p, &pos, end, &v)) != Leb::kOk) return Bad(block, e);
+      r->fn = v == 0 ? kNone : v - 1;
+    }
+    if ((op & kFlagFile) && (e = Uleb(p, &pos, end, &r->file)) != Leb::kOk) return Bad(block, e);
+    if (op & kFlagParent) {
+      if ((e = Uleb(p, &pos, end, &v)) != Leb::kOk) return Bad(block, e);
+      r->parent = v == 0 ? kNone : v - 1;
+    }
+    if ((op & kFlagColumn) && (e = Uleb(p, &pos, end, &r->column)) != Leb::kOk) return Bad(block, e);
+    if (op & kFlagLine) {
+      if ((e = Sleb(p, &pos, end, &v)) != Leb::kOk) return Bad(block, e);
+      r->line += v;  // modulo 2^32, as (line + v) >>> 0
+    }
+  }
+  return Status::Ok();
+}
 
 }  // namespace
 
 Status CheckSrcLocTables(const SrcLocTables& t) {
-  if (t.blocks_size % (4 * kBlockWords) != 0 || t.frames_size % (4 * kFrameWords) != 0 || t.strings_size % 8 != 0)
-    return Corrupt("a table is not a whole number of entries");
+  if (t.blocks_size % (4 * kBlockWords) != 0) return Corrupt("the blocks are not a whole number of entries");
   return Status::Ok();
 }
+
+Status SrcLocString(const SrcLocTables& t, uint32_t i, const uint8_t** p, size_t* n) {
+  const size_t entries = t.strings_size / 4;
+  if (!(static_cast<size_t>(i) + 1 < entries))
+    return Corrupt("string " + std::to_string(i) + " of " + std::to_string(entries > 0 ? entries - 1 : 0));
+  const uint32_t off = U32(t.strings, i), end = U32(t.strings, static_cast<size_t>(i) + 1);
+  if (!(off <= end && end <= t.string_bytes_size)) return Corrupt("string " + std::to_string(i) + " outside its bytes");
+  *p = t.string_bytes + off;
+  *n = end - off;
+  return Status::Ok();
+}
+
+namespace {
+
+Status PushFrame(const SrcLocTables& t, uint32_t fn, uint32_t file, uint32_t line, uint32_t column,
+                 std::vector<SrcFrameRef>* out) {
+  SrcFrameRef f;
+  f.function_index = fn;
+  f.file_index = file;
+  Status s = SrcLocString(t, fn, &f.function, &f.function_size);
+  if (s.ok()) s = SrcLocString(t, file, &f.file, &f.file_size);
+  if (!s.ok()) return s;
+  f.line = line;
+  f.column = column;
+  out->push_back(f);
+  return Status::Ok();
+}
+
+}  // namespace
 
 Status SrcLocLookup(const SrcLocTables& t, uint32_t offset, std::vector<SrcFrameRef>* out) {
   out->clear();
   const size_t block_count = t.blocks_size / (4 * kBlockWords);
-  const size_t frame_count = t.frames_size / (4 * kFrameWords);
-  const Strings strings{t, t.strings_size / 8};
   size_t lo = 0, hi = block_count;
   while (lo < hi) {
     const size_t mid = lo + (hi - lo) / 2;
@@ -74,83 +163,28 @@ Status SrcLocLookup(const SrcLocTables& t, uint32_t offset, std::vector<SrcFrame
       hi = mid;
   }
   if (lo == 0) return Status::Ok();
-  const size_t block = lo - 1, k = block * kBlockWords;
-  uint64_t start = U32(t.blocks, k);
-  uint32_t fn = U32(t.blocks, k + 2), file = U32(t.blocks, k + 3), line = U32(t.blocks, k + 4);
-  uint32_t column = U32(t.blocks, k + 5), parent = U32(t.blocks, k + 6);
-  const uint32_t loc_word = U32(t.blocks, k + 7);
-  bool loc = loc_word == 1;
-  if (loc_word > 1) return Corrupt(BlockText(block) + "location flag " + std::to_string(loc_word));
-  size_t pos = U32(t.blocks, k + 1);
-  const size_t end = lo < block_count ? U32(t.blocks, lo * kBlockWords + 1) : t.pieces_size;
-  const uint8_t* p = t.pieces;
-  if (!(pos <= end && end <= t.pieces_size)) return Corrupt(BlockText(block) + "pieces outside their table");
-  const auto past = [&]() { return Corrupt(BlockText(block) + "piece past the block's end or wider than 32 bits"); };
-  while (pos < end) {
-    const uint8_t flags = p[pos++];
-    if (flags >= 64 || ((flags & kFlagNoLocation) != 0 && flags != kFlagNoLocation))
-      return Corrupt(BlockText(block) + "piece flags " + std::to_string(flags));
-    uint32_t delta;
-    if (!Uleb(p, &pos, end, &delta)) return past();
-    if (delta == 0) return Corrupt(BlockText(block) + "two pieces at one offset");
-    if (start + delta > offset) break;
-    start += delta;
-    loc = flags != kFlagNoLocation;
-    if ((flags & kFlagFunction) && !Uleb(p, &pos, end, &fn)) return past();
-    if ((flags & kFlagFile) && !Uleb(p, &pos, end, &file)) return past();
-    if (flags & kFlagParent) {
-      uint32_t v;
-      if (!Uleb(p, &pos, end, &v)) return past();
-      parent = v == 0 ? kNone : v - 1;
-    }
-    if ((flags & kFlagColumn) && !Uleb(p, &pos, end, &column)) return past();
-    if (flags & kFlagLine) {
-      uint32_t v = 0;
-      unsigned shift = 0;
-      uint8_t byte = 0;
-      do {
-        if (pos >= end || shift > 28) return past();
-        byte = p[pos++];
-        v |= static_cast<uint32_t>(byte & 0x7f) << shift;
-        shift += 7;
-      } while (byte & 0x80);
-      if (shift < 32 && (byte & 0x40)) v |= ~0u << shift;
-      line += v;  // modulo 2^32, as (line + v) >>> 0
-    }
-  }
-  if (!loc) return Status::Ok();
-  SrcFrameRef f;
-  f.function_index = fn;
-  f.file_index = file;
-  Status s = strings.Get(fn, &f.function, &f.function_size);
-  if (s.ok()) s = strings.Get(file, &f.file, &f.file_size);
+  Registers r;
+  Status s = DecodeBlock(t, lo - 1, block_count, offset, &r);
   if (!s.ok()) return s;
-  f.line = line;
-  f.column = column;
-  out->push_back(f);
-  for (uint32_t limit = kNone; parent != kNone;) {
-    // Each frame's parent comes before it, so the walk ends.
-    if (!(parent < frame_count && parent < limit))
-      return Corrupt("frame " + std::to_string(parent) + ": not before the frame inside it");
-    const size_t o = static_cast<size_t>(parent) * kFrameWords;
-    SrcFrameRef g;
-    g.function_index = U32(t.frames, o);
-    g.file_index = U32(t.frames, o + 1);
-    s = strings.Get(g.function_index, &g.function, &g.function_size);
-    if (s.ok()) s = strings.Get(g.file_index, &g.file, &g.file_size);
+  if (r.fn == kNone) return Status::Ok();
+  s = PushFrame(t, r.fn, r.file, r.line, r.column, out);
+  if (!s.ok()) return s;
+  const uint8_t* f = t.frames;
+  const size_t end = t.frames_size;
+  for (uint32_t o = r.parent; o != kNone;) {
+    // Each frame's parent lies before it, so the walk ends.
+    size_t pos = o;
+    uint32_t v[5];
+    for (uint32_t& x : v) {
+      const Leb e = Uleb(f, &pos, end, &x);
+      if (e != Leb::kOk) return BadFrame(o, e);
+    }
+    s = PushFrame(t, v[0], v[1], v[2], v[3], out);
     if (!s.ok()) return s;
-    g.line = U32(t.frames, o + 2);
-    g.column = U32(t.frames, o + 3);
-    out->push_back(g);
-    limit = parent;
-    parent = U32(t.frames, o + 4);
+    if (v[4] > o) return Corrupt("frame at " + std::to_string(o) + ": its parent lies before the table");
+    o = v[4] == 0 ? kNone : o - v[4];
   }
   return Status::Ok();
-}
-
-Status SrcLocString(const SrcLocTables& t, uint32_t i, const uint8_t** p, size_t* n) {
-  const Strings strings{t, t.strings_size / 8};
-  return strings.Get(i, p, n);
 }
 
 SrcLocTables ArtifactSrcLocs(const Reader& r) {

@@ -12,7 +12,8 @@
 
 namespace funckey {
 
-// The five tables, as byte ranges (u32 tables little-endian; any alignment).
+// The five tables, as byte ranges (u32 tables little-endian; any alignment; an absent one
+// is empty: nullptr and size 0).
 struct SrcLocTables {
   const uint8_t* blocks = nullptr;
   size_t blocks_size = 0;
@@ -39,7 +40,7 @@ struct SrcFrameRef {
   uint32_t column;
 };
 
-// E_CORRUPT unless every table is a whole number of its entries (lib/srclocs.ts's constructor).
+// E_CORRUPT unless the blocks are a whole number of entries (lib/srclocs.ts's constructor).
 Status CheckSrcLocTables(const SrcLocTables& t);
 
 // The chain at `offset`, innermost first, into `out` (cleared first); E_CORRUPT on damage.

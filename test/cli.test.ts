@@ -211,7 +211,7 @@ describe('funckey info', () => {
 
   it('prints version, backend, modules, counts, namespaces and sections', () => {
     const out = ok(run(['info', ARTIFACT]));
-    expect(out).toMatch(/^format version {2}4$/m);
+    expect(out).toMatch(/^format version {2}5$/m);
     expect(out).toMatch(/^backend {9}(js|native) \(.+\)$/m);
     expect(out).toMatch(/^text size {7}564 bytes$/m);
     expect(out).toMatch(/^modules {9}1$/m);
@@ -223,7 +223,7 @@ describe('funckey info', () => {
 
   it('--json', () => {
     const d = JSON.parse(ok(run(['info', ARTIFACT, '--json'])));
-    expect(d).toMatchObject({ formatVersion: 4, textSize: 564, funcCount: 8, srcLocCount: 8, sparseCount: 0 });
+    expect(d).toMatchObject({ formatVersion: 5, textSize: 564, funcCount: 8, srcLocCount: 8, sparseCount: 0 });
     expect(BACKENDS).toContain(d.backend);
     expect(d.modules).toHaveLength(1);
     expect(d.modules[0]).toMatchObject({

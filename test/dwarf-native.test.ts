@@ -19,7 +19,7 @@ import { BACKENDS } from './helpers/backends.js';
 type Lookup = (
   b: Uint32Array,
   p: Uint8Array,
-  f: Uint32Array,
+  f: Uint8Array,
   s: Uint32Array,
   sb: Uint8Array,
   offset: number,

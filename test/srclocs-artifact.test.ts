@@ -4,7 +4,8 @@
  * sections give the same chain or the same code in js and native (the chains themselves are
  * compared with llvm-symbolizer-14 in test/dwarf-symbolizer.test.ts).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ArtifactBuilder, buildFromWasm, FuncKey, open } from '../lib/index.js';
@@ -13,8 +14,10 @@ import { codeOf } from './helpers/codes.js';
 import { int, rng } from './helpers/gen.js';
 import { artifactSections } from './helpers/mutate.js';
 import { count } from './helpers/heavy.js';
+import { FORMAT_SECTIONS, LINE_SECTIONS } from './helpers/expected.js';
 
 const fixture = readFileSync(join(__dirname, 'fixtures', 'dwarf', 'c-O2-dwarf5.wasm'));
+const DEMO = readFileSync(join(__dirname, '..', 'samples', 'demo.wasm'));
 
 function plain(): Uint8Array {
   const b = new ArtifactBuilder();
@@ -60,22 +63,52 @@ function answers(bytes: Uint8Array, backend: (typeof BACKENDS)[number], offsets:
 }
 
 describe.each(BACKENDS)('srcLocs, backend %s', (backend) => {
-  it('an artifact without DWARF: [] everywhere, empty line sections', () => {
+  it('an artifact without DWARF: [] everywhere, no line sections', () => {
     const bytes = plain();
     const a = open(bytes, { backend });
     for (const o of [0, 10, 12, 19, 20, 0xffffffff]) expect(a.srcLocs(o)).toEqual([]);
     expect(a.srcLocsByOffsets(new Uint32Array([0, 12]))).toEqual([[], []]);
-    const lines = a.describe().sections.filter((s) => s.name.startsWith('.fk.line_'));
-    expect(lines.map((s) => [s.name, s.size])).toEqual([
-      ['.fk.line_blocks', 0],
-      ['.fk.line_pieces', 0],
-      ['.fk.line_frames', 0],
-      ['.fk.line_strings', 0],
-      ['.fk.line_string_bytes', 0],
-    ]);
-    // dwarf: false leaves them empty too.
+    expect(a.describe().sections.filter((s) => s.name.startsWith('.fk.line_'))).toEqual([]);
+    // dwarf: false leaves them out too.
     const b = open(buildFromWasm(fixture, { dwarf: false }), { backend });
     expect(b.srcLocs(0x100)).toEqual([]);
+    // Opened from a file (which the js backend may read in parts): the same.
+    const dir = mkdtempSync(join(tmpdir(), 'funckey-srclocs-'));
+    try {
+      writeFileSync(join(dir, 'plain.fkx'), bytes);
+      const c = open(join(dir, 'plain.fkx'), { backend });
+      expect([c.srcLocs(12), c.srcLocsByOffsets(new Uint32Array([0, 12]))]).toEqual([[], [[], []]]);
+      expect(c.funcByOffset(12)).toBeDefined();
+      c.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a chain of 71 frames (tables written by hand, FORMAT.md 3.5): every frame, innermost first', () => {
+    // Strings "f" and "a.c"; frame k (k = 0..69) at byte 5k: function 0, file 1, line k + 1,
+    // column 0, its parent 5 bytes back (frame 0: none). One block at 10: a piece with
+    // function 0 (+1), file 1, parent frame 69 (at 345, +1 = 346 = DA 02), line 7; a piece
+    // without a location at 20 (distance 10 as a ULEB128).
+    const frames: number[] = [];
+    for (let k = 0; k < 70; k++) frames.push(0, 1, k + 1, 0, k === 0 ? 0 : 5);
+    const b = new ArtifactBuilder({ textSize: 64 });
+    b.addModule({ importedFuncs: 0, definedFuncs: 1 });
+    b.pushFunc(FuncKey.definedWasmFunction(0, 0), { start: 10, length: 10 });
+    b.setSrcLocs({
+      blocks: new Uint32Array([10, 0]),
+      pieces: new Uint8Array([8 | 16 | 32 | 128, 1, 1, 0xda, 0x02, 7, 8, 10, 0]),
+      frames: Uint8Array.from(frames),
+      strings: new Uint32Array([0, 1, 4]),
+      stringBytes: new TextEncoder().encode('fa.c'),
+    });
+    const a = open(b.finish(), { backend });
+    const want = [{ function: 'f', file: 'a.c', line: 7, column: 0 }];
+    for (let k = 69; k >= 0; k--) want.push({ function: 'f', file: 'a.c', line: k + 1, column: 0 });
+    for (const o of [10, 15, 19]) expect(a.srcLocs(o)).toEqual(want);
+    for (const o of [0, 9, 20, 63]) expect(a.srcLocs(o)).toEqual([]);
+    expect(a.srcLocsByOffsets(new Uint32Array([9, 10, 20]))).toEqual([[], want, []]);
+    a.close();
   });
 
   it('checks its arguments and the artifact being open', () => {
@@ -90,16 +123,42 @@ describe.each(BACKENDS)('srcLocs, backend %s', (backend) => {
 
   it('a line section whose size is not whole entries: E_CORRUPT at open', () => {
     const src = buildFromWasm(fixture);
-    for (const name of ['.fk.line_blocks', '.fk.line_frames', '.fk.line_strings']) {
+    for (const name of ['.fk.line_blocks', '.fk.line_strings']) {
       const s = artifactSections(src).find((x) => x.name === name)!;
       expect(s.size).toBeGreaterThan(8);
       const b = src.slice();
-      new DataView(b.buffer).setBigUint64(s.header + 32, BigInt(s.size - 4), true);
+      new DataView(b.buffer).setBigUint64(s.header + 32, BigInt(s.size - 2), true);
       expect(
         codeOf(() => open(b, { backend })),
         name,
       ).toBe('E_CORRUPT');
     }
+  });
+});
+
+describe('an artifact with and without DWARF', () => {
+  it('without: the sections of FORMAT.md 1.3 but the line ones, and not a byte beyond them', () => {
+    for (const bytes of [buildFromWasm(fixture, { dwarf: false }), buildFromWasm(DEMO), plain()]) {
+      const sections = artifactSections(bytes);
+      expect(sections.map((s) => s.name)).toEqual([...FORMAT_SECTIONS]);
+      expect(bytes.length).toBe(Math.max(...sections.map((s) => s.offset + s.size)));
+    }
+    expect(buildFromWasm(DEMO)).toEqual(buildFromWasm(DEMO, { dwarf: false }));
+  });
+
+  it('with: the same sections and then the five line ones, holding all the extra bytes', () => {
+    const without = buildFromWasm(fixture, { dwarf: false });
+    const withDwarf = buildFromWasm(fixture);
+    const sections = artifactSections(withDwarf);
+    expect(sections.map((s) => s.name)).toEqual([...FORMAT_SECTIONS, ...LINE_SECTIONS]);
+    const lines = sections.filter((s) => s.name.startsWith('.fk.line_'));
+    // Five more headers (64 bytes each), their names in .shstrtab, the sections (each at a
+    // multiple of 8): nothing else grows.
+    const names = LINE_SECTIONS.reduce((n, s) => n + s.length + 1, 0);
+    const aligned = lines.reduce((n, s) => n + Math.ceil(s.size / 8) * 8, 0);
+    const grown = withDwarf.length - without.length;
+    expect(grown).toBeGreaterThanOrEqual(5 * 64 + names + aligned - 16);
+    expect(grown).toBeLessThanOrEqual(5 * 64 + names + aligned + 16);
   });
 });
 

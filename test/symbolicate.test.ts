@@ -153,6 +153,80 @@ describe.each(BACKENDS)('symbolicate (%s backend)', (backend) => {
     }
   });
 
+  it('texts of many blocks: every edit lands, the text between stays unit for unit', () => {
+    // The string is edited a block of about 64 Ki characters at a time (lib/trace-out.ts):
+    // frames on both sides of block ends, long runs without frames, text that is not ASCII
+    // (lone surrogates too) and names that are not Latin-1, in blocks of each kind.
+    const a = demoArtifact(backend, { names: { 3: 'unit_avérage', 5: 'price_🦀', 6: 'apply' } });
+    const pairs: [string, string][] = [
+      [
+        '    at wasm://wasm/c3ee2b3e:wasm-function[3]:0x77',
+        '    at unit_avérage (wasm://wasm/c3ee2b3e:wasm-function[3]:0x77)',
+      ],
+      [
+        '    at wasm://wasm/c3ee2b3e:wasm-function[5]:0x9b',
+        '    at price_🦀 (wasm://wasm/c3ee2b3e:wasm-function[5]:0x9b)',
+      ],
+      [
+        '    at old (wasm://wasm/c3ee2b3e:wasm-function[6]:0xa2)',
+        '    at apply (wasm://wasm/c3ee2b3e:wasm-function[6]:0xa2)',
+      ],
+      [
+        '@http://localhost:8080/demo.wasm:wasm-function[5]:0x9b',
+        'price_🦀@http://localhost:8080/demo.wasm:wasm-function[5]:0x9b',
+      ],
+      ['    at wasm://wasm/c3ee2b3e:wasm-function[4]:0x7b', '    at wasm://wasm/c3ee2b3e:wasm-function[4]:0x7b'], // no name
+      [
+        'x at wasm://wasm/c3ee2b3e:wasm-function[3]:0x77 y\r',
+        'x at unit_avérage (wasm://wasm/c3ee2b3e:wasm-function[3]:0x77) y\r',
+      ],
+    ];
+    const other = ['plain log line', 'ünïcode ☃ line', 'lone \ud800 surrogate \udc00 line', ''];
+    const input: string[] = [];
+    const expected: string[] = [];
+    for (let i = 0; i < 9000; i++) {
+      const [x, y] = pairs[i % pairs.length]!;
+      const o = other[(i >> 3) % other.length]! + ' '.repeat(i % 37);
+      input.push(x, o);
+      expected.push(y, o);
+      if (i % 2500 === 1000) {
+        const gap = 'no frames here '.repeat(9000); // more than a block without an edit
+        input.push(gap);
+        expected.push(gap);
+      }
+    }
+    for (const sep of ['\n', '\r\n']) {
+      const out = symbolicate(input.join(sep), a);
+      expect(out.length).toBe(expected.join(sep).length);
+      expect(out === expected.join(sep)).toBe(true);
+    }
+    const ascii = input.filter((l) => /^[\x00-\x7f]*$/.test(l));
+    const asciiExpected = expected.filter((_, i) => /^[\x00-\x7f]*$/.test(input[i]!));
+    expect(symbolicate(ascii.join('\n'), a) === asciiExpected.join('\n')).toBe(true);
+  });
+
+  it('names of more bytes than the per-call table of names holds (1 MiB), each frame right', () => {
+    // 20,000 functions of 4 bytes at 0x100 + 4i, named with 100 characters or more; every
+    // function's frame three times, in an order that comes back to earlier ones.
+    const n = 20000;
+    const b = new ArtifactBuilder({ textSize: 0x100 + 4 * n });
+    const m = b.addModule({ name: 'big', importedFuncs: 0, definedFuncs: n });
+    const name = (i: number) => `f${i}_${'x'.repeat(100)}${i % 7 === 0 ? '\u00e9' : i % 11 === 0 ? '\u{1f980}' : ''}`;
+    for (let i = 0; i < n; i++) {
+      b.pushFunc(FuncKey.definedWasmFunction(m, i), { start: 0x100 + 4 * i, length: 4 }, 0x100 + 4 * i - 1);
+      b.setFuncName(m, i, name(i));
+    }
+    const a = open(b.finish(), { backend: backend as 'js' | 'native' });
+    const order = [...Array(n).keys()].flatMap((i) => [i, (i * 7919) % n, n - 1 - i]);
+    const hex = (i: number) => (0x101 + 4 * i).toString(16);
+    const text = order.map((i) => `    at wasm://wasm/0badf00d:wasm-function[${i}]:0x${hex(i)}`).join('\n');
+    const expected = order
+      .map((i) => `    at big.${name(i)} (wasm://wasm/0badf00d:wasm-function[${i}]:0x${hex(i)})`)
+      .join('\n');
+    expect(symbolicate(text, a) === expected).toBe(true);
+    a.close();
+  });
+
   it('rewrites SpiderMonkey frames, including the instantiate form', () => {
     expect(symbolicate(SM_TEXT, demoArtifact(backend))).toBe(SM_EXPECTED);
   });

@@ -2,46 +2,56 @@ import { FunckeyError } from '../errors.js';
 import { NONE } from '../format.js';
 import type { SrcLocTable } from './index.js';
 import {
-  BLOCK,
-  BLOCK_WORDS,
+  DELTA_MASK,
   FLAG_COLUMN,
   FLAG_FILE,
   FLAG_FUNCTION,
   FLAG_LINE,
-  FLAG_NO_LOCATION,
   FLAG_PARENT,
-  FRAME_WORDS,
   type SrcLocSections,
 } from '../srclocs.js';
 
-export { BLOCK, BLOCK_WORDS, FRAME_WORDS, type SrcLocSections } from '../srclocs.js';
+export { BLOCK_WORDS, type SrcLocSections } from '../srclocs.js';
+
+/** Pieces per block: a lookup decodes at most this many. */
+export const BLOCK = 16;
 
 class Bytes {
   buf = new Uint8Array(1024);
   n = 0;
+  private room(k: number): void {
+    if (this.n + k <= this.buf.length) return;
+    const g = new Uint8Array(Math.max(this.buf.length * 2, this.n + k));
+    g.set(this.buf);
+    this.buf = g;
+  }
   byte(b: number): void {
-    if (this.n === this.buf.length) {
-      const g = new Uint8Array(this.buf.length * 2);
-      g.set(this.buf);
-      this.buf = g;
-    }
+    this.room(1);
     this.buf[this.n++] = b;
   }
   uleb(v: number): void {
-    do {
-      const low = v % 128;
+    this.room(5);
+    const buf = this.buf;
+    let n = this.n;
+    while (v >= 0x80) {
+      buf[n++] = (v & 0x7f) | 0x80;
       v = Math.floor(v / 128);
-      this.byte(v > 0 ? low | 0x80 : low);
-    } while (v > 0);
+    }
+    buf[n++] = v;
+    this.n = n;
   }
   sleb(v: number): void {
+    this.room(5);
     for (;;) {
       const low = v & 0x7f;
       v >>= 7;
       const done = (v === 0 && (low & 0x40) === 0) || (v === -1 && (low & 0x40) !== 0);
-      this.byte(done ? low : low | 0x80);
+      this.buf[this.n++] = done ? low : low | 0x80;
       if (done) return;
     }
+  }
+  view(): Uint8Array {
+    return this.buf.slice(0, this.n);
   }
 }
 
@@ -51,116 +61,126 @@ export interface PlacedTable {
   table: SrcLocTable;
 }
 
+/** The string table: each string once, by index. */
+class Strings {
+  readonly list: string[] = [];
+  private readonly ids = new Map<string, number>();
+  /** The ids of a list of strings. */
+  idsOf(xs: string[]): Int32Array {
+    const out = new Int32Array(xs.length);
+    for (let i = 0; i < xs.length; i++) {
+      const s = xs[i]!;
+      let id = this.ids.get(s);
+      if (id === undefined) this.ids.set(s, (id = this.list.push(s) - 1));
+      out[i] = id;
+    }
+    return out;
+  }
+  encode(): { strings: Uint32Array; stringBytes: Uint8Array } {
+    const enc = new TextEncoder();
+    let bytes = new Uint8Array(1024),
+      n = 0;
+    const strings = new Uint32Array(this.list.length + 1);
+    for (let i = 0; i < this.list.length; i++) {
+      const s = this.list[i]!;
+      if (n + 3 * s.length > bytes.length) {
+        const g = new Uint8Array(Math.max(2 * bytes.length, n + 3 * s.length));
+        g.set(bytes.subarray(0, n));
+        bytes = g;
+      }
+      n += enc.encodeInto(s, bytes.subarray(n)).written;
+      strings[i + 1] = n;
+    }
+    return { strings: this.list.length > 0 ? strings : new Uint32Array(0), stringBytes: bytes.slice(0, n) };
+  }
+}
+
 /**
  * Encodes the tables of several modules, in ascending `base` order with disjoint code, into
- * one set of sections. A piece with no location ends each module's code.
+ * one set of sections (docs/DWARF.md, "Tables"). A piece with no location ends each
+ * module's code.
  */
 export function encodeSrcLocs(modules: PlacedTable[]): SrcLocSections {
-  const strings: string[] = [];
-  const stringIds = new Map<string, number>();
-  const sid = (s: string): number => {
-    let i = stringIds.get(s);
-    if (i === undefined) stringIds.set(s, (i = strings.push(s) - 1));
-    return i;
-  };
-  const frames: number[] = [];
+  const strings = new Strings();
+  const frames = new Bytes();
   const blocks: number[] = [];
   const pieces = new Bytes();
   let count = 0,
     lastEnd = -1;
-  // The registers of the piece before.
+  // The registers after the piece before (fn NONE: no location).
   let start = 0,
-    fn = 0,
+    fn = NONE,
     file = 0,
     line = 0,
     column = 0,
     parent = NONE;
-  const piece = (at: number, loc: boolean, f: number, fi: number, l: number, c: number, p: number): void => {
+  const piece = (at: number, f: number, fi: number, l: number, c: number, p: number): void => {
     l >>>= 0;
+    let op = 0;
     if (count % BLOCK === 0) {
-      // A block starts afresh: its header holds the registers, changed by this piece if it
-      // has a location (a piece without one leaves them for the pieces after it).
-      if (loc) [fn, file, line, column, parent] = [f, fi, l, c, p];
-      blocks.push(at, pieces.n, fn, file, line, column, parent, loc ? 1 : 0);
-    } else {
-      let flags = 0;
-      if (!loc) flags = FLAG_NO_LOCATION;
-      else {
-        if (f !== fn) flags |= FLAG_FUNCTION;
-        if (fi !== file) flags |= FLAG_FILE;
-        if (p !== parent) flags |= FLAG_PARENT;
-        if (c !== column) flags |= FLAG_COLUMN;
-        if (l !== line) flags |= FLAG_LINE;
-      }
-      pieces.byte(flags);
-      pieces.uleb(at - start);
-      if (flags & FLAG_FUNCTION) pieces.uleb(f);
-      if (flags & FLAG_FILE) pieces.uleb(fi);
-      if (flags & FLAG_PARENT) pieces.uleb(p === NONE ? 0 : p + 1);
-      if (flags & FLAG_COLUMN) pieces.uleb(c);
-      if (flags & FLAG_LINE) pieces.sleb((l - line) | 0);
-      if (loc) [fn, file, line, column, parent] = [f, fi, l, c, p];
+      blocks.push(at, pieces.n);
+      [fn, file, line, column, parent] = [NONE, 0, 0, 0, NONE];
+    } else if (at - start <= DELTA_MASK) op = at - start;
+    if (f !== fn) op |= FLAG_FUNCTION;
+    if (f !== NONE) {
+      if (fi !== file) op |= FLAG_FILE;
+      if (p !== parent) op |= FLAG_PARENT;
+      if (c !== column) op |= FLAG_COLUMN;
+      if (l !== line) op |= FLAG_LINE;
     }
+    pieces.byte(op);
+    if (count % BLOCK !== 0 && (op & DELTA_MASK) === 0) pieces.uleb(at - start);
+    if (op & FLAG_FUNCTION) pieces.uleb(f === NONE ? 0 : f + 1);
+    if (op & FLAG_FILE) pieces.uleb((file = fi));
+    if (op & FLAG_PARENT) pieces.uleb((parent = p) === NONE ? 0 : p + 1);
+    if (op & FLAG_COLUMN) pieces.uleb((column = c));
+    if (op & FLAG_LINE) pieces.sleb((l - line) | 0);
+    if ((fn = f) !== NONE) line = l;
     count++;
     start = at;
   };
   for (const { base, table: t } of modules) {
     if (base < lastEnd) throw new FunckeyError('E_ORDER', 'source-location tables overlap or are out of order');
-    // Each row that is some row's parent becomes a frame, numbered in row order (a parent
-    // comes before its children, so a frame's parent has a smaller index).
-    const frameOf = new Int32Array(t.rowLine.length).fill(-1);
-    for (let r = 0; r < t.rowLine.length; r++) {
+    const fnIds = strings.idsOf(t.functions),
+      fileIds = strings.idsOf(t.files);
+    // Each row that is some row's parent becomes a frame, at its byte offset in the frames
+    // table, in row order (a parent comes before its children, so before them in the table).
+    const rows = t.rowLine.length;
+    const frameAt = new Float64Array(rows).fill(-1);
+    for (let r = 0; r < rows; r++) {
       const p = t.rowParent[r]!;
-      if (p >= 0 && frameOf[p] === -1) frameOf[p] = -2;
+      if (p >= 0) frameAt[p] = -2;
     }
-    for (let r = 0; r < t.rowLine.length; r++) {
-      if (frameOf[r] !== -2) continue;
-      const p = t.rowParent[r]!;
-      frameOf[r] = frames.length / FRAME_WORDS;
-      frames.push(
-        sid(t.functions[t.rowFunction[r]!]!),
-        sid(t.files[t.rowFile[r]!]!),
-        t.rowLine[r]! >>> 0,
-        t.rowColumn[r]!,
-        p >= 0 ? frameOf[p]! : NONE,
-      );
+    for (let r = 0; r < rows; r++) {
+      if (frameAt[r] !== -2) continue;
+      const p = t.rowParent[r]!,
+        at = frames.n;
+      frameAt[r] = at;
+      frames.uleb(fnIds[t.rowFunction[r]!]!);
+      frames.uleb(fileIds[t.rowFile[r]!]!);
+      frames.uleb(t.rowLine[r]! >>> 0);
+      frames.uleb(t.rowColumn[r]!);
+      frames.uleb(p >= 0 ? at - frameAt[p]! : 0);
     }
     for (let i = 0; i < t.starts.length; i++) {
       const r = t.rows[i]!;
       const at = base + t.starts[i]!;
-      if (r < 0) piece(at, false, 0, 0, 0, 0, NONE);
+      if (r < 0) piece(at, NONE, 0, 0, 0, NONE);
       else {
         const p = t.rowParent[r]!;
         piece(
           at,
-          true,
-          sid(t.functions[t.rowFunction[r]!]!),
-          sid(t.files[t.rowFile[r]!]!),
+          fnIds[t.rowFunction[r]!]!,
+          fileIds[t.rowFile[r]!]!,
           t.rowLine[r]!,
           t.rowColumn[r]!,
-          p >= 0 ? frameOf[p]! : NONE,
+          p >= 0 ? frameAt[p]! : NONE,
         );
       }
     }
     lastEnd = base + t.codeSize;
-    if (t.starts.length > 0) piece(lastEnd, false, 0, 0, 0, 0, NONE);
+    if (t.starts.length > 0) piece(lastEnd, NONE, 0, 0, 0, NONE);
   }
-  const enc = new TextEncoder();
-  const encoded = strings.map((s) => enc.encode(s));
-  const stringBytes = new Uint8Array(encoded.reduce((n, b) => n + b.length, 0));
-  const refs = new Uint32Array(2 * strings.length);
-  let o = 0;
-  encoded.forEach((b, i) => {
-    stringBytes.set(b, o);
-    refs[2 * i] = o;
-    refs[2 * i + 1] = b.length;
-    o += b.length;
-  });
-  return {
-    blocks: Uint32Array.from(blocks),
-    pieces: pieces.buf.slice(0, pieces.n),
-    frames: Uint32Array.from(frames),
-    strings: refs,
-    stringBytes,
-  };
+  if (frames.n > 0xfffffffe) throw new FunckeyError('E_RANGE', 'source-location frames exceed 4 GiB');
+  return { blocks: Uint32Array.from(blocks), pieces: pieces.view(), frames: frames.view(), ...strings.encode() };
 }

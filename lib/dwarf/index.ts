@@ -21,11 +21,11 @@ export interface SrcLocTable {
   debugBytes: number;
   starts: number[];
   rows: number[];
-  rowFunction: number[];
-  rowFile: number[];
-  rowLine: number[];
-  rowColumn: number[];
-  rowParent: number[];
+  rowFunction: Int32Array;
+  rowFile: Int32Array;
+  rowLine: Uint32Array;
+  rowColumn: Int32Array;
+  rowParent: Int32Array;
   functions: string[];
   files: string[];
 }
@@ -42,7 +42,7 @@ export function readSrcLocs(module: Uint8Array): SrcLocTable | undefined {
   const starts: number[] = [],
     rows: number[] = [];
   for (const at of sym.breakpoints(found.codeSize)) {
-    const row = sym.rowAt(at);
+    const row = sym.rowAt(at, rows.length > 0 ? rows[rows.length - 1]! : -1);
     if (rows.length > 0 && rows[rows.length - 1] === row) continue;
     starts.push(at);
     rows.push(row);
@@ -56,7 +56,7 @@ export function readSrcLocs(module: Uint8Array): SrcLocTable | undefined {
     rows,
     rowFunction: r.field(0),
     rowFile: r.field(1),
-    rowLine: r.field(2),
+    rowLine: r.lines(),
     rowColumn: r.field(3),
     rowParent: r.field(4),
     functions: sym.functions.list,

@@ -31,8 +31,9 @@ interface Subroutines {
   inlined: boolean[];
   /** The nearest enclosing subroutine DIE's index, or -1. */
   parent: number[];
-  /** Its address ranges as pairs (low, high), empty when it has none. */
-  ranges: number[][];
+  /** Its address ranges as pairs (low, high): rangeData[rangeStart[i] .. rangeStart[i + 1]) (the last to its end). */
+  rangeStart: number[];
+  rangeData: number[];
   callFile: number[];
   callLine: number[];
   callColumn: number[];
@@ -160,9 +161,8 @@ export function stringOf(s: DebugSections, u: Unit, k: Kind, v: number): string 
   }
 }
 
-/** The address ranges of a DIE with these attributes (LLVM's rule: low/high pc, else ranges). */
-function dieRanges(s: DebugSections, u: Unit, a: Attrs): number[] {
-  const out: number[] = [];
+/** The address ranges of a DIE with these attributes (LLVM's rule: low/high pc, else ranges), appended to `out`. */
+function dieRanges(s: DebugSections, u: Unit, a: Attrs, out: number[]): number[] {
   const lowK = a.kind(AT_LOW_PC);
   const low = lowK === undefined ? undefined : resolveAddr(s, u, lowK, a.val(AT_LOW_PC)!);
   const highK = a.kind(AT_HIGH_PC);
@@ -229,7 +229,8 @@ function newSubs(): Subroutines {
     unit: [],
     inlined: [],
     parent: [],
-    ranges: [],
+    rangeStart: [],
+    rangeData: [],
     callFile: [],
     callLine: [],
     callColumn: [],
@@ -261,7 +262,8 @@ function pushSub(
   subs.unit.push(unitIndex);
   subs.inlined.push(tag === TAG_INLINED);
   subs.parent.push(parent);
-  subs.ranges.push(dieRanges(s, u, a));
+  subs.rangeStart.push(subs.rangeData.length);
+  dieRanges(s, u, a, subs.rangeData);
   subs.callFile.push(constOf(a, AT_CALL_FILE) ?? 0);
   subs.callLine.push(constOf(a, AT_CALL_LINE) ?? 0);
   subs.callColumn.push(constOf(a, AT_CALL_COLUMN) ?? 0);
@@ -285,7 +287,7 @@ function readUnitDie(s: DebugSections, u: Unit, a: Attrs): void {
   u.stmtList = constOf(a, AT_STMT_LIST) ?? -1;
   const dirK = a.kind(AT_COMP_DIR);
   u.compDir = (dirK !== undefined ? stringOf(s, u, dirK, a.val(AT_COMP_DIR)!) : undefined) ?? '';
-  u.ranges = dieRanges(s, u, a);
+  u.ranges = dieRanges(s, u, a, []);
 }
 
 /**

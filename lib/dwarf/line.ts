@@ -27,6 +27,8 @@ export interface LineTable {
   seqHigh: number[];
   seqFirst: number[];
   seqEnd: number[];
+  /** Per file index: its path's string id, -1 for none, -2 not yet known (filled by the Symbolizer). */
+  fileIds: Int32Array | undefined;
 }
 
 const LNCT_PATH = 1,
@@ -156,35 +158,18 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
     seqHigh: [],
     seqFirst: [],
     seqEnd: [],
+    fileIds: undefined,
   };
   const h = readHeader(s, c, unitAddrSize, t);
   c.pos = h.programStart;
+  // The registers are plain locals (no closure over them, which would keep them in a
+  // context object the loop reads and writes through).
   let address = 0,
     file = 1,
     line = 1,
     column = 0,
     seqStart = -1;
-  const append = (endSequence: boolean): void => {
-    if (seqStart < 0) seqStart = t.addr.length;
-    t.addr.push(address);
-    t.file.push(file);
-    t.line.push(line);
-    t.column.push(column);
-    if (endSequence) {
-      const low = t.addr[seqStart]!;
-      if (low < address) {
-        t.seqLow.push(low);
-        t.seqHigh.push(address);
-        t.seqFirst.push(seqStart);
-        t.seqEnd.push(t.addr.length);
-      }
-      seqStart = -1;
-      address = 0;
-      file = 1;
-      line = 1;
-      column = 0;
-    }
-  };
+  const { addr, file: files, line: lines, column: columns } = t;
   while (c.pos < c.end) {
     const op = c.u8();
     if (op >= h.opcodeBase) {
@@ -194,7 +179,11 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
         address += Math.floor(adj / h.lineRange) * h.minInst;
         line = (line + h.lineBase + (adj % h.lineRange)) >>> 0;
       }
-      append(false);
+      if (seqStart < 0) seqStart = addr.length;
+      addr.push(address);
+      files.push(file);
+      lines.push(line);
+      columns.push(column);
     } else if (op === 0) {
       // extended opcode
       const len = c.uleb();
@@ -202,8 +191,26 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
       if (len > c.end - start) c.fail('extended opcode past the table', start);
       if (len === 0) continue;
       const sub = c.u8();
-      if (sub === 1) append(true);
-      else if (sub === 2) {
+      if (sub === 1) {
+        // end_sequence: a row, the sequence it ends, the registers reset.
+        if (seqStart < 0) seqStart = addr.length;
+        addr.push(address);
+        files.push(file);
+        lines.push(line);
+        columns.push(column);
+        const low = addr[seqStart]!;
+        if (low < address) {
+          t.seqLow.push(low);
+          t.seqHigh.push(address);
+          t.seqFirst.push(seqStart);
+          t.seqEnd.push(addr.length);
+        }
+        seqStart = -1;
+        address = 0;
+        file = 1;
+        line = 1;
+        column = 0;
+      } else if (sub === 2) {
         const size = len - 1;
         if (size === 4 || size === 8) address = readAddr(c, size);
         else if (size === 1 || size === 2) address = c.uN(size);
@@ -215,9 +222,13 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
       c.pos = start + len;
     } else {
       switch (op) {
-        case 1:
-          append(false);
-          break; // copy
+        case 1: // copy
+          if (seqStart < 0) seqStart = addr.length;
+          addr.push(address);
+          files.push(file);
+          lines.push(line);
+          columns.push(column);
+          break;
         case 2:
           address += c.uleb() * h.minInst;
           break; // advance_pc
@@ -284,6 +295,63 @@ export function lookupRow(t: LineTable, address: number): number {
   const s = upperBound(t.seqHigh, 0, t.seqHigh.length, address);
   if (s === t.seqHigh.length || !(t.seqLow[s]! <= address && address < t.seqHigh[s]!)) return -1;
   return upperBound(t.addr, t.seqFirst[s]! + 1, t.seqEnd[s]! - 1, address) - 1;
+}
+
+/**
+ * lookupRow for ascending addresses, in amortized constant time: the same answers, from a
+ * cursor that moves forward (sequences are sorted by high address; within a sequence whose
+ * row addresses do not decrease the upper bound moves forward too; in one whose addresses
+ * do, as in damaged DWARF, it is the binary search). An address below the one before starts
+ * over.
+ */
+export class RowCursor {
+  private readonly t: LineTable;
+  /** Per sequence: whether its row addresses never decrease (1), or not yet known (0), or not (2). */
+  private readonly sorted: Uint8Array;
+  private last = -1;
+  private seq = 0;
+  private rowSeq = -1;
+  private row = 0;
+
+  constructor(t: LineTable) {
+    this.t = t;
+    this.sorted = new Uint8Array(t.seqHigh.length);
+  }
+
+  private isSorted(s: number): boolean {
+    if (this.sorted[s] === 0) {
+      const a = this.t.addr;
+      let ok = 1;
+      for (let r = this.t.seqFirst[s]! + 2; r < this.t.seqEnd[s]! - 1; r++) if (a[r]! < a[r - 1]!) ok = 2;
+      this.sorted[s] = ok;
+    }
+    return this.sorted[s] === 1;
+  }
+
+  find(address: number): number {
+    const t = this.t;
+    if (address < this.last) {
+      this.seq = 0;
+      this.rowSeq = -1;
+    }
+    this.last = address;
+    const high = t.seqHigh,
+      n = high.length;
+    let s = this.seq;
+    while (s < n && high[s]! <= address) s++;
+    this.seq = s;
+    if (s === n || !(t.seqLow[s]! <= address && address < high[s]!)) return -1;
+    const first = t.seqFirst[s]! + 1,
+      end = t.seqEnd[s]! - 1;
+    if (!this.isSorted(s)) return upperBound(t.addr, first, end, address) - 1;
+    // row: the upper bound of address in [first, end), moving forward from the last one.
+    let r = this.rowSeq === s ? this.row : first;
+    const a = t.addr;
+    while (r < end && a[r]! <= address) r++;
+    this.rowSeq = s;
+    this.row = r;
+    return r - 1;
+  }
 }
 
 function isAbsolute(p: string): boolean {

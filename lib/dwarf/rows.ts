@@ -1,13 +1,17 @@
 /**
- * Source-location rows, each stored once: (function, file, line, column, parent), where
- * function and file are indices into string tables and parent is the row the frame is
- * inlined into (-1: none). A hash table over the five numbers finds an existing row.
+ * Source-location rows: (function, file, line, column, parent), where function and file are
+ * indices into string tables and parent is the row the frame is inlined into (-1: none).
+ * get() stores each row once (a hash table over the five numbers finds an existing one);
+ * append() stores one without looking (the innermost rows of pieces, which are rarely the
+ * same twice).
  */
 export class RowTable {
   /** Row r's fields at data[5r .. 5r + 5): function, file, line, column, parent. */
   private data = new Int32Array(5 * 256);
   count = 0;
   private slots = new Int32Array(1024).fill(-1);
+  /** The rows get() stored, which the hash table holds. */
+  private hashed: number[] = [];
 
   private static hash(fn: number, file: number, line: number, column: number, parent: number): number {
     let h = Math.imul(fn ^ 0x3c6ef372, 0x9e3779b1);
@@ -34,6 +38,15 @@ export class RowTable {
   }
 
   private add(slot: number, fn: number, file: number, line: number, column: number, parent: number): number {
+    const n = this.append(fn, file, line, column, parent);
+    this.slots[slot] = n;
+    this.hashed.push(n);
+    if (this.hashed.length * 2 >= this.slots.length) this.grow();
+    return n;
+  }
+
+  /** A new row with these fields (not looked for by get()). */
+  append(fn: number, file: number, line: number, column: number, parent: number): number {
     const n = this.count++;
     if (5 * n + 5 > this.data.length) {
       const grown = new Int32Array(this.data.length * 2);
@@ -47,16 +60,21 @@ export class RowTable {
     d[o + 2] = line | 0;
     d[o + 3] = column;
     d[o + 4] = parent;
-    this.slots[slot] = n;
-    if (n * 2 >= this.slots.length) this.grow();
     return n;
+  }
+
+  /** Whether row r has these fields. */
+  is(r: number, fn: number, file: number, line: number, column: number, parent: number): boolean {
+    const o = 5 * r,
+      d = this.data;
+    return d[o] === fn && d[o + 1] === file && d[o + 2] === (line | 0) && d[o + 3] === column && d[o + 4] === parent;
   }
 
   private grow(): void {
     const slots = new Int32Array(this.slots.length * 2).fill(-1);
     const mask = slots.length - 1,
       d = this.data;
-    for (let r = 0; r < this.count; r++) {
+    for (const r of this.hashed) {
       const o = 5 * r;
       let i = RowTable.hash(d[o]!, d[o + 1]!, d[o + 2]!, d[o + 3]!, d[o + 4]!) & mask;
       while (slots[i]! >= 0) i = (i + 1) & mask;
@@ -65,11 +83,17 @@ export class RowTable {
     this.slots = slots;
   }
 
-  /** Field `k` (0 function, 1 file, 2 line, 3 column, 4 parent) of every row. */
-  field(k: number): number[] {
-    const out = new Array<number>(this.count);
-    for (let r = 0; r < this.count; r++) out[r] = k === 2 ? this.data[5 * r + k]! >>> 0 : this.data[5 * r + k]!;
+  /** Field `k` (0 function, 1 file, 3 column, 4 parent) of every row. */
+  field(k: number): Int32Array {
+    const out = new Int32Array(this.count),
+      d = this.data;
+    for (let r = 0; r < this.count; r++) out[r] = d[5 * r + k]!;
     return out;
+  }
+
+  /** The line of every row (unsigned). */
+  lines(): Uint32Array {
+    return new Uint32Array(this.field(2).buffer);
   }
 }
 

@@ -1,8 +1,32 @@
 import { AddrDieMap, UnitRanges } from './addrmap.js';
+import { Kind } from './forms.js';
 import { readInfo, stringOf, type DebugInfo, type Unit } from './info.js';
-import { filePath, lookupRow, readLineTable, type LineTable } from './line.js';
+import { filePath, readLineTable, RowCursor, type LineTable } from './line.js';
 import { RowTable, StringTable } from './rows.js';
 import type { DebugSections } from './sections.js';
+
+/** Puts x at out[k] when 0 < x < limit; returns where the next one goes. */
+function within(out: Uint32Array, k: number, x: number, limit: number): number {
+  if (x > 0 && x < limit) out[k++] = x;
+  return k;
+}
+
+/** `a` sorted ascending, in linear time (two counting passes of 16 bits). */
+function radixSort(a: Uint32Array): Uint32Array {
+  const n = a.length;
+  const tmp = new Uint32Array(n),
+    count = new Uint32Array(65537);
+  for (const [from, to, shift] of [
+    [a, tmp, 0],
+    [tmp, a, 16],
+  ] as const) {
+    count.fill(0);
+    for (let i = 0; i < n; i++) count[((from[i]! >>> shift) & 0xffff) + 1]!++;
+    for (let d = 1; d <= 65536; d++) count[d]! += count[d - 1]!;
+    for (let i = 0; i < n; i++) to[count[(from[i]! >>> shift) & 0xffff]!++] = from[i]!;
+  }
+  return a;
+}
 
 /** One frame of a source location: innermost first in a chain. */
 export interface SrcFrame {
@@ -22,11 +46,15 @@ export class Symbolizer {
   readonly info: DebugInfo;
   private readonly units: UnitRanges;
   private readonly dieMaps: (AddrDieMap | undefined)[] = [];
+  /** Per unit: the cursor over its line table (rowAt is called at ascending addresses). */
+  private readonly rowCursors: (RowCursor | undefined)[] = [];
   private readonly lines = new Map<number, LineTable>();
-  private readonly names = new Map<number, string>();
-  private readonly fnIds: number[] = [];
-  private readonly callerRows: number[] = [];
-  private readonly fileIds = new Map<LineTable, Int32Array>();
+  /** Each unit's line table (undefined: none). */
+  private readonly unitLines: (LineTable | undefined)[] = [];
+  /** Per subroutine: its name's string id, -1 not yet known. */
+  private readonly fnIds: Int32Array;
+  /** Per subroutine: the row of the frames it is inlined into (-1: none), -2 not yet known. */
+  private readonly callerRows: Int32Array;
   readonly rows = new RowTable();
   readonly functions = new StringTable();
   readonly files = new StringTable();
@@ -34,48 +62,52 @@ export class Symbolizer {
   constructor(s: DebugSections) {
     this.s = s;
     this.info = readInfo(s);
+    const subCount = this.info.subs.offset.length;
+    this.fnIds = new Int32Array(subCount).fill(-1);
+    this.callerRows = new Int32Array(subCount).fill(-2);
     this.units = new UnitRanges(this.info.units.map((u, index) => ({ offset: u.offset, index, pairs: u.ranges })));
     for (const u of this.info.units) {
       if (u.stmtList >= 0 && !this.lines.has(u.stmtList))
         this.lines.set(u.stmtList, readLineTable(s, u.stmtList, u.addrSize));
+      this.unitLines.push(u.stmtList >= 0 ? this.lines.get(u.stmtList) : undefined);
     }
   }
 
   private dieMap(unit: number): AddrDieMap {
     let m = this.dieMaps[unit];
     if (m === undefined) {
-      m = new AddrDieMap();
       const u = this.info.units[unit]!;
-      const { ranges } = this.info.subs;
+      const { rangeStart, rangeData } = this.info.subs;
+      const triples: number[] = [];
       for (let i = u.firstSub; i < u.firstSub + u.subCount; i++) {
-        const r = ranges[i]!;
-        for (let k = 0; k + 1 < r.length; k += 2) m.add(r[k]!, r[k + 1]!, i);
+        const end = i + 1 < rangeStart.length ? rangeStart[i + 1]! : rangeData.length;
+        for (let k = rangeStart[i]!; k + 1 < end; k += 2) triples.push(rangeData[k]!, rangeData[k + 1]!, i);
       }
-      this.dieMaps[unit] = m;
+      this.dieMaps[unit] = m = new AddrDieMap(triples);
     }
     return m;
   }
 
   /** The addresses where an answer can change, within [0, limit): unit, DIE and row bounds. */
-  breakpoints(limit: number): Float64Array {
+  breakpoints(limit: number): Uint32Array {
     let n = 1;
     for (let u = 0; u < this.info.units.length; u++) n += 2 * this.dieMap(u).low.length;
     for (const t of this.lines.values()) n += t.addr.length + 2 * t.seqLow.length;
-    const out = new Float64Array(n + 2 * this.units.low.length);
+    const out = new Uint32Array(n + 2 * this.units.low.length);
     let k = 1; // out[0] = 0
-    const push = (x: number): void => {
-      if (x > 0 && x < limit) out[k++] = x;
-    };
-    for (let i = 0; i < this.units.low.length; i++) (push(this.units.low[i]!), push(this.units.high[i]!));
+    const ul = this.units;
+    for (let i = 0; i < ul.low.length; i++) k = within(out, within(out, k, ul.low[i]!, limit), ul.high[i]!, limit);
     for (let u = 0; u < this.info.units.length; u++) {
       const m = this.dieMap(u);
-      for (let i = 0; i < m.low.length; i++) (push(m.low[i]!), push(m.high[i]!));
+      for (let i = 0; i < m.low.length; i++) k = within(out, within(out, k, m.low[i]!, limit), m.high[i]!, limit);
     }
     for (const t of this.lines.values()) {
-      for (let i = 0; i < t.addr.length; i++) push(t.addr[i]!);
-      for (let i = 0; i < t.seqLow.length; i++) (push(t.seqLow[i]!), push(t.seqHigh[i]!));
+      const a = t.addr;
+      for (let i = 0; i < a.length; i++) k = within(out, k, a[i]!, limit);
+      for (let i = 0; i < t.seqLow.length; i++)
+        k = within(out, within(out, k, t.seqLow[i]!, limit), t.seqHigh[i]!, limit);
     }
-    const sorted = out.subarray(0, k).sort();
+    const sorted = radixSort(out.subarray(0, k));
     let m = 0;
     for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
     return sorted.subarray(0, m);
@@ -83,17 +115,30 @@ export class Symbolizer {
 
   /** A subroutine's name: DW_AT_linkage_name, else DW_AT_name, through origins and specifications. */
   name(sub: number): string {
-    let n = this.names.get(sub);
-    if (n === undefined) {
-      n = this.findName(sub, true) ?? this.findName(sub, false) ?? '';
-      this.names.set(sub, n);
-    }
-    return n;
+    return this.findName(sub, true) ?? this.findName(sub, false) ?? '';
+  }
+
+  /** .debug_str strings already read, by offset (inlined copies share their origin's name). */
+  private readonly strp = new Map<number, string>();
+
+  /** stringOf, with .debug_str strings read once. */
+  private nameOf(u: Unit, k: Kind, v: number): string | undefined {
+    if (k !== Kind.Strp) return stringOf(this.s, u, k, v);
+    let text = this.strp.get(v);
+    if (text === undefined) this.strp.set(v, (text = stringOf(this.s, u, k, v)!));
+    return text;
   }
 
   /** LLVM's findRecursively: a worklist over abstract_origin and specification, each DIE once. */
   private findName(sub: number, linkage: boolean): string | undefined {
     const subs = this.info.subs;
+    // The DIE itself first, and nothing to follow when it has no references (most DIEs).
+    const own = this.nameOf(
+      this.info.units[subs.unit[sub]!]!,
+      linkage ? subs.linkKind[sub]! : subs.nameKind[sub]!,
+      linkage ? subs.linkVal[sub]! : subs.nameVal[sub]!,
+    );
+    if (own !== undefined || (subs.origin[sub]! < 0 && subs.spec[sub]! < 0)) return own;
     const work = [sub];
     const seen = new Set([sub]);
     while (work.length > 0) {
@@ -101,7 +146,7 @@ export class Symbolizer {
       const u = this.info.units[subs.unit[d]!]!;
       const k = linkage ? subs.linkKind[d]! : subs.nameKind[d]!;
       const v = linkage ? subs.linkVal[d]! : subs.nameVal[d]!;
-      const text = stringOf(this.s, u, k, v);
+      const text = this.nameOf(u, k, v);
       if (text !== undefined) return text;
       for (const ref of [subs.origin[d]!, subs.spec[d]!]) {
         const r = ref >= 0 ? this.info.byOffset.get(ref) : undefined;
@@ -116,8 +161,8 @@ export class Symbolizer {
 
   /** The file string id of file `index` of table `t`; -1 when the table has no such file. */
   private fileIdOrNone(t: LineTable, u: Unit, index: number): number {
-    let ids = this.fileIds.get(t);
-    if (ids === undefined) this.fileIds.set(t, (ids = new Int32Array(t.files.length + 1).fill(-2)));
+    let ids = t.fileIds;
+    if (ids === undefined) t.fileIds = ids = new Int32Array(t.files.length + 1).fill(-2);
     let id = index < ids.length ? ids[index]! : -1;
     if (id === -2) {
       const path = filePath(t, index, u.compDir);
@@ -133,8 +178,8 @@ export class Symbolizer {
   }
 
   private fnId(sub: number): number {
-    let id = this.fnIds[sub];
-    if (id === undefined) this.fnIds[sub] = id = this.functions.id(this.name(sub));
+    let id = this.fnIds[sub]!;
+    if (id < 0) this.fnIds[sub] = id = this.functions.id(this.name(sub));
     return id;
   }
 
@@ -143,16 +188,12 @@ export class Symbolizer {
    * `sub`'s call, inside that one's own callers (-1 for a subprogram, which is outermost).
    */
   private callerRow(sub: number, t: LineTable | undefined, u: Unit): number {
-    const known = this.callerRows[sub];
-    if (known !== undefined) return known;
+    const known = this.callerRows[sub]!;
+    if (known !== -2) return known;
     const subs = this.info.subs;
     // Iterative, outermost first, so that a deep chain does not recurse.
     const chain: number[] = [];
-    for (
-      let d = sub;
-      d >= 0 && this.callerRows[d] === undefined && chain.length <= subs.offset.length;
-      d = subs.parent[d]!
-    ) {
+    for (let d = sub; d >= 0 && this.callerRows[d] === -2 && chain.length <= subs.offset.length; d = subs.parent[d]!) {
       chain.push(d);
       if (!subs.inlined[d]) break;
     }
@@ -161,7 +202,7 @@ export class Symbolizer {
         p = subs.parent[d]!;
       let row = -1;
       if (subs.inlined[d] && p >= 0) {
-        const above = this.callerRows[p] ?? -1;
+        const above = this.callerRows[p] === -2 ? -1 : this.callerRows[p]!;
         row = this.rows.get(
           this.fnId(p),
           this.fileId(t, u, subs.callFile[d]!),
@@ -175,20 +216,42 @@ export class Symbolizer {
     return this.callerRows[sub]!;
   }
 
-  /** The row of the innermost frame at a code-section-relative address; -1 without line info. */
-  rowAt(address: number): number {
+  /** Row `prev` when it has these fields, else a new row with them. */
+  private rowAfter(prev: number, fn: number, file: number, line: number, column: number, parent: number): number {
+    return prev >= 0 && this.rows.is(prev, fn, file, line, column, parent)
+      ? prev
+      : this.rows.append(fn, file, line, column, parent);
+  }
+
+  private emptyFn = -1;
+  private emptyFile = -1;
+
+  /**
+   * The row of the innermost frame at a code-section-relative address; -1 without line info.
+   * `prev` is the row of the piece before: the answer when nothing differs. Called at
+   * ascending addresses, lookups are amortized constant time (the cursors of the maps).
+   */
+  rowAt(address: number, prev = -1): number {
     const unit = this.units.find(address);
     if (unit < 0) return -1;
     const u = this.info.units[unit]!;
-    const t = u.stmtList >= 0 ? this.lines.get(u.stmtList) : undefined;
+    const t = this.unitLines[unit];
     const d = this.dieMap(unit).find(address);
-    const row = t !== undefined ? lookupRow(t, address) : -1;
+    const row = t !== undefined ? (this.rowCursors[unit] ??= new RowCursor(t)).find(address) : -1;
     // The innermost frame's place comes from the line table, each outer one's from the call
     // site of the frame inside it (callerRow).
     const file = row >= 0 ? this.fileIdOrNone(t!, u, t!.file[row]!) : -1;
-    if (d < 0) return file < 0 ? -1 : this.rows.get(this.functions.id(''), file, t!.line[row]!, t!.column[row]!, -1);
+    if (d < 0) {
+      if (file < 0) return -1;
+      if (this.emptyFn < 0) this.emptyFn = this.functions.id('');
+      return this.rowAfter(prev, this.emptyFn, file, t!.line[row]!, t!.column[row]!, -1);
+    }
     const parent = this.callerRow(d, t, u);
-    if (file < 0) return this.rows.get(this.fnId(d), this.files.id(''), 0, 0, parent);
-    return this.rows.get(this.fnId(d), file, t!.line[row]!, t!.column[row]!, parent);
+    if (file < 0) {
+      const fn = this.fnId(d);
+      if (this.emptyFile < 0) this.emptyFile = this.files.id('');
+      return this.rowAfter(prev, fn, this.emptyFile, 0, 0, parent);
+    }
+    return this.rowAfter(prev, this.fnId(d), file, t!.line[row]!, t!.column[row]!, parent);
   }
 }

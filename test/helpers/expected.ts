@@ -3,7 +3,10 @@
  * that compare funckey's output with them share one copy.
  */
 
-/** The sections of an artifact, in the order of docs/FORMAT.md section 1.3 (section 0 aside). */
+/**
+ * The sections of an artifact, in the order of docs/FORMAT.md section 1.3 (section 0 aside),
+ * source-location ones aside (LINE_SECTIONS: only where there are source locations).
+ */
 export const FORMAT_SECTIONS = [
   '.shstrtab',
   '.fk.info',
@@ -21,6 +24,10 @@ export const FORMAT_SECTIONS = [
   '.fk.offset_index',
   '.fk.bucket_starts',
   '.fk.sparse_buckets',
+] as const;
+
+/** The source-location sections (FORMAT.md 3.5), after FORMAT_SECTIONS in an artifact that has them. */
+export const LINE_SECTIONS = [
   '.fk.line_blocks',
   '.fk.line_pieces',
   '.fk.line_frames',
