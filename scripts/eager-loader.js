@@ -3,10 +3,10 @@
 // compiled with V8's code cache when dist/funckey-eager.v8cache fits it (written by
 // scripts/code-cache.cjs at build and at install, for the Node that runs them). The cache file
 // holds the bytes of the bundle it was made from (after their length), and is used only when
-// those equal the bundle's bytes now: V8 checks no more of the source than its length, and
-// would run the functions it holds even where the bundle changed. V8 itself refuses a cache of
-// another version or other flags. Without a fitting cache the bundle is compiled from its
-// source, as require would.
+// those equal the bytes of the bundle it loads: V8 checks no more of the source than its
+// length, and would run the functions it holds even for a bundle of other bytes. V8 itself
+// refuses a cache of another version or other flags. Without a fitting cache the bundle is
+// compiled from its source, as require would.
 function loadEager(dir, builtin, req) {
   const have = globalThis[Symbol.for(`funckey ${dir}`)];
   if (have !== undefined) return have;
