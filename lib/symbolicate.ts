@@ -71,9 +71,9 @@ import {
   annotation,
   encodeChain,
   annotationStart,
+  expandable,
   inlinedLines,
   lineFrame,
-  startsLine,
   wasmtimeDetails,
   type EncodedChain,
 } from './trace-srcloc.js';
@@ -699,7 +699,7 @@ export class Symbolicator {
     m: number,
     c: EncodedChain,
   ): string | undefined {
-    const expand = this.settings.inlines && startsLine(s, f.start);
+    const expand = this.settings.inlines && expandable(s, f.start, c);
     const { indent, eol } = expand ? lineFrame(s, f.start, f.end) : NO_LINE;
     if (f.form === 'wasmtime' && expand) {
       const raw = names.bare ?? `<wasm function ${names.fi}>`;
