@@ -192,6 +192,51 @@ function parseSha256(x: Uint8Array | string | undefined): Uint8Array | undefined
   throw new FunckeyError('E_ARG', 'sha256 must be a Uint8Array of 32 bytes or 64 hex digits');
 }
 
+/** One module's name record fields (FORMAT.md 2) as encodeNames chose them. */
+interface ModuleNames {
+  nameOff: number;
+  nameLen: number;
+  encoding: number;
+  indexStart: number;
+  count: number;
+}
+
+/** The `.fk.names` bytes, the `.fk.name_index` words and the modules' name records. */
+interface EncodedNames {
+  bytes: Uint8Array;
+  index: U32Vec;
+  records: ModuleNames[];
+}
+
+/** A growing buffer of UTF-8 names; each string is encoded straight into it. */
+class NameBlob {
+  private buf = new Uint8Array(1 << 16);
+  private size = 0;
+  private readonly enc = new TextEncoder();
+
+  /** Appends `s` and returns its offset and length in bytes. */
+  add(s: string): [number, number] {
+    // UTF-8 needs at most 3 bytes per UTF-16 code unit; a long name is measured exactly.
+    const need = s.length <= 1 << 16 ? 3 * s.length : Buffer.byteLength(s, 'utf8');
+    if (this.size + need > U32_MAX) throw new FunckeyError('E_RANGE', 'names exceed 4 GiB');
+    if (this.size + need > this.buf.length) {
+      let cap = this.buf.length * 2;
+      while (cap < this.size + need) cap *= 2;
+      const next = new Uint8Array(Math.min(cap, U32_MAX));
+      next.set(this.buf.subarray(0, this.size));
+      this.buf = next;
+    }
+    const off = this.size;
+    const written = this.enc.encodeInto(s, this.buf.subarray(this.size)).written;
+    this.size += written;
+    return [off, written];
+  }
+
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.size);
+  }
+}
+
 /**
  * Builds an artifact from a compiler's entries: modules, then functions in ascending key
  * order (which must also be ascending text order), then names. `finish()` serialises the
@@ -393,64 +438,9 @@ export class ArtifactBuilder {
 
   /** Serialises the artifact. The builder stays usable. */
   finish(): Uint8Array {
-    const enc = new TextEncoder();
-    const M = this.modules.length;
-
-    // Names: module names and function names into one blob, then each module's index.
-    // One growing buffer; strings are encoded straight into it (no per-name allocation).
-    let blob = new Uint8Array(1 << 16);
-    let blobSize = 0;
-    const addName = (s: string): [number, number] => {
-      // UTF-8 needs at most 3 bytes per UTF-16 code unit; a long name is measured exactly.
-      const need = s.length <= 1 << 16 ? 3 * s.length : Buffer.byteLength(s, 'utf8');
-      if (blobSize + need > U32_MAX) throw new FunckeyError('E_RANGE', 'names exceed 4 GiB');
-      if (blobSize + need > blob.length) {
-        let cap = blob.length * 2;
-        while (cap < blobSize + need) cap *= 2;
-        const next = new Uint8Array(Math.min(cap, U32_MAX));
-        next.set(blob.subarray(0, blobSize));
-        blob = next;
-      }
-      const off = blobSize;
-      const written = enc.encodeInto(s, blob.subarray(blobSize)).written;
-      blobSize += written;
-      return [off, written];
-    };
-    const nameIndex = new U32Vec();
-    const modInfo: { nameOff: number; nameLen: number; encoding: number; indexStart: number; count: number }[] = [];
-    for (const m of this.modules) {
-      const [nameOff, nameLen] = m.name === undefined ? [NONE, 0] : addName(m.name);
-      const space = m.importedFuncs + m.definedFuncs;
-      const fnames = m.names ?? new Map<number, string>();
-      const named = fnames.size;
-      let encoding = NAME_ENCODING_NONE;
-      if (named > 0) {
-        if (this.nameEncoding === 'dense') encoding = NAME_ENCODING_DENSE;
-        else if (this.nameEncoding === 'sparse') encoding = NAME_ENCODING_SPARSE;
-        else encoding = named * 2 >= space ? NAME_ENCODING_DENSE : NAME_ENCODING_SPARSE;
-      }
-      const indexStart = nameIndex.length;
-      let count = 0;
-      if (encoding === NAME_ENCODING_DENSE) {
-        count = space;
-        const base = nameIndex.length;
-        nameIndex.fill2(NONE, 0, space);
-        for (const fi of [...fnames.keys()].sort((a, b) => a - b)) {
-          const [off, len] = addName(fnames.get(fi)!);
-          nameIndex.data[base + 2 * fi] = off;
-          nameIndex.data[base + 2 * fi + 1] = len;
-        }
-      } else if (encoding === NAME_ENCODING_SPARSE) {
-        count = named;
-        for (const fi of [...fnames.keys()].sort((a, b) => a - b)) {
-          const [off, len] = addName(fnames.get(fi)!);
-          nameIndex.push(fi);
-          nameIndex.push2(off, len);
-        }
-      }
-      modInfo.push({ nameOff, nameLen, encoding, indexStart, count });
-    }
-
+    const names = this.encodeNames();
+    const table = this.layoutTable();
+    const offsetIndex = this.offsetIndex(table.funcLocs);
     const N = this.namespaces.length;
     const L = this.srcLocs.length;
     const withEnd = (v: U32Vec, end: number): Uint32Array => {
@@ -459,46 +449,10 @@ export class ArtifactBuilder {
       a[N] = end;
       return a;
     };
-    const table = this.layoutTable();
-    const F = table.funcLocs.length >>> 1;
-    const S = table.sorted.length;
-    const offsetIndex = this.offsetIndex(table.funcLocs);
-
-    // Section contents, in SECTION_ORDER.
-    const info = new Uint8Array(INFO_FIXED_SIZE + MODULE_RECORD_SIZE * M);
-    const iv = new DataView(info.buffer);
-    info.set(INFO_MAGIC, INFO.magic);
-    iv.setUint32(INFO.version, FORMAT_VERSION, true);
-    iv.setUint32(INFO.flags, 0, true);
-    iv.setUint32(INFO.moduleCount, M, true);
-    iv.setUint32(INFO.namespaceCount, N, true);
-    iv.setUint32(INFO.funcCount, F, true);
-    iv.setUint32(INFO.sparseCount, S, true);
-    iv.setUint32(INFO.srcLocCount, L, true);
-    iv.setUint32(INFO.nameIndexWords, nameIndex.length, true);
-    iv.setUint32(INFO.nameBytes, blobSize, true);
-    iv.setUint32(INFO.moduleRecordSize, MODULE_RECORD_SIZE, true);
-    iv.setUint32(INFO.textSize, this.textSize, true);
-    iv.setUint32(INFO.bitmapBlocks, table.bitmaps.length >>> 1, true);
-    iv.setUint32(INFO.offsetShift, offsetIndex.shift, true);
-    iv.setUint32(INFO.offsetCount, offsetIndex.entries.length, true);
-    this.modules.forEach((m, i) => {
-      const r = INFO_FIXED_SIZE + MODULE_RECORD_SIZE * i;
-      const mi = modInfo[i]!;
-      iv.setUint32(r + MODREC.nameOffset, mi.nameOff, true);
-      iv.setUint32(r + MODREC.nameLength, mi.nameLen, true);
-      iv.setUint32(r + MODREC.importedFuncs, m.importedFuncs, true);
-      iv.setUint32(r + MODREC.definedFuncs, m.definedFuncs, true);
-      iv.setUint32(r + MODREC.byteOffset, m.byteOffset, true);
-      iv.setUint32(r + MODREC.nameEncoding, mi.encoding, true);
-      iv.setUint32(r + MODREC.nameIndexStart, mi.indexStart, true);
-      iv.setUint32(r + MODREC.nameCount, mi.count, true);
-      if (m.sha256) info.set(m.sha256, r + MODREC.sha256);
-    });
-    const names = blob.subarray(0, blobSize);
     const bytesOf = (a: Uint32Array) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+    // Section contents, in SECTION_ORDER.
     const contents: Uint8Array[] = [
-      info,
+      this.infoSection(names, table, offsetIndex),
       bytesOf(this.namespaces.view()),
       bytesOf(table.funcLocStarts),
       bytesOf(table.sortedStarts),
@@ -506,8 +460,8 @@ export class ArtifactBuilder {
       bytesOf(table.sorted.view()),
       bytesOf(table.funcLocs),
       bytesOf(this.srcLocs.view()),
-      bytesOf(nameIndex.view()),
-      names,
+      bytesOf(names.index.view()),
+      names.bytes,
       bytesOf(table.bitmapStarts),
       bytesOf(table.bitmaps.view()),
       bytesOf(offsetIndex.entries),
@@ -523,6 +477,91 @@ export class ArtifactBuilder {
     const l = this.lines;
     const noLines = [l.blocks, l.pieces, l.frames, l.strings, l.stringBytes].every((a) => a.length === 0);
     return serializeElf(noLines ? contents.slice(0, SECTION_ORDER.length - LINE_SECTIONS.length) : contents);
+  }
+
+  /**
+   * Module names and function names into one blob of UTF-8, and each module's name index
+   * after the other (FORMAT.md 4): dense (an OffsetAndLength per function index) when at
+   * least half the index space is named, else sparse (index, offset, length per named one),
+   * unless the builder's nameEncoding says which.
+   */
+  private encodeNames(): EncodedNames {
+    const blob = new NameBlob();
+    const index = new U32Vec();
+    const records: ModuleNames[] = [];
+    for (const m of this.modules) {
+      const [nameOff, nameLen] = m.name === undefined ? [NONE, 0] : blob.add(m.name);
+      const space = m.importedFuncs + m.definedFuncs;
+      const fnames = m.names ?? new Map<number, string>();
+      const named = fnames.size;
+      let encoding = NAME_ENCODING_NONE;
+      if (named > 0) {
+        if (this.nameEncoding === 'dense') encoding = NAME_ENCODING_DENSE;
+        else if (this.nameEncoding === 'sparse') encoding = NAME_ENCODING_SPARSE;
+        else encoding = named * 2 >= space ? NAME_ENCODING_DENSE : NAME_ENCODING_SPARSE;
+      }
+      const indexStart = index.length;
+      let count = 0;
+      const ascending = [...fnames.keys()].sort((a, b) => a - b);
+      if (encoding === NAME_ENCODING_DENSE) {
+        count = space;
+        index.fill2(NONE, 0, space);
+        for (const fi of ascending) {
+          const [off, len] = blob.add(fnames.get(fi)!);
+          index.data[indexStart + 2 * fi] = off;
+          index.data[indexStart + 2 * fi + 1] = len;
+        }
+      } else if (encoding === NAME_ENCODING_SPARSE) {
+        count = named;
+        for (const fi of ascending) {
+          const [off, len] = blob.add(fnames.get(fi)!);
+          index.push(fi);
+          index.push2(off, len);
+        }
+      }
+      records.push({ nameOff, nameLen, encoding, indexStart, count });
+    }
+    return { bytes: blob.bytes(), index, records };
+  }
+
+  /** The `.fk.info` section (FORMAT.md 2): the fixed header, then one record per module. */
+  private infoSection(
+    names: EncodedNames,
+    table: ReturnType<ArtifactBuilder['layoutTable']>,
+    offsetIndex: { shift: number; entries: Uint32Array },
+  ): Uint8Array {
+    const M = this.modules.length;
+    const info = new Uint8Array(INFO_FIXED_SIZE + MODULE_RECORD_SIZE * M);
+    const iv = new DataView(info.buffer);
+    info.set(INFO_MAGIC, INFO.magic);
+    iv.setUint32(INFO.version, FORMAT_VERSION, true);
+    iv.setUint32(INFO.flags, 0, true);
+    iv.setUint32(INFO.moduleCount, M, true);
+    iv.setUint32(INFO.namespaceCount, this.namespaces.length, true);
+    iv.setUint32(INFO.funcCount, table.funcLocs.length >>> 1, true);
+    iv.setUint32(INFO.sparseCount, table.sorted.length, true);
+    iv.setUint32(INFO.srcLocCount, this.srcLocs.length, true);
+    iv.setUint32(INFO.nameIndexWords, names.index.length, true);
+    iv.setUint32(INFO.nameBytes, names.bytes.length, true);
+    iv.setUint32(INFO.moduleRecordSize, MODULE_RECORD_SIZE, true);
+    iv.setUint32(INFO.textSize, this.textSize, true);
+    iv.setUint32(INFO.bitmapBlocks, table.bitmaps.length >>> 1, true);
+    iv.setUint32(INFO.offsetShift, offsetIndex.shift, true);
+    iv.setUint32(INFO.offsetCount, offsetIndex.entries.length, true);
+    this.modules.forEach((m, i) => {
+      const r = INFO_FIXED_SIZE + MODULE_RECORD_SIZE * i;
+      const mi = names.records[i]!;
+      iv.setUint32(r + MODREC.nameOffset, mi.nameOff, true);
+      iv.setUint32(r + MODREC.nameLength, mi.nameLen, true);
+      iv.setUint32(r + MODREC.importedFuncs, m.importedFuncs, true);
+      iv.setUint32(r + MODREC.definedFuncs, m.definedFuncs, true);
+      iv.setUint32(r + MODREC.byteOffset, m.byteOffset, true);
+      iv.setUint32(r + MODREC.nameEncoding, mi.encoding, true);
+      iv.setUint32(r + MODREC.nameIndexStart, mi.indexStart, true);
+      iv.setUint32(r + MODREC.nameCount, mi.count, true);
+      if (m.sha256) info.set(m.sha256, r + MODREC.sha256);
+    });
+    return info;
   }
 
   /**
