@@ -196,6 +196,24 @@ describe('the main entry point', () => {
     expect(r).toEqual({ message: old.toUpperCase() });
   });
 
+  it('loads by require and import where process.getBuiltinModule is missing (Node before 20.16)', () => {
+    const pre = join(p, 'no-get-builtin.cjs');
+    writeFileSync(pre, 'delete process.getBuiltinModule;\n');
+    const body = `const bytes = fk.buildFromWasm(fs.readFileSync(${JSON.stringify(DEMO_WASM)}));
+       const a = fk.open(bytes);
+       const s = fk.symbolicate('    at wasm://wasm/x:wasm-function[3]:0x77', a);
+       console.log(JSON.stringify({ get: typeof process.getBuiltinModule, name: a.funcName(3), s }));`;
+    const want = {
+      get: 'undefined',
+      name: 'unit_average',
+      s: '    at unit_average (wasm://wasm/x:wasm-function[3]:0x77)',
+    };
+    const cjs = `const fk = require('funckey'); const fs = require('node:fs');\n${body}`;
+    const esm = `import * as fk from 'funckey'; import fs from 'node:fs';\n${body}`;
+    expect(node(p, cjs, 'cjs', ['--require', pre])).toEqual(want);
+    expect(node(p, esm, 'esm', ['--require', pre])).toEqual(want);
+  });
+
   it('with an environment that throws when read (Deno without --allow-env), open falls back as if FUNCKEY_BACKEND were unset', () => {
     const r = node(
       p,
