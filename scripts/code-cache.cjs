@@ -43,6 +43,7 @@ function warmUp(fk) {
   }
 }
 
+const tmp = `${out}.${process.pid}.tmp`;
 try {
   const bytes = fs.readFileSync(file);
   const source = bytes.toString('utf8');
@@ -55,10 +56,10 @@ try {
   const data = script.createCachedData();
   const header = Buffer.alloc(8);
   header.writeDoubleLE(bytes.length, 0);
-  const tmp = `${out}.${process.pid}.tmp`;
   fs.writeFileSync(tmp, Buffer.concat([header, bytes, data]));
   fs.renameSync(tmp, out);
 } catch (e) {
+  fs.rmSync(tmp, { force: true });
   fs.rmSync(out, { force: true });
   if (process.env.FUNCKEY_BUILD_VERBOSE === '1')
     console.log(

@@ -8,6 +8,7 @@
  */
 import {
   closeSync,
+  existsSync,
   mkdtempSync,
   openSync,
   readdirSync,
@@ -106,6 +107,7 @@ function answersInOrder(a: Artifact, reverse: boolean): Record<string, unknown> 
 }
 
 const fds = () => readdirSync('/proc/self/fd').length;
+const onLinux = existsSync('/proc/self/fd');
 
 describe('js open(path) of a large file, read in parts', () => {
   expect(BYTES.length).toBeGreaterThan(READ_WHOLE_BELOW);
@@ -169,21 +171,24 @@ describe('js open(path) of a large file, read in parts', () => {
     }
   });
 
-  it('a file shortened before MAX_HELD_FILES others open: they open, and it says E_IO, holding no descriptor', () => {
-    const p = write();
-    const a = open(p, { backend: 'js' });
-    truncateSync(p, 4096);
-    const before = fds();
-    const others = Array.from({ length: MAX_HELD_FILES }, () => open(write(), { backend: 'js' }));
-    expect(others[MAX_HELD_FILES - 1]!.funcName(3)).toBe(nameOf(3));
-    expect(fds()).toBe(before + MAX_HELD_FILES - 1);
-    const got = answers(a);
-    for (const name of ['funcName', 'funcNames', 'funcLoc', 'funcByOffset', 'srcLocs'])
-      expect(got[name], name).toBe('E_IO');
-    for (const o of others) o.close();
-    a.close();
-    expect(fds()).toBe(before - 1);
-  });
+  it.skipIf(!onLinux)(
+    'a file shortened before MAX_HELD_FILES others open: they open, and it says E_IO, holding no descriptor',
+    () => {
+      const p = write();
+      const a = open(p, { backend: 'js' });
+      truncateSync(p, 4096);
+      const before = fds();
+      const others = Array.from({ length: MAX_HELD_FILES }, () => open(write(), { backend: 'js' }));
+      expect(others[MAX_HELD_FILES - 1]!.funcName(3)).toBe(nameOf(3));
+      expect(fds()).toBe(before + MAX_HELD_FILES - 1);
+      const got = answers(a);
+      for (const name of ['funcName', 'funcNames', 'funcLoc', 'funcByOffset', 'srcLocs'])
+        expect(got[name], name).toBe('E_IO');
+      for (const o of others) o.close();
+      a.close();
+      expect(fds()).toBe(before - 1);
+    },
+  );
 
   it('a file rewritten in place with other bytes of its size: FunckeyErrors or answers of the right types', () => {
     let seed = 12345;
@@ -220,7 +225,7 @@ describe('js open(path) of a large file, read in parts', () => {
     }
   });
 
-  it('artifacts dropped without close() give their descriptors back when collected', async () => {
+  it.skipIf(!onLinux)('artifacts dropped without close() give their descriptors back when collected', async () => {
     gc();
     await new Promise((r) => setTimeout(r, 10));
     const before = fds();
