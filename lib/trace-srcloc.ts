@@ -41,7 +41,17 @@ export interface EncodedChain {
   fits: boolean;
 }
 
-export function encodeChain(chain: SrcFrame[], enc: (s: string) => string): EncodedChain {
+/**
+ * The most frames of a chain that a symbolicated frame carries. A deeper chain, which only a
+ * damaged or hostile artifact holds, is carried as its innermost and outermost frames (and
+ * written in the one-line form), so that what a frame costs the caches and symbolicateFrames'
+ * copies does not grow with the depth.
+ */
+export const MAX_CHAIN_FRAMES = 256;
+
+export function encodeChain(whole: SrcFrame[], enc: (s: string) => string): EncodedChain {
+  const deep = whole.length > MAX_CHAIN_FRAMES;
+  const chain = deep ? [whole[0]!, whole[whole.length - 1]!] : whole;
   const fns: string[] = [];
   const locs: string[] = [];
   const files: string[] = [];
@@ -53,7 +63,7 @@ export function encodeChain(chain: SrcFrame[], enc: (s: string) => string): Enco
     locs.push(`${file}:${f.line}:${f.column}`);
     size += 2 * fns[fns.length - 1]!.length + locs[locs.length - 1]!.length + 32;
   }
-  return { chain, fns, locs, files, fits: size <= MAX_LINE };
+  return { chain, fns, locs, files, fits: !deep && size <= MAX_LINE };
 }
 
 /**

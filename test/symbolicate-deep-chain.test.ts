@@ -63,7 +63,21 @@ describe.each(BACKENDS)('a chain too deep and long for one line per frame (%s)',
     expect(symbolicate(V8, a)).toBe(`    at ${x} [${x}:1:1] (wasm://wasm/m:wasm-function[0]:0x20)\n`);
     expect(symbolicate(SM, a)).toBe(`${x} [${x}:1:1]@wasm://wasm/m:wasm-function[0]:0x20\n`);
     expect(symbolicate(WT, a)).toBe(`    0:     0x20 - <unknown>!${x} [${x}:1:1]\n`);
-    const [f] = symbolicateFrames(V8, a, { inlines: false });
-    expect(f!.srcLocs).toHaveLength(100_000);
+  });
+
+  it('a chain of more than 256 frames: its innermost and outermost frames, at every offset of a trace', () => {
+    // 256 frames of distinct offsets, each with a chain of 10,000 frames of a 4-byte string:
+    // carried whole, their copies in symbolicateFrames took gigabytes.
+    const a = open(deepArtifact(10_000, 4), { backend });
+    let text = '';
+    for (let o = 0x10; o < 0x110; o++) text += `    at wasm://wasm/m:wasm-function[0]:0x${o.toString(16)}\n`;
+    const frames = symbolicateFrames(text, a);
+    expect(frames).toHaveLength(256);
+    const x = { function: 'xxxx', file: 'xxxx', line: 1, column: 1 };
+    for (const f of frames) expect(f.srcLocs).toEqual([x, x]);
+    expect(symbolicate(text, a).split('\n')[0]).toBe('    at xxxx [xxxx:1:1] (wasm://wasm/m:wasm-function[0]:0x10)');
+    // 256 frames exactly: one line per frame.
+    const b = open(deepArtifact(256, 4), { backend });
+    expect(symbolicate(V8, b).split('\n')).toHaveLength(257);
   });
 });
