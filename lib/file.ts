@@ -57,6 +57,7 @@ export const READ_WHOLE_BELOW = 1 << 20;
 export class FileImage {
   readonly bytes: Uint8Array;
   #fd: number | undefined;
+  #failed: FunckeyError | undefined;
   readonly #id = nextId++;
 
   private constructor(
@@ -92,7 +93,7 @@ export class FileImage {
       const [id, ref] = held.entries().next().value!;
       const old = ref.deref();
       if (old === undefined) held.delete(id);
-      else old.#readAll();
+      else old.#evict();
     }
     held.set(image.#id, new WeakRef(image));
     finalizer.register(image, { fd, id: image.#id }, image);
@@ -104,10 +105,15 @@ export class FileImage {
     return this.#fd === undefined;
   }
 
-  /** Reads [offset, offset + size) of the file (within it) into bytes, or into `into` at 0. */
+  /**
+   * Reads [offset, offset + size) of the file (within it) into bytes, or into `into` at 0.
+   * Once reading the rest of the file failed (#readAll), every read is that E_IO again:
+   * `bytes` then holds parts never read.
+   */
   read(offset: number, size: number, into: Uint8Array = this.bytes): void {
     const fd = this.#fd;
     if (fd === undefined) {
+      if (this.#failed !== undefined) throw this.#failed;
       if (into !== this.bytes) into.set(this.bytes.subarray(offset, offset + size));
       return;
     }
@@ -136,6 +142,18 @@ export class FileImage {
       this.read(0, this.bytes.length);
     } finally {
       this.#release();
+    }
+  }
+
+  /**
+   * Reads the rest of the file to let the descriptor go for another image. A failure (the
+   * file shortened since open) is this image's, not the opening one's: kept for its reads.
+   */
+  #evict(): void {
+    try {
+      this.#readAll();
+    } catch (e) {
+      this.#failed = e as FunckeyError;
     }
   }
 

@@ -65,6 +65,12 @@ export const SECTION_HEADER_SIZE = 64;
  * string limit (V8: 2^29 - 24 UTF-16 units) whatever its characters.
  */
 export const MAX_NAME_BYTES = 1 << 28;
+/**
+ * The most frames of one source-location chain (FORMAT.md 3.5): a reader that meets a longer
+ * one gives E_CORRUPT, so that a lookup reads at most this many frames whatever the tables
+ * hold; the builder refuses DWARF whose inlining is deeper (E_DWARF).
+ */
+export const MAX_SRCLOC_CHAIN = 1024;
 /** The longest section name a reader takes, in bytes before its NUL (FORMAT.md 3.2 step 6). */
 export const MAX_SECTION_NAME = 255;
 /** Bytes of the fixed part of `.fk.info` (FORMAT.md 2). */

@@ -1,5 +1,5 @@
 import { FunckeyError } from './errors.js';
-import { NONE } from './format.js';
+import { MAX_SRCLOC_CHAIN, NONE } from './format.js';
 
 /**
  * The source-location tables of an artifact, as bytes (written by lib/dwarf/encode.ts;
@@ -231,6 +231,7 @@ export class SrcLocReader {
       if (column < 0) badFrame(o, column);
       const back = this.uleb(f, this.end, end);
       if (back < 0) badFrame(o, back);
+      if (frames.length >= MAX_SRCLOC_CHAIN) corrupt(`frame at ${o}: a chain of more than ${MAX_SRCLOC_CHAIN} frames`);
       frames.push({ function: this.string(fnIndex), file: this.string(fileIndex), line, column });
       if (back > o) corrupt(`frame at ${o}: its parent lies before the table`);
       o = back === 0 ? NONE : o - back;

@@ -72,9 +72,9 @@ import {
   annotation,
   encodeChain,
   annotationStart,
+  expandable,
   inlinedLines,
   lineFrame,
-  startsLine,
   wasmtimeDetails,
   wasmtimeFns,
   type EncodedChain,
@@ -710,7 +710,7 @@ export class Symbolicator {
     m: number,
     c: EncodedChain,
   ): string | undefined {
-    const expand = this.settings.inlines && startsLine(s, f.start);
+    const expand = this.settings.inlines && expandable(s, f.start, c);
     const { indent, eol } = expand ? lineFrame(s, f.start, f.end) : NO_LINE;
     const wt = f.form === 'wasmtime';
     if (wt && expand) {

@@ -12,7 +12,8 @@
  *       NAME@FILE:LINE:COLUMN                          SpiderMonkey, JavaScriptCore
  *
  *   A frame that does not start its line (other text before it) is written in the one-line
- *   form instead, so that no line is split.
+ *   form instead, so that no line is split; so is a frame whose chain's lines would come to
+ *   more than MAX_LINE characters (expandable()).
  * - One line (`inlines: false`): the frame alone, with ` [FILE:LINE:COLUMN]` of the innermost
  *   frame after its function name: the function the engine ran, and the source position of
  *   the instruction itself (the line `llvm-symbolizer --no-inlines` prints).
@@ -27,6 +28,7 @@
  * given encoded as the scanned text holds strings (Codec in lib/symbolicate.ts).
  */
 import { demangle } from './demangle.js';
+import { MAX_LINE } from './limits.js';
 import type { SrcFrame } from './srclocs.js';
 import type { FrameForm } from './trace-scan.js';
 
@@ -36,6 +38,8 @@ export interface EncodedChain {
   fns: string[];
   locs: string[];
   files: string[];
+  /** Whether its lines fit in MAX_LINE (expandable()). */
+  fits: boolean;
   /** The functions as Wasmtime prints them (demangled), encoded; set on first use (wasmtimeFns). */
   wtFns?: string[];
 }
@@ -45,17 +49,41 @@ export function wasmtimeFns(c: EncodedChain, enc: (s: string) => string): string
   return (c.wtFns ??= c.chain.map((f) => (f.function === '' ? '' : enc(demangle(f.function)))));
 }
 
-export function encodeChain(chain: SrcFrame[], enc: (s: string) => string): EncodedChain {
+/**
+ * The most frames of a chain that a symbolicated frame carries. A deeper chain, which only a
+ * damaged or hostile artifact holds, is carried as its innermost and outermost frames (and
+ * written in the one-line form), so that what a frame costs the caches and symbolicateFrames'
+ * copies does not grow with the depth.
+ */
+export const MAX_CHAIN_FRAMES = 256;
+
+export function encodeChain(whole: SrcFrame[], enc: (s: string) => string): EncodedChain {
+  const deep = whole.length > MAX_CHAIN_FRAMES;
+  const chain = deep ? [whole[0]!, whole[whole.length - 1]!] : whole;
   const fns: string[] = [];
   const locs: string[] = [];
   const files: string[] = [];
+  let size = 0;
   for (const f of chain) {
     const file = f.file === '' ? '??' : enc(f.file);
     fns.push(enc(f.function));
     files.push(f.file === '' ? '' : file);
     locs.push(`${file}:${f.line}:${f.column}`);
+    size += 2 * fns[fns.length - 1]!.length + locs[locs.length - 1]!.length + 32;
   }
-  return { chain, fns, locs, files };
+  return { chain, fns, locs, files, fits: !deep && size <= MAX_LINE };
+}
+
+/**
+ * Whether a frame gets its chain one line per frame: the frame starts its line, and the
+ * chain's lines fit in MAX_LINE characters (about: the names and locations with the syntax
+ * around them). A deeper or longer chain, which only a damaged or hostile artifact holds
+ * (the frames of a chain may share one long string), gets the one-line form, so that the
+ * text a frame gets is bounded by the frame's two strings, not by their product with the
+ * chain's depth.
+ */
+export function expandable(s: string, start: number, c: EncodedChain): boolean {
+  return c.fits && startsLine(s, start);
 }
 
 /** The location that goes after a frame's function name: ` [FILE:LINE:COLUMN]`. */

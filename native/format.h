@@ -48,6 +48,9 @@ constexpr uint64_t kSectionHeaderSize = 64;
 // The longest name, module or function, in UTF-8 bytes: 2^28 (FORMAT.md 4). A reader hands a
 // name out as one JavaScript string; this keeps it well inside the engines' string limit.
 constexpr uint32_t kMaxNameBytes = 1u << 28;
+// The most frames of one source-location chain (FORMAT.md 3.5): a reader that meets a longer
+// one gives E_CORRUPT, so a lookup reads at most this many frames whatever the tables hold.
+constexpr size_t kMaxSrcLocChain = 1024;
 // The longest section name a reader takes, in bytes before its NUL (FORMAT.md 3.2 step 6).
 constexpr uint64_t kMaxSectionName = 255;
 // Bytes of the fixed part of .fk.info (FORMAT.md 2).

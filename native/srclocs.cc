@@ -179,6 +179,9 @@ Status SrcLocLookup(const SrcLocTables& t, uint32_t offset, std::vector<SrcFrame
       const Leb e = Uleb(f, &pos, end, &x);
       if (e != Leb::kOk) return BadFrame(o, e);
     }
+    if (out->size() >= kMaxSrcLocChain)
+      return Corrupt("frame at " + std::to_string(o) + ": a chain of more than " + std::to_string(kMaxSrcLocChain) +
+                     " frames");
     s = PushFrame(t, v[0], v[1], v[2], v[3], out);
     if (!s.ok()) return s;
     if (v[4] > o) return Corrupt("frame at " + std::to_string(o) + ": its parent lies before the table");

@@ -2,8 +2,9 @@
 // Writes dist/funckey-eager.v8cache, the V8 code cache with which dist/funckey.cjs and
 // dist/funckey.mjs compile the eager bundle (scripts/eager-loader.js): the bundle is run as
 // the loader runs it, through the lookups a reader makes (both backends, a path and bytes),
-// so that the functions they compile are in the cache too. A 16-byte header holds the size
-// and modification time of the bundle it was made from. Run by scripts/bundle.mjs after each
+// so that the functions they compile are in the cache too. The file holds the length (a
+// double) and the bytes of the bundle it was made from, then V8's data: the loader uses the
+// data only while the bundle's bytes are those. Run by scripts/bundle.mjs after each
 // build and by scripts/install.cjs at install (for the Node that installs, whose cache V8
 // accepts); it never fails, and says nothing (but with FUNCKEY_BUILD_VERBOSE=1): without a
 // cache funckey compiles the bundle from its source.
@@ -42,9 +43,10 @@ function warmUp(fk) {
   }
 }
 
+const tmp = `${out}.${process.pid}.tmp`;
 try {
-  const source = fs.readFileSync(file, 'utf8');
-  const st = fs.statSync(file);
+  const bytes = fs.readFileSync(file);
+  const source = bytes.toString('utf8');
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
   });
@@ -52,12 +54,12 @@ try {
   script.runInThisContext()(module.exports, createRequire(file), module, file, dist);
   warmUp(module.exports);
   const data = script.createCachedData();
-  const header = Buffer.alloc(16);
-  header.writeDoubleLE(st.size, 0);
-  header.writeDoubleLE(st.mtimeMs, 8);
-  fs.writeFileSync(`${out}.tmp`, Buffer.concat([header, data]));
-  fs.renameSync(`${out}.tmp`, out);
+  const header = Buffer.alloc(8);
+  header.writeDoubleLE(bytes.length, 0);
+  fs.writeFileSync(tmp, Buffer.concat([header, bytes, data]));
+  fs.renameSync(tmp, out);
 } catch (e) {
+  fs.rmSync(tmp, { force: true });
   fs.rmSync(out, { force: true });
   if (process.env.FUNCKEY_BUILD_VERBOSE === '1')
     console.log(

@@ -13,10 +13,12 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readFileSync,
   readdirSync,
   rmSync,
   statSync,
   symlinkSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -146,10 +148,10 @@ describe('the main entry point', () => {
     cpSync(join(root, 'dist'), join(copy, 'dist'), { recursive: true });
     cpSync(join(root, 'package.json'), join(copy, 'package.json'));
     const cache = join(copy, 'dist', 'funckey-eager.v8cache');
-    const st = statSync(join(copy, 'dist', 'funckey-eager.cjs'));
-    const junk = Buffer.alloc(4096, 0x5a);
-    junk.writeDoubleLE(st.size, 0);
-    junk.writeDoubleLE(st.mtimeMs, 8);
+    const bundle = readFileSync(join(copy, 'dist', 'funckey-eager.cjs'));
+    const junk = Buffer.alloc(8 + bundle.length + 4096, 0x5a);
+    junk.writeDoubleLE(bundle.length, 0);
+    bundle.copy(junk, 8);
     const p2 = project('cache', copy);
     for (const state of ['junk', 'none']) {
       if (state === 'junk') writeFileSync(cache, junk);
@@ -163,6 +165,53 @@ describe('the main entry point', () => {
       );
       expect(r, state).toEqual({ code: 'E_FORMAT', same: true });
     }
+  });
+
+  it('never runs a cache made from other bytes of the same size and time (cp -p, npm pack)', () => {
+    // A copy whose bundle has npm pack's modification time, its cache written for it, then the
+    // bundle edited in place keeping its size and that time: the code that runs is the
+    // bundle's as it is now, not the cache's.
+    const copy = join(dir, 'stale-copy');
+    for (const d of ['dist', 'scripts', 'samples']) cpSync(join(root, d), join(copy, d), { recursive: true });
+    cpSync(join(root, 'package.json'), join(copy, 'package.json'));
+    symlinkSync(join(root, 'node_modules'), join(copy, 'node_modules'));
+    const file = join(copy, 'dist', 'funckey-eager.cjs');
+    const packTime = 499162500; // 1985-10-26T08:15:00Z, every file's time in an npm tarball
+    utimesSync(file, packTime, packTime);
+    execFileSync(process.execPath, [join(copy, 'scripts', 'code-cache.cjs')]);
+    expect(existsSync(join(copy, 'dist', 'funckey-eager.v8cache'))).toBe(true);
+    const old = 'not a funckey artifact: no ELF magic';
+    const src = readFileSync(file, 'latin1');
+    expect(src).toContain(old);
+    writeFileSync(file, src.replace(old, old.toUpperCase()), 'latin1');
+    utimesSync(file, packTime, packTime);
+    expect(statSync(file).size).toBe(Buffer.byteLength(src, 'latin1'));
+    const r = node(
+      project('stale', copy),
+      `const fk = require('funckey');
+       let message; try { fk.open(new Uint8Array(3), { backend: 'js' }); } catch (e) { message = e.message; }
+       console.log(JSON.stringify({ message }));`,
+      'cjs',
+    );
+    expect(r).toEqual({ message: old.toUpperCase() });
+  });
+
+  it('loads by require and import where process.getBuiltinModule is missing (Node before 20.16)', () => {
+    const pre = join(p, 'no-get-builtin.cjs');
+    writeFileSync(pre, 'delete process.getBuiltinModule;\n');
+    const body = `const bytes = fk.buildFromWasm(fs.readFileSync(${JSON.stringify(DEMO_WASM)}));
+       const a = fk.open(bytes);
+       const s = fk.symbolicate('    at wasm://wasm/x:wasm-function[3]:0x77', a);
+       console.log(JSON.stringify({ get: typeof process.getBuiltinModule, name: a.funcName(3), s }));`;
+    const want = {
+      get: 'undefined',
+      name: 'unit_average',
+      s: '    at unit_average (wasm://wasm/x:wasm-function[3]:0x77)',
+    };
+    const cjs = `const fk = require('funckey'); const fs = require('node:fs');\n${body}`;
+    const esm = `import * as fk from 'funckey'; import fs from 'node:fs';\n${body}`;
+    expect(node(p, cjs, 'cjs', ['--require', pre])).toEqual(want);
+    expect(node(p, esm, 'esm', ['--require', pre])).toEqual(want);
   });
 
   it('with an environment that throws when read (Deno without --allow-env), open falls back as if FUNCKEY_BACKEND were unset', () => {
@@ -324,6 +373,36 @@ describe('the tarball', () => {
       if (process.platform === 'linux' && process.arch === 'x64')
         expect(r).toEqual({ available: true, path: join(installed, 'prebuilds', 'linux-x64', 'funckey.glibc.node') });
       expect(typescriptCommonJs(app, 'node16', 'node16')).toMatchObject({ name: 'unit_average' });
+      // Installed without its scripts: the code cache packed with the bundle fits it (V8
+      // takes it: the packing Node is this one), and the CLI runs.
+      const bare = join(dir, 'installed-no-scripts');
+      mkdirSync(bare);
+      writeFileSync(join(bare, 'package.json'), JSON.stringify({ name: 'bare', version: '1.0.0', private: true }));
+      execFileSync('npm', ['install', '--no-audit', '--no-fund', '--ignore-scripts', tgz], {
+        cwd: bare,
+        encoding: 'utf8',
+        timeout: 600_000,
+      });
+      checkInstalled(bare);
+      const cache = node(
+        bare,
+        `const fs = require('node:fs'), path = require('node:path'), vm = require('node:vm');
+         const d = path.join(path.dirname(require.resolve('funckey')));
+         const b = fs.readFileSync(path.join(d, 'funckey-eager.cjs')), c = fs.readFileSync(path.join(d, 'funckey-eager.v8cache'));
+         const fits = c.readDoubleLE(0) === b.length && c.subarray(8, 8 + b.length).equals(b);
+         const src = '(function (exports, require, module, __filename, __dirname) {' + b.toString('utf8') + '\\n})';
+         const s = new vm.Script(src, { filename: path.join(d, 'funckey-eager.cjs'), cachedData: c.subarray(8 + b.length) });
+         console.log(JSON.stringify({ fits, rejected: s.cachedDataRejected }));`,
+        'cjs',
+      );
+      expect(cache).toEqual({ fits: true, rejected: false });
+      const demo = spawnSync('npx', ['--no-install', 'funckey', 'demo'], {
+        cwd: bare,
+        encoding: 'utf8',
+        timeout: 120_000,
+      });
+      expect(demo.status, demo.stderr).toBe(0);
+      expect(demo.stdout).toMatch(/(\d+) of \1 wasm frames named/);
     },
     900_000,
   );

@@ -126,7 +126,8 @@ export class Cursor {
   }
 }
 
-function dwarfError(section: string, offset: number, message: string): FunckeyError {
+/** E_DWARF at `offset` of `section`, as every read of the DWARF reader reports it. */
+export function dwarfError(section: string, offset: number, message: string): FunckeyError {
   return new FunckeyError('E_DWARF', `${section} at byte ${offset} (0x${offset.toString(16)}): ${message}`, { offset });
 }
 

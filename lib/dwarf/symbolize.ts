@@ -1,4 +1,6 @@
+import { MAX_SRCLOC_CHAIN } from '../format.js';
 import { AddrDieMap, UnitRanges } from './addrmap.js';
+import { dwarfError } from './cursor.js';
 import { Kind } from './forms.js';
 import { readInfo, stringOf, type DebugInfo, type Unit } from './info.js';
 import { filePath, readLineTable, RowCursor, type LineTable } from './line.js';
@@ -55,6 +57,8 @@ export class Symbolizer {
   private readonly fnIds: Int32Array;
   /** Per subroutine: the row of the frames it is inlined into (-1: none), -2 not yet known. */
   private readonly callerRows: Int32Array;
+  /** Per subroutine whose callerRows is known: the frames of a chain whose innermost is its own. */
+  private readonly depths: Int32Array;
   readonly rows = new RowTable();
   readonly functions = new StringTable();
   readonly files = new StringTable();
@@ -65,6 +69,7 @@ export class Symbolizer {
     const subCount = this.info.subs.offset.length;
     this.fnIds = new Int32Array(subCount).fill(-1);
     this.callerRows = new Int32Array(subCount).fill(-2);
+    this.depths = new Int32Array(subCount);
     this.units = new UnitRanges(this.info.units.map((u, index) => ({ offset: u.offset, index, pairs: u.ranges })));
     for (const u of this.info.units) {
       if (u.stmtList >= 0 && !this.lines.has(u.stmtList))
@@ -218,6 +223,10 @@ export class Symbolizer {
       const d = chain[i]!,
         p = subs.parent[d]!;
       let row = -1;
+      const depth = subs.inlined[d] && p >= 0 ? Math.max(this.depths[p]!, 1) + 1 : 1;
+      if (depth > MAX_SRCLOC_CHAIN)
+        throw dwarfError('.debug_info', subs.offset[d]!, `inlined more than ${MAX_SRCLOC_CHAIN} frames deep`);
+      this.depths[d] = depth;
       if (subs.inlined[d] && p >= 0) {
         const above = this.callerRows[p] === -2 ? -1 : this.callerRows[p]!;
         row = this.rows.get(
