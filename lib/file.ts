@@ -15,12 +15,7 @@ export function readRegularFile(path: string): Uint8Array {
   let fd: number | undefined;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
-    if (st.size > MAX_FILE_BYTES)
-      throw Object.assign(new Error(`larger than ${MAX_FILE_BYTES} bytes`), { code: 'EFBIG' });
-    const bytes = new Uint8Array(st.size);
+    const bytes = new Uint8Array(regularSize(fd));
     let off = 0;
     while (off < bytes.length) {
       const n = readSync(fd, bytes, off, bytes.length - off, off);
@@ -34,6 +29,20 @@ export function readRegularFile(path: string): Uint8Array {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+}
+
+/**
+ * The size of the file open at `fd`, which must be a regular file of at most MAX_FILE_BYTES
+ * (else an error with the code ioError turns into its message): the one rule of what the js
+ * backend reads, whole or in parts.
+ */
+function regularSize(fd: number): number {
+  const st = fstatSync(fd);
+  if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+  if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
+  if (st.size > MAX_FILE_BYTES)
+    throw Object.assign(new Error(`larger than ${MAX_FILE_BYTES} bytes`), { code: 'EFBIG' });
+  return st.size;
 }
 
 /** How many files read in parts keep their descriptor at once (FileImage). */
@@ -75,12 +84,7 @@ export class FileImage {
     let image: FileImage;
     try {
       fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
-      const st = fstatSync(fd);
-      if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTREG' });
-      if (st.size > MAX_FILE_BYTES)
-        throw Object.assign(new Error(`larger than ${MAX_FILE_BYTES} bytes`), { code: 'EFBIG' });
-      image = new FileImage(path, fd, st.size);
+      image = new FileImage(path, fd, regularSize(fd));
     } catch (e) {
       if (fd !== undefined) closeSync(fd);
       throw ioError(path, e);
