@@ -15,10 +15,7 @@ import { AddrDieMap, UnitRanges } from '../lib/dwarf/addrmap.js';
 import { int, rng } from './helpers/gen.js';
 import { buildFromWasm, open } from '../lib/index.js';
 import { BACKENDS } from './helpers/backends.js';
-import { customSection, MAGIC, MODULE_VERSION, section, uleb, utf8, type Bytes } from './helpers/wasm-encoder.js';
-
-const u16 = (v: number): Bytes => [v & 0xff, v >>> 8];
-const u32 = (v: number): Bytes => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+import { dwarfModule, u16le as u16, u32le as u32, utf8, type Bytes } from './helpers/wasm-encoder.js';
 
 /**
  * A module with one function of `2n` nops and DWARF 4 with one compile unit over the code and
@@ -47,18 +44,7 @@ function hostileOrder(n: number): Uint8Array {
   dies.push(0);
   // DWARF 4 unit header after the length: version, abbreviation offset, address size.
   const unit = [...u16(4), ...u32(0), 4, ...dies];
-  const info = [...u32(unit.length), ...unit];
-  const body = [0, ...new Array<number>(2 * n).fill(0x01), 0x0b]; // no locals, nops, end
-  const code = [1, ...uleb(body.length), ...body];
-  return Uint8Array.from([
-    ...MAGIC,
-    ...MODULE_VERSION,
-    ...section(1, [1, 0x60, 0, 0]),
-    ...section(3, [1, 0]),
-    ...section(10, code),
-    ...customSection('.debug_abbrev', abbrev),
-    ...customSection('.debug_info', info),
-  ]);
+  return dwarfModule(2 * n, abbrev, [...u32(unit.length), ...unit]);
 }
 
 describe('subprograms in descending address order', () => {
@@ -154,17 +140,7 @@ function overlappingUnits(n: number): Uint8Array {
     const unit = [...u16(4), ...u32(0), 4, ...dies];
     info.push(...u32(unit.length), ...unit);
   }
-  const body = [0, ...new Array<number>(2 * n + 8).fill(0x01), 0x0b];
-  const code = [1, ...uleb(body.length), ...body];
-  return Uint8Array.from([
-    ...MAGIC,
-    ...MODULE_VERSION,
-    ...section(1, [1, 0x60, 0, 0]),
-    ...section(3, [1, 0]),
-    ...section(10, code),
-    ...customSection('.debug_abbrev', abbrev),
-    ...customSection('.debug_info', info),
-  ]);
+  return dwarfModule(2 * n + 8, abbrev, info);
 }
 
 describe('compile units that all overlap', () => {

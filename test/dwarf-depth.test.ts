@@ -11,10 +11,9 @@ import { describe, expect, it } from 'vitest';
 import { ArtifactBuilder, builderFromWasm, FuncKey, open } from '../lib/index.js';
 import { BACKENDS } from './helpers/backends.js';
 import { codeOf } from './helpers/codes.js';
-import { customSection, MAGIC, MODULE_VERSION, section, uleb, utf8, type Bytes } from './helpers/wasm-encoder.js';
+import { deepSrcLocs } from './helpers/srclocs.js';
+import { dwarfModule, u16le as u16, u32le as u32, utf8, type Bytes } from './helpers/wasm-encoder.js';
 
-const u16 = (v: number): Bytes => [v & 0xff, v >>> 8];
-const u32 = (v: number): Bytes => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
 const CODE = 16;
 
 /** The module of the file's comment: frames named f (the subprogram), i1, i2, ... inwards. */
@@ -33,16 +32,7 @@ function nested(depth: number): Uint8Array {
   // Each DIE has children: one terminator for each inlined subroutine, the subprogram, the unit.
   for (let k = 0; k < depth + 1; k++) dies.push(0);
   const unit = [...u16(4), ...u32(0), 4, ...dies];
-  const body = [0, ...new Array<number>(CODE - 3).fill(0x01), 0x0b];
-  return Uint8Array.from([
-    ...MAGIC,
-    ...MODULE_VERSION,
-    ...section(1, [1, 0x60, 0, 0]),
-    ...section(3, [1, 0]),
-    ...section(10, [1, ...uleb(body.length), ...body]),
-    ...customSection('.debug_abbrev', abbrev),
-    ...customSection('.debug_info', [...u32(unit.length), ...unit]),
-  ]);
+  return dwarfModule(CODE - 3, abbrev, [...u32(unit.length), ...unit]);
 }
 
 /** Where the code section's payload starts in `wasm` (DWARF address 0). */
@@ -79,29 +69,10 @@ describe('inlining 1,024 frames deep, and one more', () => {
   });
 });
 
-/** Tables written by hand (lib/srclocs.ts describes them): one piece whose chain has `depth` frames. */
-function handMade(depth: number): Uint8Array {
-  const frames = new Uint8Array(5 * (depth - 1));
-  for (let k = 0; k < depth - 1; k++) frames.set([0, 0, 1, 1, k === 0 ? 0 : 5], 5 * k);
-  const parent = 5 * (depth - 2) + 1;
-  const pieces = new Uint8Array([8 | 16 | 32 | 64 | 128, 1, 0, ...uleb(parent), 1, 1]);
-  const b = new ArtifactBuilder();
-  b.addModule({ importedFuncs: 0, definedFuncs: 1 });
-  b.pushFunc(FuncKey.definedWasmFunction(0, 0), { start: 0x10, length: 0x100 });
-  b.setSrcLocs({
-    blocks: new Uint32Array([0x10, 0]),
-    pieces,
-    frames,
-    strings: new Uint32Array([0, 1]),
-    stringBytes: new Uint8Array([0x78]),
-  });
-  return b.finish();
-}
-
 describe.each(BACKENDS)('a table whose chain is longer than 1,024 frames (%s)', (backend) => {
   it('1,024 frames answer; 1,025 are E_CORRUPT, one offset and in a batch', () => {
-    expect(open(handMade(1024), { backend }).srcLocs(0x20)).toHaveLength(1024);
-    const a = open(handMade(1025), { backend });
+    expect(open(deepSrcLocs(1024, 1), { backend }).srcLocs(0x20)).toHaveLength(1024);
+    const a = open(deepSrcLocs(1025, 1), { backend });
     expect(codeOf(() => a.srcLocs(0x20))).toBe('E_CORRUPT');
     expect(codeOf(() => a.srcLocsByOffsets(Uint32Array.of(0x20)))).toBe('E_CORRUPT');
     expect(a.srcLocs(0x8)).toEqual([]);

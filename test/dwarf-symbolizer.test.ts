@@ -5,6 +5,7 @@
  * (llvm-symbolizer's output, recorded by the script); where llvm-symbolizer-14 and wabt are
  * installed (always in CI) the golden files are checked against a live run as well.
  */
+import { has } from './helpers/wabt.js';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,14 +21,6 @@ const fixtures = readdirSync(dir)
   .filter((f) => f.endsWith('.wasm'))
   .sort();
 
-function has(cmd: string): boolean {
-  try {
-    execFileSync(cmd, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const live = has('llvm-symbolizer-14') && has('wasm-objdump');
 if (process.env.CI === 'true' && !live) throw new Error('CI: llvm-symbolizer-14 and wasm-objdump must be installed');
 

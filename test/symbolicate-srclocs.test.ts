@@ -13,6 +13,7 @@
  * for the module with DWARF. Node, gjs and jsc are run live as well where installed (gjs and
  * jsc always in CI).
  */
+import { has } from './helpers/wabt.js';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -335,14 +336,6 @@ describe('live engines on c-trap.wasm and its stripped build', () => {
 
 // --- Every instruction of every DWARF fixture ------------------------------------------------
 
-function has(cmd: string): boolean {
-  try {
-    execFileSync(cmd, ['--version'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const symbolizer = has('llvm-symbolizer-14');
 if (IN_CI && !symbolizer) throw new Error('CI: llvm-symbolizer-14 must be installed');
 

@@ -6,7 +6,8 @@ import { describe } from 'vitest';
  * them skip with a message when they are absent, except in CI (CI set), where they must run
  * and fail if the tools are missing.
  */
-function has(tool: string): boolean {
+/** Whether `tool --version` runs and exits 0 (a tool a test uses as its reference is installed). */
+export function has(tool: string): boolean {
   const r = spawnSync(tool, ['--version'], { encoding: 'utf8' });
   return r.error === undefined && r.status === 0;
 }

@@ -177,3 +177,24 @@ export function encodeComponent(parts: ComponentPart[]): EncodedComponent {
 }
 
 export const u8 = (b: Bytes): Uint8Array => Uint8Array.from(b);
+
+/** Little-endian u16 and u32, as DWARF's fixed-size fields are written. */
+export const u16le = (v: number): Bytes => [v & 0xff, v >>> 8];
+export const u32le = (v: number): Bytes => [v & 0xff, (v >>> 8) & 0xff, (v >>> 16) & 0xff, v >>> 24];
+
+/**
+ * A module of one function (no locals, `nops` nops, end) with the given `.debug_abbrev` and
+ * `.debug_info` contents: DWARF address 0 is the function's body-size byte.
+ */
+export function dwarfModule(nops: number, abbrev: Bytes, info: Bytes): Uint8Array {
+  const body = [0, ...new Array<number>(nops).fill(0x01), 0x0b];
+  return Uint8Array.from([
+    ...MAGIC,
+    ...MODULE_VERSION,
+    ...section(1, [1, 0x60, 0, 0]),
+    ...section(3, [1, 0]),
+    ...section(10, [1, ...uleb(body.length), ...body]),
+    ...customSection('.debug_abbrev', abbrev),
+    ...customSection('.debug_info', info),
+  ]);
+}
