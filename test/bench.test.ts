@@ -88,11 +88,14 @@ describe.runIf(HEAVY)('npm run bench -- --quick', () => {
     }
     // Timing records exist in every group (group 4 times its builds).
     for (const g of [1, 2, 3, 4, 5]) expect(records.some((r) => r.group === g && r.unit === 'ns')).toBe(true);
-    // Fresh-process records carry wall time and memory.
+    // Fresh-process records carry wall time; those of the first name, memory; those of the
+    // first source location, the wall time above an empty node process.
     for (const r of records.filter((x) => x.group === 2)) {
       expect(Number.isFinite(r.wall_median_ns) && (r.wall_median_ns as number) > 0).toBe(true);
-      expect(Number.isFinite(r.rss_grown_bytes)).toBe(true);
+      if (String(r.case).startsWith('DWARF cold start')) expect(Number.isFinite(r.wall_above_empty_ns)).toBe(true);
+      else expect(Number.isFinite(r.rss_grown_bytes)).toBe(true);
     }
+    expect(records.some((r) => r.group === 2 && String(r.case).startsWith('DWARF cold start'))).toBe(true);
     // Each group's baseline is itself a record of that group.
     for (const g of [1, 3, 5]) {
       const recs = records.filter((r) => r.group === g);
