@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { staleOutputs } from './helpers/fresh-dist.js';
+import { staleBundles, staleOutputs } from './helpers/fresh-dist.js';
 
 const root = mkdtempSync(join(tmpdir(), 'funckey-fresh-dist-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -31,5 +31,31 @@ describe('staleOutputs', () => {
 
   it('finds the repository dist/ up to date once the suite has started', () => {
     expect(staleOutputs()).toEqual([]);
+    expect(staleBundles()).toEqual([]);
+  });
+});
+
+describe('staleBundles', () => {
+  it('names each bundle missing or older than the newest lib/ source', () => {
+    const r = mkdtempSync(join(tmpdir(), 'funckey-fresh-bundles-'));
+    const at = (path: string, mtime: number) => {
+      mkdirSync(join(r, path, '..'), { recursive: true });
+      writeFileSync(join(r, path), '');
+      utimesSync(join(r, path), mtime, mtime);
+    };
+    try {
+      at('lib/a.ts', 1000);
+      at('lib/sub/b.ts', 3000);
+      at('dist/funckey-eager.cjs', 4000); // newer than every source: fresh
+      at('dist/funckey-lazy.cjs', 2000); // older than lib/sub/b.ts: stale
+      at('dist/funckey.cjs', 3000); // as new as the newest: fresh
+      // dist/funckey.mjs missing: stale
+      expect(staleBundles(r).sort()).toEqual([join('dist', 'funckey-lazy.cjs'), join('dist', 'funckey.mjs')]);
+      at('dist/funckey-lazy.cjs', 5000);
+      at('dist/funckey.mjs', 5000);
+      expect(staleBundles(r)).toEqual([]);
+    } finally {
+      rmSync(r, { recursive: true, force: true });
+    }
   });
 });
