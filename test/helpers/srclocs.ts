@@ -1,5 +1,6 @@
 import { ArtifactBuilder, FuncKey } from '../../lib/index.js';
 import type { SrcLocSections } from '../../lib/srclocs.js';
+import { uleb } from './wasm-encoder.js';
 import { int, pick, type Rand } from './gen.js';
 
 /**
@@ -25,17 +26,6 @@ export function damagedSrcLocs(
   else table[int(r, 0, table.length - 1)] = pick(r, special) >>> 0;
   return s;
 }
-
-const uleb = (v: number): number[] => {
-  const out: number[] = [];
-  do {
-    let x = v & 0x7f;
-    v = Math.floor(v / 128);
-    if (v !== 0) x |= 0x80;
-    out.push(x);
-  } while (v !== 0);
-  return out;
-};
 
 /**
  * An artifact whose tables are written by hand (lib/srclocs.ts describes them): one function
