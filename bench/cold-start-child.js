@@ -4,15 +4,15 @@
 // main entry point (`import 'funckey'`, the package's own name), as a user imports it.
 //   node bench/cold-start-child.js METHOD FILE FIRST_INDEX INDEX_COUNT SEED
 // METHOD: handwritten | wasmparser | funckey-js | funckey-native, srclocs-js | srclocs-native
-// (FIRST_INDEX a text offset, the answer the innermost source location's file:line), or the
-// floors import-only
+// (FIRST_INDEX a text offset, the answer the innermost source location's file:line), the
+// reference readsync (FILE an artifact), or the floors import-only
 // (import funckey, nothing else), import-eager (every module of the package, as dist/index.js
 // imports them), trivial-esm (import a one-line ES module), trivial-package (FILE: a one-line
 // module importing a one-line package by name, through its "exports" as funckey's are) and
 // empty.
 // Prints one JSON line: ms (to the first name), importMs and openMs (the clock when the
-// import, then the open, had finished), rss and anon (RSS and its private part, after the
-// 1,000 lookups; none when INDEX_COUNT is 0), name, sum.
+// import, then the open, had finished), rss, anon and mapped (RSS, its private part and its
+// pages mapping FILE, after the 1,000 lookups), name, sum.
 const t0 = performance.now();
 const [method, file, firstArg, countArg, seedArg] = process.argv.slice(2);
 
@@ -66,6 +66,14 @@ if (method === 'handwritten') {
     const f = art.srcLocs(offset)[0];
     return f === undefined ? undefined : `${f.file}:${f.line}`;
   };
+} else if (method === 'readsync') {
+  // reference: 1,000 reads of a name's worth of bytes (208, the mean of Biome's names) from
+  // the artifact file with fs.readSync, decoded; no funckey: what those cost Node itself.
+  const { openSync, fstatSync, readSync } = await import('node:fs');
+  const fd = openSync(file, 'r');
+  const span = Math.max(1, fstatSync(fd).size - 208);
+  const buf = Buffer.allocUnsafe(208);
+  lookup = (i) => buf.utf8Slice(0, readSync(fd, buf, 0, 208, (i * 4099) % span));
 } else if (method === 'import-only') {
   await import('funckey');
   lookup = () => undefined;
@@ -100,13 +108,28 @@ for (let k = 0; k < (count > 0 ? 1000 : 0); k++) {
   if (n !== undefined) sum += n.length;
 }
 const rss = process.memoryUsage.rss();
-// The private part of it (Linux): RSS less the pages of mapped files, which the page cache shares.
+// Its parts (Linux): the private part (RssAnon), and of the rest, the pages that map FILE
+// (the native backend's mapped artifact); what is left are pages of node's own files.
 let anon;
+let mapped;
 try {
-  const { readFileSync } = await import('node:fs');
+  const { readFileSync, realpathSync } = await import('node:fs');
   const m = /^RssAnon:\s+(\d+) kB/m.exec(readFileSync('/proc/self/status', 'utf8'));
   if (m) anon = Number(m[1]) * 1024;
+  mapped = mappedRss(readFileSync('/proc/self/smaps', 'utf8'), realpathSync(file));
 } catch {
   // not Linux
 }
-process.stdout.write(JSON.stringify({ ms: t1 - t0, importMs, openMs, name, sum, rss, anon }) + '\n');
+process.stdout.write(JSON.stringify({ ms: t1 - t0, importMs, openMs, name, sum, rss, anon, mapped }) + '\n');
+
+/** The resident bytes of the mappings of `path` in /proc/self/smaps' text. */
+function mappedRss(smaps, path) {
+  let total = 0;
+  let inFile = false;
+  for (const line of smaps.split('\n')) {
+    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (head) inFile = head[1] === path;
+    else if (inFile && line.startsWith('Rss:')) total += Number(/(\d+)/.exec(line)[1]) * 1024;
+  }
+  return total;
+}

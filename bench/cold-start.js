@@ -257,6 +257,13 @@ export async function group2({ quick, rec }) {
     { id: 'wasmparser', label: 'eager decode of the name section, wasmparser', backend: '-' },
     { id: 'funckey-native', label: "import 'funckey', open, funcName", backend: 'native', enc: 'dense' },
     { id: 'funckey-js', label: "import 'funckey', open, funcName", backend: 'js', enc: 'dense' },
+    {
+      id: 'readsync',
+      label: 'reference: per lookup one fs.readSync of 208 bytes of the artifact, no funckey',
+      backend: '-',
+      floor: true,
+      artifact: true,
+    },
     { id: 'import-only', label: "floor: import 'funckey', open nothing", backend: '-', floor: true },
     { id: 'import-eager', label: 'reference: import every module at once (dist/index.js)', backend: '-', floor: true },
     {
@@ -297,6 +304,7 @@ export async function group2({ quick, rec }) {
       wall: [],
       rss: [],
       anon: [],
+      mapped: [],
       sums: new Set(),
     }));
     for (let run = 0; run < runs; run++) {
@@ -304,7 +312,7 @@ export async function group2({ quick, rec }) {
       for (let mi = 0; mi < methods.length; mi++) {
         const m = methods[mi];
         if (m.backend === 'native' && !native.available) continue;
-        const input = m.enc ? file : m.id === 'trivial-package' ? packageProbe() : mod.path;
+        const input = m.enc || m.artifact ? file : m.id === 'trivial-package' ? packageProbe() : mod.path;
         const w0 = performance.now();
         const res = spawnSync(
           process.execPath,
@@ -329,6 +337,7 @@ export async function group2({ quick, rec }) {
         s.wall.push(wall * 1e6);
         s.rss.push(out.rss);
         if (out.anon !== undefined) s.anon.push(out.anon);
+        if (out.mapped !== undefined) s.mapped.push(out.mapped);
         if (!m.floor) s.sums.add(`${run}:${out.sum}`);
       }
     }
@@ -346,17 +355,21 @@ export async function group2({ quick, rec }) {
     const floorEsm = median(samples[at('trivial-esm')].ms);
     const floorRss = median(samples[at('empty')].rss);
     const floorAnon = median(samples[at('empty')].anon);
+    const floorShared = floorRss - floorAnon;
     for (let mi = 0; mi < methods.length; mi++) {
       const m = methods[mi];
       const s = samples[mi];
       if (s.ms.length === 0) {
-        rows.push([mod.kind, m.label, m.backend, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a']);
+        rows.push([mod.kind, m.label, m.backend, 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a', 'n/a']);
         continue;
       }
       const med = median(s.ms);
       const wall = median(s.wall);
       const rss = median(s.rss);
       const anon = s.anon.length ? median(s.anon) : undefined;
+      const mapped = s.mapped.length ? median(s.mapped) : undefined;
+      // node's own code and data files: the shared pages that do not map the artifact
+      const nodeFiles = anon === undefined || mapped === undefined ? undefined : rss - anon - mapped - floorShared;
       const imp = s.importMs.length ? median(s.importMs) : undefined;
       const opened = s.openMs.length ? median(s.openMs) : undefined;
       rows.push([
@@ -370,6 +383,8 @@ export async function group2({ quick, rec }) {
         fmtRatio(med / floorEsm),
         fmtBytes(rss - floorRss),
         anon === undefined ? 'n/a' : fmtBytes(anon - floorAnon),
+        mapped === undefined ? 'n/a' : fmtBytes(mapped),
+        nodeFiles === undefined ? 'n/a' : fmtBytes(nodeFiles),
         fmtNs(wall),
       ]);
       rec.add({
@@ -387,6 +402,8 @@ export async function group2({ quick, rec }) {
         rss_bytes: rss,
         rss_grown_bytes: rss - floorRss,
         rss_anon_grown_bytes: anon === undefined ? undefined : anon - floorAnon,
+        rss_artifact_bytes: mapped,
+        rss_node_files_grown_bytes: nodeFiles,
         runs: s.ms.length,
       });
     }
@@ -394,7 +411,7 @@ export async function group2({ quick, rec }) {
   if (!native.available) notes.push(`native: n/a (${native.reason ?? 'not available'})`);
   printTable(
     'Group 2: cold start, script start to first name (fresh process each time)',
-    `median of ${runs} fresh \`node\` processes per row, methods run round robin: the clock from script start (before any import) when the import, the open (or the eager decode) and the first name were done; the eager decode's time over this one; this one over the trivial ES module's; RSS after 1,000 more seeded random names minus the empty script's, and its private part (less the mapped file's pages, which the page cache shares); wall time from spawn to exit. funckey through its main entry point ('funckey'), artifacts built and written before timing`,
+    `median of ${runs} fresh \`node\` processes per row, methods run round robin: the clock from script start (before any import) when the import, the open (or the eager decode) and the first name were done; the eager decode's time over this one; this one over the trivial ES module's; RSS after 1,000 more seeded random names minus the empty script's, and its parts: private (RssAnon, above the empty script's), the pages mapping the artifact (native), and the pages of node's own files (its binary's code, which running the lookups touches; above the empty script's); wall time from spawn to exit. funckey through its main entry point ('funckey'), artifacts built and written before timing`,
     [
       'module',
       'method',
@@ -406,6 +423,8 @@ export async function group2({ quick, rec }) {
       'vs trivial ESM',
       'RSS above empty',
       'private',
+      'artifact pages',
+      "node's files",
       'wall',
     ],
     rows,

@@ -94,6 +94,11 @@ describe.runIf(HEAVY)('npm run bench -- --quick', () => {
       expect(Number.isFinite(r.wall_median_ns) && (r.wall_median_ns as number) > 0).toBe(true);
       if (String(r.case).startsWith('DWARF cold start')) expect(Number.isFinite(r.wall_above_empty_ns)).toBe(true);
       else expect(Number.isFinite(r.rss_grown_bytes)).toBe(true);
+      // The pages mapping the artifact (Linux): the native backend's lookups map some, js none.
+      if (process.platform === 'linux' && String(r.case).endsWith("import 'funckey', open, funcName")) {
+        if (r.backend === 'native') expect(r.rss_artifact_bytes as number).toBeGreaterThan(0);
+        if (r.backend === 'js') expect(r.rss_artifact_bytes).toBe(0);
+      }
     }
     expect(records.some((r) => r.group === 2 && String(r.case).startsWith('DWARF cold start'))).toBe(true);
     // Each group's baseline is itself a record of that group.
