@@ -16,7 +16,7 @@ import type { Core, Description } from './core.js';
 import { FunckeyError, isErrorCode } from './errors.js';
 import { NONE } from './format.js';
 import { cjsRequire } from './require.js';
-import type { SrcFrame } from './srclocs.js';
+import { StringCache, type SrcFrame } from './srclocs.js';
 
 export interface NativeStatus {
   available: boolean;
@@ -179,8 +179,8 @@ export class NativeCore implements Core {
   readonly #srcScratch: Uint32Array;
   /** srcLocs' output, for a chain longer than srcScratch holds. */
   #frames = new Uint32Array(64);
-  /** Decoded source-location strings by index (grown to the largest index met). */
-  readonly #strings: (string | undefined)[] = [];
+  /** Decoded source-location strings by index. */
+  readonly #strings = new StringCache();
 
   constructor(a: Addon, id: number, token: object) {
     this.#a = a;
@@ -233,12 +233,10 @@ export class NativeCore implements Core {
 
   /** String i of the source-location tables, decoded once (as lib/srclocs.ts caches them). */
   #string(i: number): string {
-    const c = this.#strings;
-    let s = c[i];
+    let s = this.#strings.get(i);
     if (s === undefined) {
       s = this.#a.srcLocString(this.#id, i);
-      while (c.length <= i) c.push(undefined);
-      c[i] = s;
+      this.#strings.set(i, s);
     }
     return s;
   }

@@ -46,6 +46,28 @@ function corrupt(message: string): never {
 const decoder = new TextDecoder('utf-8', { ignoreBOM: true }); // as the native reader's strings
 
 /**
+ * The strings of source-location tables met so far, by index, each decoded once: in pages of
+ * 1,024 slots made when a string of theirs is first met, so that the first lookup of a table
+ * of many strings costs no more than the next, and memory only what lookups meet. Both
+ * readers keep theirs in one (SrcLocReader, and lib/native.ts's core).
+ */
+export class StringCache {
+  readonly #pages: ((string | undefined)[] | undefined)[] = [];
+
+  get(i: number): string | undefined {
+    return this.#pages[i >>> 10]?.[i & 1023];
+  }
+
+  /** Keeps `text` as string i (i below 2^32, the table's string count checked by the caller). */
+  set(i: number, text: string): void {
+    const pages = this.#pages;
+    const p = i >>> 10;
+    while (pages.length <= p) pages.push(undefined);
+    (pages[p] ??= new Array<string | undefined>(1024))[i & 1023] = text;
+  }
+}
+
+/**
  * Reads source-location tables in place (lib/dwarf/encode.ts writes them): nothing is
  * decoded up front; a lookup finds its block by binary search, decodes at most one block of
  * pieces and follows the frames it is inlined into. Every read is checked against its table,
@@ -59,7 +81,7 @@ export class SrcLocReader {
   private readonly stringBytes: Uint8Array;
   private readonly blockCount: number;
   /** Decoded strings by index, filled as lookups meet them. */
-  private cache: (string | undefined)[] | undefined;
+  private readonly cache = new StringCache();
   /** Where the last ULEB128 read stopped (no result pair allocated per read). */
   private end = 0;
 
@@ -75,12 +97,7 @@ export class SrcLocReader {
 
   /** String `i` of the tables (a function name or a file path); E_CORRUPT when there is none. */
   string(i: number): string {
-    let c = this.cache;
-    if (c === undefined) {
-      c = this.cache = [];
-      for (let k = 0; k + 1 < this.strings.length; k++) c.push(undefined);
-    }
-    let text = c[i];
+    let text = this.cache.get(i);
     if (text === undefined) {
       const s = this.strings;
       if (!(i + 1 < s.length)) corrupt(`string ${i} of ${Math.max(0, s.length - 1)}`);
@@ -88,7 +105,7 @@ export class SrcLocReader {
         end = s[i + 1]!;
       if (!(off <= end && end <= this.stringBytes.length)) corrupt(`string ${i} outside its bytes`);
       text = decoder.decode(this.stringBytes.subarray(off, end));
-      c[i] = text;
+      this.cache.set(i, text);
     }
     return text;
   }

@@ -183,3 +183,15 @@ describe('damaged line sections', () => {
     expect(corrupt).toBeGreaterThan(0);
   });
 });
+
+describe('the readers’ string cache', () => {
+  it('keeps strings by index across its pages, and nothing else', async () => {
+    const { StringCache } = await import('../lib/srclocs.js');
+    const c = new StringCache();
+    const at = [0, 1, 1023, 1024, 1025, 5000, 2 ** 20 + 3, 2 ** 32 - 1];
+    for (const i of at) expect(c.get(i)).toBeUndefined();
+    for (const i of at) c.set(i, `s${i}`);
+    for (const i of at) expect(c.get(i)).toBe(`s${i}`);
+    for (const i of [2, 1022, 1026, 4999, 5001, 2 ** 20 + 2, 2 ** 32 - 2]) expect(c.get(i)).toBeUndefined();
+  });
+});
