@@ -10,7 +10,6 @@
 import * as nodeModule from 'node:module';
 import { closeSync, openSync, readFileSync, readSync, realpathSync, statSync, writeSync } from 'node:fs';
 import { extname } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { open, type Artifact, type BackendChoice } from './artifact.js';
@@ -398,9 +397,8 @@ interface SrcLocSource {
 
 /** An artifact, opened, or a .wasm module, built in memory with its DWARF read. */
 function srcLocSource(path: string, values: Values): SrcLocSource {
-  const bytes = readBinary(path);
-  if (bytes.length >= 4 && bytes[0] === 0 && bytes[1] === 0x61 && bytes[2] === 0x73 && bytes[3] === 0x6d) {
-    const b = builderFromWasm(bytes, { dwarf: true });
+  if (looksLikeWasm(path)) {
+    const b = builderFromWasm(readBinary(path), { dwarf: true });
     return { artifact: open(b.builder.finish(), { backend: backendOf(values) }), srcLocs: b.srcLocs, wasm: true };
   }
   return { artifact: openArtifact(path, values), srcLocs: [], wasm: false };
