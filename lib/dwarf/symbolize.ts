@@ -66,7 +66,7 @@ export class Symbolizer {
   constructor(s: DebugSections) {
     this.s = s;
     this.info = readInfo(s);
-    const subCount = this.info.subs.offset.length;
+    const subCount = this.info.subs.count;
     this.fnIds = new Int32Array(subCount).fill(-1);
     this.callerRows = new Int32Array(subCount).fill(-2);
     this.depths = new Int32Array(subCount);
@@ -85,8 +85,8 @@ export class Symbolizer {
       const { rangeStart, rangeData } = this.info.subs;
       const triples: number[] = [];
       for (let i = u.firstSub; i < u.firstSub + u.subCount; i++) {
-        const end = i + 1 < rangeStart.length ? rangeStart[i + 1]! : rangeData.length;
-        for (let k = rangeStart[i]!; k + 1 < end; k += 2) triples.push(rangeData[k]!, rangeData[k + 1]!, i);
+        for (let k = rangeStart[i]!; k + 1 < rangeStart[i + 1]!; k += 2)
+          triples.push(rangeData[k]!, rangeData[k + 1]!, i);
       }
       this.dieMaps[unit] = m = new AddrDieMap(triples);
     }
@@ -150,8 +150,8 @@ export class Symbolizer {
       const o = subs.origin[d]!,
         sp = subs.spec[d]!;
       if (o >= 0 && sp >= 0) break;
-      const r = this.info.byOffset.get(o >= 0 ? o : sp);
-      if (r === undefined || r === sub) break;
+      const r = subs.find(o >= 0 ? o : sp);
+      if (r < 0 || r === sub) break;
       const text = this.nameOf(
         this.info.units[subs.unit[r]!]!,
         linkage ? subs.linkKind[r]! : subs.nameKind[r]!,
@@ -171,8 +171,8 @@ export class Symbolizer {
       const text = this.nameOf(u, k, v);
       if (text !== undefined) return text;
       for (const ref of [subs.origin[d]!, subs.spec[d]!]) {
-        const r = ref >= 0 ? this.info.byOffset.get(ref) : undefined;
-        if (r !== undefined && !seen.has(r)) {
+        const r = ref >= 0 ? subs.find(ref) : -1;
+        if (r >= 0 && !seen.has(r)) {
           seen.add(r);
           work.push(r);
         }
@@ -215,7 +215,7 @@ export class Symbolizer {
     const subs = this.info.subs;
     // Iterative, outermost first, so that a deep chain does not recurse.
     const chain: number[] = [];
-    for (let d = sub; d >= 0 && this.callerRows[d] === -2 && chain.length <= subs.offset.length; d = subs.parent[d]!) {
+    for (let d = sub; d >= 0 && this.callerRows[d] === -2 && chain.length <= subs.count; d = subs.parent[d]!) {
       chain.push(d);
       if (!subs.inlined[d]) break;
     }
