@@ -1,5 +1,5 @@
 import { readAbbrevs, type Abbrev } from './abbrev.js';
-import { Cursor, cstrAt } from './cursor.js';
+import { Cursor, cstrEnd, utf8 } from './cursor.js';
 import { Kind, kind, readForm } from './forms.js';
 import { readRanges, resolveAddr, allOnes, type RangeUnit } from './ranges.js';
 import type { DebugSections } from './sections.js';
@@ -365,23 +365,41 @@ function rewind(c: Cursor, start: number): false {
   return false;
 }
 
-/** A string attribute's text; undefined when the value is not of a string form. */
-export function stringOf(s: DebugSections, u: Unit, k: Kind, v: number): string | undefined {
+/** Where a string is: the bytes of its section, from `start` to its NUL at `end`. */
+export interface StringPlace {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+}
+
+function placeIn(section: string, bytes: Uint8Array | undefined, start: number): StringPlace {
+  const b = bytes ?? new Uint8Array(0);
+  return { bytes: b, start, end: cstrEnd(section, b, start) };
+}
+
+/** Where a string attribute's text is; undefined when the value is not of a string form. */
+export function stringPlace(s: DebugSections, u: Unit, k: Kind, v: number): StringPlace | undefined {
   switch (k) {
     case Kind.StrInfo:
-      return cstrAt('.debug_info', s.info!, v);
+      return placeIn('.debug_info', s.info, v);
     case Kind.Strp:
-      return cstrAt('.debug_str', s.str ?? new Uint8Array(0), v);
+      return placeIn('.debug_str', s.str, v);
     case Kind.LineStrp:
-      return cstrAt('.debug_line_str', s.lineStr ?? new Uint8Array(0), v);
+      return placeIn('.debug_line_str', s.lineStr, v);
     case Kind.StrX: {
       if (u.strOffsetsBase === undefined || s.strOffsets === undefined) return undefined;
       const c = new Cursor('.debug_str_offsets', s.strOffsets, u.strOffsetsBase + v * u.offsetSize);
-      return cstrAt('.debug_str', s.str ?? new Uint8Array(0), c.uN(u.offsetSize));
+      return placeIn('.debug_str', s.str, c.uN(u.offsetSize));
     }
     default:
       return undefined;
   }
+}
+
+/** A string attribute's text; undefined when the value is not of a string form. */
+export function stringOf(s: DebugSections, u: Unit, k: Kind, v: number): string | undefined {
+  const p = stringPlace(s, u, k, v);
+  return p === undefined ? undefined : utf8(p.bytes.subarray(p.start, p.end));
 }
 
 /** The address ranges of a DIE with these attributes (LLVM's rule: low/high pc, else ranges), appended to `out`. */
