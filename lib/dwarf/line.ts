@@ -298,6 +298,11 @@ class RowColumns {
 /** Sorts the sequences by high address (ties by low address, then by position). */
 function sortSequences(t: LineTable): void {
   const n = t.seqLow.length;
+  let sorted = true; // as producers write them: nothing to do
+  for (let i = 1; i < n && sorted; i++)
+    sorted =
+      t.seqHigh[i - 1]! < t.seqHigh[i]! || (t.seqHigh[i - 1] === t.seqHigh[i] && t.seqLow[i - 1]! <= t.seqLow[i]!);
+  if (sorted) return;
   const order = Array.from({ length: n }, (_, i) => i);
   order.sort((a, b) => t.seqHigh[a]! - t.seqHigh[b]! || t.seqLow[a]! - t.seqLow[b]! || a - b);
   const pick = (xs: number[]): number[] => order.map((i) => xs[i]!);
