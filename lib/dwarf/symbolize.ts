@@ -13,20 +13,23 @@ function within(out: Uint32Array, k: number, x: number, limit: number): number {
   return k;
 }
 
-/** `a` sorted ascending, in linear time (two counting passes of 16 bits). */
-function radixSort(a: Uint32Array): Uint32Array {
+/**
+ * `a` (every value below `limit`) sorted ascending, in linear time: counting passes over
+ * digits of 11 bits (a count table that stays in the cache), as many as `limit` needs.
+ */
+function radixSort(a: Uint32Array, limit: number): Uint32Array {
   const n = a.length;
-  const tmp = new Uint32Array(n),
-    count = new Uint32Array(65537);
-  for (const [from, to, shift] of [
-    [a, tmp, 0],
-    [tmp, a, 16],
-  ] as const) {
+  let from: Uint32Array = a,
+    to: Uint32Array = new Uint32Array(n);
+  const count = new Uint32Array(2049);
+  for (let shift = 0; shift < 32 && limit - 1 >= 2 ** shift; shift += 11) {
     count.fill(0);
-    for (let i = 0; i < n; i++) count[((from[i]! >>> shift) & 0xffff) + 1]!++;
-    for (let d = 1; d <= 65536; d++) count[d]! += count[d - 1]!;
-    for (let i = 0; i < n; i++) to[count[(from[i]! >>> shift) & 0xffff]!++] = from[i]!;
+    for (let i = 0; i < n; i++) count[((from[i]! >>> shift) & 0x7ff) + 1]!++;
+    for (let d = 1; d <= 2048; d++) count[d]! += count[d - 1]!;
+    for (let i = 0; i < n; i++) to[count[(from[i]! >>> shift) & 0x7ff]!++] = from[i]!;
+    [from, to] = [to, from];
   }
+  if (from !== a) a.set(from);
   return a;
 }
 
@@ -90,12 +93,18 @@ export class Symbolizer {
     if (m === undefined) {
       const u = this.info.units[unit]!;
       const { rangeStart, rangeData } = this.info.subs;
-      const triples: number[] = [];
-      for (let i = u.firstSub; i < u.firstSub + u.subCount; i++) {
-        for (let k = rangeStart[i]!; k + 1 < rangeStart[i + 1]!; k += 2)
-          triples.push(rangeData[k]!, rangeData[k + 1]!, i);
+      const first = u.firstSub,
+        end = first + u.subCount;
+      const triples = new Float64Array(((rangeStart[end]! - rangeStart[first]!) >> 1) * 3);
+      let n = 0;
+      for (let i = first; i < end; i++) {
+        for (let k = rangeStart[i]!; k + 1 < rangeStart[i + 1]!; k += 2) {
+          triples[n++] = rangeData[k]!;
+          triples[n++] = rangeData[k + 1]!;
+          triples[n++] = i;
+        }
       }
-      this.dieMaps[unit] = m = new AddrDieMap(triples);
+      this.dieMaps[unit] = m = new AddrDieMap(triples.subarray(0, n));
     }
     return m;
   }
@@ -119,7 +128,7 @@ export class Symbolizer {
       for (let i = 0; i < t.seqLow.length; i++)
         k = within(out, within(out, k, t.seqLow[i]!, limit), t.seqHigh[i]!, limit);
     }
-    const sorted = radixSort(out.subarray(0, k));
+    const sorted = radixSort(out.subarray(0, k), limit);
     let m = 0;
     for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
     return sorted.subarray(0, m);
