@@ -10,7 +10,7 @@ export interface Abbrev {
   forms: number[];
   /** The value of each DW_FORM_implicit_const attribute (0 for the others). */
   consts: number[];
-  /** How to skip a DIE of this abbreviation (lib/dwarf/info.ts skipPlan), for the unit layout `planKey`. */
+  /** How to read a DIE of this abbreviation (lib/dwarf/info.ts diePlan), for the unit layout `planKey`. */
   plan?: Int32Array | null;
   planKey?: number;
 }

@@ -13,7 +13,7 @@ export class AddrDieMap {
   die: number[] = [];
 
   /** `ranges`: (low, high, die) triples, in the order LLVM adds them. */
-  constructor(ranges: number[]) {
+  constructor(ranges: ArrayLike<number>) {
     if (!this.bySplicing(ranges)) this.byTree(ranges);
   }
 
@@ -23,7 +23,7 @@ export class AddrDieMap {
    * So it gives up (false, the arrays emptied) once the elements it has moved exceed a
    * bound linear in the ranges.
    */
-  private bySplicing(ranges: number[]): boolean {
+  private bySplicing(ranges: ArrayLike<number>): boolean {
     let budget = 8 * ranges.length + 1024;
     const { low, high, die } = this;
     // 0: over budget; 1: an entry replaced; 2: one inserted.
@@ -40,15 +40,18 @@ export class AddrDieMap {
         return 1;
       }
       if ((budget -= low.length - i) < 0) return 0;
-      if (i === low.length) {
-        low.push(key);
-        high.push(h);
-        die.push(d);
-      } else {
-        low.splice(i, 0, key);
-        high.splice(i, 0, h);
-        die.splice(i, 0, d);
+      // Moved up by hand: splice builds an array of what it removes.
+      low.push(key);
+      high.push(h);
+      die.push(d);
+      for (let k = low.length - 1; k > i; k--) {
+        low[k] = low[k - 1]!;
+        high[k] = high[k - 1]!;
+        die[k] = die[k - 1]!;
       }
+      low[i] = key;
+      high[i] = h;
+      die[i] = d;
       return 2;
     };
     for (let r = 0; r + 2 < ranges.length; r += 3) {
@@ -82,7 +85,7 @@ export class AddrDieMap {
    * or high end of some range, so the keys are known up front and the map is a presence bit
    * per key, with a Fenwick tree to find the last key present at or below an address.
    */
-  private byTree(ranges: number[]): void {
+  private byTree(ranges: ArrayLike<number>): void {
     let e = 0;
     const ends = new Float64Array(2 * Math.floor(ranges.length / 3));
     for (let i = 0; i + 2 < ranges.length; i += 3) {

@@ -133,10 +133,20 @@ export function dwarfError(section: string, offset: number, message: string): Fu
 
 const decoder = new TextDecoder('utf-8');
 
-/** The NUL-terminated string at `offset` of `bytes` (UTF-8, invalid bytes replaced). */
-export function cstrAt(section: string, bytes: Uint8Array, offset: number): string {
+/** The end (its NUL's offset) of the NUL-terminated string at `offset` of `bytes`. */
+export function cstrEnd(section: string, bytes: Uint8Array, offset: number): number {
   if (!(offset >= 0 && offset < bytes.length)) throw dwarfError(section, offset, 'string offset out of the section');
   const i = bytes.indexOf(0, offset);
   if (i < 0) throw dwarfError(section, offset, 'string without its terminating NUL');
-  return decoder.decode(bytes.subarray(offset, i));
+  return i;
+}
+
+/** UTF-8 bytes as text (invalid bytes replaced, a leading BOM dropped, as TextDecoder does). */
+export function utf8(bytes: Uint8Array): string {
+  return decoder.decode(bytes);
+}
+
+/** The NUL-terminated string at `offset` of `bytes` (UTF-8, invalid bytes replaced). */
+export function cstrAt(section: string, bytes: Uint8Array, offset: number): string {
+  return utf8(bytes.subarray(offset, cstrEnd(section, bytes, offset)));
 }

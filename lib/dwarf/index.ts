@@ -63,7 +63,7 @@ export function readSrcLocs(module: Uint8Array): SrcLocTable | undefined {
     rowLine: r.lines(),
     rowColumn: r.field(3),
     rowParent: r.field(4),
-    functions: sym.functions.list,
+    functions: sym.functions.list(),
     files: sym.files.list,
   };
 }

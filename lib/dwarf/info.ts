@@ -1,5 +1,5 @@
 import { readAbbrevs, type Abbrev } from './abbrev.js';
-import { Cursor, cstrAt } from './cursor.js';
+import { Cursor, cstrEnd, utf8 } from './cursor.js';
 import { Kind, kind, readForm } from './forms.js';
 import { readRanges, resolveAddr, allOnes, type RangeUnit } from './ranges.js';
 import type { DebugSections } from './sections.js';
@@ -21,37 +21,89 @@ export interface Unit extends RangeUnit {
   subCount: number;
 }
 
+/** A copy of `a` with twice its room. */
+function grown<T extends Float64Array | Int32Array | Uint8Array>(a: T): T {
+  const g = new (a.constructor as new (n: number) => T)(2 * a.length);
+  g.set(a);
+  return g;
+}
+
 /**
  * Every DW_TAG_subprogram and DW_TAG_inlined_subroutine DIE, in .debug_info order (a parent
- * before its children), one index per DIE across the arrays.
+ * before its children, and so at strictly ascending offsets), one index per DIE across the
+ * columns (typed arrays grown by doubling, of which the first `count` entries are used).
+ * Values read from attributes stay doubles, as readForm returns them.
  */
-interface Subroutines {
-  offset: number[];
-  unit: number[];
-  inlined: boolean[];
+export class Subroutines {
+  count = 0;
+  offset = new Float64Array(64);
+  unit = new Int32Array(64);
+  /** 1 for a DW_TAG_inlined_subroutine. */
+  inlined = new Uint8Array(64);
   /** The nearest enclosing subroutine DIE's index, or -1. */
-  parent: number[];
-  /** Its address ranges as pairs (low, high): rangeData[rangeStart[i] .. rangeStart[i + 1]) (the last to its end). */
-  rangeStart: number[];
-  rangeData: number[];
-  callFile: number[];
-  callLine: number[];
-  callColumn: number[];
+  parent = new Int32Array(64);
+  /** Its address ranges as pairs (low, high): rangeData[rangeStart[i] .. rangeStart[i + 1]). */
+  rangeStart = new Int32Array(64);
+  rangeData: number[] = [];
+  callFile = new Float64Array(64);
+  callLine = new Float64Array(64);
+  callColumn = new Float64Array(64);
   /** Name attributes as (Kind, value) of readForm: DW_AT_name, DW_AT_linkage_name. */
-  nameKind: Kind[];
-  nameVal: number[];
-  linkKind: Kind[];
-  linkVal: number[];
+  nameKind = new Uint8Array(64);
+  nameVal = new Float64Array(64);
+  linkKind = new Uint8Array(64);
+  linkVal = new Float64Array(64);
   /** DW_AT_abstract_origin and DW_AT_specification as .debug_info offsets, or -1. */
-  origin: number[];
-  spec: number[];
+  origin = new Float64Array(64);
+  spec = new Float64Array(64);
+
+  /** The index of one more DIE (its columns to be set). */
+  add(): number {
+    if (this.count === this.offset.length) this.grow();
+    return this.count++;
+  }
+
+  private grow(): void {
+    this.offset = grown(this.offset);
+    this.unit = grown(this.unit);
+    this.inlined = grown(this.inlined);
+    this.parent = grown(this.parent);
+    this.rangeStart = grown(this.rangeStart);
+    this.callFile = grown(this.callFile);
+    this.callLine = grown(this.callLine);
+    this.callColumn = grown(this.callColumn);
+    this.nameKind = grown(this.nameKind);
+    this.nameVal = grown(this.nameVal);
+    this.linkKind = grown(this.linkKind);
+    this.linkVal = grown(this.linkVal);
+    this.origin = grown(this.origin);
+    this.spec = grown(this.spec);
+  }
+
+  /** Ends the walk: rangeStart gets its entry one past the last DIE. */
+  finish(): void {
+    const i = this.add();
+    this.rangeStart[i] = this.rangeData.length;
+    this.count = i;
+  }
+
+  /** The index of the DIE at `offset` of .debug_info, or -1 (a binary search: offsets ascend). */
+  find(offset: number): number {
+    const o = this.offset;
+    let lo = 0,
+      hi = this.count;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (o[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.count && o[lo] === offset ? lo : -1;
+  }
 }
 
 export interface DebugInfo {
   units: Unit[];
   subs: Subroutines;
-  /** A subroutine's index by the offset of its DIE. */
-  byOffset: Map<number, number>;
 }
 
 const TAG_COMPILE_UNIT = 0x11,
@@ -145,13 +197,14 @@ function readDie(c: Cursor, ab: Abbrev, u: Unit, keep: boolean, out: Attrs): voi
   }
 }
 
-// Steps of a skip plan below 0 (a step >= 0 skips that many bytes).
+// Steps of a DIE plan below 0 (a step >= 0 skips that many bytes); READ - i reads attribute i.
 const SKIP_LEB = -1,
   SKIP_LEB_BLOCK = -2,
   SKIP_CSTR = -3,
   SKIP_BLOCK1 = -4,
   SKIP_BLOCK2 = -5,
-  SKIP_BLOCK4 = -6;
+  SKIP_BLOCK4 = -6,
+  READ = -16;
 
 /** The bytes of a fixed-size form in this unit, a SKIP_ step for a variable one, undefined for others. */
 function formStep(form: number, u: Unit): number | undefined {
@@ -223,13 +276,20 @@ function formStep(form: number, u: Unit): number | undefined {
   }
 }
 
+function isSubroutine(tag: number): boolean {
+  return tag === TAG_SUBPROGRAM || tag === TAG_INLINED;
+}
+
 /**
- * How to pass over a DIE of `ab` in unit `u` without reading its values: byte counts (runs
- * of fixed-size forms merged) and SKIP_ steps; null when some form must go through readForm.
+ * How to read a DIE of `ab` in unit `u`: for a subroutine's, READ steps for the attributes
+ * this reader keeps; for every other attribute, a byte count (runs of fixed-size forms
+ * merged) or a SKIP_ step, so that it is passed over without being read. null when some
+ * form to pass over has no step (readDie reads the DIE).
  */
-function skipPlan(ab: Abbrev, u: Unit): Int32Array | null {
+function diePlan(ab: Abbrev, u: Unit): Int32Array | null {
   const key = u.addrSize * 64 + u.offsetSize * 4 + (u.version <= 2 ? 1 : 0);
   if (ab.planKey === key) return ab.plan!;
+  const keep = isSubroutine(ab.tag);
   const steps: number[] = [];
   let plan: Int32Array | null = null;
   for (let i = 0; i <= ab.forms.length; i++) {
@@ -237,7 +297,7 @@ function skipPlan(ab: Abbrev, u: Unit): Int32Array | null {
       plan = Int32Array.from(steps);
       break;
     }
-    const step = formStep(ab.forms[i]!, u);
+    const step = keep && slotOf(ab.names[i]!) >= 0 ? READ - i : formStep(ab.forms[i]!, u);
     if (step === undefined) break;
     if (step >= 0 && steps.length > 0 && steps[steps.length - 1]! >= 0) steps[steps.length - 1]! += step;
     else steps.push(step);
@@ -247,24 +307,32 @@ function skipPlan(ab: Abbrev, u: Unit): Int32Array | null {
 }
 
 /**
- * Passes over a DIE by its plan; false (the cursor where it was) when a step would read past
- * the end, so that the caller reads the DIE with readForm and fails as that does.
+ * Reads a DIE by its plan, its kept attributes into `out` (reset by the caller); false (the
+ * cursor where it was) when a step would pass the end, so that the caller reads the DIE with
+ * readDie and fails as that does. A READ step fails as readDie would at the same place.
  */
-function skipDie(c: Cursor, plan: Int32Array): boolean {
+function runPlan(c: Cursor, plan: Int32Array, ab: Abbrev, u: Unit, out: Attrs): boolean {
   const b = c.bytes,
-    end = c.end;
-  let p = c.pos;
+    end = c.end,
+    start = c.pos;
+  let p = start;
   for (let i = 0; i < plan.length; i++) {
     const step = plan[i]!;
     if (step >= 0) p += step;
-    else if (step === SKIP_LEB) {
+    else if (step <= READ) {
+      const k = READ - step;
+      c.pos = p;
+      const v = readForm(c, ab.forms[k]!, ab.consts[k]!, u);
+      out.set(slotOf(ab.names[k]!), kind, v);
+      p = c.pos;
+    } else if (step === SKIP_LEB) {
       while (p < end && b[p]! >= 0x80) p++;
       p++;
     } else if (step === SKIP_LEB_BLOCK) {
       let n = 0,
         mul = 1;
       for (;;) {
-        if (p >= end) return false;
+        if (p >= end) return rewind(c, start);
         const byte = b[p++]!;
         n += (byte & 0x7f) * mul;
         if ((byte & 0x80) === 0) break;
@@ -273,11 +341,11 @@ function skipDie(c: Cursor, plan: Int32Array): boolean {
       p += n;
     } else if (step === SKIP_CSTR) {
       const z = b.indexOf(0, p);
-      if (z < 0 || z >= end) return false;
+      if (z < 0 || z >= end) return rewind(c, start);
       p = z + 1;
     } else {
       const w = step === SKIP_BLOCK1 ? 1 : step === SKIP_BLOCK2 ? 2 : 4;
-      if (p + w > end) return false;
+      if (p + w > end) return rewind(c, start);
       const n =
         w === 1
           ? b[p]!
@@ -286,29 +354,52 @@ function skipDie(c: Cursor, plan: Int32Array): boolean {
             : (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16)) + b[p + 3]! * 0x1000000;
       p += w + n;
     }
-    if (p > end) return false;
+    if (p > end) return rewind(c, start);
   }
   c.pos = p;
   return true;
 }
 
-/** A string attribute's text; undefined when the value is not of a string form. */
-export function stringOf(s: DebugSections, u: Unit, k: Kind, v: number): string | undefined {
+function rewind(c: Cursor, start: number): false {
+  c.pos = start;
+  return false;
+}
+
+/** Where a string is: the bytes of its section, from `start` to its NUL at `end`. */
+export interface StringPlace {
+  bytes: Uint8Array;
+  start: number;
+  end: number;
+}
+
+function placeIn(section: string, bytes: Uint8Array | undefined, start: number): StringPlace {
+  const b = bytes ?? new Uint8Array(0);
+  return { bytes: b, start, end: cstrEnd(section, b, start) };
+}
+
+/** Where a string attribute's text is; undefined when the value is not of a string form. */
+export function stringPlace(s: DebugSections, u: Unit, k: Kind, v: number): StringPlace | undefined {
   switch (k) {
     case Kind.StrInfo:
-      return cstrAt('.debug_info', s.info!, v);
+      return placeIn('.debug_info', s.info, v);
     case Kind.Strp:
-      return cstrAt('.debug_str', s.str ?? new Uint8Array(0), v);
+      return placeIn('.debug_str', s.str, v);
     case Kind.LineStrp:
-      return cstrAt('.debug_line_str', s.lineStr ?? new Uint8Array(0), v);
+      return placeIn('.debug_line_str', s.lineStr, v);
     case Kind.StrX: {
       if (u.strOffsetsBase === undefined || s.strOffsets === undefined) return undefined;
       const c = new Cursor('.debug_str_offsets', s.strOffsets, u.strOffsetsBase + v * u.offsetSize);
-      return cstrAt('.debug_str', s.str ?? new Uint8Array(0), c.uN(u.offsetSize));
+      return placeIn('.debug_str', s.str, c.uN(u.offsetSize));
     }
     default:
       return undefined;
   }
+}
+
+/** A string attribute's text; undefined when the value is not of a string form. */
+export function stringOf(s: DebugSections, u: Unit, k: Kind, v: number): string | undefined {
+  const p = stringPlace(s, u, k, v);
+  return p === undefined ? undefined : utf8(p.bytes.subarray(p.start, p.end));
 }
 
 /** The address ranges of a DIE with these attributes (LLVM's rule: low/high pc, else ranges), appended to `out`. */
@@ -373,26 +464,6 @@ function readHeader(c: Cursor): Header {
   return { version, offsetSize, addrSize, abbrevOffset, end, compile };
 }
 
-function newSubs(): Subroutines {
-  return {
-    offset: [],
-    unit: [],
-    inlined: [],
-    parent: [],
-    rangeStart: [],
-    rangeData: [],
-    callFile: [],
-    callLine: [],
-    callColumn: [],
-    nameKind: [],
-    nameVal: [],
-    linkKind: [],
-    linkVal: [],
-    origin: [],
-    spec: [],
-  };
-}
-
 function refOf(a: Attrs, name: number): number {
   return a.kind(name) === Kind.Ref ? a.val(name)! : -1;
 }
@@ -407,23 +478,23 @@ function pushSub(
   parent: number,
   a: Attrs,
 ): number {
-  const i = subs.offset.length;
-  subs.offset.push(at);
-  subs.unit.push(unitIndex);
-  subs.inlined.push(tag === TAG_INLINED);
-  subs.parent.push(parent);
-  subs.rangeStart.push(subs.rangeData.length);
+  const i = subs.add();
+  subs.offset[i] = at;
+  subs.unit[i] = unitIndex;
+  subs.inlined[i] = tag === TAG_INLINED ? 1 : 0;
+  subs.parent[i] = parent;
+  subs.rangeStart[i] = subs.rangeData.length;
   dieRanges(s, u, a, subs.rangeData);
-  subs.callFile.push(constOf(a, AT_CALL_FILE) ?? 0);
-  subs.callLine.push(constOf(a, AT_CALL_LINE) ?? 0);
-  subs.callColumn.push(constOf(a, AT_CALL_COLUMN) ?? 0);
-  subs.nameKind.push(a.kind(AT_NAME) ?? Kind.None);
-  subs.nameVal.push(a.val(AT_NAME) ?? 0);
+  subs.callFile[i] = constOf(a, AT_CALL_FILE) ?? 0;
+  subs.callLine[i] = constOf(a, AT_CALL_LINE) ?? 0;
+  subs.callColumn[i] = constOf(a, AT_CALL_COLUMN) ?? 0;
+  subs.nameKind[i] = a.kind(AT_NAME) ?? Kind.None;
+  subs.nameVal[i] = a.val(AT_NAME) ?? 0;
   const lk = a.has(AT_MIPS_LINKAGE_NAME) ? AT_MIPS_LINKAGE_NAME : AT_LINKAGE_NAME; // LLVM asks for MIPS first
-  subs.linkKind.push(a.kind(lk) ?? Kind.None);
-  subs.linkVal.push(a.val(lk) ?? 0);
-  subs.origin.push(refOf(a, AT_ABSTRACT_ORIGIN));
-  subs.spec.push(refOf(a, AT_SPECIFICATION));
+  subs.linkKind[i] = a.kind(lk) ?? Kind.None;
+  subs.linkVal[i] = a.val(lk) ?? 0;
+  subs.origin[i] = refOf(a, AT_ABSTRACT_ORIGIN);
+  subs.spec[i] = refOf(a, AT_SPECIFICATION);
   return i;
 }
 
@@ -450,7 +521,7 @@ export function readInfo(s: DebugSections): DebugInfo {
   const abbrevSection = s.abbrev ?? new Uint8Array(0);
   const abbrevCache = new Map<number, Map<number, Abbrev>>();
   const units: Unit[] = [];
-  const subs = newSubs();
+  const subs = new Subroutines();
   const a = new Attrs();
   const c = new Cursor('.debug_info', info);
   while (c.pos < c.end) {
@@ -476,17 +547,16 @@ export function readInfo(s: DebugSections): DebugInfo {
       compDir: '',
       stmtList: -1,
       ranges: [],
-      firstSub: subs.offset.length,
+      firstSub: subs.count,
       subCount: 0,
     };
     walkUnit(s, c, u, units.length, abbrevs, subs, a);
-    u.subCount = subs.offset.length - u.firstSub;
+    u.subCount = subs.count - u.firstSub;
     units.push(u);
     c.pos = h.end;
   }
-  const byOffset = new Map<number, number>();
-  for (let i = 0; i < subs.offset.length; i++) byOffset.set(subs.offset[i]!, i);
-  return { units, subs, byOffset };
+  subs.finish();
+  return { units, subs };
 }
 
 function walkUnit(
@@ -517,12 +587,10 @@ function walkUnit(
       continue;
     }
     const ab = abbrevs.get(code) ?? c.fail(`unknown abbreviation code ${code}`, at);
-    const isSub = ab.tag === TAG_SUBPROGRAM || ab.tag === TAG_INLINED;
-    if (isSub) readDie(c, ab, u, true, a);
-    else {
-      const plan = skipPlan(ab, u);
-      if (plan === null || !skipDie(c, plan)) readDie(c, ab, u, false, a);
-    }
+    const isSub = isSubroutine(ab.tag);
+    if (isSub) a.reset();
+    const plan = diePlan(ab, u);
+    if (plan === null || !runPlan(c, plan, ab, u, a)) readDie(c, ab, u, isSub, a);
     const parent = parents[parents.length - 1]!;
     const self = isSub ? pushSub(subs, s, u, unitIndex, at, ab.tag, parent, a) : parent;
     if (ab.children) parents.push(self);

@@ -18,7 +18,7 @@ export interface LineTable {
   version: number;
   dirs: string[];
   files: FileEntry[];
-  addr: number[];
+  addr: Float64Array;
   file: Uint16Array;
   line: Uint32Array;
   column: Uint16Array;
@@ -150,7 +150,7 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
     version: 0,
     dirs: [],
     files: [],
-    addr: [],
+    addr: new Float64Array(0),
     file: new Uint16Array(0),
     line: new Uint32Array(0),
     column: new Uint16Array(0),
@@ -169,7 +169,6 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
     line = 1,
     column = 0,
     seqStart = -1;
-  const addr = t.addr;
   const rows = new RowColumns();
   const { opcodeBase, lineRange, lineBase, minInst } = h;
   const bytes = c.bytes; // c.end <= bytes.length: the loop's test bounds the opcode's read
@@ -183,9 +182,8 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
         address += q * minInst;
         line = (line + lineBase + (adj - q * lineRange)) >>> 0;
       }
-      if (seqStart < 0) seqStart = addr.length;
-      addr.push(address);
-      rows.push(file, line, column);
+      if (seqStart < 0) seqStart = rows.n;
+      rows.push(address, file, line, column);
     } else if (op === 0) {
       // extended opcode
       const len = c.uleb();
@@ -195,15 +193,14 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
       const sub = c.u8();
       if (sub === 1) {
         // end_sequence: a row, the sequence it ends, the registers reset.
-        if (seqStart < 0) seqStart = addr.length;
-        addr.push(address);
-        rows.push(file, line, column);
-        const low = addr[seqStart]!;
+        if (seqStart < 0) seqStart = rows.n;
+        rows.push(address, file, line, column);
+        const low = rows.addr[seqStart]!;
         if (low < address) {
           t.seqLow.push(low);
           t.seqHigh.push(address);
           t.seqFirst.push(seqStart);
-          t.seqEnd.push(addr.length);
+          t.seqEnd.push(rows.n);
         }
         seqStart = -1;
         address = 0;
@@ -223,9 +220,8 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
     } else {
       switch (op) {
         case 1: // copy
-          if (seqStart < 0) seqStart = addr.length;
-          addr.push(address);
-          rows.push(file, line, column);
+          if (seqStart < 0) seqStart = rows.n;
+          rows.push(address, file, line, column);
           break;
         case 2:
           address += c.uleb() * minInst;
@@ -258,6 +254,7 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
       }
     }
   }
+  t.addr = rows.addr.subarray(0, rows.n);
   t.file = rows.file.subarray(0, rows.n);
   t.line = rows.line.subarray(0, rows.n);
   t.column = rows.column.subarray(0, rows.n);
@@ -265,16 +262,18 @@ export function readLineTable(s: DebugSections, offset: number, unitAddrSize: nu
   return t;
 }
 
-/** The file, line and column registers of each row, in typed arrays grown by doubling. */
+/** The address, file, line and column registers of each row, in typed arrays grown by doubling. */
 class RowColumns {
+  addr = new Float64Array(256);
   file = new Uint16Array(256);
   line = new Uint32Array(256);
   column = new Uint16Array(256);
   n = 0;
 
-  push(file: number, line: number, column: number): void {
+  push(address: number, file: number, line: number, column: number): void {
     const n = this.n;
     if (n === this.file.length) this.grow();
+    this.addr[n] = address;
     this.file[n] = file;
     this.line[n] = line;
     this.column[n] = column;
@@ -283,12 +282,15 @@ class RowColumns {
 
   private grow(): void {
     const n = this.n;
-    const file = new Uint16Array(2 * n),
+    const addr = new Float64Array(2 * n),
+      file = new Uint16Array(2 * n),
       line = new Uint32Array(2 * n),
       column = new Uint16Array(2 * n);
+    addr.set(this.addr);
     file.set(this.file);
     line.set(this.line);
     column.set(this.column);
+    this.addr = addr;
     this.file = file;
     this.line = line;
     this.column = column;
@@ -298,6 +300,11 @@ class RowColumns {
 /** Sorts the sequences by high address (ties by low address, then by position). */
 function sortSequences(t: LineTable): void {
   const n = t.seqLow.length;
+  let sorted = true; // as producers write them: nothing to do
+  for (let i = 1; i < n && sorted; i++)
+    sorted =
+      t.seqHigh[i - 1]! < t.seqHigh[i]! || (t.seqHigh[i - 1] === t.seqHigh[i] && t.seqLow[i - 1]! <= t.seqLow[i]!);
+  if (sorted) return;
   const order = Array.from({ length: n }, (_, i) => i);
   order.sort((a, b) => t.seqHigh[a]! - t.seqHigh[b]! || t.seqLow[a]! - t.seqLow[b]! || a - b);
   const pick = (xs: number[]): number[] => order.map((i) => xs[i]!);
@@ -308,7 +315,7 @@ function sortSequences(t: LineTable): void {
 }
 
 /** std::upper_bound over xs[first, last) for a value: the first index whose element exceeds it. */
-export function upperBound(xs: number[], first: number, last: number, value: number): number {
+export function upperBound(xs: ArrayLike<number>, first: number, last: number, value: number): number {
   let count = last - first;
   while (count > 0) {
     const step = count >>> 1;

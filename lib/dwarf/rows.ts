@@ -1,3 +1,5 @@
+import { utf8 } from './cursor.js';
+
 /**
  * Source-location rows: (function, file, line, column, parent), where function and file are
  * indices into string tables and parent is the row the frame is inlined into (-1: none).
@@ -110,5 +112,159 @@ export class StringTable {
       this.index.set(s, i);
     }
     return i;
+  }
+}
+
+/**
+ * Strings given by their UTF-8 bytes, each stored once, by index, and decoded once. ASCII
+ * bytes (most names) are found by their bytes, in a hash table, and decoded together at the
+ * end; any other bytes are decoded on sight and found by their text (TextDecoder may make
+ * equal texts of unequal bytes: replaced bytes, a dropped BOM). A text of ASCII characters is
+ * always found among the ASCII bytes, so each text has one index.
+ */
+export class ByteStrings {
+  /** Per index: where its bytes are (an ASCII string's), else its text. */
+  private readonly src: (Uint8Array | undefined)[] = [];
+  private readonly start: number[] = [];
+  private readonly end: number[] = [];
+  private readonly hashes: number[] = [];
+  private readonly texts: (string | undefined)[] = [];
+  /** Indices of the ASCII strings by hash, open addressing (-1: free). */
+  private slots = new Int32Array(1024).fill(-1);
+  private asciiCount = 0;
+  private readonly byText = new Map<string, number>();
+
+  /** The index of the string of bytes[start, end). */
+  id(bytes: Uint8Array, start: number, end: number): number {
+    let h = 0x811c9dc5,
+      high = 0;
+    for (let i = start; i < end; i++) {
+      const b = bytes[i]!;
+      high |= b;
+      h = Math.imul(h ^ b, 0x01000193);
+    }
+    return high < 0x80 ? this.asciiId(h >>> 0, bytes, start, end) : this.textId(utf8(bytes.subarray(start, end)));
+  }
+
+  /** The index of a text. */
+  private textId(text: string): number {
+    if (/^[\0-\x7f]*$/.test(text)) {
+      const codes = Uint8Array.from(text, (ch) => ch.charCodeAt(0));
+      let h = 0x811c9dc5;
+      for (const b of codes) h = Math.imul(h ^ b, 0x01000193);
+      return this.asciiId(h >>> 0, codes, 0, codes.length);
+    }
+    let i = this.byText.get(text);
+    if (i === undefined) {
+      this.byText.set(text, (i = this.add(undefined, 0, 0, 0, text)));
+    }
+    return i;
+  }
+
+  private asciiId(h: number, bytes: Uint8Array, start: number, end: number): number {
+    const slots = this.slots,
+      mask = slots.length - 1;
+    for (let k = h & mask; ; k = (k + 1) & mask) {
+      const i = slots[k]!;
+      if (i < 0) {
+        slots[k] = this.add(bytes, start, end, h, undefined);
+        if (++this.asciiCount * 2 >= slots.length) this.grow();
+        return slots[k]!;
+      }
+      if (this.hashes[i] === h && this.same(i, bytes, start, end)) return i;
+    }
+  }
+
+  private same(i: number, bytes: Uint8Array, start: number, end: number): boolean {
+    const s = this.src[i]!,
+      at = this.start[i]!;
+    if (this.end[i]! - at !== end - start) return false;
+    for (let k = 0; k < end - start; k++) if (s[at + k] !== bytes[start + k]) return false;
+    return true;
+  }
+
+  private add(bytes: Uint8Array | undefined, start: number, end: number, h: number, text: string | undefined): number {
+    this.src.push(bytes);
+    this.start.push(start);
+    this.end.push(end);
+    this.hashes.push(h);
+    return this.texts.push(text) - 1;
+  }
+
+  private grow(): void {
+    const slots = new Int32Array(this.slots.length * 2).fill(-1);
+    const mask = slots.length - 1;
+    for (let i = 0; i < this.src.length; i++) {
+      if (this.src[i] === undefined) continue;
+      let k = this.hashes[i]! & mask;
+      while (slots[k]! >= 0) k = (k + 1) & mask;
+      slots[k] = i;
+    }
+    this.slots = slots;
+  }
+
+  /** The strings by index: the ASCII ones not yet decoded are copied into one buffer, decoded at once and cut. */
+  list(): string[] {
+    let total = 0;
+    for (let i = 0; i < this.texts.length; i++) if (this.texts[i] === undefined) total += this.end[i]! - this.start[i]!;
+    const all = new Uint8Array(total);
+    let n = 0;
+    for (let i = 0; i < this.texts.length; i++) {
+      if (this.texts[i] !== undefined) continue;
+      const src = this.src[i]!;
+      for (let k = this.start[i]!; k < this.end[i]!; k++) all[n++] = src[k]!;
+    }
+    const text = utf8(all);
+    n = 0;
+    for (let i = 0; i < this.texts.length; i++) {
+      if (this.texts[i] !== undefined) continue;
+      const len = this.end[i]! - this.start[i]!;
+      this.texts[i] = text.slice(n, n + len);
+      n += len;
+    }
+    return this.texts as string[];
+  }
+}
+
+/** A map from numbers (integers below 2^53) to indices >= 0: open addressing over typed arrays. */
+export class NumberIndex {
+  private keys = new Float64Array(1024);
+  private values = new Int32Array(1024).fill(-1);
+  private size = 0;
+
+  private static slot(key: number, mask: number): number {
+    const h = Math.imul((key | 0) ^ ((key / 0x100000000) | 0), 0x9e3779b1);
+    return (h ^ (h >>> 15)) & mask;
+  }
+
+  /** The index stored for `key`, or -1. */
+  get(key: number): number {
+    const mask = this.keys.length - 1;
+    for (let k = NumberIndex.slot(key, mask); ; k = (k + 1) & mask) {
+      const v = this.values[k]!;
+      if (v < 0 || this.keys[k] === key) return v;
+    }
+  }
+
+  /** Stores `value` (>= 0) for `key`, which has none. */
+  set(key: number, value: number): void {
+    if (2 * (this.size + 1) >= this.keys.length) this.grow();
+    this.put(key, value);
+    this.size++;
+  }
+
+  private put(key: number, value: number): void {
+    const mask = this.keys.length - 1;
+    let k = NumberIndex.slot(key, mask);
+    while (this.values[k]! >= 0) k = (k + 1) & mask;
+    this.keys[k] = key;
+    this.values[k] = value;
+  }
+
+  private grow(): void {
+    const { keys, values } = this;
+    this.keys = new Float64Array(2 * keys.length);
+    this.values = new Int32Array(2 * keys.length).fill(-1);
+    for (let k = 0; k < keys.length; k++) if (values[k]! >= 0) this.put(keys[k]!, values[k]!);
   }
 }

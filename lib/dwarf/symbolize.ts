@@ -2,9 +2,9 @@ import { MAX_SRCLOC_CHAIN } from '../format.js';
 import { AddrDieMap, UnitRanges } from './addrmap.js';
 import { dwarfError } from './cursor.js';
 import { Kind } from './forms.js';
-import { readInfo, stringOf, type DebugInfo, type Unit } from './info.js';
+import { readInfo, stringPlace, type DebugInfo, type Unit } from './info.js';
 import { filePath, readLineTable, RowCursor, type LineTable } from './line.js';
-import { RowTable, StringTable } from './rows.js';
+import { ByteStrings, NumberIndex, RowTable, StringTable } from './rows.js';
 import type { DebugSections } from './sections.js';
 
 /** Puts x at out[k] when 0 < x < limit; returns where the next one goes. */
@@ -13,21 +13,31 @@ function within(out: Uint32Array, k: number, x: number, limit: number): number {
   return k;
 }
 
-/** `a` sorted ascending, in linear time (two counting passes of 16 bits). */
-function radixSort(a: Uint32Array): Uint32Array {
+/**
+ * `a` (every value below `limit`) sorted ascending, in linear time: counting passes over
+ * digits of 11 bits (a count table that stays in the cache), as many as `limit` needs.
+ */
+function radixSort(a: Uint32Array, limit: number): Uint32Array {
   const n = a.length;
-  const tmp = new Uint32Array(n),
-    count = new Uint32Array(65537);
-  for (const [from, to, shift] of [
-    [a, tmp, 0],
-    [tmp, a, 16],
-  ] as const) {
+  let from: Uint32Array = a,
+    to: Uint32Array = new Uint32Array(n);
+  const count = new Uint32Array(2049);
+  for (let shift = 0; shift < 32 && limit - 1 >= 2 ** shift; shift += 11) {
     count.fill(0);
-    for (let i = 0; i < n; i++) count[((from[i]! >>> shift) & 0xffff) + 1]!++;
-    for (let d = 1; d <= 65536; d++) count[d]! += count[d - 1]!;
-    for (let i = 0; i < n; i++) to[count[(from[i]! >>> shift) & 0xffff]!++] = from[i]!;
+    for (let i = 0; i < n; i++) count[((from[i]! >>> shift) & 0x7ff) + 1]!++;
+    for (let d = 1; d <= 2048; d++) count[d]! += count[d - 1]!;
+    for (let i = 0; i < n; i++) to[count[(from[i]! >>> shift) & 0x7ff]!++] = from[i]!;
+    [from, to] = [to, from];
   }
+  if (from !== a) a.set(from);
   return a;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/** Whether an attribute of this kind can be a string (nameOf looks it up). */
+function isString(k: Kind): boolean {
+  return k === Kind.StrInfo || k === Kind.Strp || k === Kind.LineStrp || k === Kind.StrX;
 }
 
 /** One frame of a source location: innermost first in a chain. */
@@ -60,13 +70,13 @@ export class Symbolizer {
   /** Per subroutine whose callerRows is known: the frames of a chain whose innermost is its own. */
   private readonly depths: Int32Array;
   readonly rows = new RowTable();
-  readonly functions = new StringTable();
+  readonly functions = new ByteStrings();
   readonly files = new StringTable();
 
   constructor(s: DebugSections) {
     this.s = s;
     this.info = readInfo(s);
-    const subCount = this.info.subs.offset.length;
+    const subCount = this.info.subs.count;
     this.fnIds = new Int32Array(subCount).fill(-1);
     this.callerRows = new Int32Array(subCount).fill(-2);
     this.depths = new Int32Array(subCount);
@@ -83,12 +93,18 @@ export class Symbolizer {
     if (m === undefined) {
       const u = this.info.units[unit]!;
       const { rangeStart, rangeData } = this.info.subs;
-      const triples: number[] = [];
-      for (let i = u.firstSub; i < u.firstSub + u.subCount; i++) {
-        const end = i + 1 < rangeStart.length ? rangeStart[i + 1]! : rangeData.length;
-        for (let k = rangeStart[i]!; k + 1 < end; k += 2) triples.push(rangeData[k]!, rangeData[k + 1]!, i);
+      const first = u.firstSub,
+        end = first + u.subCount;
+      const triples = new Float64Array(((rangeStart[end]! - rangeStart[first]!) >> 1) * 3);
+      let n = 0;
+      for (let i = first; i < end; i++) {
+        for (let k = rangeStart[i]!; k + 1 < rangeStart[i + 1]!; k += 2) {
+          triples[n++] = rangeData[k]!;
+          triples[n++] = rangeData[k + 1]!;
+          triples[n++] = i;
+        }
       }
-      this.dieMaps[unit] = m = new AddrDieMap(triples);
+      this.dieMaps[unit] = m = new AddrDieMap(triples.subarray(0, n));
     }
     return m;
   }
@@ -112,73 +128,81 @@ export class Symbolizer {
       for (let i = 0; i < t.seqLow.length; i++)
         k = within(out, within(out, k, t.seqLow[i]!, limit), t.seqHigh[i]!, limit);
     }
-    const sorted = radixSort(out.subarray(0, k));
+    const sorted = radixSort(out.subarray(0, k), limit);
     let m = 0;
     for (let i = 0; i < sorted.length; i++) if (i === 0 || sorted[i] !== sorted[m - 1]) sorted[m++] = sorted[i]!;
     return sorted.subarray(0, m);
   }
 
-  /** A subroutine's name: DW_AT_linkage_name, else DW_AT_name, through origins and specifications. */
-  name(sub: number): string {
-    return this.findName(sub, true) ?? this.findName(sub, false) ?? '';
+  /** The string id of a subroutine's name: DW_AT_linkage_name, else DW_AT_name, through origins and specifications. */
+  private nameId(sub: number): number {
+    const id = this.findName(sub, true);
+    if (id >= 0) return id;
+    const name = this.findName(sub, false);
+    return name >= 0 ? name : this.functions.id(EMPTY, 0, 0);
   }
 
-  /** .debug_str strings already read, by offset (inlined copies share their origin's name). */
-  private readonly strp = new Map<number, string>();
+  /** String ids of .debug_str strings already found, by offset (inlined copies share their origin's name). */
+  private readonly strp = new NumberIndex();
 
-  /** stringOf, with .debug_str strings read once. */
-  private nameOf(u: Unit, k: Kind, v: number): string | undefined {
-    if (k !== Kind.Strp) return stringOf(this.s, u, k, v);
-    let text = this.strp.get(v);
-    if (text === undefined) this.strp.set(v, (text = stringOf(this.s, u, k, v)!));
-    return text;
+  /** The string id of a name attribute's text; -1 when it is not of a string form. */
+  private nameOf(u: Unit, k: Kind, v: number): number {
+    let id = k === Kind.Strp ? this.strp.get(v) : -1;
+    if (id < 0) {
+      const p = stringPlace(this.s, u, k, v);
+      if (p === undefined) return -1;
+      id = this.functions.id(p.bytes, p.start, p.end);
+      if (k === Kind.Strp) this.strp.set(v, id);
+    }
+    return id;
   }
 
-  /** LLVM's findRecursively: a worklist over abstract_origin and specification, each DIE once. */
-  private findName(sub: number, linkage: boolean): string | undefined {
+  /** nameOf for subroutine `d`'s linkage name or its name. */
+  private subNameOf(d: number, linkage: boolean): number {
+    const subs = this.info.subs;
+    const u = this.info.units[subs.unit[d]!]!;
+    return linkage
+      ? this.nameOf(u, subs.linkKind[d]!, subs.linkVal[d]!)
+      : this.nameOf(u, subs.nameKind[d]!, subs.nameVal[d]!);
+  }
+
+  /**
+   * LLVM's findRecursively: a worklist over abstract_origin and specification, each DIE
+   * once, for the first with the name attribute; its string id, or -1.
+   */
+  private findName(sub: number, linkage: boolean): number {
     const subs = this.info.subs;
     // The DIE itself first, and nothing to follow when it has no references (most DIEs).
-    const own = this.nameOf(
-      this.info.units[subs.unit[sub]!]!,
-      linkage ? subs.linkKind[sub]! : subs.nameKind[sub]!,
-      linkage ? subs.linkVal[sub]! : subs.nameVal[sub]!,
-    );
-    if (own !== undefined || (subs.origin[sub]! < 0 && subs.spec[sub]! < 0)) return own;
+    const own = this.subNameOf(sub, linkage);
+    if (own >= 0 || (subs.origin[sub]! < 0 && subs.spec[sub]! < 0)) return own;
     // A short chain of DIEs with one reference each (an inlined copy and its origin) is the
     // worklist's own order, without its set; anything else takes the worklist.
     for (let d = sub, steps = 0; steps < 8; steps++) {
       const o = subs.origin[d]!,
         sp = subs.spec[d]!;
       if (o >= 0 && sp >= 0) break;
-      const r = this.info.byOffset.get(o >= 0 ? o : sp);
-      if (r === undefined || r === sub) break;
-      const text = this.nameOf(
-        this.info.units[subs.unit[r]!]!,
-        linkage ? subs.linkKind[r]! : subs.nameKind[r]!,
-        linkage ? subs.linkVal[r]! : subs.nameVal[r]!,
-      );
-      if (text !== undefined) return text;
-      if (subs.origin[r]! < 0 && subs.spec[r]! < 0) return undefined;
+      const r = subs.find(o >= 0 ? o : sp);
+      if (r < 0 || r === sub) break;
+      const id = this.subNameOf(r, linkage);
+      if (id >= 0) return id;
+      if (subs.origin[r]! < 0 && subs.spec[r]! < 0) return -1;
       d = r;
     }
     const work = [sub];
     const seen = new Set([sub]);
     while (work.length > 0) {
       const d = work.pop()!;
-      const u = this.info.units[subs.unit[d]!]!;
-      const k = linkage ? subs.linkKind[d]! : subs.nameKind[d]!;
-      const v = linkage ? subs.linkVal[d]! : subs.nameVal[d]!;
-      const text = this.nameOf(u, k, v);
-      if (text !== undefined) return text;
+      const id = this.subNameOf(d, linkage);
+      if (id >= 0) return id;
       for (const ref of [subs.origin[d]!, subs.spec[d]!]) {
-        const r = ref >= 0 ? this.info.byOffset.get(ref) : undefined;
-        if (r !== undefined && !seen.has(r)) {
+        const r = ref >= 0 ? subs.find(ref) : -1;
+        if (r >= 0 && !seen.has(r)) {
           seen.add(r);
           work.push(r);
         }
       }
     }
-    return undefined;
+    return -1;
   }
 
   /** The file string id of file `index` of table `t`; -1 when the table has no such file. */
@@ -201,8 +225,33 @@ export class Symbolizer {
 
   private fnId(sub: number): number {
     let id = this.fnIds[sub]!;
-    if (id < 0) this.fnIds[sub] = id = this.functions.id(this.name(sub));
+    if (id < 0) {
+      const r = this.copyOf(sub);
+      id = r >= 0 ? this.fnId(r) : this.nameId(sub);
+      this.fnIds[sub] = id;
+    }
     return id;
+  }
+
+  /**
+   * The DIE that `sub` is a copy of when `sub` has no name attributes of its own and one
+   * reference (an inlined copy and its origin, mostly): then the worklist from `sub` finds
+   * what the one from that DIE finds (`sub` adds no name, and nothing but that DIE to visit),
+   * so the copies share the work. -1 for any other DIE.
+   */
+  private refOf(sub: number): number {
+    const subs = this.info.subs;
+    const o = subs.origin[sub]!,
+      sp = subs.spec[sub]!;
+    if (o >= 0 === sp >= 0 || isString(subs.nameKind[sub]!) || isString(subs.linkKind[sub]!)) return -1;
+    const r = subs.find(o >= 0 ? o : sp);
+    return r === sub ? -1 : r;
+  }
+
+  /** refOf(sub) when that DIE's function id is known or is no copy itself (so fnId recurses once at most), else -1. */
+  private copyOf(sub: number): number {
+    const r = this.refOf(sub);
+    return r >= 0 && (this.fnIds[r]! >= 0 || this.refOf(r) < 0) ? r : -1;
   }
 
   /**
@@ -215,7 +264,7 @@ export class Symbolizer {
     const subs = this.info.subs;
     // Iterative, outermost first, so that a deep chain does not recurse.
     const chain: number[] = [];
-    for (let d = sub; d >= 0 && this.callerRows[d] === -2 && chain.length <= subs.offset.length; d = subs.parent[d]!) {
+    for (let d = sub; d >= 0 && this.callerRows[d] === -2 && chain.length <= subs.count; d = subs.parent[d]!) {
       chain.push(d);
       if (!subs.inlined[d]) break;
     }
@@ -269,7 +318,7 @@ export class Symbolizer {
     const file = row >= 0 ? this.fileIdOrNone(t!, u, t!.file[row]!) : -1;
     if (d < 0) {
       if (file < 0) return -1;
-      if (this.emptyFn < 0) this.emptyFn = this.functions.id('');
+      if (this.emptyFn < 0) this.emptyFn = this.functions.id(EMPTY, 0, 0);
       return this.rowAfter(prev, this.emptyFn, file, t!.line[row]!, t!.column[row]!, -1);
     }
     const parent = this.callerRow(d, t, u);
