@@ -80,9 +80,17 @@ const EXPORTS = [
 let addon: Addon | undefined;
 let status: NativeStatus | undefined;
 
-/** The package root: this file is lib/native.ts (tests), dist/native.js or a bundle in dist/ (the package). */
+/** The directory of the CommonJS bundle this file is part of (scripts/bundle.mjs defines it); undefined elsewhere. */
+declare const __funckeyCjsDirname: string | undefined;
+
+/**
+ * The package root: this file is lib/native.ts (tests), dist/native.js or a bundle in dist/
+ * (the package). A bundle knows its directory as CommonJS does: asking import.meta.url there
+ * would make a file URL of __filename only to turn it back into a path.
+ */
 function packageRoot(): string {
-  return join(dirname(fileURLToPath(import.meta.url)), '..');
+  const here = typeof __funckeyCjsDirname === 'string' ? __funckeyCjsDirname : dirname(fileURLToPath(import.meta.url));
+  return join(here, '..');
 }
 
 /**

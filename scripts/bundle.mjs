@@ -32,8 +32,8 @@ const cjsCommon = {
   ...common,
   format: 'cjs',
   // import.meta.url in a CommonJS bundle: the bundle's own URL, computed when first asked for;
-  // lib/require.ts's require: the bundle's own.
-  define: { 'import.meta.url': '__funckeyMeta.url', __funckeyCjsRequire: 'require' },
+  // lib/require.ts's require and lib/native.ts's directory: the bundle's own.
+  define: { 'import.meta.url': '__funckeyMeta.url', __funckeyCjsRequire: 'require', __funckeyCjsDirname: '__dirname' },
   banner: {
     js: "'use strict';\nconst __funckeyMeta = { get url() { return require('node:url').pathToFileURL(__filename).href; } };",
   },
